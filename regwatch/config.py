@@ -1,0 +1,243 @@
+"""Loading the one YAML config file: sources, watchlist, subscribers, settings.
+
+With no file, built-in defaults apply: the source catalogue shipped in
+``regwatch/data/sources.yaml``, the default watchlist shipped by ``nlp`` and one
+subscriber who watches everything. Every validation error names the file, the
+entry and the field, and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from regwatch.errors import ConfigError
+from regwatch.models import SOURCE_KINDS, SOURCE_TYPES, Source, Subscriber
+from regwatch.settings import Settings
+
+TOP_LEVEL_KEYS = {"sources", "watchlist", "watchlist_files", "subscribers", "settings", "include_default_sources"}
+SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SCHEDULE_RE = re.compile(r"^(every \d+\s*[mhd]|cron .+)$")
+
+
+@dataclass
+class Config:
+    """Everything a run needs besides the home dir."""
+
+    sources: list[Source]
+    subscribers: list[Subscriber]
+    settings: Settings
+    watchlist: list[dict[str, Any]] = field(default_factory=list)  # inline entries
+    watchlist_files: list[Path] = field(default_factory=list)
+    path: Path | None = None
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {source_id!r}; configured sources: {known}")
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file, turning I/O and syntax problems into one-line ConfigErrors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where} invalid YAML: {problem}") from None
+
+
+def _require_mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _require_list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def parse_source(entry: Any, where: str) -> Source:
+    data = dict(_require_mapping(entry, where))
+    for key in ("id", "name", "kind", "url"):
+        if not data.get(key):
+            raise ConfigError(f"{where}: missing required field {key!r}")
+    where = f"{where} (id {data['id']!r})"
+    if not SOURCE_ID_RE.match(str(data["id"])):
+        raise ConfigError(f"{where}: id must be lower-case letters, digits, '-' or '_'")
+    if data["kind"] not in SOURCE_KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(SOURCE_KINDS)}, got {data['kind']!r}")
+    if data.get("type", "news") not in SOURCE_TYPES:
+        raise ConfigError(f"{where}: type must be one of {', '.join(SOURCE_TYPES)}, got {data['type']!r}")
+    if not str(data["url"]).startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: url must start with http:// or https://, got {data['url']!r}")
+    schedule = str(data.get("schedule", "every 1h"))
+    if not SCHEDULE_RE.match(schedule):
+        raise ConfigError(f"{where}: schedule must be 'every N[m|h|d]' or 'cron <5 fields>', got {schedule!r}")
+    selectors = data.get("selectors") or {}
+    if not isinstance(selectors, Mapping):
+        raise ConfigError(f"{where}: selectors must be a mapping")
+    if data["kind"] == "listing" and "link" not in selectors:
+        raise ConfigError(f"{where}: a listing source needs selectors.link (CSS for article links)")
+    known = {"id", "name", "kind", "url", "type", "jurisdiction", "schedule", "enabled", "selectors", "notes"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    data["selectors"] = {str(k): str(v) for k, v in selectors.items()}
+    data["enabled"] = bool(data.get("enabled", True))
+    return Source.from_dict(data)
+
+
+def parse_subscriber(entry: Any, where: str) -> Subscriber:
+    data = dict(_require_mapping(entry, where))
+    for key in ("id", "email"):
+        if not data.get(key):
+            raise ConfigError(f"{where}: missing required field {key!r}")
+    where = f"{where} (subscriber {data['id']!r})"
+    if "@" not in str(data["email"]):
+        raise ConfigError(f"{where}: email {data['email']!r} is not an address")
+    tz = str(data.get("timezone", "Europe/London"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: timezone {tz!r} is not an IANA zone such as Europe/London") from None
+    send_time = str(data.get("send_time", "07:00"))
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", send_time):
+        raise ConfigError(f"{where}: send_time must be HH:MM, got {send_time!r}")
+    known = {"id", "name", "email", "timezone", "send_time", "entities", "sources"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return Subscriber(
+        id=str(data["id"]),
+        name=str(data.get("name") or data["id"]),
+        email=str(data["email"]),
+        timezone=tz,
+        send_time=send_time,
+        entities=tuple(str(e) for e in _require_list(data.get("entities"), f"{where}: entities")),
+        sources=tuple(str(s) for s in _require_list(data.get("sources"), f"{where}: sources")),
+    )
+
+
+def default_sources() -> list[Source]:
+    """The built-in source catalogue."""
+    text = resources.files("regwatch").joinpath("data/sources.yaml").read_text(encoding="utf-8")
+    entries = yaml.safe_load(text) or []
+    return [parse_source(e, f"built-in catalogue: sources[{i}]") for i, e in enumerate(entries)]
+
+
+DEFAULT_SUBSCRIBER = Subscriber(id="analyst", name="Policy analyst", email="analyst@localhost")
+
+
+def load_config(
+    path: Path | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    text_substitutions: Mapping[str, str] | None = None,
+) -> Config:
+    """Load and validate the config file at ``path`` (None: built-in defaults).
+
+    ``text_substitutions`` replaces ``{name}`` placeholders in the raw text
+    before parsing; the demo uses it for the sample site's address.
+    """
+    raw: Mapping[str, Any] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        base_dir = path.parent
+        if text_substitutions:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+            for key, value in text_substitutions.items():
+                text = text.replace("{" + key + "}", value)
+            try:
+                loaded = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+        else:
+            loaded = read_yaml(path)
+        raw = _require_mapping(loaded or {}, str(path))
+        unknown = set(raw) - TOP_LEVEL_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
+                f"expected {', '.join(sorted(TOP_LEVEL_KEYS))}"
+            )
+    origin = str(path) if path else "defaults"
+
+    sources: list[Source] = []
+    if "sources" not in raw or raw.get("include_default_sources"):
+        sources.extend(default_sources())
+    for i, entry in enumerate(_require_list(raw.get("sources"), f"{origin}: sources")):
+        sources.append(parse_source(entry, f"{origin}: sources[{i}]"))
+    seen: set[str] = set()
+    for source in sources:
+        if source.id in seen:
+            raise ConfigError(f"{origin}: source id {source.id!r} is declared twice")
+        seen.add(source.id)
+
+    if "subscribers" in raw:
+        subscribers = [
+            parse_subscriber(e, f"{origin}: subscribers[{i}]")
+            for i, e in enumerate(_require_list(raw.get("subscribers"), f"{origin}: subscribers"))
+        ]
+    else:
+        subscribers = [DEFAULT_SUBSCRIBER]
+
+    watchlist = [
+        dict(_require_mapping(e, f"{origin}: watchlist[{i}]"))
+        for i, e in enumerate(_require_list(raw.get("watchlist"), f"{origin}: watchlist"))
+    ]
+    watchlist_files = [
+        (base_dir / str(p)).resolve()
+        for p in _require_list(raw.get("watchlist_files"), f"{origin}: watchlist_files")
+    ]
+    settings = Settings(
+        config=_require_mapping(raw.get("settings") or {}, f"{origin}: settings"),
+        env=env,
+        overrides=overrides,
+        config_origin=f"{origin}: settings",
+    )
+    return Config(
+        sources=sources,
+        subscribers=subscribers,
+        settings=settings,
+        watchlist=watchlist,
+        watchlist_files=watchlist_files,
+        path=path,
+    )
+
+
+def resolve_home(home: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path:
+    """The home dir: --home, else REGWATCH_HOME, else the per-user data dir."""
+    env = os.environ if env is None else env
+    if home:
+        return Path(home).expanduser().resolve()
+    if env.get("REGWATCH_HOME"):
+        return Path(env["REGWATCH_HOME"]).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("regwatch"))

