@@ -1,0 +1,270 @@
+"""The SQLite schema, its migrations, and how values are stored.
+
+The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes a
+database from version ``n`` to ``n + 1``. Append a migration to change the
+schema; never edit one that has shipped.
+
+Search uses an FTS5 *external content* table over ``articles``. Indexing is
+deferred (``Store.index_pending``), so the index may lag behind the articles,
+but it must never hold terms an article no longer has: the ``articles_unindex_*``
+triggers remove an article from the index, with the exact values it was indexed
+with, before its text changes or it is deleted, and drop its index-ledger row
+so ``index_pending`` indexes it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from regwatch.errors import IndexBackendError
+from regwatch.models import parse_datetime
+
+log = logging.getLogger(__name__)
+
+NO_FTS5_MESSAGE = (
+    "This Python's SQLite has no FTS5: install a Python built with FTS5, "
+    "or set REGWATCH_INDEX_URL to use a search cluster"
+)
+
+# bm25 weights of the FTS columns (title, summary, body): a word in the title counts most.
+BM25_WEIGHTS = (10.0, 4.0, 1.0)
+
+_V1: tuple[str, ...] = (
+    # The source of truth. ``doc`` is an explicit rowid so VACUUM cannot renumber
+    # the rows the FTS index points at. ``version`` goes up whenever the article
+    # must be indexed again (new content, new entities).
+    """
+    CREATE TABLE articles (
+        doc INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        fetch_url TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        updated TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT '',
+        section TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        fetched_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        tagged_at TEXT,
+        tagger_version TEXT NOT NULL DEFAULT '',
+        sort_at TEXT GENERATED ALWAYS AS (coalesce(published, first_seen)) VIRTUAL
+    )
+    """,
+    "CREATE INDEX articles_source ON articles (source_id, published)",
+    "CREATE INDEX articles_first_seen ON articles (first_seen)",
+    "CREATE INDEX articles_sort_at ON articles (sort_at)",
+    "CREATE INDEX articles_untagged ON articles (first_seen) WHERE tagged_at IS NULL",
+    # Every URL an article was seen at (canonical and fetch URLs), so a
+    # syndicated copy at another address is known.
+    """
+    CREATE TABLE article_urls (
+        url TEXT PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX article_urls_article ON article_urls (article_id)",
+    """
+    CREATE TABLE article_entities (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        entity_id TEXT,
+        name TEXT NOT NULL,
+        norm_name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        mentions TEXT NOT NULL DEFAULT '[]',
+        count INTEGER NOT NULL DEFAULT 0,
+        first_position INTEGER NOT NULL DEFAULT -1,
+        in_title INTEGER NOT NULL DEFAULT 0,
+        salience REAL NOT NULL DEFAULT 0.0,
+        PRIMARY KEY (article_id, position)
+    )
+    """,
+    "CREATE INDEX article_entities_entity_id ON article_entities (entity_id COLLATE NOCASE)",
+    "CREATE INDEX article_entities_norm_name ON article_entities (norm_name)",
+    # No porter stemmer: it stems a prefix query too ("regulat*" becomes a stem no
+    # indexed word has), and prefix search is what users reach for.
+    """
+    CREATE VIRTUAL TABLE article_fts USING fts5 (
+        title, summary, body,
+        content = 'articles', content_rowid = 'doc',
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '2 3'
+    )
+    """,
+    "INSERT INTO article_fts (article_fts, rank) VALUES ('rank', 'bm25({}, {}, {})')".format(*BM25_WEIGHTS),
+    # The index ledger: which version of each article the FTS index holds.
+    """
+    CREATE TABLE index_ledger (
+        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        doc INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        indexed_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TRIGGER articles_unindex_update
+    BEFORE UPDATE OF title, summary, body ON articles
+    WHEN EXISTS (SELECT 1 FROM index_ledger WHERE article_id = old.id)
+    BEGIN
+        INSERT INTO article_fts (article_fts, rowid, title, summary, body)
+            VALUES ('delete', old.doc, old.title, old.summary, old.body);
+        DELETE FROM index_ledger WHERE article_id = old.id;
+    END
+    """,
+    """
+    CREATE TRIGGER articles_unindex_delete
+    BEFORE DELETE ON articles
+    WHEN EXISTS (SELECT 1 FROM index_ledger WHERE article_id = old.id)
+    BEGIN
+        INSERT INTO article_fts (article_fts, rowid, title, summary, body)
+            VALUES ('delete', old.doc, old.title, old.summary, old.body);
+        DELETE FROM index_ledger WHERE article_id = old.id;
+    END
+    """,
+    # The crawl ledger: one row per source per run.
+    """
+    CREATE TABLE crawl_runs (
+        run INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        pages_fetched INTEGER NOT NULL DEFAULT 0,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        duplicate INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        error_class TEXT NOT NULL DEFAULT '',
+        error_message TEXT NOT NULL DEFAULT '',
+        error_messages TEXT NOT NULL DEFAULT '[]'
+    )
+    """,
+    "CREATE INDEX crawl_runs_source ON crawl_runs (source_id, started)",
+    # The digest ledger: one row per subscriber and period, for exactly-once delivery.
+    """
+    CREATE TABLE digests (
+        subscriber_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        watermark TEXT,
+        location TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        article_ids TEXT NOT NULL DEFAULT '[]',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        delivered_at TEXT,
+        PRIMARY KEY (subscriber_id, period)
+    )
+    """,
+    "CREATE INDEX digests_status ON digests (status)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def to_db(value: datetime | None) -> str | None:
+    """Store a datetime as ISO UTC text with a fixed width, so text order is time order."""
+    if value is None:
+        return None
+    aware = parse_datetime(value)
+    assert aware is not None
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with a busy timeout, check FTS5 and migrate the schema.
+
+    The connection is in autocommit mode: the store opens its own ``BEGIN IMMEDIATE``
+    transactions, so a writer takes the lock up front and waits for it (busy
+    timeout) instead of failing when it upgrades a read lock.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexBackendError(
+            f"{path.parent}: cannot create the index directory ({exc.strerror})"
+        ) from None
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise IndexBackendError(f"{path}: cannot open the index database ({exc})") from None
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        require_fts5(conn)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise IndexBackendError(f"{path}: cannot switch the index database to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise IndexBackendError(f"{path}: not a usable index database ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def require_fts5(conn: sqlite3.Connection) -> None:
+    """Raise IndexBackendError unless this SQLite can create FTS5 tables.
+
+    Probing beats reading compile options: FTS5 may also come as a loadable extension.
+    """
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.regwatch_fts5_probe USING fts5 (x)")
+        conn.execute("DROP TABLE temp.regwatch_fts5_probe")
+    except sqlite3.OperationalError:
+        raise IndexBackendError(NO_FTS5_MESSAGE) from None
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the migrations the database lacks, each in its own transaction.
+
+    The version is read again inside the write lock, so two processes opening a
+    new file at once migrate it once.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise IndexBackendError(
+            f"{path}: the index schema is version {version}, newer than this regwatch "
+            f"understands ({SCHEMA_VERSION}); upgrade regwatch"
+        )
+    while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
+                log.info("Index schema of %s migrated to version %d", path, version)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

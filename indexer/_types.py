@@ -1,0 +1,144 @@
+"""The values the store takes and returns: queries, results and ledger rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from regwatch.errors import QueryError
+
+DIGEST_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search: free ``text`` (see ``indexer._query``) narrowed by filters.
+
+    ``entity`` is a watched entity's canonical name or id, or another entity's
+    name (case-insensitive). ``since``/``until`` are inclusive; a date covers
+    its whole UTC day. They apply to the published time, or to the time the
+    article was first seen when its publication time is unknown.
+    """
+
+    text: str = ""
+    entity: str | None = None
+    source: str | None = None
+    since: date | datetime | None = None
+    until: date | datetime | None = None
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.limit, int) or self.limit < 1:
+            raise QueryError(f"limit must be a positive whole number, got {self.limit!r}")
+        if not isinstance(self.offset, int) or self.offset < 0:
+            raise QueryError(f"offset must be zero or more, got {self.offset!r}")
+
+
+@dataclass
+class SearchHit:
+    id: str
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    entities: list[str] = field(default_factory=list)  # watched (canonical) names first
+    snippet: str = ""
+    score: float | None = None  # bm25 rank (lower is better); None when listing by date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "published": _iso(self.published),
+            "entities": list(self.entities),
+            "snippet": self.snippet,
+        }
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI prints: ``{"total": N, "hits": [...]}``."""
+        return {"total": self.total, "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass
+class SourceHealth:
+    """How a source has been doing, from the crawl ledger and the articles it gave."""
+
+    source_id: str
+    last_run: datetime | None = None  # when the latest run finished
+    last_success: datetime | None = None
+    last_error: str = ""
+    last_error_class: str = ""
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    items_last_run: int = 0  # new + updated + duplicate
+    newest_item: datetime | None = None  # newest published time of its articles
+    total_articles: int = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "last_run": _iso(self.last_run),
+            "last_success": _iso(self.last_success),
+            "last_error": self.last_error,
+            "last_error_class": self.last_error_class,
+            "last_error_at": _iso(self.last_error_at),
+            "consecutive_failures": self.consecutive_failures,
+            "items_last_run": self.items_last_run,
+            "newest_item": _iso(self.newest_item),
+            "total_articles": self.total_articles,
+        }
+
+
+@dataclass
+class DigestRecord:
+    """The ledger row of one subscriber's digest for one period.
+
+    ``attempts`` counts recorded send outcomes: delivered, failed, or pending with an error.
+    """
+
+    subscriber_id: str
+    period: date
+    message_id: str
+    status: str
+    watermark: datetime | None = None
+    location: str = ""
+    error: str = ""
+    article_ids: list[str] = field(default_factory=list)
+    attempts: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subscriber_id": self.subscriber_id,
+            "period": self.period.isoformat(),
+            "message_id": self.message_id,
+            "status": self.status,
+            "watermark": _iso(self.watermark),
+            "location": self.location,
+            "error": self.error,
+            "article_ids": list(self.article_ids),
+            "attempts": self.attempts,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "delivered_at": _iso(self.delivered_at),
+        }

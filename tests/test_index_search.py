@@ -1,0 +1,315 @@
+"""Full-text search: the query syntax, filters, ranking, the JSON shape, and keeping the index current."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from indexer import SearchQuery, SearchResult, Store
+from regwatch.errors import QueryError
+from regwatch.models import Article, TaggedEntity
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+OFCOM = TaggedEntity("Ofcom", "regulator", ["Ofcom"], "ofcom", 3, 0, True, 0.9)
+CMA = TaggedEntity("Competition and Markets Authority", "regulator", ["CMA"], "cma", 2, 0, True, 0.8)
+ACME = TaggedEntity("Acme Social", "ORG", ["Acme Social"], None, 1, 30, False, 0.3)
+
+# id -> (source, title, summary, body, published, entities)
+CORPUS: dict[str, tuple[str, str, str, str, datetime | None, list[TaggedEntity]]] = {
+    "fine": (
+        "ofcom",
+        "Ofcom fines Acme Social over age checks",
+        "A penalty under the Online Safety Act.",
+        "Ofcom imposed a fine on Acme Social for failing to check ages under the Online Safety Act.",
+        T0,
+        [ACME, OFCOM],
+    ),
+    "cma": (
+        "cma",
+        "CMA consults on cloud market remedies",
+        "The CMA wants views on remedies.",
+        "The Competition and Markets Authority opened a consultation on the cloud market and egress fees.",
+        T0 + timedelta(days=1),
+        [CMA],
+    ),
+    "cafe": (
+        "press",
+        "Regulators meet at the café",
+        "A summary.",
+        "Regulators from Ofcom and the CMA met to discuss online safety cooperation, not fines.",
+        T0 + timedelta(days=2),
+        [OFCOM, CMA],
+    ),
+    "consult": (
+        "ofcom",
+        "Ofcom consultation on safety codes",
+        "Codes of practice.",
+        "Ofcom launched a consultation on illegal harms codes of practice for online services.",
+        datetime(2024, 5, 4, 23, 59, tzinfo=UTC),
+        [OFCOM],
+    ),
+    "undated": (
+        "press",
+        "Penalty notice for a telecoms provider",
+        "",
+        "A regulator announced a penalty notice; the date of the notice was not published.",
+        None,
+        [],
+    ),
+}
+UNDATED_SEEN = T0 + timedelta(days=5)
+
+
+def url_of(key: str) -> str:
+    return f"https://news.example/{key}"
+
+
+def id_of(key: str) -> str:
+    return Article(url=url_of(key), source_id="", title="", body="").id
+
+
+def article(key: str, **changes: object) -> Article:
+    source, title, summary, body, published, _ = CORPUS[key]
+    fields: dict[str, object] = {
+        "url": url_of(key),
+        "source_id": source,
+        "title": title,
+        "summary": summary,
+        "body": body,
+        "published": published,
+    }
+    fields.update(changes)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "regwatch.db") as opened:
+        for key, (*_, entities) in CORPUS.items():
+            seen = UNDATED_SEEN if key == "undated" else T0
+            opened.upsert_article(article(key), seen_at=seen)
+            opened.set_entities(id_of(key), entities, "test")
+        assert opened.index_pending() == len(CORPUS)
+        yield opened
+
+
+def keys(result: SearchResult) -> set[str]:
+    by_id = {id_of(k): k for k in CORPUS}
+    return {by_id[hit.id] for hit in result.hits}
+
+
+def test_words_are_anded(store: Store) -> None:
+    assert keys(store.search(SearchQuery("ofcom consultation"))) == {"consult"}
+
+
+def test_a_quoted_phrase_must_appear_in_order(store: Store) -> None:
+    assert keys(store.search(SearchQuery('"online safety act"'))) == {"fine"}
+    assert keys(store.search(SearchQuery('"safety online"'))) == set()
+
+
+def test_or_joins_alternatives_and_binds_tighter_than_and(store: Store) -> None:
+    assert keys(store.search(SearchQuery("fine OR egress"))) == {"fine", "cma"}
+    # ofcom AND (remedies OR codes)
+    assert keys(store.search(SearchQuery("ofcom remedies OR codes"))) == {"consult"}
+
+
+def test_a_leading_minus_or_not_excludes(store: Store) -> None:
+    assert keys(store.search(SearchQuery("ofcom -consultation"))) == {"fine", "cafe"}
+    assert keys(store.search(SearchQuery("ofcom NOT consultation"))) == {"fine", "cafe"}
+    assert keys(store.search(SearchQuery('ofcom -"online safety"'))) == {"consult"}
+
+
+def test_a_trailing_star_searches_a_prefix(store: Store) -> None:
+    assert keys(store.search(SearchQuery("regulat*"))) == {"cafe", "undated"}
+    assert keys(store.search(SearchQuery("consult*"))) == {"cma", "consult"}
+
+
+def test_diacritics_and_case_do_not_matter(store: Store) -> None:
+    assert keys(store.search(SearchQuery("CAFE"))) == {"cafe"}
+    assert keys(store.search(SearchQuery("café"))) == {"cafe"}
+
+
+def test_fts5_syntax_in_user_text_is_searched_as_plain_words(store: Store) -> None:
+    # "title:" would be a column filter and NEAR an operator if passed through raw.
+    assert keys(store.search(SearchQuery("title:cloud"))) == set()
+    assert keys(store.search(SearchQuery("NEAR ofcom"))) == set()
+    assert keys(store.search(SearchQuery("cloud AND egress"))) == {"cma"}
+    assert keys(store.search(SearchQuery("AT&T ofcom"))) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('"unbalanced', "unbalanced double quote"),
+        ("AND", "AND needs a word"),
+        ("ofcom OR", "OR needs a word"),
+        ("NOT", "NOT must be followed"),
+        ("*", "'*' must follow"),
+        ("off*com", "'*' can only end a word"),
+        ("NEAR(ofcom fine)", "parentheses are not supported"),
+        ("NEAR(", "parentheses are not supported"),
+        ("-ofcom", "at least one word that is not excluded"),
+        ("ofcom OR -fine", "OR cannot join an excluded term"),
+        ('""', "has no words"),
+        ("&& --", "nothing to search for"),
+    ],
+)
+def test_malformed_queries_are_query_errors_that_say_what_is_wrong(
+    store: Store, text: str, complaint: str
+) -> None:
+    with pytest.raises(QueryError, match=complaint) as raised:
+        store.search(SearchQuery(text))
+    assert "sqlite" not in str(raised.value).lower()
+
+
+def test_entity_filter_matches_canonical_name_or_id_case_insensitively(store: Store) -> None:
+    assert keys(store.search(SearchQuery(entity="ofcom"))) == {"fine", "cafe", "consult"}
+    assert keys(store.search(SearchQuery(entity="OFCOM"))) == {"fine", "cafe", "consult"}
+    assert keys(store.search(SearchQuery(entity="competition and markets  AUTHORITY"))) == {"cma", "cafe"}
+    assert keys(store.search(SearchQuery(entity="CMA"))) == {"cma", "cafe"}  # the id
+
+
+def test_entity_filter_matches_an_unwatched_entity_by_normalised_name(store: Store) -> None:
+    assert keys(store.search(SearchQuery(entity="acme social"))) == {"fine"}
+    assert keys(store.search(SearchQuery(entity="Acme"))) == set()
+
+
+def test_source_filter_combines_with_text(store: Store) -> None:
+    assert keys(store.search(SearchQuery(source="ofcom"))) == {"fine", "consult"}
+    assert keys(store.search(SearchQuery("consultation", source="ofcom"))) == {"consult"}
+
+
+def test_date_range_is_inclusive_of_whole_days(store: Store) -> None:
+    result = store.search(SearchQuery(since=date(2024, 5, 2), until=date(2024, 5, 4)))
+    # "consult" was published at 23:59 on the 4th: still inside until=4th.
+    assert keys(result) == {"cma", "cafe", "consult"}
+    assert keys(store.search(SearchQuery(until=date(2024, 5, 1)))) == {"fine"}
+    assert keys(store.search(SearchQuery(since=datetime(2024, 5, 4, 23, 59, tzinfo=UTC)))) == {
+        "consult",
+        "undated",
+    }
+
+
+def test_date_range_falls_back_to_first_seen_when_published_is_unknown(store: Store) -> None:
+    day = UNDATED_SEEN.date()
+    assert keys(store.search(SearchQuery("penalty", since=day, until=day))) == {"undated"}
+    assert keys(store.search(SearchQuery("penalty", until=day - timedelta(days=1)))) == {"fine"}
+
+
+def test_a_range_that_ends_before_it_starts_is_a_query_error(store: Store) -> None:
+    with pytest.raises(QueryError, match="since .* is after until"):
+        store.search(SearchQuery(since=date(2024, 5, 3), until=date(2024, 5, 2)))
+
+
+def test_a_date_that_is_not_a_date_is_a_query_error(store: Store) -> None:
+    with pytest.raises(QueryError, match="since must be a date"):
+        store.search(SearchQuery(since="last tuesday"))  # type: ignore[arg-type]
+
+
+def test_limit_and_offset_page_through_and_total_counts_all(store: Store) -> None:
+    first = store.search(SearchQuery(limit=2))
+    second = store.search(SearchQuery(limit=2, offset=2))
+    rest = store.search(SearchQuery(limit=2, offset=4))
+    assert first.total == second.total == rest.total == len(CORPUS)
+    assert [len(first.hits), len(second.hits), len(rest.hits)] == [2, 2, 1]
+    assert len({h.id for h in first.hits + second.hits + rest.hits}) == len(CORPUS)
+
+
+@pytest.mark.parametrize("bad", [{"limit": 0}, {"offset": -1}])
+def test_a_limit_below_one_or_negative_offset_is_a_query_error(bad: dict[str, int]) -> None:
+    with pytest.raises(QueryError):
+        SearchQuery("ofcom", **bad)
+
+
+def test_empty_text_lists_newest_first_by_published_or_first_seen(store: Store) -> None:
+    hits = store.search(SearchQuery()).hits
+    assert [h.id for h in hits] == [id_of(k) for k in ("undated", "consult", "cafe", "cma", "fine")]
+
+
+def test_a_title_match_ranks_above_a_body_match(store: Store) -> None:
+    # "fines" is in the title of "fine"; "fines" is only in the body of "cafe".
+    assert [h.id for h in store.search(SearchQuery("fines")).hits] == [id_of("fine"), id_of("cafe")]
+    # "penalty": the title of "undated", the summary of "fine" and the body of "undated".
+    assert [h.id for h in store.search(SearchQuery("penalty")).hits][0] == id_of("undated")
+
+
+def test_hits_carry_a_highlighted_body_snippet_and_watched_entities_first(store: Store) -> None:
+    hit = store.search(SearchQuery("ages")).hits[0]
+    assert "to check [ages] under" in hit.snippet
+    assert hit.entities == ["Ofcom", "Acme Social"]
+
+
+def test_a_listing_without_text_has_the_start_of_the_summary_or_body_as_snippet(store: Store) -> None:
+    hit = store.search(SearchQuery(source="cma")).hits[0]
+    assert hit.snippet == "The CMA wants views on remedies."
+    undated = store.search(SearchQuery(source="press", since=UNDATED_SEEN.date())).hits[0]
+    assert undated.snippet.startswith("A regulator announced a penalty notice")
+
+
+def test_result_to_dict_is_the_cli_json_contract(store: Store) -> None:
+    data = json.loads(json.dumps(store.search(SearchQuery("ages check", limit=1)).to_dict()))
+    assert data == {
+        "total": 1,
+        "hits": [
+            {
+                "id": id_of("fine"),
+                "title": "Ofcom fines Acme Social over age checks",
+                "url": url_of("fine"),
+                "source": "ofcom",
+                "published": "2024-05-01T09:00:00+00:00",
+                "entities": ["Ofcom", "Acme Social"],
+                "snippet": data["hits"][0]["snippet"],
+            }
+        ],
+    }
+    assert "failing to [check] [ages] under" in data["hits"][0]["snippet"]
+    undated = store.search(SearchQuery("telecoms")).to_dict()
+    assert undated["hits"][0]["published"] is None
+
+
+def test_facets_count_matches_by_source_and_watched_entity(store: Store) -> None:
+    facets = store.facets(SearchQuery("ofcom"))
+    assert facets == {
+        "sources": {"ofcom": 2, "press": 1},
+        "entities": {"Ofcom": 3, "Competition and Markets Authority": 1},
+    }
+
+
+def test_index_pending_is_idempotent(store: Store) -> None:
+    assert store.index_pending() == 0
+    assert store.counts()["unindexed"] == 0
+
+
+def test_new_entities_reindex_the_article_without_duplicating_hits(store: Store) -> None:
+    store.set_entities(id_of("cma"), [CMA, ACME], "v2")
+    assert store.index_pending() == 1
+    assert store.index_pending() == 0
+    result = store.search(SearchQuery("egress"))
+    assert result.total == 1 and [h.entities for h in result.hits] == [
+        ["Competition and Markets Authority", "Acme Social"]
+    ]
+
+
+def test_an_updated_article_loses_its_old_words_at_once_and_gains_new_ones_when_indexed(store: Store) -> None:
+    changed = article("cma", body="The CMA closed its review of hyperscalers without action.")
+    assert store.upsert_article(changed) == "updated"
+    assert store.search(SearchQuery("egress")).total == 0  # before index_pending
+    assert store.search(SearchQuery("hyperscalers")).total == 0  # not indexed yet
+    assert store.index_pending() == 1
+    assert store.search(SearchQuery("egress")).total == 0
+    result = store.search(SearchQuery("hyperscalers"))
+    assert [h.id for h in result.hits] == [id_of("cma")]
+    assert store.search(SearchQuery("cma remedies")).total == 1  # the title is unchanged, found once
+
+
+def test_search_works_in_batches_smaller_than_the_backlog(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "small.db", index_batch_size=2) as opened:
+        for key in CORPUS:
+            opened.upsert_article(article(key))
+        assert opened.index_pending() == len(CORPUS)
+        assert opened.index_pending() == 0
+        assert opened.search(SearchQuery("regulator OR regulators")).total == 2

@@ -1,0 +1,267 @@
+"""The store as the source of truth: opening, articles, entities, reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import indexer
+from indexer import SearchQuery, Store
+from indexer._schema import SCHEMA_VERSION
+from regwatch.errors import IndexBackendError
+from regwatch.models import Article, CrawlStats, TaggedEntity
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def make_article(n: int = 1, **changes: object) -> Article:
+    fields: dict[str, object] = {
+        "url": f"https://news.example/story-{n}",
+        "source_id": "example-news",
+        "title": f"Ofcom opens investigation number {n}",
+        "body": "The regulator Ofcom said it had opened an investigation into the platform's age checks.",
+        "fetch_url": f"https://news.example/story-{n}?utm_source=rss",
+        "summary": "Ofcom investigates age checks.",
+        "published": T0,
+        "authors": ["A. Reporter"],
+        "language": "en",
+        "section": "Tech",
+        "tags": ["online safety"],
+        "fetched_at": T0 + timedelta(hours=1),
+    }
+    fields.update(changes)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+OFCOM = TaggedEntity("Ofcom", "regulator", ["Ofcom"], "ofcom", 2, 4, True, 0.9)
+PLATFORM = TaggedEntity("Acme Social", "ORG", ["Acme Social"], None, 1, 40, False, 0.2)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "regwatch.db") as opened:
+        yield opened
+
+
+def test_the_package_exports_exactly_the_public_api() -> None:
+    assert sorted(indexer.__all__) == sorted(
+        ["Store", "SearchQuery", "SearchResult", "SearchHit", "SourceHealth", "DigestRecord"]
+    )
+    for name in indexer.__all__:
+        assert getattr(indexer, name).__module__.startswith("indexer.")
+
+
+def test_open_creates_parent_dirs_and_puts_the_file_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "regwatch.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_open_refuses_a_schema_newer_than_this_code(tmp_path: Path) -> None:
+    path = tmp_path / "regwatch.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(IndexBackendError, match="newer than this regwatch"):
+        Store.open(path)
+
+
+def test_open_turns_a_file_that_is_not_a_database_into_an_index_backend_error(tmp_path: Path) -> None:
+    path = tmp_path / "regwatch.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexBackendError, match="regwatch.db"):
+        Store.open(path)
+
+
+def test_from_settings_opens_the_db_name_inside_home(tmp_path: Path) -> None:
+    from regwatch.settings import Settings
+
+    settings = Settings(env={}, overrides={"INDEX_DB_NAME": "custom.db"})
+    with Store.from_settings(settings, tmp_path) as opened:
+        assert opened.path == tmp_path / "custom.db"
+    assert (tmp_path / "custom.db").exists()
+
+
+def test_a_closed_store_says_so(tmp_path: Path) -> None:
+    opened = Store.open(tmp_path / "regwatch.db")
+    opened.close()
+    opened.close()  # closing twice is harmless
+    with pytest.raises(IndexBackendError, match="closed"):
+        opened.count_articles()
+
+
+def test_a_new_article_is_new_and_the_same_content_again_is_a_duplicate(store: Store) -> None:
+    article = make_article()
+    assert store.upsert_article(article) == "new"
+    assert store.upsert_article(make_article()) == "duplicate"
+    assert store.count_articles() == 1
+
+
+def test_a_duplicate_only_moves_last_seen(store: Store) -> None:
+    store.upsert_article(make_article(), seen_at=T0)
+    store.upsert_article(make_article(section="Other", tags=["changed"]), seen_at=T0 + timedelta(days=1))
+    stored = store.get_article(make_article().id)
+    assert stored is not None
+    assert stored.section == "Tech" and stored.tags == ["online safety"]
+    # first_seen is still T0: the article belongs to T0's window, not the later one
+    assert [a.id for a in store.articles_first_seen_between(None, T0)] == [make_article().id]
+    assert store.articles_first_seen_between(T0, T0 + timedelta(days=2)) == []
+
+
+def test_a_syndicated_copy_with_the_same_canonical_url_is_a_duplicate_whose_url_is_known(
+    store: Store,
+) -> None:
+    original = make_article()
+    copy = make_article(fetch_url="https://aggregator.example/syndicated/123")
+    assert store.upsert_article(original, seen_at=T0) == "new"
+    assert store.upsert_article(copy, seen_at=T0 + timedelta(hours=1)) == "duplicate"
+    assert store.article_id_for_url("https://aggregator.example/syndicated/123") == original.id
+    assert store.article_id_for_url(original.url) == original.id
+    assert store.article_id_for_url("https://elsewhere.example/") is None
+    assert store.article_urls(original.id) == [
+        original.url,
+        original.fetch_url,
+        "https://aggregator.example/syndicated/123",
+    ]
+    stored = store.get_article(original.id)
+    assert stored is not None and stored.fetch_url == original.fetch_url
+
+
+def test_changed_content_is_updated_keeps_first_seen_and_needs_tags_again(store: Store) -> None:
+    article = make_article()
+    store.upsert_article(article, seen_at=T0)
+    store.set_entities(article.id, [OFCOM], "v1")
+    assert store.articles_needing_tags() == []
+
+    changed = make_article(body="Ofcom has now fined the platform after its investigation.")
+    assert store.upsert_article(changed, seen_at=T0 + timedelta(days=1)) == "updated"
+
+    stored = store.get_article(article.id)
+    assert stored is not None
+    assert stored.body == changed.body and stored.entities == []
+    assert [a.id for a in store.articles_needing_tags()] == [article.id]
+    assert [a.id for a in store.articles_first_seen_between(None, T0)] == [article.id]
+
+
+def test_get_article_round_trips_every_field_and_the_entities(store: Store) -> None:
+    article = make_article(updated=T0 + timedelta(minutes=5))
+    store.upsert_article(article)
+    store.set_entities(article.id, [OFCOM, PLATFORM], "tagger-1")
+    stored = store.get_article(article.id)
+    assert stored is not None
+    expected = article.to_dict() | {"entities": [OFCOM.to_dict(), PLATFORM.to_dict()]}
+    assert stored.to_dict() == expected
+    assert store.get_article("0000000000000000") is None
+
+
+def test_an_article_stored_with_entities_is_already_tagged(store: Store) -> None:
+    store.upsert_article(make_article(1, entities=[OFCOM]))
+    store.upsert_article(make_article(2))
+    assert [a.url for a in store.articles_needing_tags()] == [make_article(2).url]
+    stored = store.get_article(make_article(1).id)
+    assert stored is not None and stored.entities == [OFCOM]
+
+
+def test_articles_needing_tags_come_oldest_first_and_respect_the_limit(store: Store) -> None:
+    for n in (1, 2, 3):
+        store.upsert_article(make_article(n), seen_at=T0 + timedelta(hours=n))
+    store.set_entities(make_article(2).id, [])
+    assert [a.url for a in store.articles_needing_tags()] == [make_article(1).url, make_article(3).url]
+    assert [a.url for a in store.articles_needing_tags(limit=1)] == [make_article(1).url]
+
+
+def test_set_entities_skips_an_article_that_changed_since_it_was_read(store: Store) -> None:
+    store.upsert_article(make_article())
+    read = store.articles_needing_tags()[0]
+    store.upsert_article(make_article(body="A different body now."))
+    assert store.set_entities(read.id, [OFCOM], content_hash=read.content_hash) is False
+    assert [a.body for a in store.articles_needing_tags()] == ["A different body now."]
+    fresh = store.articles_needing_tags()[0]
+    assert store.set_entities(fresh.id, [OFCOM], content_hash=fresh.content_hash) is True
+    assert store.articles_needing_tags() == []
+
+
+def test_set_entities_on_an_unknown_article_raises_key_error(store: Store) -> None:
+    with pytest.raises(KeyError):
+        store.set_entities("0000000000000000", [OFCOM])
+
+
+def test_articles_first_seen_between_is_half_open_with_entities_newest_published_first(
+    store: Store,
+) -> None:
+    store.upsert_article(make_article(1, published=T0), seen_at=T0)
+    store.upsert_article(make_article(2, published=T0 + timedelta(days=2)), seen_at=T0 + timedelta(hours=1))
+    store.upsert_article(make_article(3, published=None), seen_at=T0 + timedelta(hours=2))
+    store.set_entities(make_article(2).id, [OFCOM])
+
+    window = store.articles_first_seen_between(T0, T0 + timedelta(hours=2))
+    # (T0, T0+2h]: article 1 was seen exactly at T0 and is left out; article 3 has no
+    # published time and sorts by when it was first seen (T0+2h), after article 2's T0+2d.
+    assert [a.url for a in window] == [make_article(2).url, make_article(3).url]
+    assert window[0].entities == [OFCOM]
+    assert len(store.articles_first_seen_between(None, T0 + timedelta(hours=2))) == 3
+
+
+def test_deleting_an_article_removes_it_everywhere(store: Store) -> None:
+    article = make_article()
+    store.upsert_article(article)
+    store.set_entities(article.id, [OFCOM])
+    store.index_pending()
+    assert store.delete_article(article.id) is True
+    assert store.delete_article(article.id) is False
+    assert store.get_article(article.id) is None
+    assert store.search(SearchQuery("investigation")).total == 0
+    assert store.article_id_for_url(article.url) is None
+    assert store.counts() == {"articles": 0, "untagged": 0, "unindexed": 0}
+
+
+def test_reopening_preserves_articles_index_and_ledgers(tmp_path: Path) -> None:
+    path = tmp_path / "regwatch.db"
+    article = make_article()
+    with Store.open(path) as first:
+        first.upsert_article(article, seen_at=T0)
+        first.set_entities(article.id, [OFCOM, PLATFORM], "v1")
+        first.index_pending()
+        first.record_source_run(
+            CrawlStats("example-news", pages_fetched=3, new=1), T0, T0 + timedelta(minutes=1)
+        )
+        first.record_digest("alice", date(2024, 5, 2), "<m1@regwatch>", "delivered", T0)
+
+    with Store.open(path) as second:
+        stored = second.get_article(article.id)
+        assert stored is not None and stored.entities == [OFCOM, PLATFORM]
+        assert second.index_pending() == 0
+        assert [h.id for h in second.search(SearchQuery("investigation", entity="ofcom")).hits] == [
+            article.id
+        ]
+        assert second.source_health()[0].items_last_run == 1
+        assert second.last_watermark("alice") == T0
+        assert second.upsert_article(article) == "duplicate"
+
+
+def test_a_second_store_on_the_same_file_sees_writes_and_is_not_blocked_by_a_reader(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "regwatch.db"
+    with Store.open(path) as parent, Store.open(path, busy_timeout=0) as crawler:
+        reader = sqlite3.connect(path, isolation_level=None)
+        try:
+            # An open read transaction, as the parent has while it searches: in WAL
+            # mode a writer does not wait for it (busy_timeout=0 would fail at once).
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM articles").fetchone()
+            assert crawler.upsert_article(make_article()) == "new"
+            assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # its snapshot
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
+        assert parent.count_articles() == 1
