@@ -1,0 +1,221 @@
+"""Delivering a rendered digest: to an SMTP server, or as a .eml file in the outbox.
+
+Both raise :class:`~regwatch.errors.DeliveryError`; ``permanent`` tells the
+caller whether retrying the same digest later can help (a 4xx reply, a refused
+connection or a timeout) or not (a 5xx reply, bad credentials, an untrusted
+certificate).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Mapping
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from regwatch.errors import ConfigError, DeliveryError
+from regwatch.models import Digest
+
+logger = logging.getLogger(__name__)
+
+TLS_MODES = ("none", "starttls", "ssl")
+
+
+@runtime_checkable
+class Deliverer(Protocol):
+    """Sends one digest; returns where it went, raises DeliveryError."""
+
+    def deliver(self, digest: Digest) -> str: ...
+
+
+def _headers(digest: Digest) -> Message:
+    return BytesParser(policy=email.policy.default).parsebytes(digest.message, headersonly=True)
+
+
+def outbox_filename(digest: Digest) -> str:
+    """``<period>-<subscriber>.eml``, with the subscriber id made safe for a file name."""
+    safe = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in digest.subscriber_id
+    )
+    if safe != digest.subscriber_id or not safe:
+        # Keep "a/b" and "a_b" apart: two subscribers must never share a file.
+        safe = f"{safe}-{hashlib.sha1(digest.subscriber_id.encode('utf-8')).hexdigest()[:8]}"
+    return f"{digest.period.isoformat()}-{safe}.eml"
+
+
+class OutboxDelivery:
+    """Writes each digest as ``<outbox_dir>/<period>-<subscriber>.eml``.
+
+    The file appears whole or not at all (written to a temporary file, then
+    renamed). Delivering the same digest twice leaves the first file as is, so a
+    retried run does not change what an analyst may already have opened.
+    """
+
+    def __init__(self, outbox_dir: Path) -> None:
+        self.outbox_dir = Path(outbox_dir)
+
+    def __repr__(self) -> str:
+        return f"OutboxDelivery({str(self.outbox_dir)!r})"
+
+    def deliver(self, digest: Digest) -> str:
+        path = self.outbox_dir / outbox_filename(digest)
+        try:
+            if path.exists():
+                with path.open("rb") as existing_file:
+                    existing = BytesParser(policy=email.policy.default).parse(existing_file, headersonly=True)
+                if existing["Message-ID"] == digest.message_id:
+                    logger.info("digest %s already in outbox: %s", digest.message_id, path)
+                    return str(path)
+                logger.warning(
+                    "replacing %s: it holds %s, not %s", path, existing["Message-ID"], digest.message_id
+                )
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.outbox_dir)
+            try:
+                with os.fdopen(fd, "wb") as tmp:
+                    tmp.write(digest.message)
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
+                os.replace(tmp_name, path)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            # Transient: an operator can fix the directory and the next run retries.
+            raise DeliveryError(f"cannot write {path}: {exc}", permanent=False) from exc
+        logger.info("digest %s written to %s", digest.message_id, path)
+        return str(path)
+
+
+class SmtpDelivery:
+    """Sends digests through one SMTP server with :mod:`smtplib`.
+
+    ``tls`` is ``none``, ``starttls`` (plain connection upgraded; fails if the
+    server does not offer it) or ``ssl`` (TLS from the first byte, usually port
+    465). Certificates are verified against ``ssl_context`` (default: the system
+    trust store, or ``ca_file`` when given).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        tls: str = "none",
+        user: str = "",
+        password: str = "",
+        timeout: float = 30,
+        *,
+        ca_file: str = "",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if tls not in TLS_MODES:
+            raise ConfigError(f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, got {tls!r}")
+        if not host:
+            raise ConfigError("SMTP_HOST is empty: set it, or leave SMTP off to write digests to the outbox")
+        self.host = host
+        self.port = int(port)
+        self.tls = tls
+        self.user = user
+        self.password = password
+        self.timeout = float(timeout)
+        self._ca_file = ca_file
+        self._ssl_context = ssl_context
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SmtpDelivery:
+        return cls(
+            host=settings["SMTP_HOST"],
+            port=settings["SMTP_PORT"],
+            tls=settings["SMTP_TLS"],
+            user=settings["SMTP_USER"],
+            password=settings["SMTP_PASSWORD"],
+            timeout=settings["SMTP_TIMEOUT"],
+            ca_file=settings.get("SMTP_CA_FILE", ""),
+        )
+
+    def __repr__(self) -> str:  # never shows the password
+        return f"SmtpDelivery({self.host!r}, {self.port}, tls={self.tls!r}, user={self.user!r})"
+
+    @property
+    def address(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=self._ca_file or None)
+        return self._ssl_context
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
+        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.tls == "starttls":
+                client.ehlo()
+                client.starttls(context=self._context())
+                client.ehlo()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def deliver(self, digest: Digest) -> str:
+        headers = _headers(digest)
+        senders = getaddresses([str(headers["From"] or "")])
+        recipients = [addr for _, addr in getaddresses([str(headers["To"] or "")]) if addr]
+        if not senders or not senders[0][1] or not recipients:
+            raise DeliveryError(f"digest {digest.message_id} has no From or To address", permanent=True)
+        where = f"{self.address} {digest.message_id}"
+        try:
+            with self._connect() as client:
+                if self.user:
+                    client.login(self.user, self.password)
+                refused = client.sendmail(senders[0][1], recipients, digest.message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            permanent = all(code >= 500 for code in codes)
+            raise DeliveryError(f"{where}: recipients refused {exc.recipients}", permanent=permanent) from exc
+        except smtplib.SMTPResponseException as exc:
+            reply = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
+            raise DeliveryError(
+                f"{where}: server replied {exc.smtp_code} {reply}", permanent=exc.smtp_code >= 500
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # e.g. SMTP_TLS=starttls against a server without STARTTLS: config, not luck.
+            raise DeliveryError(f"{where}: {exc}", permanent=True) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise DeliveryError(
+                f"{where}: certificate not trusted: {exc.verify_message}", permanent=True
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # Refused, reset, timed out, DNS, TLS handshake cut short: try again later.
+            kind = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+            raise DeliveryError(f"{where}: {kind}: {exc}", permanent=False) from exc
+        if refused:
+            logger.warning("digest %s: some recipients refused: %s", digest.message_id, refused)
+        logger.info("digest %s sent via %s to %s", digest.message_id, self.address, ", ".join(recipients))
+        return where
+
+
+def deliverer_from_settings(settings: Mapping[str, Any], home: Path) -> Deliverer:
+    """SMTP when ``SMTP_HOST`` is set, else the outbox dir under ``home``."""
+    if settings["SMTP_HOST"]:
+        smtp = SmtpDelivery.from_settings(settings)
+        logger.info("digest delivery: SMTP %s (tls=%s)", smtp.address, smtp.tls)
+        return smtp
+    outbox = OutboxDelivery(Path(home) / settings["DIGEST_OUTBOX"])
+    logger.info("digest delivery: outbox %s (SMTP_HOST not set)", outbox.outbox_dir)
+    return outbox
