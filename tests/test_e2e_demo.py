@@ -1,0 +1,140 @@
+"""End to end: `regwatch demo` against the bundled sample site, then the CLI on its home.
+
+The demo runs once per module (it crawls in a subprocess and loads spaCy); each
+test then reads what it left behind, the way a user would after `make demo`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Cli
+from lxml import html as lxml_html
+
+pytestmark = pytest.mark.slow
+
+SEED_NAMES = ("Ofcom", "X", "Grok", "Liz Kendall", "Nigel Farage")
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def first_run(demo_home: Path) -> dict[str, Any]:
+    return Cli().json("demo", "--out", str(demo_home))
+
+
+@pytest.fixture(scope="module")
+def second_run(demo_home: Path, first_run: dict[str, Any]) -> dict[str, Any]:
+    return Cli().json("demo", "--out", str(demo_home))
+
+
+def outbox_messages(home: Path) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for path in sorted((home / "outbox").glob("*.eml"))
+    ]
+
+
+def test_demo_crawls_every_sample_source_and_stores_new_articles(first_run: dict[str, Any]) -> None:
+    assert first_run["sources"] == 5
+    assert first_run["new"] >= 20
+    assert first_run["pages_fetched"] >= first_run["new"]
+    assert first_run["entities_found"] >= len(SEED_NAMES)
+    assert set(SEED_NAMES) <= set(first_run["watched_entities"])
+    assert first_run["indexed"] == first_run["new"]
+
+
+def test_demo_reports_the_broken_pages_without_failing(first_run: dict[str, Any]) -> None:
+    assert first_run["errors"] >= 1  # the sample site's 404
+    messages = [m for s in first_run["per_source"] for m in s["error_messages"]]
+    assert any("404" in m for m in messages), messages
+
+
+def test_syndicated_copy_is_a_duplicate_not_a_second_article(first_run: dict[str, Any]) -> None:
+    assert first_run["duplicate"] >= 1
+
+
+def test_demo_delivers_one_digest_to_the_outbox(first_run: dict[str, Any], demo_home: Path) -> None:
+    [digest] = first_run["digests"]
+    assert digest["status"] == "delivered"
+    assert Path(digest["path"]).is_file()
+    assert len(outbox_messages(demo_home)) == 1
+
+
+def test_digest_html_names_the_seed_entities_with_links_and_no_script(
+    first_run: dict[str, Any], demo_home: Path
+) -> None:
+    [message] = outbox_messages(demo_home)
+    assert message.get_content_type() == "multipart/alternative"
+    html_part = message.get_body(preferencelist=("html",))
+    text_part = message.get_body(preferencelist=("plain",))
+    assert html_part is not None and text_part is not None
+    html_text = html_part.get_content()
+    tree = lxml_html.fromstring(html_text)
+    assert not tree.xpath("//script"), "a <script> element reached the digest"
+    assert not [a for a in tree.xpath("//@*") if a.attrname.lower().startswith("on")]
+    visible = tree.text_content()
+    for name in SEED_NAMES:
+        assert name in visible, f"{name} missing from the digest"
+    links = [a.get("href") for a in tree.xpath("//a[@href]")]
+    sample_links = [link for link in links if "/ledger/" in link or "/regulator/" in link]
+    assert len(sample_links) >= 5
+
+
+def test_second_demo_run_adds_nothing_and_sends_nothing(
+    second_run: dict[str, Any], demo_home: Path
+) -> None:
+    assert second_run["new"] == 0
+    assert second_run["updated"] == 0
+    assert second_run["duplicate"] >= 1
+    assert [d["status"] for d in second_run["digests"]] == ["already-delivered"]
+    assert len(outbox_messages(demo_home)) == 1
+
+
+def test_search_finds_the_grok_articles(first_run: dict[str, Any], demo_home: Path) -> None:
+    result = Cli(home=demo_home).json("search", "Grok")
+    assert result["total"] >= 3
+    for hit in result["hits"]:
+        assert set(hit) >= {"id", "title", "url", "source", "published", "entities", "snippet"}
+    assert any("Grok" in hit["entities"] for hit in result["hits"])
+
+
+def test_search_by_entity_alias_finds_only_that_entity(first_run: dict[str, Any], demo_home: Path) -> None:
+    result = Cli(home=demo_home).json("search", "--entity", "Kendall")
+    assert result["total"] >= 1
+    assert all("Liz Kendall" in hit["entities"] for hit in result["hits"])
+
+
+def test_search_filters_by_source(first_run: dict[str, Any], demo_home: Path) -> None:
+    result = Cli(home=demo_home).json("search", "Ofcom", "--source", "ofcom-news")
+    assert result["total"] >= 1
+    assert {hit["source"] for hit in result["hits"]} == {"ofcom-news"}
+
+
+def test_a_malformed_query_is_one_clear_line(first_run: dict[str, Any], demo_home: Path) -> None:
+    result = Cli(home=demo_home)("search", '"unbalanced', expect=None)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert result.output.strip().startswith("Error:")
+
+
+def test_sources_shows_health_after_the_demo(first_run: dict[str, Any], demo_home: Path) -> None:
+    rows = Cli(home=demo_home, config=demo_home / "demo.yaml").json("sources")
+    assert {row["id"] for row in rows} == {"ledger", "wire", "ofcom-news", "ofcom-statements", "dsit-search"}
+    assert all(row["last_run"] for row in rows)
+    assert all(row["articles"] > 0 for row in rows)
+
+
+def test_schedule_lists_crawl_and_digest_jobs(first_run: dict[str, Any], demo_home: Path) -> None:
+    jobs = Cli(home=demo_home, config=demo_home / "demo.yaml").json("schedule", "--list")
+    ids = {job["id"] for job in jobs}
+    assert "crawl:ledger" in ids and "digest:policy-desk" in ids
+    assert all(job["next_run_time"] for job in jobs)
