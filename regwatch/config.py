@@ -88,8 +88,12 @@ def _require_list(value: Any, where: str) -> list[Any]:
 def parse_source(entry: Any, where: str) -> Source:
     data = dict(_require_mapping(entry, where))
     for key in ("id", "name", "kind", "url"):
-        if not data.get(key):
+        if data.get(key) is None or data.get(key) == "":
             raise ConfigError(f"{where}: missing required field {key!r}")
+        if not isinstance(data[key], str):
+            raise ConfigError(
+                f"{where}: {key} must be a string, got {data[key]!r} (quote it: YAML reads on/off/yes/no as booleans)"
+            )
     where = f"{where} (id {data['id']!r})"
     if not SOURCE_ID_RE.match(str(data["id"])):
         raise ConfigError(f"{where}: id must be lower-case letters, digits, '-' or '_'")

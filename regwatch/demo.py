@@ -64,15 +64,12 @@ def run_demo(out: Path) -> tuple[pipeline.RunSummary, str]:
         port = int(base_url.rsplit(":", 1)[1].split("/")[0])
         (home / PORT_FILE).write_text(json.dumps({"port": port, "base_url": base_url}))
         logger.info("sample site served at %s", base_url)
-        config_path = config_override
-        if config_path is None:
-            # The demo config with the site's address filled in, kept so that later
-            # commands (`regwatch --home OUT --config OUT/demo.yaml sources`) see the same sources.
-            config_path = home / DEMO_CONFIG_NAME
-            config_path.write_text(
-                Path(DEMO_CONFIG).read_text(encoding="utf-8").replace("{base_url}", base_url),
-                encoding="utf-8",
-            )
+        # The demo config with the site's address filled in, kept so that later
+        # commands (`regwatch --home OUT --config OUT/demo.yaml sources`) see the same sources.
+        config_path = home / DEMO_CONFIG_NAME
+        config_path.write_text(
+            Path(DEMO_CONFIG).read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8"
+        )
         with App.load(home, config_path) as app:
             summary = pipeline.run_once(app, due_only=False, force_digests=True)
     return summary, base_url

@@ -91,8 +91,11 @@ def schedule_trigger_args(schedule: str) -> tuple[str, dict[str, Any]]:
     return "cron", {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
 
 
-def source_is_due(source: Source, last_run: datetime | None, now: datetime) -> bool:
-    """Whether a source's schedule says it should be crawled again at ``now``."""
+def source_is_due(source: Source, last_run: datetime | None, now: datetime, timezone: str = "UTC") -> bool:
+    """Whether a source's schedule says it should be crawled again at ``now``.
+
+    Cron schedules are read in ``timezone`` (SCHEDULE_TIMEZONE), as the scheduler reads them.
+    """
     if last_run is None:
         return True
     kind, args = schedule_trigger_args(source.schedule)
@@ -100,7 +103,7 @@ def source_is_due(source: Source, last_run: datetime | None, now: datetime) -> b
         return now - last_run >= timedelta(**args)
     from apscheduler.triggers.cron import CronTrigger
 
-    trigger = CronTrigger(timezone="UTC", **args)
+    trigger = CronTrigger(timezone=timezone, **args)
     next_fire = trigger.get_next_fire_time(None, last_run + timedelta(seconds=1))
     return next_fire is not None and next_fire <= now
 
@@ -121,7 +124,8 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
     if due_only:
         last_runs = {h.source_id: h.last_run for h in app.store.source_health()}
         now = utcnow()
-        sources = [s for s in sources if source_is_due(s, last_runs.get(s.id), now)]
+        tz = app.settings["SCHEDULE_TIMEZONE"]
+        sources = [s for s in sources if source_is_due(s, last_runs.get(s.id), now, tz)]
     if not sources:
         logger.info("no source to crawl")
         return []
@@ -159,7 +163,10 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
         for article in articles:
             # The content hash lets the store notice an article re-crawled while we tagged it.
             app.store.set_entities(
-                article.id, article.entities, tagger_version=app.tagger.version, content_hash=article.content_hash
+                article.id,
+                article.entities,
+                tagger_version=app.tagger.version,
+                content_hash=article.content_hash,
             )
             names.update(e.name for e in article.watched_entities())
         outcome.articles += len(articles)

@@ -211,11 +211,8 @@ class RegwatchScheduler:
         try:
             scheduler.start(paused=True)
             self._sync_jobs(scheduler)
-            for outcome in pipeline.deliver_digests(self.app):
-                if outcome.status not in ("not-due", "already-delivered"):
-                    logger.info(
-                        "catch-up digest %s %s: %s", outcome.subscriber_id, outcome.period, outcome.status
-                    )
+            for subscriber in self.app.config.subscribers:  # catch up on digests missed while down
+                digest_job(self.home, self.config_path, subscriber.id)
             for job in scheduler.get_jobs():
                 logger.info("job %s next run %s", job.id, job.next_run_time)
             scheduler.resume()

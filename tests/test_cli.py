@@ -140,3 +140,10 @@ def test_tag_reads_stdin_and_links_watched_entities(cli: Cli) -> None:
     assert {"Ofcom", "X", "Grok", "Liz Kendall"} <= names
     for entity in record["entities"]:
         assert set(entity) >= {"name", "type", "mentions"}
+
+
+def test_a_yaml_boolean_where_a_name_belongs_says_to_quote_it(home: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml", "sources:\n  - {id: off, name: Off, kind: feed, url: 'https://e.org/'}\n"
+    )
+    assert_one_line_error(Cli(home=home, config=config)("sources", expect=None), "sources[0]", "quote it")
