@@ -1,0 +1,107 @@
+"""Run a crawl in its own process and read back per-source stats.
+
+Scrapy's Twisted reactor cannot be restarted within a process, and the
+scheduler runs crawls again and again, so each crawl is a subprocess
+(``python -m crawlers.process``). Whatever happens to it, the caller gets one
+:class:`~regwatch.models.CrawlStats` per source, never an exception: a crash or
+a timeout becomes an error on every source it did not report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from regwatch.models import CrawlStats, Source
+
+from .settings import CRAWL_SETTING_NAMES
+
+logger = logging.getLogger(__name__)
+
+
+def _job(
+    sources: list[Source],
+    settings: Mapping[str, Any],
+    item_pipelines: Mapping[str, int | None],
+    extra_scrapy_settings: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "sources": [source.to_dict() for source in sources],
+        # Only crawl settings cross over: no SMTP or index secrets in the job file.
+        "settings": {name: settings[name] for name in CRAWL_SETTING_NAMES if name in settings},
+        "item_pipelines": dict(item_pipelines),
+        "extra_scrapy_settings": dict(extra_scrapy_settings or {}),
+        "python_path": [entry for entry in sys.path if entry],
+    }
+
+
+def _read_report(path: Path) -> dict[str, CrawlStats]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {s["source_id"]: CrawlStats.from_dict(s) for s in data.get("stats", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def run_crawl(
+    sources: list[Source],
+    settings: Mapping[str, Any],
+    item_pipelines: Mapping[str, int | None],
+    extra_scrapy_settings: Mapping[str, Any] | None = None,
+) -> list[CrawlStats]:
+    """Crawl ``sources`` in a subprocess and return one CrawlStats per source, in order.
+
+    ``settings`` is the resolved :class:`~regwatch.settings.Settings`;
+    ``item_pipelines`` maps dotted paths of Scrapy item pipeline classes to their
+    order (e.g. ``{"regwatch.pipeline.StoreArticlePipeline": 800}``);
+    ``extra_scrapy_settings`` (JSON-serialisable) are passed to Scrapy as they
+    are, e.g. ``{"REGWATCH_DB_PATH": "..."}`` for a pipeline to read. The
+    subprocess logs to this process's stderr and is killed after
+    CRAWL_PROCESS_TIMEOUT seconds.
+    """
+    if not sources:
+        return []
+    timeout = float(settings["CRAWL_PROCESS_TIMEOUT"])
+    ids = ", ".join(s.id for s in sources)
+    with tempfile.TemporaryDirectory(prefix="regwatch-crawl-") as tmp:
+        job_path = Path(tmp) / "job.json"
+        report_path = Path(tmp) / "report.json"
+        job_path.write_text(
+            json.dumps(_job(sources, settings, item_pipelines, extra_scrapy_settings)), "utf-8"
+        )
+        command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]
+        logger.info("crawl of %d sources starts in a subprocess (sources: %s)", len(sources), ids)
+        failure = ""
+        try:
+            # stdout goes to our stderr: stdout is for the CLI's data, never for crawl logs.
+            completed = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=2, timeout=timeout, check=False
+            )
+            if completed.returncode != 0:
+                failure = f"crawl process exited with status {completed.returncode}"
+        except subprocess.TimeoutExpired:
+            failure = f"crawl process killed after CRAWL_PROCESS_TIMEOUT={timeout:g}s"
+        except OSError as exc:
+            failure = f"crawl process could not start ({exc})"
+        reported = _read_report(report_path)
+
+    results: list[CrawlStats] = []
+    for source in sources:
+        stats = reported.get(source.id)
+        if stats is None:
+            reason = failure or "crawl process reported nothing for this source"
+            error_class = "timeout" if "killed after" in reason else "other"
+            logger.error("source=%s url=%s crawl failed: %s", source.id, source.url, reason)
+            stats = CrawlStats(
+                source_id=source.id, errors=1, error_messages=[f"{error_class} {source.url}: {reason}"]
+            )
+        elif failure:
+            logger.warning("source=%s url=%s stats may be partial: %s", source.id, source.url, failure)
+        results.append(stats)
+    return results

@@ -1,0 +1,65 @@
+"""Per-source crawl counters kept in Scrapy's stats.
+
+The contract shared with the item pipelines and the run summary: counters live
+under ``regwatch/<source_id>/<name>`` where ``name`` is one of
+:data:`COUNTER_NAMES` (``pages_fetched`` and ``errors`` are counted by the
+spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
+``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from regwatch.errors import SOURCE_ERROR_CLASSES
+from regwatch.models import CrawlStats
+
+logger = logging.getLogger(__name__)
+
+STATS_PREFIX = "regwatch"
+COUNTER_NAMES = ("pages_fetched", "new", "updated", "duplicate", "errors")
+MAX_ERROR_MESSAGES = 20
+MAX_MESSAGE_CHARS = 300
+
+
+class StatsLike(Protocol):
+    """The part of Scrapy's ``StatsCollector`` the helpers use."""
+
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+
+    def set_value(self, key: str, value: Any) -> None: ...
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+def stat_key(source_id: str, name: str) -> str:
+    """``regwatch/<source_id>/<name>``."""
+    return f"{STATS_PREFIX}/{source_id}/{name}"
+
+
+def count(stats: StatsLike, source_id: str, name: str, n: int = 1) -> None:
+    """Add ``n`` to the counter ``name`` of a source (e.g. ``count(crawler.stats, "ledger", "new")``)."""
+    stats.inc_value(stat_key(source_id, name), n)
+
+
+def add_error(stats: StatsLike, source_id: str, error_class: str, url: str, reason: str) -> None:
+    """Count one error of a source and keep its message (the first 20 are kept)."""
+    error_class = error_class if error_class in SOURCE_ERROR_CLASSES else "other"
+    count(stats, source_id, "errors")
+    key = stat_key(source_id, "error_messages")
+    messages = list(stats.get_value(key) or [])
+    if len(messages) < MAX_ERROR_MESSAGES:
+        message = f"{error_class} {url}: {reason}"
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        messages.append(message)
+        stats.set_value(key, messages)
+
+
+def crawl_stats_from(stats: Mapping[str, Any], source_id: str) -> CrawlStats:
+    """Read one source's :class:`CrawlStats` back out of a Scrapy stats dict."""
+    values = {name: int(stats.get(stat_key(source_id, name), 0) or 0) for name in COUNTER_NAMES}
+    messages = [str(m) for m in stats.get(stat_key(source_id, "error_messages"), []) or []]
+    return CrawlStats(source_id=source_id, error_messages=messages, **values)

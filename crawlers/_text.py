@@ -1,0 +1,216 @@
+"""Small text helpers shared by extraction and feed parsing: dates, URLs, names, charsets."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import html
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+# Query parameters that only track a click; they never change which article a URL names.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ocid", "cmpid", "_ga", "_hsenc"}
+)
+TRACKING_PREFIXES = ("utm_",)
+
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_TAGLIKE = re.compile(r"<\s*/?\s*(p|br|div|span|a|b|i|em|strong|ul|ol|li|img|h[1-6])\b[^>]*>", re.I)
+
+
+def clean_text(value: object) -> str:
+    """Collapse whitespace inside a one-line value (title, author, summary)."""
+    if value is None:
+        return ""
+    return _WS.sub(" ", str(value).replace("\n", " ")).strip()
+
+
+def unescape_text(value: object) -> str:
+    """Plain text from a string that may carry HTML entities (JSON-LD often does)."""
+    return clean_text(html.unescape(str(value))) if value is not None else ""
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (feed descriptions); entities decoded, tags dropped.
+
+    A fragment without tags is only unescaped, so a literal ``<script>`` written
+    as ``&lt;script&gt;`` stays as text, as it should.
+    """
+    if not fragment:
+        return ""
+    if "<" not in fragment:
+        return unescape_text(fragment)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean_text(fragment)
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    for br in root.xpath("//br|//p|//li|//div"):
+        br.tail = " " + (br.tail or "")
+    return clean_text(root.text_content())
+
+
+def looks_like_markup(value: str) -> bool:
+    """True when a string holds HTML structure tags (not merely a literal angle bracket)."""
+    return bool(_TAGLIKE.search(value))
+
+
+# --- dates -------------------------------------------------------------------
+
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M%z",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+
+
+def parse_date(value: object) -> datetime | None:
+    """Parse ISO-8601, RFC 822/2822 and a few common formats to an aware UTC datetime.
+
+    Naive values are taken as UTC. Anything unparseable gives ``None``; callers
+    decide whether that is a problem.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    else:
+        text = clean_text(value)
+        if not text:
+            return None
+        parsed = None
+        iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+        with contextlib.suppress(ValueError):
+            parsed = datetime.fromisoformat(iso)
+        if parsed is None:
+            try:
+                parsed = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                parsed = None
+        if parsed is None:
+            for fmt in _DATE_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+# --- URLs --------------------------------------------------------------------
+
+
+def canonicalize_url(url: str, base: str = "") -> str:
+    """Absolute URL without fragment, tracking parameters or a default port; scheme/host lowercased."""
+    absolute = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(absolute)
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    if (scheme == "http" and netloc.endswith(":80")) or (scheme == "https" and netloc.endswith(":443")):
+        netloc = netloc.rsplit(":", 1)[0]
+    query = parts.query
+    if query:
+        kept = [
+            (k, v)
+            for k, v in parse_qsl(query, keep_blank_values=True)
+            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+        ]
+        if len(kept) != len(parse_qsl(query, keep_blank_values=True)):
+            query = urlencode(kept)  # re-encode only when something was dropped
+    path = parts.path or ("/" if scheme in ("http", "https") else "")
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def is_web_url(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https", "file")
+
+
+# --- authors -----------------------------------------------------------------
+
+_BY = re.compile(r"^(by|von|par|por)\s+", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*", re.I)
+
+
+def clean_authors(values: Iterable[object]) -> list[str]:
+    """A clean, de-duplicated author list: "By A and B" -> ["A", "B"]; URLs and blanks dropped."""
+    authors: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        text = unescape_text(value)
+        if not text or text.startswith(("http://", "https://", "/")):
+            continue
+        text = _BY.sub("", text)
+        for part in _AUTHOR_SPLIT.split(text):
+            name = _BY.sub("", part.strip(" .-–—")).strip()
+            if name and name.lower() not in seen and not name.startswith(("http://", "https://")):
+                seen.add(name.lower())
+                authors.append(name)
+    return authors
+
+
+# --- charsets ----------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _codec(name: str | None) -> str | None:
+    """Python codec for a declared charset; latin-1 labels mean cp1252, as browsers read them."""
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def decode_html(raw: bytes, headers_charset: str | None = None) -> str:
+    """Decode page bytes robustly even when the declared charset is wrong.
+
+    Order: a BOM; a strict UTF-8 try (valid UTF-8 is almost never an accident);
+    the declared charset (HTTP header, then ``<meta charset>``); cp1252.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(codec, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _META_CHARSET.search(raw[:4096])
+    declared = [_codec(headers_charset), _codec(match.group(1).decode("ascii")) if match else None]
+    for codec in declared:
+        if codec and codec != "utf-8":
+            try:
+                return raw.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")

@@ -1,0 +1,67 @@
+"""The Scrapy project's settings: fixed defaults in one place, plus the map from regwatch settings.
+
+regwatch's own settings (``CRAWL_*``, ``EXTRACT_*``, ``LOG_LEVEL`` in
+:mod:`regwatch.settings`) are the knobs users turn; :func:`scrapy_settings`
+translates them to Scrapy's names. Everything else regwatch wants from Scrapy
+and that no user needs to change lives in :data:`SCRAPY_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+BOT_NAME = "regwatch"
+
+SCRAPY_DEFAULTS: dict[str, Any] = {
+    "BOT_NAME": BOT_NAME,
+    "SPIDER_MODULES": [],
+    "TELNETCONSOLE_ENABLED": False,
+    "COOKIES_ENABLED": False,
+    "HTTPCACHE_ENABLED": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "LOG_STDOUT": False,
+    "LOG_VERSIONS": [],
+    "LOGSTATS_INTERVAL": 0,
+    "STATS_DUMP": False,
+    "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
+    "DOWNLOAD_WARNSIZE": 0,
+    "REDIRECT_MAX_TIMES": 10,
+    "DEFAULT_REQUEST_HEADERS": {
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.7",
+        "Accept-Language": "en",
+    },
+}
+
+# regwatch setting -> Scrapy setting
+SETTING_MAP: dict[str, str] = {
+    "CRAWL_USER_AGENT": "USER_AGENT",
+    "CRAWL_OBEY_ROBOTS": "ROBOTSTXT_OBEY",
+    "CRAWL_TIMEOUT": "DOWNLOAD_TIMEOUT",
+    "CRAWL_RETRIES": "RETRY_TIMES",
+    "CRAWL_CONCURRENCY_PER_DOMAIN": "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "CRAWL_DELAY": "DOWNLOAD_DELAY",
+    "CRAWL_MAX_PAGES": "REGWATCH_MAX_PAGES",
+    "CRAWL_MAX_LISTING_PAGES": "REGWATCH_MAX_LISTING_PAGES",
+    "EXTRACT_MIN_BODY_CHARS": "REGWATCH_MIN_BODY_CHARS",
+    "LOG_LEVEL": "LOG_LEVEL",
+}
+
+# The regwatch settings a crawl subprocess needs (no secrets cross into the job file).
+CRAWL_SETTING_NAMES: tuple[str, ...] = tuple(SETTING_MAP)
+
+
+def scrapy_settings(
+    settings: Mapping[str, Any],
+    item_pipelines: Mapping[str, int | None] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Scrapy settings for a crawl: defaults, then mapped regwatch settings, then ``extra``."""
+    values = dict(SCRAPY_DEFAULTS)
+    for name, scrapy_name in SETTING_MAP.items():
+        if name in settings:
+            values[scrapy_name] = settings[name]
+    values["DNS_TIMEOUT"] = values.get("DOWNLOAD_TIMEOUT", 60)
+    values["ITEM_PIPELINES"] = dict(item_pipelines or {})
+    values.update(extra or {})
+    return values

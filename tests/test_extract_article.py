@@ -1,0 +1,303 @@
+"""Extraction of article fields from pages written here: one metadata shape per test."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawlers import extract_article, extract_file
+from regwatch.errors import ExtractionError
+
+SEED = Path("/work/shared/seed/000_d8092089b7cd25ff.txt")
+URL = "https://news.example.org/2026/01/ofcom-x.html"
+
+PARAGRAPHS = [
+    "On Monday, communications watchdog Ofcom launched an investigation into X to investigate whether "
+    "the platform has complied with its duties under the new Online Safety Act.",
+    "Technology Secretary Liz Kendall said she expected Ofcom to move quickly on the issue, and that the "
+    "regulator would have her full support to block access to X if the platform refused to comply.",
+    "Nigel Farage said the government risks suppressing free speech with the move.",
+]
+
+BOILERPLATE = """
+<header><nav><ul><li><a href="/">Home</a></li><li><a href="/politics">Politics</a></li>
+<li><a href="/tech">Technology</a></li></ul></nav></header>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies</div>
+"""
+FOOTER = '<footer><p>Copyright 2026 Example News Ltd. All rights reserved.</p><a href="/privacy">Privacy</a></footer>'
+
+
+def page(
+    head: str = "", paragraphs: list[str] | None = None, html_attrs: str = 'lang="en-GB"', h1: str = ""
+) -> str:
+    body = "\n".join(f"<p>{p}</p>" for p in (PARAGRAPHS if paragraphs is None else paragraphs))
+    heading = f"<h1>{h1}</h1>" if h1 else ""
+    return (
+        f"<!DOCTYPE html>\n<html {html_attrs}><head><meta charset='utf-8'>{head}</head>"
+        f"<body>{BOILERPLATE}<main><article>{heading}\n{body}\n</article></main>{FOOTER}</body></html>"
+    )
+
+
+def jsonld(data: object) -> str:
+    # "</" escaped as publishers must, or a "</script>" inside a string would end the element
+    text = json.dumps(data).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{text}</script>'
+
+
+def test_json_ld_news_article_gives_every_field() -> None:
+    head = (
+        "<title>Ofcom opens X investigation | Example News</title>"
+        '<link rel="canonical" href="/2026/01/ofcom-x.html?utm_source=twitter&amp;utm_medium=social&amp;page=2#top">'
+        + jsonld(
+            {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": "Ofcom opens investigation into X over Grok",
+                "datePublished": "2026-01-12T09:30:00+01:00",
+                "dateModified": "2026-01-12T15:05:00Z",
+                "author": [{"@type": "Person", "name": "By Tom Aldridge and Priya Nair"}],
+                "description": "The regulator will examine whether X met its duties.",
+                "articleSection": "Technology",
+                "keywords": "Ofcom, X, Grok",
+                "inLanguage": "fr",
+            }
+        )
+    )
+    article = extract_article(page(head), URL, "ledger")
+
+    assert article.title == "Ofcom opens investigation into X over Grok"
+    assert article.url == "https://news.example.org/2026/01/ofcom-x.html?page=2"
+    assert article.fetch_url == URL
+    assert article.source_id == "ledger"
+    assert article.published == datetime(2026, 1, 12, 8, 30, tzinfo=UTC)
+    assert article.updated == datetime(2026, 1, 12, 15, 5, tzinfo=UTC)
+    assert article.published.utcoffset().total_seconds() == 0
+    assert article.authors == ["Tom Aldridge", "Priya Nair"]
+    assert article.summary == "The regulator will examine whether X met its duties."
+    assert article.section == "Technology"
+    assert article.tags == ["Ofcom", "X", "Grok"]
+    assert article.language == "en"  # <html lang> wins over JSON-LD inLanguage
+
+
+def test_body_keeps_paragraphs_apart_and_drops_boilerplate() -> None:
+    article = extract_article(page("<title>Ofcom and X</title>", h1="Ofcom and X"), URL)
+
+    assert article.body == "\n\n".join(PARAGRAPHS)
+    for noise in ("cookies", "Copyright", "Home", "Privacy"):
+        assert noise not in article.body
+
+
+def test_seed_article_body_is_its_paragraphs_verbatim() -> None:
+    paragraphs = [line.strip() for line in SEED.read_text("utf-8").splitlines() if line.strip()]
+    head = '<meta property="og:title" content="Starmer ‘boycotting’ X over Grok AI deepfakes">'
+    article = extract_article(page(head, paragraphs).encode("utf-8"), URL)
+
+    assert article.body.split("\n\n") == paragraphs
+    assert article.title == "Starmer ‘boycotting’ X over Grok AI deepfakes"
+
+
+def test_json_ld_inside_graph_is_found_among_other_types() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Example News"},
+            {"@type": "Organization", "name": "Example News Ltd"},
+            {
+                "@type": ["ReportageNewsArticle"],
+                "headline": "Kendall backs Ofcom",
+                "datePublished": "2026-01-09T18:40:00Z",
+                "author": {"@type": "Person", "name": "Priya Nair"},
+            },
+        ],
+    }
+    article = extract_article(page("<title>Example News</title>" + jsonld(graph)), URL)
+
+    assert article.title == "Kendall backs Ofcom"
+    assert article.published == datetime(2026, 1, 9, 18, 40, tzinfo=UTC)
+    assert article.authors == ["Priya Nair"]
+
+
+def test_opengraph_only_page() -> None:
+    head = (
+        "<title>Ministers fall silent on X - Westminster Wire | Westminster Wire</title>"
+        '<meta property="og:title" content="Ministers fall silent on X">'
+        '<meta property="og:description" content="Several ministers have gone quiet.">'
+        '<meta property="article:published_time" content="2026-01-13T14:20:00+00:00">'
+        '<meta property="article:modified_time" content="2026-01-13T16:00:00+00:00">'
+        '<meta property="article:section" content="Politics">'
+        '<meta property="article:tag" content="X"><meta property="article:tag" content="Starmer">'
+        '<meta property="og:locale" content="en_GB">'
+    )
+    article = extract_article(page(head, html_attrs=""), URL + "?utm_campaign=rss#comments")
+
+    assert article.title == "Ministers fall silent on X"
+    assert article.summary == "Several ministers have gone quiet."
+    assert article.published == datetime(2026, 1, 13, 14, 20, tzinfo=UTC)
+    assert article.updated == datetime(2026, 1, 13, 16, 0, tzinfo=UTC)
+    assert article.section == "Politics"
+    assert article.tags == ["X", "Starmer"]
+    assert article.language == "en"
+    assert article.url == URL  # no canonical link: the fetch URL without tracking and fragment
+
+
+def test_meta_tags_only_page_uses_title_without_site_suffix() -> None:
+    head = (
+        "<title>Update on our investigation into X | Ofcom</title>"
+        '<meta name="author" content="By Jane Doe, John Roe &amp; Ann Lee">'
+        '<meta name="DC.date.issued" content="2026-01-15">'
+        '<meta name="govuk:public-updated-at" content="2026-01-16T10:00:00.000+00:00">'
+        '<meta name="description" content="X has told us it restricted Grok.">'
+    )
+    article = extract_article(page(head), URL)
+
+    assert article.title == "Update on our investigation into X"
+    assert article.authors == ["Jane Doe", "John Roe", "Ann Lee"]
+    assert article.published == datetime(2026, 1, 15, tzinfo=UTC)
+    assert article.updated == datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
+    assert article.summary == "X has told us it restricted Grok."
+
+
+def test_govuk_meta_gives_the_published_date() -> None:
+    head = (
+        '<meta name="govuk:first-published-at" content="2026-01-09T16:00:00.000+00:00">'
+        "<title>Technology Secretary statement - GOV.UK</title>"
+    )
+    article = extract_article(page(head, h1="Technology Secretary statement on X and Grok"), URL)
+
+    assert article.published == datetime(2026, 1, 9, 16, 0, tzinfo=UTC)
+    assert article.title == "Technology Secretary statement on X and Grok"  # the only <h1>
+
+
+def test_time_element_only_page_and_first_paragraph_summary() -> None:
+    byline = '<div class="byline">Published <time datetime="2026-01-05T10:00:00+00:00">5 Jan</time></div>'
+    article = extract_article(
+        page("<title>Bulletin</title>", h1="Bulletin").replace("</h1>", "</h1>" + byline), URL
+    )
+
+    assert article.published == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert article.updated is None
+    assert article.authors == []
+    assert article.summary == PARAGRAPHS[0]
+
+
+def test_index_metadata_is_only_a_fallback() -> None:
+    fallback = {
+        "title": "Feed title",
+        "summary": "Feed summary",
+        "published": datetime(2026, 1, 1, tzinfo=UTC),
+        "authors": ["Feed Author"],
+        "tags": ["feed-tag"],
+    }
+    bare = extract_article(page(""), URL, fallback=fallback)
+    assert (bare.title, bare.summary, bare.published) == ("Feed title", "Feed summary", fallback["published"])
+    assert (bare.authors, bare.tags) == (["Feed Author"], ["feed-tag"])
+
+    head = (
+        '<meta property="og:title" content="Page title">'
+        '<meta property="og:description" content="Page summary">'
+        '<meta property="article:published_time" content="2026-01-12T08:30:00Z">'
+    )
+    rich = extract_article(page(head), URL, fallback=fallback)
+    assert (rich.title, rich.summary) == ("Page title", "Page summary")
+    assert rich.published == datetime(2026, 1, 12, 8, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "header"),
+    [
+        pytest.param("utf8", "iso-8859-1", id="utf8-bytes-header-says-latin1"),
+        pytest.param("utf8", "windows-1252", id="utf8-bytes-header-says-cp1252"),
+        pytest.param("cp1252", "utf-8", id="cp1252-bytes-header-says-utf8"),
+        pytest.param("cp1252", None, id="cp1252-bytes-no-header"),
+        pytest.param("bom", "iso-8859-1", id="utf8-bom"),
+    ],
+)
+def test_wrongly_declared_charset_is_decoded_correctly(raw: str, header: str | None) -> None:
+    title = "Zoë Lefèvre’s “Grok” report — €5m fine"
+    html = page(f"<title>{title}</title>", [p + " Café déjà vu." for p in PARAGRAPHS])
+    data = {
+        "utf8": html.encode("utf-8"),
+        "cp1252": html.encode("cp1252"),
+        "bom": b"\xef\xbb\xbf" + html.encode("utf-8"),
+    }[raw]
+    article = extract_article(data, URL, headers_charset=header)
+
+    assert article.title == title
+    assert "Café déjà vu." in article.body
+    assert "Ã" not in article.body + article.title
+
+
+def test_script_in_headline_stays_text_and_scripts_stay_out_of_body() -> None:
+    head = (
+        "<title>Why &lt;script&gt; still haunts the web</title>"
+        + jsonld({"@type": "NewsArticle", "headline": "Why ‘<script>alert(1)</script>’ still haunts the web"})
+        + "<script>var secret = 'tracking-code';</script><style>.x { color: red }</style>"
+    )
+    paragraphs = [
+        "Attackers still paste &lt;script&gt;alert(1)&lt;/script&gt; into comment forms to test them for holes.",
+        *PARAGRAPHS,
+        "<script>document.write('injected-by-script')</script><b>Bold</b> words in <i>a paragraph</i> of text.",
+    ]
+    article = extract_article(page(head, paragraphs), URL)
+
+    assert article.title == "Why ‘<script>alert(1)</script>’ still haunts the web"
+    assert "Attackers still paste <script>alert(1)</script> into comment forms" in article.body
+    assert "tracking-code" not in article.body
+    assert "injected-by-script" not in article.body
+    assert "color: red" not in article.body
+    assert "Bold words in a paragraph of text." in article.body
+    assert "<b>" not in article.body and "<p>" not in article.body
+
+
+def test_page_without_title_is_an_extraction_error() -> None:
+    with pytest.raises(ExtractionError, match="no title"):
+        extract_article(page("", html_attrs=""), URL)
+
+
+def test_page_with_too_short_body_is_an_extraction_error() -> None:
+    with pytest.raises(ExtractionError, match="body too short"):
+        extract_article(page("<title>Short</title>", ["Too short."]), URL)
+
+
+def test_min_body_chars_is_configurable() -> None:
+    article = extract_article(page("<title>Short</title>", ["Short but enough."]), URL, min_body_chars=10)
+    assert article.body == "Short but enough."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"results": [{"title": "JSON, not HTML"}]}',
+        b"%PDF-1.7\n\x00\x01\x02binary",
+        b"",
+    ],
+    ids=["json", "pdf", "empty"],
+)
+def test_non_html_is_an_extraction_error(data: bytes) -> None:
+    with pytest.raises(ExtractionError, match="not HTML"):
+        extract_article(data, URL)
+
+
+def test_extract_file_reads_html_and_gzipped_html(tmp_path: Path) -> None:
+    head = '<meta property="og:title" content="Saved page">'
+    plain = tmp_path / "saved.html"
+    plain.write_text(page(head), "utf-8")
+    zipped = tmp_path / "saved.html.gz"
+    zipped.write_bytes(gzip.compress(page(head + '<link rel="canonical" href="https://ex.org/a">').encode()))
+
+    from_plain = extract_file(plain)
+    from_zipped = extract_file(zipped)
+
+    assert from_plain.title == from_zipped.title == "Saved page"
+    assert from_plain.body == from_zipped.body == "\n\n".join(PARAGRAPHS)
+    assert from_plain.url == plain.resolve().as_uri()
+    assert from_zipped.url == "https://ex.org/a"
+
+
+def test_extract_file_reports_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="cannot read"):
+        extract_file(tmp_path / "missing.html")
