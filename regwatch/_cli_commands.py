@@ -54,7 +54,8 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
     help="Home dir for the demo's store and outbox.",
 )
 @json_option
-def demo(out: Path, as_json: bool) -> None:
+@click.pass_context
+def demo(ctx: click.Context, out: Path, as_json: bool) -> None:
     """Run the whole pipeline offline on the bundled sample site.
 
     Serves the sample site on 127.0.0.1, crawls it with the real spiders,
@@ -67,7 +68,7 @@ def demo(out: Path, as_json: bool) -> None:
     """
     from regwatch.demo import run_demo
 
-    summary, base_url = run_demo(out)
+    summary, base_url = run_demo(out, overrides=ctx.obj["overrides"])
     if as_json:
         emit_json({**summary.to_dict(), "home": str(out.resolve()), "sample_site": base_url})
     else:

@@ -35,15 +35,21 @@ class RegwatchGroup(click.Group):
             raise click.ClickException("interrupted") from None
 
 
-def setup_logging(verbosity: int) -> None:
-    level = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        force=True,
-    )
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"  # the crawl subprocess logs alike
+
+
+def verbosity_level(verbose: int, quiet: bool) -> str | None:
+    """The LOG_LEVEL that -v/-q ask for (None: keep the setting)."""
+    if quiet:
+        return "WARNING"
+    return "DEBUG" if verbose else None
+
+
+def setup_logging(level_name: str) -> None:
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT, force=True)
     for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -86,12 +92,14 @@ def cli(ctx: click.Context, home: Path | None, config_path: Path | None, verbose
       regwatch demo --out ./demo          # offline, on a bundled sample site
       regwatch --home ./demo search Grok  # search what the demo collected
     """
-    setup_logging(-1 if quiet else verbose)
-    ctx.obj = {"home": home, "config": config_path}
+    level = verbosity_level(verbose, quiet)
+    setup_logging(level or "INFO")  # refined from the LOG_LEVEL setting once the config is loaded
+    ctx.obj = {"home": home, "config": config_path, "overrides": {"LOG_LEVEL": level} if level else {}}
 
 
 def load_app(ctx: click.Context, **kwargs: Any) -> App:
-    app = App.load(ctx.obj["home"], ctx.obj["config"], **kwargs)
+    app = App.load(ctx.obj["home"], ctx.obj["config"], overrides=ctx.obj["overrides"], **kwargs)
+    setup_logging(app.settings["LOG_LEVEL"])
     ctx.call_on_close(app.close)
     return app
 

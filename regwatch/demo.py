@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from regwatch import pipeline
 from regwatch.app import App
@@ -50,7 +51,7 @@ def _serve(home: Path) -> Iterator[str]:
         yield base_url
 
 
-def run_demo(out: Path) -> tuple[pipeline.RunSummary, str]:
+def run_demo(out: Path, overrides: dict[str, Any] | None = None) -> tuple[pipeline.RunSummary, str]:
     """Serve the sample site, run one full pass into ``out``; return the summary and site URL.
 
     The demo always uses the bundled demo config (never REGWATCH_CONFIG), so it
@@ -70,6 +71,6 @@ def run_demo(out: Path) -> tuple[pipeline.RunSummary, str]:
         config_path.write_text(
             Path(DEMO_CONFIG).read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8"
         )
-        with App.load(home, config_path) as app:
+        with App.load(home, config_path, overrides=overrides) as app:
             summary = pipeline.run_once(app, due_only=False, force_digests=True)
     return summary, base_url
