@@ -89,9 +89,7 @@ def test_digest_html_names_the_seed_entities_with_links_and_no_script(
     assert len(sample_links) >= 5
 
 
-def test_second_demo_run_adds_nothing_and_sends_nothing(
-    second_run: dict[str, Any], demo_home: Path
-) -> None:
+def test_second_demo_run_adds_nothing_and_sends_nothing(second_run: dict[str, Any], demo_home: Path) -> None:
     assert second_run["new"] == 0
     assert second_run["updated"] == 0
     assert second_run["duplicate"] >= 1

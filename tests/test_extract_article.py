@@ -12,7 +12,7 @@ import pytest
 from crawlers import extract_article, extract_file
 from regwatch.errors import ExtractionError
 
-SEED = Path("/work/shared/seed/000_d8092089b7cd25ff.txt")
+SEED = Path(__file__).parent / "data" / "seed_article.txt"  # the customer's seed article
 URL = "https://news.example.org/2026/01/ofcom-x.html"
 
 PARAGRAPHS = [

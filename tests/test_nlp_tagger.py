@@ -13,7 +13,7 @@ from regwatch.errors import ConfigError
 from regwatch.models import Article, TaggedEntity
 from regwatch.settings import Settings
 
-SEED = Path("/work/shared/seed/000_d8092089b7cd25ff.txt")
+SEED = Path(__file__).parent / "data" / "seed_article.txt"  # the customer's seed article
 GOLD = Path(__file__).parent / "data" / "nlp_gold.jsonl"
 
 
