@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV := $(BIN)/uv
 
-.PHONY: install demo test lint format bench lock clean
+.PHONY: install system-deps demo test lint format bench lock clean
 
 install: $(STAMP)
 
@@ -15,6 +15,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(UV) pip sync --python $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download
+# cannot be used here). Needs root or sudo; without it those tests skip locally.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 demo: install
 	$(BIN)/regwatch demo --out var/demo

@@ -63,3 +63,38 @@ def cli(home: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.delenv("REGWATCH_CONFIG", raising=False)
     monkeypatch.delenv("REGWATCH_HOME", raising=False)
     return Cli(home=home)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (its own browser download is not used).
+
+    Skipped on a developer machine without Chromium; in CI (CI=true) a missing
+    browser is a failure, since .ci/run installs it.
+    """
+    import os
+    import shutil
+
+    executable = os.environ.get("REGWATCH_TEST_CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        message = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

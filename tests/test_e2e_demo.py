@@ -136,3 +136,31 @@ def test_schedule_lists_crawl_and_digest_jobs(first_run: dict[str, Any], demo_ho
     ids = {job["id"] for job in jobs}
     assert "crawl:ledger" in ids and "digest:policy-desk" in ids
     assert all(job["next_run_time"] for job in jobs)
+
+
+def test_digest_renders_in_chromium_without_running_scraped_script(
+    first_run: dict[str, Any], demo_home: Path, browser: Any, tmp_path: Path
+) -> None:
+    [message] = outbox_messages(demo_home)
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None
+    page_file = tmp_path / "digest.html"
+    page_file.write_text(html_part.get_content(), encoding="utf-8")
+
+    page = browser.new_page()
+    dialogs: list[str] = []
+    requests: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(page_file.as_uri())
+    visible = page.inner_text("body")
+    scripts = page.evaluate("document.scripts.length")
+    page.close()
+
+    assert dialogs == [], "scraped script ran in the digest"
+    assert scripts == 0
+    assert requests == [page_file.as_uri()], "the digest loads external assets"
+    for name in SEED_NAMES:
+        assert name in visible
+    # The sample page whose headline carries a script tag is in the digest, as text.
+    assert "<script>alert(1)</script>" in visible
