@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,19 @@ def digest_job(home: str, config_path: str | None, subscriber_id: str) -> None:
                 logger.info("digest %s %s: %s", outcome.subscriber_id, outcome.period, outcome.status)
     except RegwatchError as exc:
         logger.error("digest %s failed: %s", subscriber_id, exc)
+
+
+def _shutdown(scheduler: Any, wait: bool) -> None:
+    """Stop without consuming due jobs.
+
+    APScheduler 3.11's shutdown wakes its thread, which then processes due jobs
+    once more with the executors already shut down: the submit fails, yet the
+    job's next run time is advanced, so a due (e.g. missed) run would be lost.
+    Pausing and detaching the job store first leaves it for the next start.
+    """
+    scheduler.pause()
+    scheduler.remove_jobstore("default", shutdown=True)
+    scheduler.shutdown(wait=wait)
 
 
 class SchedulerLock:
@@ -163,6 +177,7 @@ class RegwatchScheduler:
     def _sync_jobs(self, scheduler: Any) -> None:
         """Add new jobs, update changed ones, remove ones no longer configured."""
         wanted = {job["id"]: job for job in self._job_definitions()}
+        known = {job.id for job in scheduler.get_jobs()}
         for existing in scheduler.get_jobs():
             definition = wanted.get(existing.id)
             if definition is None:
@@ -175,6 +190,8 @@ class RegwatchScheduler:
                 del wanted[existing.id]  # unchanged: keep its persisted next run time
         for job_id, definition in wanted.items():
             logger.info("scheduling %s (%s)", job_id, definition["trigger"])
+            if job_id not in known and definition["func"] is crawl_job:
+                definition = {**definition, "next_run_time": datetime.now(UTC)}  # a new source: crawl now
             scheduler.add_job(replace_existing=True, **definition)
 
     def list_jobs(self) -> list[dict[str, Any]]:
@@ -192,7 +209,7 @@ class RegwatchScheduler:
                 for job in sorted(scheduler.get_jobs(), key=lambda j: j.id)
             ]
         finally:
-            scheduler.shutdown(wait=False)
+            _shutdown(scheduler, wait=False)
 
     def run_forever(self, stop_event: threading.Event | None = None) -> None:
         """Run until SIGTERM/SIGINT (or ``stop_event`` is set), then shut down cleanly."""
@@ -221,6 +238,6 @@ class RegwatchScheduler:
                 pass
         finally:
             if scheduler.running:
-                scheduler.shutdown(wait=True)
+                _shutdown(scheduler, wait=True)
             lock.release()
             logger.info("scheduler stopped")

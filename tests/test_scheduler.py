@@ -156,3 +156,17 @@ def test_a_cron_source_is_due_after_its_next_fire_time() -> None:
     last = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
     assert not source_is_due(source, last, datetime(2026, 1, 13, 6, 59, tzinfo=UTC))
     assert source_is_due(source, last, datetime(2026, 1, 13, 7, 0, tzinfo=UTC))
+
+
+def test_a_newly_configured_source_is_crawled_at_once(app: App) -> None:
+    jobs = {job["id"]: job for job in RegwatchScheduler(app).list_jobs()}
+    first_crawl = datetime.fromisoformat(jobs["crawl:hourly"]["next_run_time"])
+    assert first_crawl <= datetime.now(UTC)
+
+
+def test_listing_jobs_never_consumes_a_due_run(app: App) -> None:
+    """`schedule --list` while a run is due (scheduler was down) must leave that run pending."""
+    first = {job["id"]: job["next_run_time"] for job in RegwatchScheduler(app).list_jobs()}
+    assert datetime.fromisoformat(first["crawl:hourly"]) <= datetime.now(UTC)  # due now
+    again = {job["id"]: job["next_run_time"] for job in RegwatchScheduler(app).list_jobs()}
+    assert again["crawl:hourly"] == first["crawl:hourly"]
