@@ -124,6 +124,47 @@ class TaggedEntity:
 
 
 @dataclass
+class Quote:
+    """A direct quote in an article and who said it."""
+
+    text: str
+    speaker: str  # as written ("Ofcom", "Farage") or the canonical name when linked
+    speaker_entity_id: str | None = None  # watchlist id when the speaker is a watched entity
+    position: int = -1  # char offset in title + "\n\n" + body
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Quote:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+ACTION_TYPES: tuple[str, ...] = ("investigation", "fine", "ban", "consultation", "guidance", "court_action")
+
+
+@dataclass
+class Action:
+    """A regulatory action found in an article: actor → action → target (e.g. Ofcom → investigation → X)."""
+
+    actor: str
+    action: str  # one of ACTION_TYPES
+    target: str = ""
+    actor_entity_id: str | None = None
+    target_entity_id: str | None = None
+    sentence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Action:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
 class Article:
     """One extracted article, keyed by its canonical URL."""
 
@@ -141,6 +182,8 @@ class Article:
     tags: list[str] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=utcnow)
     entities: list[TaggedEntity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -172,6 +215,12 @@ class Article:
         kwargs["entities"] = [
             e if isinstance(e, TaggedEntity) else TaggedEntity.from_dict(e)
             for e in kwargs.get("entities") or []
+        ]
+        kwargs["quotes"] = [
+            q if isinstance(q, Quote) else Quote.from_dict(q) for q in kwargs.get("quotes") or []
+        ]
+        kwargs["actions"] = [
+            a if isinstance(a, Action) else Action.from_dict(a) for a in kwargs.get("actions") or []
         ]
         return cls(**kwargs)
 
