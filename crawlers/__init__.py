@@ -4,7 +4,11 @@
   :class:`~regwatch.models.Article` (JSON-LD, OpenGraph and meta tags, trafilatura body).
 - :func:`run_crawl` crawls sources in a subprocess and returns per-source
   :class:`~regwatch.models.CrawlStats`; one generic spider per source kind
-  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``) yields ``Article`` items.
+  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``) yields ``Article`` items.
+- :func:`assess_health` turns a run's stats into the source's next health
+  state (failure score, disable, low volume); :func:`blocked_reason` spots bot walls.
+- :class:`FetchRecord` items (one per article page fetched, after its Article)
+  feed the fetch ledger; :class:`Validators` make the next fetch conditional.
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
   ``regwatch/<source_id>/<name>`` counters and ``regwatch/<source_id>/error_messages``.
 """
@@ -13,24 +17,48 @@ from __future__ import annotations
 
 from ._extract import extract_article, extract_file
 from ._feeds import FeedEntry, ParsedFeed, parse_feed
+from ._health import HealthVerdict, assess_health, blocked_reason, error_class_of, hard_failure_of
+from ._ledger import FetchRecord, Validators
 from ._runner import run_crawl
-from ._spiders import SPIDERS, FeedSpider, JsonApiSpider, ListingSpider, SourceSpider, spider_for
+from ._sitemaps import ParsedSitemap, SitemapEntry, parse_sitemap
+from ._spiders import (
+    SPIDERS,
+    FeedSpider,
+    JsonApiSpider,
+    ListingSpider,
+    SitemapSpider,
+    SourceSpider,
+    spider_for,
+)
 from ._stats import add_error, count, crawl_stats_from, stat_key
+from ._urls import canonical_url
 
 __all__ = [
     "SPIDERS",
     "FeedEntry",
     "FeedSpider",
+    "FetchRecord",
+    "HealthVerdict",
     "JsonApiSpider",
     "ListingSpider",
     "ParsedFeed",
+    "ParsedSitemap",
+    "SitemapEntry",
+    "SitemapSpider",
     "SourceSpider",
+    "Validators",
     "add_error",
+    "assess_health",
+    "blocked_reason",
+    "canonical_url",
     "count",
     "crawl_stats_from",
+    "error_class_of",
     "extract_article",
     "extract_file",
+    "hard_failure_of",
     "parse_feed",
+    "parse_sitemap",
     "run_crawl",
     "spider_for",
     "stat_key",

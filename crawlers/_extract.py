@@ -236,7 +236,8 @@ def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
     keywords = ld.get("keywords")
     values = keywords.split(",") if isinstance(keywords, str) else _ld_list(keywords)
     if not values:
-        values = _all(meta, "article:tag")
+        # One article:tag per tag is the OpenGraph way; some sites (the Guardian) put a list in one.
+        values = [part for value in _all(meta, "article:tag") for part in value.split(",")]
     if not values:
         values = ",".join(_all(meta, "news_keywords", "keywords")).split(",")
     tags: list[str] = []
@@ -260,10 +261,12 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
 
 def _body(text: str, url: str, title: str, exclude: str = "") -> str:
     """Main text via trafilatura: one paragraph per block, blank lines between them."""
-    xml = None
+    # bare_extraction gives the element tree trafilatura's XML output is serialised from,
+    # without the serialise/parse round trip and the content fingerprint only that output needs.
+    main = None
     prune = _prune_xpath(exclude, url)
     for precise in (True, False):
-        xml = trafilatura.extract(
+        document = trafilatura.bare_extraction(
             text,
             url=url if is_web_url(url) else None,
             prune_xpath=prune,
@@ -272,20 +275,16 @@ def _body(text: str, url: str, title: str, exclude: str = "") -> str:
             include_tables=True,
             include_images=False,
             include_links=False,
-            output_format="xml",
             with_metadata=False,
         )
-        if xml:
+        body = getattr(document, "body", None)
+        if body is not None and len(body) and "".join(body.itertext()).strip():
+            main = body
             break
-    if not xml:
+    if main is None:
         return ""
-    try:
-        root = etree.fromstring(xml.encode("utf-8"))
-    except etree.XMLSyntaxError:
-        return ""
-    main = root.find("main")
     blocks: list[str] = []
-    for block in main if main is not None else root:
+    for block in main:
         if not isinstance(block.tag, str):
             continue
         if block.tag == "list":

@@ -30,6 +30,8 @@ def _job(
     settings: Mapping[str, Any],
     item_pipelines: Mapping[str, int | None],
     extra_scrapy_settings: Mapping[str, Any] | None,
+    validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    probe: bool = False,
 ) -> dict[str, Any]:
     return {
         "sources": [source.to_dict() for source in sources],
@@ -38,6 +40,9 @@ def _job(
         "item_pipelines": dict(item_pipelines),
         "extra_scrapy_settings": dict(extra_scrapy_settings or {}),
         "python_path": [entry for entry in sys.path if entry],
+        # source id -> {canonical URL: {"etag", "last_modified"}}: the fetch ledger's validators
+        "validators": {sid: dict(urls) for sid, urls in (validators or {}).items()},
+        "probe": probe,  # index pages only: nothing followed, nothing stored
     }
 
 
@@ -54,6 +59,8 @@ def run_crawl(
     settings: Mapping[str, Any],
     item_pipelines: Mapping[str, int | None],
     extra_scrapy_settings: Mapping[str, Any] | None = None,
+    validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    probe: bool = False,
 ) -> list[CrawlStats]:
     """Crawl ``sources`` in a subprocess and return one CrawlStats per source, in order.
 
@@ -61,7 +68,12 @@ def run_crawl(
     ``item_pipelines`` maps dotted paths of Scrapy item pipeline classes to their
     order (e.g. ``{"regwatch.pipeline.StoreArticlePipeline": 800}``);
     ``extra_scrapy_settings`` (JSON-serialisable) are passed to Scrapy as they
-    are, e.g. ``{"REGWATCH_DB_PATH": "..."}`` for a pipeline to read. The
+    are, e.g. ``{"REGWATCH_DB_PATH": "..."}`` for a pipeline to read.
+    ``validators`` maps source ids to ``{canonical URL: {"etag": …,
+    "last_modified": …}}`` from the fetch ledger: those pages are fetched
+    conditionally (a 304 counts as ``not_modified``). ``probe`` fetches each
+    source's first index page only and follows nothing (``items_found``,
+    ``index_latency_ms`` and ``index_error`` tell how the source is). The
     subprocess logs to this process's stderr and is killed after
     CRAWL_PROCESS_TIMEOUT seconds.
     """
@@ -73,7 +85,8 @@ def run_crawl(
         job_path = Path(tmp) / "job.json"
         report_path = Path(tmp) / "report.json"
         job_path.write_text(
-            json.dumps(_job(sources, settings, item_pipelines, extra_scrapy_settings)), "utf-8"
+            json.dumps(_job(sources, settings, item_pipelines, extra_scrapy_settings, validators, probe)),
+            "utf-8",
         )
         command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]
         logger.info("crawl of %d sources starts in a subprocess (sources: %s)", len(sources), ids)
@@ -98,9 +111,8 @@ def run_crawl(
             reason = failure or "crawl process reported nothing for this source"
             error_class = "timeout" if "killed after" in reason else "other"
             logger.error("source=%s url=%s crawl failed: %s", source.id, source.url, reason)
-            stats = CrawlStats(
-                source_id=source.id, errors=1, error_messages=[f"{error_class} {source.url}: {reason}"]
-            )
+            message = f"{error_class} {source.url}: {reason}"
+            stats = CrawlStats(source_id=source.id, errors=1, error_messages=[message], index_error=message)
         elif failure:
             logger.warning("source=%s url=%s stats may be partial: %s", source.id, source.url, failure)
         results.append(stats)

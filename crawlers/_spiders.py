@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import scrapy
@@ -23,6 +24,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
@@ -34,13 +36,17 @@ from twisted.python.failure import Failure
 from w3lib.url import add_or_replace_parameters, url_query_parameter
 
 from regwatch.errors import ExtractionError, SourceError
-from regwatch.models import Article, Source
+from regwatch.models import Article, Source, utcnow
 from regwatch.settings import BY_NAME
 
 from ._extract import extract_article
 from ._feeds import parse_feed
-from ._stats import add_error, count
+from ._health import blocked_reason, feed_content_problem
+from ._ledger import FetchRecord, validators_from
+from ._sitemaps import parse_sitemap
+from ._stats import add_error, count, set_index_error, stat_key
 from ._text import clean_authors, clean_text, html_to_text, parse_date
+from ._urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +71,29 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     exc = failure.value
     if isinstance(exc, HttpError):
         response = exc.response
-        return "http", f"HTTP {response.status}" if response is not None else "HTTP error"
+        if response is None:
+            return "http", "HTTP error"
+        blocked = blocked_reason(response.body, _header(response, "Content-Type"))
+        if blocked:
+            return "blocked", f"HTTP {response.status}: {blocked}"
+        location = _header(response, "Location")
+        if 300 <= response.status < 400 and location:
+            return "http", f"HTTP {response.status}: redirect to {location[:120]} not followed (not http(s))"
+        return "http", f"HTTP {response.status}"
+    text = str(exc)
+    if (isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text) or (
+        # Scrapy cancels a download that outgrows the limit, with an empty message when
+        # the size was not announced; nothing else cancels a download in a running crawl.
+        isinstance(exc, DownloadCancelledError) and ("larger than download max size" in text or not text)
+    ):
+        # Scrapy drops these (scrapy issue 6616): count and report them as the size limit's doing.
+        size = re.search(r"(\d+) (?:bytes|B compressed)", text)
+        got = f" (got {size.group(1)} bytes before it stopped)" if size else ""
+        return "too_large", f"response dropped: bigger than CRAWL_MAX_BYTES{got}"
+    if isinstance(exc, IgnoreRequest) and "redirections" in text:
+        return "http", f"redirect loop ({text})"
     if isinstance(exc, IgnoreRequest):
-        text = str(exc) or "request ignored"
+        text = text or "request ignored"
         return ("robots" if "robots" in text.lower() else "blocked"), text
     if isinstance(exc, CannotResolveHostError | twisted_errors.DNSLookupError):
         return "dns", f"cannot resolve host ({exc})"
@@ -79,6 +105,11 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if any("ssl" in type(r).__module__.lower() or "tls" in type(r).__name__.lower() for r in reasons):
         return "tls", f"TLS failure ({type(reasons[-1]).__name__}: {reasons[-1]})"
     return "other", f"{type(exc).__name__}: {exc}"
+
+
+def _header(response: Response, name: str) -> str:
+    value = response.headers.get(name.encode("ascii"), b"") or b""
+    return value.decode("latin-1").strip()
 
 
 def _charset(response: Response) -> str | None:
@@ -103,6 +134,10 @@ class SourceSpider(scrapy.Spider):
         max_pages: int = BY_NAME["CRAWL_MAX_PAGES"].default,
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
         min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
+        validators: Mapping[str, Mapping[str, Any]] | None = None,
+        probe: bool = False,
+        lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
+        extract: bool = True,
         **kwargs: Any,
     ) -> None:
         src = source if isinstance(source, Source) else Source.from_dict(dict(source))
@@ -111,7 +146,13 @@ class SourceSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.max_listing_pages = max(1, max_listing_pages)
         self.min_body_chars = min_body_chars
-        self._article_urls: set[str] = set()
+        # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
+        self.validators = validators_from(validators)
+        self.probe = probe  # fetch the index only: count what it lists, follow nothing
+        self.extract = extract
+        # Entries dated before this are skipped without a request (None: no look-back limit).
+        self.cutoff = utcnow() - timedelta(days=lookback_days) if lookback_days > 0 else None
+        self._article_urls: set[str] = set()  # canonical URLs requested in this run
         self._limit_logged = False
 
     @classmethod
@@ -123,6 +164,12 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "max_listing_pages",
             settings.getint("REGWATCH_MAX_LISTING_PAGES", BY_NAME["CRAWL_MAX_LISTING_PAGES"].default),
+        )
+        # Off only in `make bench-crawl`'s baseline run: fetch and count pages, extract nothing.
+        kwargs.setdefault("extract", settings.getbool("REGWATCH_EXTRACT_ENABLED", True))
+        kwargs.setdefault(
+            "lookback_days",
+            settings.getint("REGWATCH_LOOKBACK_DAYS", BY_NAME["CRAWL_LOOKBACK_DAYS"].default),
         )
         kwargs.setdefault(
             "min_body_chars",
@@ -142,6 +189,8 @@ class SourceSpider(scrapy.Spider):
     def record_error(self, error_class: str, url: str, reason: str) -> None:
         logger.warning("source=%s url=%s %s error: %s", self.source_id, url, error_class, reason)
         add_error(self.crawler.stats, self.source_id, error_class, url, reason)
+        if error_class == "too_large":
+            count(self.crawler.stats, self.source_id, "too_large")
 
     def _on_spider_error(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
         """A callback raised: count it for this source; Scrapy carries on with the other requests."""
@@ -173,22 +222,41 @@ class SourceSpider(scrapy.Spider):
         )
 
     def parse_index(self, response: Response, page: int) -> Iterator[Any]:
+        if page == 1 and response.meta.get("download_latency") is not None:
+            latency_ms = round(float(response.meta["download_latency"]) * 1000)
+            self.crawler.stats.set_value(stat_key(self.source_id, "index_latency_ms"), latency_ms)
         try:
+            blocked = blocked_reason(response.body, _header(response, "Content-Type"))
+            if blocked:
+                raise SourceError(blocked, "blocked", response.url)
             yield from self.parse_index_page(response, page)
         except SourceError as exc:
-            self.record_error(exc.error_class, exc.url or response.url, str(exc))
+            url = exc.url or response.url
+            reason = str(exc).removeprefix(f"{url}: ")
+            self.record_error(exc.error_class, url, reason)
+            if page == 1:
+                set_index_error(self.crawler.stats, self.source_id, exc.error_class, url, reason)
 
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         raise NotImplementedError
 
     def index_failed(self, failure: Failure) -> None:
         error_class, reason = classify_failure(failure)
-        url = failure.request.url if hasattr(failure, "request") else self.source.url  # type: ignore[attr-defined]
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else self.source.url
         self.record_error(error_class, url, f"index unavailable: {reason}")
+        if request is None or request.cb_kwargs.get("page", 1) == 1:
+            set_index_error(
+                self.crawler.stats, self.source_id, error_class, url, f"index unavailable: {reason}"
+            )
+
+    def found(self, n: int) -> None:
+        """Count entries the index listed (the source's volume, followed or not)."""
+        count(self.crawler.stats, self.source_id, "items_found", n)
 
     def next_page(self, response: Response, url: str | None, page: int) -> scrapy.Request | None:
         """The request for the next index page, unless the page limit is reached."""
-        if not url or not url.strip():
+        if not url or not url.strip() or self.probe:
             return None
         url = response.urljoin(url.strip())
         if page >= self.max_listing_pages:
@@ -205,8 +273,21 @@ class SourceSpider(scrapy.Spider):
     # --- articles ------------------------------------------------------------
 
     def article_request(self, url: str, hint: ArticleHint | None = None) -> scrapy.Request | None:
-        """A request for an article page; None for a repeat or beyond CRAWL_MAX_PAGES."""
-        if url in self._article_urls:
+        """A request for an article page; None for a repeat or beyond CRAWL_MAX_PAGES.
+
+        Repeats are judged by :func:`canonical_url` (tracking parameters, AMP and
+        mobile variants are one page); a page the ledger knows is asked for
+        conditionally and may answer 304.
+        """
+        key = canonical_url(url)
+        if key in self._article_urls or self.probe:
+            return None
+        dated = hint.published or hint.updated if hint else None
+        if self.cutoff is not None and dated is not None and dated < self.cutoff:
+            logger.debug(
+                "source=%s url=%s skipped: dated %s, before the look-back", self.source_id, url, dated
+            )
+            count(self.crawler.stats, self.source_id, "too_old")
             return None
         if len(self._article_urls) >= self.max_pages:
             if not self._limit_logged:
@@ -218,17 +299,40 @@ class SourceSpider(scrapy.Spider):
                 )
                 self._limit_logged = True
             return None
-        self._article_urls.add(url)
+        self._article_urls.add(key)
+        known = self.validators.get(key)
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
+            dont_filter=True,  # repeats are judged above; a redirect loop must end in an error, not silence
+            headers=known.headers() if known else None,
             cb_kwargs={"hint": hint or ArticleHint()},
-            meta={"regwatch_role": "article"},
+            meta={"regwatch_role": "article", "regwatch_key": key, "handle_httpstatus_list": [304]},
         )
 
-    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article]:
-        count(self.crawler.stats, self.source_id, "pages_fetched")
+    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article | FetchRecord]:
+        key = response.meta.get("regwatch_key") or canonical_url(response.url)
+        if response.status == 304:
+            # Unchanged since the ledger's validators: nothing to download or store.
+            count(self.crawler.stats, self.source_id, "not_modified")
+            logger.debug("source=%s url=%s not modified", self.source_id, response.url)
+            known = self.validators.get(key)
+            yield FetchRecord(
+                key,
+                self.source_id,
+                304,
+                _header(response, "ETag") or (known.etag if known else ""),
+                _header(response, "Last-Modified") or (known.last_modified if known else ""),
+            )
+            return
+        count(self.crawler.stats, self.source_id, "pages_fetched")  # a 2xx page (others are errors)
+        if not self.extract:
+            return
+        blocked = blocked_reason(response.body, _header(response, "Content-Type"))
+        if blocked:
+            self.record_error("blocked", response.url, blocked)
+            return
         try:
             article = extract_article(
                 response.body,
@@ -244,12 +348,25 @@ class SourceSpider(scrapy.Spider):
             return
         logger.debug("source=%s url=%s extracted %r", self.source_id, response.url, article.title)
         yield article
+        # After the article: the ledger pipeline records it only once the article is stored.
+        yield FetchRecord(
+            key,
+            self.source_id,
+            response.status,
+            _header(response, "ETag"),
+            _header(response, "Last-Modified"),
+            article.url,
+            article.content_hash,
+        )
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error_class, reason = classify_failure(failure)
-        if error_class == "http":
-            count(self.crawler.stats, self.source_id, "pages_fetched")  # downloaded, with an error status
+        redirects = request.meta.get("redirect_urls") or []
+        if redirects and redirects[0] != request.url:
+            # Report the page the index linked, and where its redirects led.
+            reason = f"{reason} (redirected to {request.url})"
+            request = request.replace(url=redirects[0])
         if error_class == "robots":
             # Policy, not failure: the site asked not to be crawled there.
             logger.info("source=%s url=%s skipped: forbidden by robots.txt", self.source_id, request.url)
@@ -265,6 +382,9 @@ class FeedSpider(SourceSpider):
     kind = "feed"
 
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
+        not_a_feed = feed_content_problem(response.body, _header(response, "Content-Type"))
+        if not_a_feed:
+            raise SourceError(not_a_feed, "empty", response.url)
         feed = parse_feed(response.body, response.url)
         for problem in feed.skipped:  # an entry lost: counted as an error of the source
             self.record_error("parse", response.url, f"feed {problem}; skipped")
@@ -272,6 +392,13 @@ class FeedSpider(SourceSpider):
             logger.warning("source=%s url=%s malformed feed entry: %s", self.source_id, response.url, problem)
         if not feed.entries:
             raise SourceError(f"{feed.kind} feed has no usable entries", "empty", response.url)
+        self.found(len(feed.entries))
+        if not any(entry.published or entry.updated for entry in feed.entries):
+            raise SourceError(
+                f"{feed.kind} feed has {len(feed.entries)} entries but none with a date",
+                "empty",
+                response.url,
+            )
         logger.info(
             "source=%s url=%s %s feed: %d entries", self.source_id, response.url, feed.kind, len(feed.entries)
         )
@@ -336,6 +463,7 @@ class ListingSpider(SourceSpider):
                     if request is not None:
                         yield request
         logger.info("source=%s url=%s listing page %d: %d links", self.source_id, response.url, page, found)
+        self.found(found)
         if found == 0 and page == 1:
             raise SourceError(
                 "listing has no article links (check the source's selectors)", "empty", response.url
@@ -415,6 +543,7 @@ class JsonApiSpider(SourceSpider):
             if request is not None:
                 yield request
         logger.info("source=%s url=%s API page %d: %d results", self.source_id, response.url, page, found)
+        self.found(found)
         if found == 0 and page == 1:
             raise SourceError("API returned no results", "empty", response.url)
         total = get_path(data, selectors.get("total", "total"))
@@ -431,8 +560,50 @@ class JsonApiSpider(SourceSpider):
                 yield request
 
 
+class SitemapSpider(SourceSpider):
+    """XML sitemaps and Google News sitemaps; a sitemap index is followed to its sitemaps.
+
+    The newest entries come first (by publication date, else lastmod), so
+    CRAWL_MAX_PAGES keeps the recent ones; dated entries before the look-back
+    are skipped without a request. ``selectors.follow`` (a substring) limits
+    which child sitemaps of an index are followed, e.g. ``news``.
+    """
+
+    name = "regwatch-sitemap"
+    kind = "sitemap"
+
+    def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
+        sitemap = parse_sitemap(response.body, response.url)
+        if sitemap.kind == "sitemapindex":
+            wanted = self.source.selectors.get("follow", "")
+            children = [e for e in sitemap.entries if wanted in e.loc]
+            children.sort(key=lambda e: e.lastmod.timestamp() if e.lastmod else 0.0, reverse=True)
+            if not children:
+                raise SourceError("sitemap index lists no sitemaps to follow", "empty", response.url)
+            for child in children[: self.max_listing_pages]:
+                yield self.index_request(child.loc, page + 1)
+            return
+        if not sitemap.entries:
+            raise SourceError("sitemap lists no URLs", "empty", response.url)
+        self.found(len(sitemap.entries))
+        logger.info("source=%s url=%s sitemap: %d URLs", self.source_id, response.url, len(sitemap.entries))
+
+        def newest(entry: Any) -> float:
+            when = entry.published or entry.lastmod
+            return when.timestamp() if when else 0.0
+
+        for entry in sorted(sitemap.entries, key=newest, reverse=True):
+            hint = ArticleHint(
+                title=entry.title, published=entry.published, updated=entry.lastmod, tags=entry.keywords
+            )
+            request = self.article_request(entry.loc, hint)
+            if request is not None:
+                yield request
+
+
 SPIDERS: dict[str, type[SourceSpider]] = {
     FeedSpider.kind: FeedSpider,
+    SitemapSpider.kind: SitemapSpider,
     ListingSpider.kind: ListingSpider,
     JsonApiSpider.kind: JsonApiSpider,
 }

@@ -2,8 +2,9 @@
 
 The contract shared with the item pipelines and the run summary: counters live
 under ``regwatch/<source_id>/<name>`` where ``name`` is one of
-:data:`COUNTER_NAMES` (``pages_fetched`` and ``errors`` are counted by the
-spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
+:data:`COUNTER_NAMES` (``pages_fetched`` (article pages that answered 2xx;
+any other status is an error), ``not_modified`` (304 answers to a conditional GET) and
+``errors`` and ``items_found`` (entries the index listed) are counted by the spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
 ``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``.
 """
 
@@ -19,7 +20,17 @@ from regwatch.models import CrawlStats
 logger = logging.getLogger(__name__)
 
 STATS_PREFIX = "regwatch"
-COUNTER_NAMES = ("pages_fetched", "new", "updated", "duplicate", "errors")
+COUNTER_NAMES = (
+    "pages_fetched",
+    "not_modified",
+    "new",
+    "updated",
+    "duplicate",
+    "errors",
+    "items_found",
+    "too_large",
+    "too_old",
+)
 MAX_ERROR_MESSAGES = 20
 MAX_MESSAGE_CHARS = 300
 
@@ -58,8 +69,23 @@ def add_error(stats: StatsLike, source_id: str, error_class: str, url: str, reas
         stats.set_value(key, messages)
 
 
+def set_index_error(stats: StatsLike, source_id: str, error_class: str, url: str, reason: str) -> None:
+    """Mark the run's hard failure: the source's index itself failed (the first one is kept)."""
+    key = stat_key(source_id, "index_error")
+    if not stats.get_value(key):
+        error_class = error_class if error_class in SOURCE_ERROR_CLASSES else "other"
+        stats.set_value(key, f"{error_class} {url}: {reason}"[:MAX_MESSAGE_CHARS])
+
+
 def crawl_stats_from(stats: Mapping[str, Any], source_id: str) -> CrawlStats:
     """Read one source's :class:`CrawlStats` back out of a Scrapy stats dict."""
     values = {name: int(stats.get(stat_key(source_id, name), 0) or 0) for name in COUNTER_NAMES}
     messages = [str(m) for m in stats.get(stat_key(source_id, "error_messages"), []) or []]
-    return CrawlStats(source_id=source_id, error_messages=messages, **values)
+    latency = stats.get(stat_key(source_id, "index_latency_ms"))
+    return CrawlStats(
+        source_id=source_id,
+        error_messages=messages,
+        index_latency_ms=int(latency) if latency is not None else None,
+        index_error=str(stats.get(stat_key(source_id, "index_error"), "") or ""),
+        **values,
+    )

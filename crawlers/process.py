@@ -96,6 +96,7 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
             if source.id in failures:
                 stats.errors += 1
                 stats.error_messages.append(f"other {source.url}: {failures[source.id]}")
+                stats.index_error = stats.index_error or stats.error_messages[-1]
             result.append(stats)
         return result
 
@@ -127,7 +128,12 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
         crawler = process.create_crawler(spidercls)
         crawler.signals.connect(on_closed, signal=signals.spider_closed)
         crawlers[source.id] = crawler
-        deferred = process.crawl(crawler, source=source.to_dict())
+        deferred = process.crawl(
+            crawler,
+            source=source.to_dict(),
+            validators=job.get("validators", {}).get(source.id, {}),
+            probe=bool(job.get("probe")),
+        )
         deferred.addErrback(on_crawl_failed, source)
 
     if crawlers:

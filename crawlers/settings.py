@@ -19,14 +19,18 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "TELNETCONSOLE_ENABLED": False,
     "COOKIES_ENABLED": False,
     "HTTPCACHE_ENABLED": False,
-    "AUTOTHROTTLE_ENABLED": False,
+    "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "LOG_STDOUT": False,
     "LOG_VERSIONS": [],
     "LOGSTATS_INTERVAL": 0,
     "STATS_DUMP": False,
-    "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 0,
     "REDIRECT_MAX_TIMES": 10,
+    "DOWNLOADER_MIDDLEWARES": {
+        "crawlers._middlewares.SsrfGuardMiddleware": 50,  # before robots.txt: its request is guarded too
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawlers._middlewares.BackoffRetryMiddleware": 550,
+    },
     "DEFAULT_REQUEST_HEADERS": {
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.7",
         "Accept-Language": "en",
@@ -41,6 +45,13 @@ SETTING_MAP: dict[str, str] = {
     "CRAWL_RETRIES": "RETRY_TIMES",
     "CRAWL_CONCURRENCY_PER_DOMAIN": "CONCURRENT_REQUESTS_PER_DOMAIN",
     "CRAWL_DELAY": "DOWNLOAD_DELAY",
+    "CRAWL_AUTOTHROTTLE": "AUTOTHROTTLE_ENABLED",
+    "CRAWL_MAX_BYTES": "DOWNLOAD_MAXSIZE",
+    "CRAWL_RETRY_BACKOFF": "REGWATCH_RETRY_BACKOFF",
+    "CRAWL_RETRY_MAX_WAIT": "REGWATCH_RETRY_MAX_WAIT",
+    "CRAWL_ALLOWED_HOSTS": "REGWATCH_ALLOWED_HOSTS",
+    "CRAWL_LOOKBACK_DAYS": "REGWATCH_LOOKBACK_DAYS",
+    "CRAWL_CONTACT": "REGWATCH_CONTACT",
     "CRAWL_MAX_PAGES": "REGWATCH_MAX_PAGES",
     "CRAWL_MAX_LISTING_PAGES": "REGWATCH_MAX_LISTING_PAGES",
     "EXTRACT_MIN_BODY_CHARS": "REGWATCH_MIN_BODY_CHARS",
@@ -62,6 +73,13 @@ def scrapy_settings(
         if name in settings:
             values[scrapy_name] = settings[name]
     values["DNS_TIMEOUT"] = values.get("DOWNLOAD_TIMEOUT", 60)
+    contact = str(values.pop("REGWATCH_CONTACT", "") or "").strip()
+    if contact and "USER_AGENT" in values:
+        values["USER_AGENT"] = f"{values['USER_AGENT']} (contact: {contact})"
+    # AutoThrottle starts at the configured delay (never below it) and aims at the
+    # configured per-domain concurrency; a slow or erroring site gets slower requests.
+    values["AUTOTHROTTLE_START_DELAY"] = max(float(values.get("DOWNLOAD_DELAY", 0) or 0), 0.0)
+    values["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(values.get("CONCURRENT_REQUESTS_PER_DOMAIN", 2) or 1)
     values["ITEM_PIPELINES"] = dict(item_pipelines or {})
     values.update(extra or {})
     return values

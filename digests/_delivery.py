@@ -1,9 +1,12 @@
 """Delivering a rendered digest: to an SMTP server, or as a .eml file in the outbox.
 
 Both raise :class:`~regwatch.errors.DeliveryError`; ``permanent`` tells the
-caller whether retrying the same digest later can help (a 4xx reply, a refused
-connection or a timeout) or not (a 5xx reply, bad credentials, an untrusted
-certificate).
+caller whether retrying the same digest later can help (a 4xx reply such as 421,
+a refused connection or a timeout) or not (a 5xx reply, bad credentials, an
+untrusted certificate). :class:`RetryingDelivery` retries the transient ones a
+bounded number of times with exponential backoff within one run
+(``SMTP_RETRIES``, ``SMTP_RETRY_BACKOFF``); what still fails is left to the
+caller, which keeps the digest pending for the next run.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -49,6 +53,8 @@ def outbox_filename(digest: Digest) -> str:
     if safe != digest.subscriber_id or not safe:
         # Keep "a/b" and "a_b" apart: two subscribers must never share a file.
         safe = f"{safe}-{hashlib.sha1(digest.subscriber_id.encode('utf-8')).hexdigest()[:8]}"
+    if digest.message_id.startswith("<alert-"):  # alerts: several a day, beside the day's digest
+        return f"{digest.period.isoformat()}-{safe}-alert-{digest.message_id[7:23]}.eml"
     return f"{digest.period.isoformat()}-{safe}.eml"
 
 
@@ -210,12 +216,78 @@ class SmtpDelivery:
         return where
 
 
+MAX_BACKOFF = 60.0  # seconds: the longest wait between two attempts
+
+
+class RetryingDelivery:
+    """Retries transient :class:`DeliveryError` of another deliverer, with exponential backoff.
+
+    At most ``retries`` retries per digest, waiting ``backoff``, then twice as
+    long each time (capped at MAX_BACKOFF): a run never waits more than a bounded
+    time on a server that is down. Permanent errors are raised at once. Once a
+    digest has used up its retries, the next digests of the same run get one
+    attempt each (the server is evidently down; they stay pending just the same)
+    until one gets through.
+    """
+
+    def __init__(
+        self,
+        inner: Deliverer,
+        retries: int = 2,
+        backoff: float = 2.0,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.inner = inner
+        self.retries = max(0, int(retries))
+        self.backoff = max(0.0, float(backoff))
+        self._sleep = sleep
+        self._gave_up = False
+
+    def __repr__(self) -> str:
+        return f"RetryingDelivery({self.inner!r}, retries={self.retries}, backoff={self.backoff})"
+
+    @property
+    def address(self) -> str:
+        return str(getattr(self.inner, "address", repr(self.inner)))
+
+    def deliver(self, digest: Digest) -> str:
+        retries = 0 if self._gave_up else self.retries
+        wait = self.backoff
+        for attempt in range(retries + 1):
+            try:
+                location = self.inner.deliver(digest)
+            except DeliveryError as exc:
+                if exc.permanent:
+                    raise
+                if attempt == retries:
+                    self._gave_up = True
+                    tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
+                    raise DeliveryError(f"{exc} ({tries})", permanent=False) from exc
+                logger.warning(
+                    "digest %s: %s; retry %d of %d in %.1fs",
+                    digest.message_id,
+                    exc,
+                    attempt + 1,
+                    retries,
+                    wait,
+                )
+                self._sleep(wait)
+                wait = min(wait * 2, MAX_BACKOFF)
+            else:
+                self._gave_up = False
+                return location
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
 def deliverer_from_settings(settings: Mapping[str, Any], home: Path) -> Deliverer:
-    """SMTP when ``SMTP_HOST`` is set, else the outbox dir under ``home``."""
+    """SMTP (with retries) when ``SMTP_HOST`` is set, else the outbox dir under ``home``."""
     if settings["SMTP_HOST"]:
         smtp = SmtpDelivery.from_settings(settings)
-        logger.info("digest delivery: SMTP %s (tls=%s)", smtp.address, smtp.tls)
-        return smtp
+        logger.info(
+            "digest delivery: SMTP %s (tls=%s, %d retries)", smtp.address, smtp.tls, settings["SMTP_RETRIES"]
+        )
+        return RetryingDelivery(smtp, settings["SMTP_RETRIES"], settings["SMTP_RETRY_BACKOFF"])
     outbox = OutboxDelivery(Path(home) / settings["DIGEST_OUTBOX"])
     logger.info("digest delivery: outbox %s (SMTP_HOST not set)", outbox.outbox_dir)
     return outbox

@@ -1,15 +1,11 @@
-"""Rendering a digest: sections, subject, and the multipart/alternative message.
+"""Rendering a digest: the subject and the multipart/alternative message.
 
-Layout of a digest, top to bottom: a counts line (mentions per watched entity),
-then "Regulator and government statements" (every item from an official
-source), then one section per watched entity. An item is listed once, under its
-primary (most salient) watched entity, and shows all its watched entities as
-tags: listing it under each entity would repeat most items two or three times,
-since Ofcom, X and Grok are usually reported together. Entity sections are
-ordered like the counts line, most mentioned first.
-
-Every scraped string is stripped of control characters here and escaped by
-Jinja2's autoescape in the HTML part; URLs other than http(s) are dropped.
+The sections and what each shows are described in ``digests._sections``; this
+module turns them into one RFC 5322 message with a plain-text part and an
+email-safe HTML part (Jinja2 templates in ``digests/templates``: tables and
+inline CSS, no scripts, images or external assets, autoescaped). A subscriber
+whose ``empty_day`` is ``notice`` gets a short "nothing new" message when
+nothing qualifies; with ``skip`` nothing is built.
 """
 
 from __future__ import annotations
@@ -18,89 +14,38 @@ import email.policy
 import hashlib
 import logging
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
 from functools import cache
-from urllib.parse import urlsplit
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from digests._select import DigestItem, entity_key, mention_count, select_articles
+from digests._sections import (
+    ACTIONS_SECTION_TITLE,
+    COUNTS_SECTION_TITLE,
+    QUOTES_SECTION_TITLE,
+    EntityCount,
+    action_views,
+    clean_line,
+    day_label,
+    entity_counts,
+    item_sections,
+    quote_views,
+    time_label,
+)
+from digests._select import select_articles
 from regwatch.models import Article, Digest, Source, Subscriber, utcnow
 
 logger = logging.getLogger(__name__)
 
-OFFICIAL_SECTION_TITLE = "Regulator and government statements"
 SUBJECT_ENTITIES = 3  # entities named in the subject line
-SNIPPET_CHARS = 280
-
-# Fixed English names: strftime("%a") follows the process locale.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-# C0/C1 controls (keeping tab and newline where text may have lines) and the
-# bidi overrides that can make a scraped title read differently from its bytes.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACE_RE = re.compile(r"\s+")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 _MSGID_UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def clean_line(text: str | None) -> str:
-    """One line of scraped text: control characters dropped, whitespace collapsed."""
-    return _SPACE_RE.sub(" ", _CONTROL_RE.sub("", unicodedata.normalize("NFC", text or ""))).strip()
-
-
-def safe_url(url: str | None) -> str:
-    """``url`` if it is an absolute http(s) URL, else "" (javascript:, data:, relative...)."""
-    candidate = _CONTROL_RE.sub("", url or "").strip()
-    if any(ch.isspace() for ch in candidate):
-        return ""
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return ""
-    return candidate
-
-
-def snippet(article: Article, limit: int = SNIPPET_CHARS) -> str:
-    """The summary, else the body's first sentences, cut at a word boundary near ``limit``."""
-    text = clean_line(article.summary)
-    if not text:
-        body = clean_line(article.body)
-        text = ""
-        for sentence in _SENTENCE_END_RE.split(body):
-            if text and len(text) + len(sentence) + 1 > limit:
-                break
-            text = f"{text} {sentence}".strip()
-            if len(text) >= limit // 2:
-                break
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-    return text
-
-
-def day_label(day: date) -> str:
-    """ "Mon 12 Jan"."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-
-
-def time_label(when: datetime, zone: tzinfo) -> str:
-    """ "Mon 12 Jan 14:05 GMT" in the subscriber's zone (naive datetimes are UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    local = when.astimezone(zone)
-    return f"{day_label(local.date())} {local:%H:%M} {local.tzname() or ''}".strip()
 
 
 def subscriber_zone(subscriber: Subscriber) -> tzinfo:
@@ -121,88 +66,16 @@ def message_id_for(subscriber_id: str, period: date) -> str:
     return f"<digest-{part}-{period.isoformat()}@regwatch>"
 
 
-@dataclass
-class _Link:
-    source_name: str
-    url: str
-
-
-@dataclass
-class _ItemView:
-    title: str
-    url: str
-    source_name: str
-    time: str
-    entities: list[str]
-    snippet: str
-    official: bool
-    also_reported: list[_Link] = field(default_factory=list)
-
-
-@dataclass
-class _SectionView:
-    title: str
-    items: list[_ItemView]
-
-
-@dataclass
-class _EntityCount:
-    key: str
-    name: str
-    mentions: int
-    items: int
-
-
-def _item_view(item: DigestItem, zone: tzinfo) -> _ItemView:
-    article = item.article
-    return _ItemView(
-        title=clean_line(article.title) or "(untitled)",
-        url=safe_url(article.url),
-        source_name=clean_line(item.source_name),
-        time=time_label(article.published or article.fetched_at, zone),
-        entities=[clean_line(e.name) for e in item.entities],
-        snippet=snippet(article),
-        official=item.official,
-        also_reported=[_Link(clean_line(c.source_name), safe_url(c.url)) for c in item.also_reported],
-    )
-
-
-def entity_counts(items: Sequence[DigestItem]) -> list[_EntityCount]:
-    """Mentions and items per watched entity, most mentioned first."""
-    mentions: Counter[str] = Counter()
-    listed: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    for item in items:
-        for entity in item.entities:
-            key = entity_key(entity)
-            names.setdefault(key, clean_line(entity.name))
-            mentions[key] += mention_count(entity)
-            listed[key] += 1
-    ordered = sorted(mentions, key=lambda k: (-mentions[k], names[k].casefold()))
-    return [_EntityCount(k, names[k], mentions[k], listed[k]) for k in ordered]
-
-
-def _sections(items: Sequence[DigestItem], counts_order: Sequence[str], zone: tzinfo) -> list[_SectionView]:
-    official = [_item_view(it, zone) for it in items if it.official]
-    by_entity: dict[str, list[_ItemView]] = {}
-    titles: dict[str, str] = {}
-    for item in items:
-        if item.official:
-            continue
-        key = entity_key(item.primary_entity)
-        titles.setdefault(key, clean_line(item.primary_entity.name))
-        by_entity.setdefault(key, []).append(_item_view(item, zone))
-    sections = [_SectionView(OFFICIAL_SECTION_TITLE, official)] if official else []
-    rank = {key: i for i, key in enumerate(counts_order)}
-    for key in sorted(by_entity, key=lambda k: rank.get(k, len(rank))):
-        sections.append(_SectionView(titles[key], by_entity[key]))
-    return sections
-
-
-def subject_for(counts: Sequence[_EntityCount], n_items: int, period: date) -> str:
-    top = ", ".join(c.name for c in counts[:SUBJECT_ENTITIES])
+def subject_for(
+    counts: Sequence[EntityCount], n_items: int, period: date, keywords: Sequence[str] = ()
+) -> str:
+    """ "regwatch — Ofcom, X, Grok: 12 new items, Tue 24 Nov"."""
+    if n_items == 0:
+        return f"regwatch — nothing new, {day_label(period)}"
+    names = [c.name for c in counts if c.mentions][:SUBJECT_ENTITIES] or [f"“{k}”" for k in keywords][:1]
+    top = f"{', '.join(names)}: " if names else ""
     noun = "item" if n_items == 1 else "items"
-    return f"regwatch — {top}: {n_items} new {noun}, {day_label(period)}"
+    return f"regwatch — {top}{n_items} new {noun}, {day_label(period)}"
 
 
 @cache
@@ -229,32 +102,47 @@ def build_digest(
     sender: str = "regwatch <regwatch@localhost>",
     max_items: int = 50,
     now: datetime | None = None,
+    previous: Sequence[Article] | None = None,
+    since: datetime | None = None,
 ) -> Digest | None:
-    """The digest of ``articles`` for ``subscriber`` and ``period``, or None when nothing qualifies.
+    """The digest of ``articles`` for ``subscriber`` and ``period``; None when nothing qualifies.
 
-    ``period`` is the subscriber's local date. The watermark is the newest
-    ``fetched_at`` among all ``articles`` given, qualifying or not, so the caller
-    never offers the same non-qualifying articles again.
+    ``period`` is the subscriber's local date. ``previous`` are the articles of
+    the subscriber's previous digest (mentions are compared with them), ``since``
+    when that digest's window ended (shown in the header). When nothing
+    qualifies, a subscriber with ``empty_day: notice`` gets a short "nothing
+    new" digest (no article ids) and one with ``skip`` gets None. The watermark
+    is the newest ``fetched_at`` among all ``articles`` given, qualifying or not,
+    so the caller never offers the same non-qualifying articles again.
     """
     items = select_articles(subscriber, articles, sources, max_items)
-    if not items:
+    if not items and subscriber.empty_day != "notice":
         logger.info(
             "digest for %s on %s: nothing qualifies among %d articles", subscriber.id, period, len(articles)
         )
         return None
     zone = subscriber_zone(subscriber)
-    counts = entity_counts(items)
-    sections = _sections(items, [c.key for c in counts], zone)
-    subject = subject_for(counts, len(items), period)
+    counts = entity_counts(items, subscriber, previous)
+    statements, entity_sections = item_sections(items, [c.key for c in counts], zone)
+    subject = subject_for(counts, len(items), period, subscriber.keywords)
     message_id = message_id_for(subscriber.id, period)
-    context = {
+    context: dict[str, Any] = {
         "subject": subject,
         "subscriber_name": clean_line(subscriber.name),
         "period_label": day_label(period),
+        "since": time_label(since, zone) if since else "",
         "n_items": len(items),
+        "statements": statements,
+        "actions": action_views(items, zone),
+        "actions_title": ACTIONS_SECTION_TITLE,
+        "entity_sections": entity_sections,
+        "quotes": quote_views(items, zone),
+        "quotes_title": QUOTES_SECTION_TITLE,
         "counts": counts,
-        "sections": sections,
-        "watching": [clean_line(e) for e in subscriber.entities],
+        "counts_title": COUNTS_SECTION_TITLE,
+        "compared": previous is not None,
+        "watching": [clean_line(e) for e in subscriber.entities]
+        + [f"“{clean_line(k)}”" for k in subscriber.keywords],
     }
     env = _environment()
     text = env.get_template("digest.txt.j2").render(context)

@@ -1,9 +1,13 @@
 """Choosing what goes into one subscriber's digest.
 
 An article qualifies when it mentions a watched entity the subscriber watches
-and comes from one of the subscriber's sources. Qualifying articles are scored,
-syndicated copies are folded into one item ("also reported by"), and the items
-are ordered by score, newest first on ties.
+or matches one of their keywords, comes from their sources, source types and
+jurisdictions, and scores at least their ``min_relevance``. The score adds the
+salience of the watched entities, a bonus per title mention, a bonus for a
+regulator or government source, for a detected regulatory action involving a
+watched entity, and for each keyword matched. Syndicated copies are folded into
+one item ("also reported by"), and items are ordered by score, newest first on
+ties.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from regwatch.models import Article, Source, Subscriber, TaggedEntity
+from digests._keywords import match_keywords
+from regwatch.models import Action, Article, Source, Subscriber, TaggedEntity
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +31,8 @@ OFFICIAL_SOURCE_TYPES = frozenset({"regulator", "government", "parliament", "cou
 # news, so the official bonus is larger than a typical salience sum.
 OFFICIAL_BONUS = 1.0
 IN_TITLE_BONUS = 0.5
+ACTION_BONUS = 0.75  # a detected regulatory action involving a watched entity
+KEYWORD_BONUS = 0.4  # per matched keyword (plus IN_TITLE_BONUS once when one is in the title)
 
 # Bodies whose 5-word shingle sets overlap this much are the same wire copy.
 SHINGLE_SIZE = 5
@@ -57,14 +64,21 @@ class DigestItem:
     score: float
     entities: list[TaggedEntity]
     also_reported: list[AlsoReported] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)  # the subscriber's keywords it matches
+    actions: list[Action] = field(default_factory=list)  # detected actions involving its entities
+
+    @property
+    def section_key(self) -> str:
+        """Where the item is listed: its primary entity, else the first keyword it matched."""
+        return entity_key(self.entities[0]) if self.entities else f"keyword:{self.keywords[0]}"
+
+    @property
+    def section_title(self) -> str:
+        return self.entities[0].name if self.entities else f"“{self.keywords[0]}”"
 
     @property
     def official(self) -> bool:
         return self.source_type in OFFICIAL_SOURCE_TYPES
-
-    @property
-    def primary_entity(self) -> TaggedEntity:
-        return self.entities[0]
 
     @property
     def article_ids(self) -> list[str]:
@@ -108,13 +122,56 @@ def watched_for(subscriber: Subscriber, article: Article) -> list[TaggedEntity]:
     return sorted(found.values(), key=_salience_order)
 
 
-def score(entities: Sequence[TaggedEntity], source_type: str) -> float:
-    """Relevance: salience of the watched entities, a bonus per title mention, and official sources first."""
+def actions_involving(article: Article, entities: Sequence[TaggedEntity]) -> list[Action]:
+    """The article's detected actions whose actor or target is one of ``entities``.
+
+    With no entities (a keyword-only item), every detected action counts.
+    """
+    if not entities:
+        return list(article.actions)
+    ids = {e.entity_id for e in entities if e.entity_id}
+    names = {e.name.casefold() for e in entities}
+    return [
+        action
+        for action in article.actions
+        if {action.actor_entity_id, action.target_entity_id} & ids
+        or {action.actor.casefold(), action.target.casefold()} & names
+    ]
+
+
+def score(
+    entities: Sequence[TaggedEntity],
+    source_type: str,
+    *,
+    actions: int = 0,
+    keywords: int = 0,
+    keyword_in_title: bool = False,
+) -> float:
+    """Relevance: watched-entity salience, title mentions, official source, actions, keywords."""
     total = sum(max(e.salience, 0.0) for e in entities)
     total += IN_TITLE_BONUS * sum(1 for e in entities if e.in_title)
     if source_type in OFFICIAL_SOURCE_TYPES:
         total += OFFICIAL_BONUS
+    if actions:
+        total += ACTION_BONUS
+    total += KEYWORD_BONUS * keywords
+    if keyword_in_title and not any(e.in_title for e in entities):
+        total += IN_TITLE_BONUS
     return round(total, 6)
+
+
+def in_scope(subscriber: Subscriber, article: Article, source: Source | None) -> bool:
+    """Whether the article comes from the subscriber's sources, source types and jurisdictions."""
+    if subscriber.sources and article.source_id not in subscriber.sources:
+        return False
+    source_type = source.type if source else "news"
+    if subscriber.source_types and source_type not in subscriber.source_types:
+        return False
+    if subscriber.jurisdictions:
+        jurisdiction = (source.jurisdiction if source else "").casefold()
+        if jurisdiction not in {j.casefold() for j in subscriber.jurisdictions}:
+            return False
+    return True
 
 
 _WORD_RE = re.compile(r"\w+")
@@ -168,28 +225,49 @@ def select_articles(
     kept, as it is most likely the original. Items sort by score, then newest first.
     """
     sources = sources or {}
-    allowed_sources = set(subscriber.sources)
     candidates: list[DigestItem] = []
     seen_ids: set[str] = set()
+    below = 0
     for article in articles:
         if article.id in seen_ids:
             continue
-        if allowed_sources and article.source_id not in allowed_sources:
+        source = sources.get(article.source_id)
+        if not in_scope(subscriber, article, source):
             continue
         entities = watched_for(subscriber, article)
-        if not entities:
+        hits = match_keywords(subscriber.keywords, article.title, article.summary, article.body)
+        if not entities and not hits.matched:
             continue
         seen_ids.add(article.id)
-        source = sources.get(article.source_id)
         source_type = source.type if source else "news"
+        actions = actions_involving(article, entities)
+        relevance = score(
+            entities,
+            source_type,
+            actions=len(actions),
+            keywords=len(hits.matched),
+            keyword_in_title=bool(hits.in_title),
+        )
+        if relevance < subscriber.min_relevance:
+            below += 1
+            continue
         candidates.append(
             DigestItem(
                 article=article,
                 source_name=source.name if source else article.source_id,
                 source_type=source_type,
-                score=score(entities, source_type),
+                score=relevance,
                 entities=entities,
+                keywords=hits.matched,
+                actions=actions,
             )
+        )
+    if below:
+        logger.info(
+            "digest for %s: %d article(s) below min_relevance %s",
+            subscriber.id,
+            below,
+            subscriber.min_relevance,
         )
 
     # Best copy first, so the group representative is the one we keep.
@@ -212,9 +290,12 @@ def select_articles(
                 article_id=candidate.article.id,
             )
         )
-        # A copy may mention a watched entity the kept article's tagger missed.
+        # A copy may mention a watched entity (or keyword) the kept article's tagger missed.
         known = {entity_key(e) for e in group.item.entities}
         group.item.entities.extend(e for e in candidate.entities if entity_key(e) not in known)
+        group.item.keywords.extend(k for k in candidate.keywords if k not in group.item.keywords)
+        if not group.item.actions:
+            group.item.actions = candidate.actions
 
     items = [g.item for g in groups]
     items.sort(key=lambda it: (-it.score, -_timestamp(it.article), it.article.url))

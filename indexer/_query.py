@@ -25,6 +25,7 @@ from regwatch.errors import QueryError
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _WHITESPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,19 @@ def _scan(text: str) -> list[_Term | str]:
     return items
 
 
-def match_expression(text: str) -> str | None:
-    """The FTS5 MATCH expression for the user's ``text``; None when there is nothing to match."""
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What a user's search text means, for any backend: ANDed groups of ORed terms, minus exclusions."""
+
+    groups: tuple[tuple[_Term, ...], ...]
+    excluded: tuple[_Term, ...] = ()
+
+
+def parse_query(text: str) -> ParsedQuery | None:
+    """Parse the user's ``text`` (see the module docstring); None when there is nothing to match.
+
+    Raises QueryError with a message a user can act on when the text cannot be understood.
+    """
     items = _scan(text)
     if not items:
         if text.strip():
@@ -137,10 +149,27 @@ def match_expression(text: str) -> str | None:
         pending_or = False
     if not groups:
         raise QueryError("a search needs at least one word that is not excluded")
-    positive = " AND ".join("(" + " OR ".join(t.fts() for t in group) + ")" for group in groups)
-    if not excluded:
+    return ParsedQuery(tuple(tuple(group) for group in groups), tuple(excluded))
+
+
+def match_expression(text: str) -> str | None:
+    """The FTS5 MATCH expression for the user's ``text``; None when there is nothing to match."""
+    parsed = parse_query(text)
+    if parsed is None:
+        return None
+    positive = " AND ".join("(" + " OR ".join(t.fts() for t in group) + ")" for group in parsed.groups)
+    if not parsed.excluded:
         return positive
-    return f"({positive}) NOT (" + " OR ".join(t.fts() for t in excluded) + ")"
+    return f"({positive}) NOT (" + " OR ".join(t.fts() for t in parsed.excluded) + ")"
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens FTS5 (unicode61, remove_diacritics 2) makes of ``text``: runs of letters and
+    digits, case-folded, without diacritics. The cluster's exact analyzer does the same."""
+    folded = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    ).casefold()
+    return _TOKEN.findall(folded)
 
 
 def normalise_name(name: str) -> str:

@@ -177,7 +177,76 @@ _V1: tuple[str, ...] = (
     "CREATE INDEX digests_status ON digests (status)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+_V2: tuple[str, ...] = (
+    # What nlp found besides entities (JSON lists of Quote / Action dicts); derived
+    # from the text like the entities, so an update of the text empties them.
+    "ALTER TABLE articles ADD COLUMN quotes TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE articles ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'",
+    # The cluster ledger: which version of each article a search cluster has
+    # acknowledged, per target (cluster URL + alias), so a new cluster starts
+    # empty and a node outage loses nothing. No foreign key on purpose: a row
+    # whose article is gone is a deletion the cluster has not seen yet.
+    """
+    CREATE TABLE cluster_ledger (
+        target TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        acked_at TEXT NOT NULL,
+        PRIMARY KEY (target, article_id)
+    )
+    """,
+    # Documents the cluster refused (mapping errors...), with its reason; retried on every sync.
+    """
+    CREATE TABLE cluster_failures (
+        target TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        failed_at TEXT NOT NULL,
+        PRIMARY KEY (target, article_id)
+    )
+    """,
+)
+
+_V3: tuple[str, ...] = (
+    # The fetch ledger (see indexer/_fetch_ledger.py): one row per source and article
+    # page URL (canonical form) with the validators for a conditional GET and what it gave.
+    """
+    CREATE TABLE fetch_ledger (
+        source_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        content_hash TEXT NOT NULL DEFAULT '',
+        article_url TEXT NOT NULL DEFAULT '',
+        first_fetched TEXT NOT NULL,
+        last_fetched TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        PRIMARY KEY (source_id, url)
+    )
+    """,
+    "CREATE INDEX fetch_ledger_url ON fetch_ledger (url)",
+    # Per-source health state carried from run to run: the weighted failure score
+    # that disables a source, its volume average, and its last index latency.
+    """
+    CREATE TABLE source_state (
+        source_id TEXT PRIMARY KEY,
+        failure_score REAL NOT NULL DEFAULT 0,
+        disabled_at TEXT,
+        disabled_reason TEXT NOT NULL DEFAULT '',
+        latency_ms INTEGER,
+        items_found INTEGER NOT NULL DEFAULT 0,
+        avg_items REAL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        low_volume INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

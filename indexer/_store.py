@@ -19,11 +19,21 @@ from types import TracebackType
 from typing import Any
 
 from regwatch.errors import SOURCE_ERROR_CLASSES, IndexBackendError, QueryError
-from regwatch.models import Article, CrawlStats, TaggedEntity, utcnow
+from regwatch.models import Action, Article, CrawlStats, Quote, Source, TaggedEntity, utcnow
 
+from ._fetch_ledger import FetchLedgerMixin
 from ._query import lower_bound, match_expression, normalise_name, upper_bound
 from ._schema import connect, from_db, to_db
-from ._types import DIGEST_STATUSES, DigestRecord, SearchHit, SearchQuery, SearchResult, SourceHealth
+from ._types import (
+    DIGEST_STATUSES,
+    HISTOGRAM_INTERVALS,
+    ClusterDoc,
+    DigestRecord,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SourceHealth,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +55,17 @@ def _error_class(message: str) -> str:
     return found.group(1).lower() if found else "other"
 
 
-class Store:
+class Store(FetchLedgerMixin):
     """The regwatch database. Open it with :meth:`open` (or :meth:`from_settings`)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, index_batch_size: int = 500) -> None:
         self._conn = conn
         self.path = path
         self.index_batch_size = max(1, index_batch_size)
+        # The configured sources, for the source-type and jurisdiction filters and facets.
+        self.sources: dict[str, Source] = {}
+        self._writes = 0  # write transactions committed here: a change invalidates the materialised hits
+        self._hits_key: tuple[Any, ...] | None = None
 
     @classmethod
     def open(cls, path: Path, busy_timeout: float = 30.0, index_batch_size: int = 500) -> Store:
@@ -116,6 +130,8 @@ class Store:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise IndexBackendError(f"{self.path}: cannot commit ({exc})") from exc
+            if write:
+                self._writes += 1
 
     # -- articles --------------------------------------------------------------
 
@@ -178,7 +194,8 @@ class Store:
                         published = coalesce(:published, published), updated = :updated,
                         authors = :authors, language = :language, section = :section, tags = :tags,
                         fetched_at = :fetched_at, content_hash = :content_hash, last_seen = :now,
-                        last_changed = :now, version = version + 1, tagged_at = NULL, tagger_version = ''
+                        last_changed = :now, version = version + 1, tagged_at = NULL, tagger_version = '',
+                        quotes = '[]', actions = '[]'
                     WHERE id = :id
                     """,
                     values,
@@ -195,7 +212,9 @@ class Store:
                 )
             untagged = row is None or status == "updated" or row["tagged_at"] is None
             if article.entities and untagged:
-                self._write_entities(conn, article_id, article.entities, "", now)
+                self._write_entities(
+                    conn, article_id, article.entities, "", now, article.quotes, article.actions
+                )
         log.debug("Stored %s article %s from %s (%s)", status, article_id, article.source_id, article.url)
         return status
 
@@ -261,8 +280,12 @@ class Store:
         tagger_version: str = "",
         *,
         content_hash: str | None = None,
+        quotes: Sequence[Quote] | None = None,
+        actions: Sequence[Action] | None = None,
     ) -> bool:
         """Store the entities of an article, mark it tagged and due for reindexing.
+
+        ``quotes`` and ``actions`` replace the stored ones; None leaves them unchanged.
 
         With ``content_hash`` (the hash of the text that was tagged) nothing is
         stored if the article changed meanwhile (the crawl subprocess may update
@@ -277,7 +300,7 @@ class Store:
             if content_hash is not None and row["content_hash"] != content_hash:
                 log.info("Article %s changed while it was tagged; it will be tagged again", article_id)
                 return False
-            self._write_entities(conn, article_id, entities, tagger_version, now)
+            self._write_entities(conn, article_id, entities, tagger_version, now, quotes, actions)
         return True
 
     def _write_entities(
@@ -287,8 +310,16 @@ class Store:
         entities: Sequence[TaggedEntity],
         tagger_version: str,
         now: str | None,
+        quotes: Sequence[Quote] | None = None,
+        actions: Sequence[Action] | None = None,
     ) -> None:
         conn.execute("DELETE FROM article_entities WHERE article_id = ?", (article_id,))
+        for column, values in (("quotes", quotes), ("actions", actions)):
+            if values is not None:
+                conn.execute(
+                    f"UPDATE articles SET {column} = ? WHERE id = ?",
+                    (json.dumps([v.to_dict() for v in values]), article_id),
+                )
         conn.executemany(
             """
             INSERT INTO article_entities (article_id, position, entity_id, name, norm_name, type,
@@ -382,15 +413,24 @@ class Store:
         clauses: list[str] = []
         params: dict[str, Any] = {}
         if query.entity is not None and query.entity.strip():
+            # An IN list built once from the entity indexes, not a subquery per candidate
+            # row: without text it drives the query; with text it is one lookup per match.
             clauses.append(
-                "EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.id"
-                " AND (e.norm_name = :entity_norm OR e.entity_id = :entity COLLATE NOCASE))"
+                "a.id IN (SELECT e.article_id FROM article_entities e"
+                " WHERE e.norm_name = :entity_norm OR e.entity_id = :entity COLLATE NOCASE)"
             )
             params["entity_norm"] = normalise_name(query.entity)
             params["entity"] = query.entity.strip()
         if query.source is not None and query.source.strip():
             clauses.append("a.source_id = :source")
             params["source"] = query.source.strip()
+        allowed = query.allowed_sources(self.sources)
+        if allowed is not None:
+            clauses.append("a.source_id IN (SELECT value FROM json_each(:allowed_sources))")
+            params["allowed_sources"] = json.dumps(allowed)
+        if query.languages:
+            clauses.append("lower(a.language) IN (SELECT lower(value) FROM json_each(:languages))")
+            params["languages"] = json.dumps(list(query.languages))
         since = lower_bound(query.since) if query.since is not None else None
         until = upper_bound(query.until) if query.until is not None else None
         if since is not None:
@@ -417,45 +457,88 @@ class Store:
             params,
         )
 
+    def _hits(self, conn: sqlite3.Connection, query: SearchQuery) -> None:
+        """Materialise the query's matches into ``temp.regwatch_hits`` (doc, id, source_id, sort_at, score).
+
+        A page, its total, the facets and the histogram of one query then read
+        one small table instead of each running the full-text match (and bm25)
+        again. The table is kept while the same query is asked and nothing was
+        written meanwhile (by this store, or by another process: data_version).
+        """
+        source, where, params = self._matching(query)
+        score = "article_fts.rank" if "match" in params and query.sort == "relevance" else "NULL"
+        key = (
+            source,
+            where,
+            score,
+            json.dumps(params, sort_keys=True, default=str),
+            conn.execute("PRAGMA data_version").fetchone()[0],
+            self._writes,
+        )
+        if key == self._hits_key:
+            return
+        self._hits_key = None
+        conn.execute("DROP TABLE IF EXISTS temp.regwatch_hits")
+        conn.execute(
+            f"""
+            CREATE TEMP TABLE regwatch_hits AS
+            SELECT a.doc AS doc, a.id AS id, a.source_id AS source_id, a.sort_at AS sort_at, {score} AS score
+            FROM {source} WHERE {where}
+            """,
+            params,
+        )
+        self._hits_key = key
+
+    @contextmanager
+    def _read(self, query: SearchQuery) -> Iterator[sqlite3.Connection]:
+        """A read transaction with the query's matches materialised; FTS5 errors become QueryErrors."""
+        try:
+            with self._transaction(write=False) as conn:
+                try:
+                    self._hits(conn, query)
+                    yield conn
+                except BaseException:
+                    self._hits_key = None  # the rollback drops the temp table too
+                    raise
+        except IndexBackendError as exc:
+            # match_expression quotes every term, so this is a last line of defence.
+            if query.text and isinstance(exc.__cause__, sqlite3.OperationalError):
+                raise QueryError(f"cannot search for {query.text!r}: {exc.__cause__}") from None
+            raise
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Articles matching ``query``: best bm25 first, or newest first when there is no text.
 
         Text search covers indexed articles (see :meth:`index_pending`); a listing
         without text covers every stored article.
         """
-        source, where, params = self._matching(query)
-        texted = "match" in params
-        if texted:
-            columns = (
-                f"snippet(article_fts, 2, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '{SNIPPET_ELLIPSIS}', "
-                f"{SNIPPET_TOKENS}) AS snippet, article_fts.rank AS score"
-            )
-            order = "article_fts.rank, a.sort_at DESC, a.doc DESC"
-        else:
-            columns = "NULL AS snippet, NULL AS score"
-            order = "a.sort_at DESC, a.doc DESC"
-        params.update(limit=query.limit, offset=query.offset)
-        try:
-            with self._transaction(write=False) as conn:
-                total = conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
-                rows = conn.execute(
-                    f"""
-                    SELECT a.id, a.title, a.url, a.source_id, a.published, a.summary, a.body, {columns}
-                    FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset
-                    """,
-                    params,
-                ).fetchall()
-                entities = self._entities(conn, [r["id"] for r in rows])
-        except IndexBackendError as exc:
-            # match_expression quotes every term, so this is a last line of defence.
-            if texted and isinstance(exc.__cause__, sqlite3.OperationalError):
-                raise QueryError(f"cannot search for {query.text!r}: {exc.__cause__}") from None
-            raise
+        ranked = bool(query.text.strip()) and query.sort == "relevance"
+        order = "h.score, h.sort_at DESC, h.doc DESC" if ranked else "h.sort_at DESC, h.doc DESC"
+        match = match_expression(query.text)
+        with self._read(query) as conn:
+            total = conn.execute("SELECT count(*) FROM temp.regwatch_hits").fetchone()[0]
+            rows = conn.execute(
+                f"""
+                SELECT a.doc, a.id, a.title, a.url, a.source_id, a.published, a.summary, a.body, h.score
+                FROM temp.regwatch_hits h JOIN articles a ON a.doc = h.doc
+                ORDER BY {order} LIMIT ? OFFSET ?
+                """,
+                (query.limit, query.offset),
+            ).fetchall()
+            snippets: dict[int, str] = {}
+            if match is not None:
+                for row in rows:  # one FTS lookup by rowid per hit on the page
+                    found = conn.execute(
+                        f"SELECT snippet(article_fts, 2, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', "
+                        f"'{SNIPPET_ELLIPSIS}', {SNIPPET_TOKENS}) FROM article_fts "
+                        "WHERE article_fts MATCH ? AND rowid = ?",
+                        (match, row["doc"]),
+                    ).fetchone()
+                    snippets[row["doc"]] = found[0] if found else ""
+            entities = self._entities(conn, [r["id"] for r in rows])
         hits = []
         for row in rows:
-            snippet = (
-                row["snippet"] if row["snippet"] and row["body"] else _lead(row["summary"] or row["body"])
-            )
+            snippet = snippets.get(row["doc"], "")
             hits.append(
                 SearchHit(
                     id=row["id"],
@@ -464,40 +547,44 @@ class Store:
                     source=row["source_id"],
                     published=from_db(row["published"]),
                     entities=_display_names(entities.get(row["id"], [])),
-                    snippet=snippet,
+                    snippet=snippet if snippet and row["body"] else _lead(row["summary"] or row["body"]),
                     score=row["score"],
                 )
             )
         return SearchResult(total=int(total), hits=hits)
 
     def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of the matching articles by source and by watched entity (the top 20 of each)."""
-        source, where, params = self._matching(query)
-        matching = f"SELECT a.id, a.source_id FROM {source} WHERE {where}"
-        params["facet_limit"] = FACET_LIMIT
-        with self._transaction(write=False) as conn:
+        """Counts of the matching articles by source, source type and watched entity (the top 20 of each)."""
+        with self._read(query) as conn:
             by_source = conn.execute(
-                f"""
-                WITH hits AS ({matching})
-                SELECT source_id AS key, count(*) AS n FROM hits
-                GROUP BY source_id ORDER BY n DESC, key LIMIT :facet_limit
-                """,
-                params,
+                "SELECT source_id AS key, count(*) AS n FROM temp.regwatch_hits GROUP BY source_id"
             ).fetchall()
             by_entity = conn.execute(
-                f"""
-                WITH hits AS ({matching})
+                """
                 SELECT min(e.name) AS key, count(DISTINCT e.article_id) AS n
-                FROM article_entities e JOIN hits h ON h.id = e.article_id
+                FROM temp.regwatch_hits h JOIN article_entities e ON e.article_id = h.id
                 WHERE e.entity_id IS NOT NULL
-                GROUP BY e.entity_id ORDER BY n DESC, key LIMIT :facet_limit
+                GROUP BY e.entity_id ORDER BY n DESC, key LIMIT ?
                 """,
-                params,
+                (FACET_LIMIT,),
             ).fetchall()
-        return {
-            "sources": {r["key"]: int(r["n"]) for r in by_source},
-            "entities": {r["key"]: int(r["n"]) for r in by_entity},
-        }
+        sources = {r["key"]: int(r["n"]) for r in by_source}
+        return facet_counts(sources, {r["key"]: int(r["n"]) for r in by_entity}, self.sources)
+
+    def histogram(self, query: SearchQuery, interval: str = "day") -> dict[str, int]:
+        """Matching articles per day, week (from Monday) or month (UTC), oldest first; empty periods left out."""
+        if interval not in HISTOGRAM_INTERVALS:
+            raise QueryError(f"interval must be one of {', '.join(HISTOGRAM_INTERVALS)}, got {interval!r}")
+        bucket = {
+            "day": "substr(sort_at, 1, 10)",
+            "week": "date(substr(sort_at, 1, 10), '-6 days', 'weekday 1')",
+            "month": "substr(sort_at, 1, 7) || '-01'",
+        }[interval]
+        with self._read(query) as conn:
+            rows = conn.execute(
+                f"SELECT {bucket} AS key, count(*) AS n FROM temp.regwatch_hits GROUP BY key ORDER BY key"
+            ).fetchall()
+        return {r["key"]: int(r["n"]) for r in rows}
 
     def articles_first_seen_between(self, after: datetime | None, until: datetime) -> list[Article]:
         """Articles first seen in (``after``, ``until``], with entities, newest published first."""
@@ -512,6 +599,120 @@ class Store:
             ).fetchall()
             entities = self._entities(conn, [r["id"] for r in rows])
         return [self._to_article(row, entities.get(row["id"], [])) for row in rows]
+
+    # -- cluster ledger ------------------------------------------------------------
+    # Which version of each article a search cluster ("target": URL + alias) has
+    # acknowledged. Whatever it has not acknowledged stays pending here, so a node
+    # outage loses nothing and a second sync sends nothing twice.
+
+    def cluster_pending(self, target: str, after: str = "", limit: int = 500) -> list[ClusterDoc]:
+        """Articles the cluster lacks or holds an older version of, by id after ``after``."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                """
+                SELECT a.* FROM articles a
+                LEFT JOIN cluster_ledger l ON l.target = :target AND l.article_id = a.id
+                WHERE (l.article_id IS NULL OR l.version != a.version) AND a.id > :after
+                ORDER BY a.id LIMIT :limit
+                """,
+                {"target": target, "after": after, "limit": limit},
+            ).fetchall()
+            entities = self._entities(conn, [r["id"] for r in rows])
+        return [
+            ClusterDoc(
+                article=self._to_article(row, entities.get(row["id"], [])),
+                doc=row["doc"],
+                version=row["version"],
+                first_seen=from_db(row["first_seen"]),  # type: ignore[arg-type]
+                display_entities=_display_names(entities.get(row["id"], [])),
+            )
+            for row in rows
+        ]
+
+    def cluster_deletions(self, target: str) -> list[str]:
+        """Ids the cluster holds whose articles were deleted here."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT article_id FROM cluster_ledger l WHERE target = ? "
+                "AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = l.article_id)",
+                (target,),
+            ).fetchall()
+        return [r["article_id"] for r in rows]
+
+    def cluster_record(
+        self,
+        target: str,
+        acked: Sequence[tuple[str, int]] = (),
+        deleted: Sequence[str] = (),
+        failed: Sequence[tuple[str, int, str]] = (),
+    ) -> None:
+        """Record what the cluster acknowledged (id, version), deleted, or refused (id, version, reason)."""
+        now = to_db(utcnow())
+        with self._transaction(write=True) as conn:
+            conn.executemany(
+                """
+                INSERT INTO cluster_ledger (target, article_id, version, acked_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (target, article_id) DO UPDATE SET version = excluded.version,
+                    acked_at = excluded.acked_at
+                """,
+                [(target, article_id, version, now) for article_id, version in acked],
+            )
+            conn.executemany(
+                "DELETE FROM cluster_failures WHERE target = ? AND article_id = ?",
+                [(target, article_id) for article_id, _ in acked] + [(target, a) for a in deleted],
+            )
+            conn.executemany(
+                "DELETE FROM cluster_ledger WHERE target = ? AND article_id = ?",
+                [(target, article_id) for article_id in deleted],
+            )
+            conn.executemany(
+                """
+                INSERT INTO cluster_failures (target, article_id, version, reason, failed_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (target, article_id) DO UPDATE SET version = excluded.version,
+                    reason = excluded.reason, attempts = cluster_failures.attempts + 1,
+                    failed_at = excluded.failed_at
+                """,
+                [(target, article_id, version, reason, now) for article_id, version, reason in failed],
+            )
+
+    def cluster_forget(self, target: str, acked_since: datetime | None = None) -> int:
+        """Drop ledger rows (all, or those acknowledged since a time) so the next sync sends them again."""
+        sql, params = "DELETE FROM cluster_ledger WHERE target = ?", [target]
+        if acked_since is not None:
+            sql += " AND acked_at >= ?"
+            params.append(to_db(acked_since))  # type: ignore[arg-type]
+        with self._transaction(write=True) as conn:
+            return conn.execute(sql, params).rowcount
+
+    def cluster_counts(self, target: str) -> dict[str, int]:
+        """Articles acknowledged by the cluster, pending, refused, and deletions it has not seen."""
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                """
+                SELECT count(l.article_id) FILTER (WHERE l.version = a.version) AS acknowledged,
+                    count(*) FILTER (WHERE l.article_id IS NULL OR l.version != a.version) AS pending
+                FROM articles a LEFT JOIN cluster_ledger l ON l.target = :target AND l.article_id = a.id
+                """,
+                {"target": target},
+            ).fetchone()
+            failed = conn.execute(
+                "SELECT count(*) FROM cluster_failures WHERE target = ?", (target,)
+            ).fetchone()
+        counts = {"acknowledged": int(row["acknowledged"]), "pending": int(row["pending"])}
+        counts["failed"] = int(failed[0])
+        counts["deletions"] = len(self.cluster_deletions(target))
+        return counts
+
+    def cluster_failures(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The documents the cluster refused, latest first, with its reasons."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT article_id, version, reason, attempts, failed_at FROM cluster_failures "
+                "WHERE target = ? ORDER BY failed_at DESC LIMIT ?",
+                (target, limit),
+            ).fetchall()
+        return [dict(row) for row in rows]
 
     # -- reading rows back -------------------------------------------------------
 
@@ -557,6 +758,8 @@ class Store:
             tags=json.loads(row["tags"]),
             fetched_at=from_db(row["fetched_at"]) or utcnow(),
             entities=entities,
+            quotes=[Quote.from_dict(q) for q in json.loads(row["quotes"])],
+            actions=[Action.from_dict(a) for a in json.loads(row["actions"])],
         )
 
     # -- crawl ledger ------------------------------------------------------------
@@ -569,7 +772,7 @@ class Store:
         still kept as the source's last error. The error class is read from the
         start of the first message ("timeout: ...", "[dns] ..."), else "other".
         """
-        items = stats.new + stats.updated + stats.duplicate
+        items = stats.new + stats.updated + stats.duplicate + stats.not_modified  # 304: known, unchanged
         had_errors = stats.errors > 0 or bool(stats.error_messages)
         ok = not (had_errors and items == 0)
         message = stats.error_messages[0] if stats.error_messages else ""
@@ -787,3 +990,23 @@ def _to_digest(row: sqlite3.Row) -> DigestRecord:
         updated_at=from_db(row["updated_at"]),
         delivered_at=from_db(row["delivered_at"]),
     )
+
+
+def facet_counts(
+    by_source: dict[str, int], by_entity: dict[str, int], sources: dict[str, Source]
+) -> dict[str, dict[str, int]]:
+    """The facets both backends return: the top sources and entities, and every source type.
+
+    ``by_source`` holds every matching source: types add them up by the config
+    (a source no longer configured counts as "unknown").
+    """
+    types: dict[str, int] = {}
+    for source_id, count in by_source.items():
+        kind = sources[source_id].type if source_id in sources else "unknown"
+        types[kind] = types.get(kind, 0) + count
+    ordered = sorted(by_source.items(), key=lambda item: (-item[1], item[0]))[:FACET_LIMIT]
+    return {
+        "sources": dict(ordered),
+        "types": dict(sorted(types.items(), key=lambda item: (-item[1], item[0]))),
+        "entities": by_entity,
+    }

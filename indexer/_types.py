@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from regwatch.errors import QueryError
+from regwatch.models import Article, Source
 
 DIGEST_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
+SORTS: tuple[str, ...] = ("relevance", "newest")
+HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -32,12 +36,36 @@ class SearchQuery:
     until: date | datetime | None = None
     limit: int = 20
     offset: int = 0
+    source_types: tuple[str, ...] = ()  # any of these (news, regulator...): the configured sources' types
+    jurisdictions: tuple[str, ...] = ()  # any of these (UK, EU...): the configured sources' jurisdictions
+    languages: tuple[str, ...] = ()  # any of these article languages (en, fr...)
+    sort: str = "relevance"  # relevance (newest first without text) | newest
 
     def __post_init__(self) -> None:
         if not isinstance(self.limit, int) or self.limit < 1:
             raise QueryError(f"limit must be a positive whole number, got {self.limit!r}")
         if not isinstance(self.offset, int) or self.offset < 0:
             raise QueryError(f"offset must be zero or more, got {self.offset!r}")
+        if self.sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
+        for name in ("source_types", "jurisdictions", "languages"):
+            values = getattr(self, name)
+            if isinstance(values, str):
+                values = (values,)
+            object.__setattr__(self, name, tuple(v.strip() for v in values if v and v.strip()))
+
+    def allowed_sources(self, sources: Mapping[str, Source]) -> list[str] | None:
+        """Source ids the type and jurisdiction filters admit (None: no such filter), by the config."""
+        if not self.source_types and not self.jurisdictions:
+            return None
+        types = {t.lower() for t in self.source_types}
+        places = {j.lower() for j in self.jurisdictions}
+        return sorted(
+            source.id
+            for source in sources.values()
+            if (not types or source.type.lower() in types)
+            and (not places or source.jurisdiction.lower() in places)
+        )
 
 
 @dataclass
@@ -71,6 +99,17 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI prints: ``{"total": N, "hits": [...]}``."""
         return {"total": self.total, "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass
+class ClusterDoc:
+    """An article as the store hands it to a search cluster, with what the cluster needs besides."""
+
+    article: Article
+    doc: int  # the store's row number: the last tie-break of both backends' orderings
+    version: int
+    first_seen: datetime
+    display_entities: list[str] = field(default_factory=list)
 
 
 @dataclass

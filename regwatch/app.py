@@ -17,7 +17,7 @@ from regwatch.errors import ConfigError
 
 if TYPE_CHECKING:
     from digests import Deliverer
-    from indexer import Store
+    from indexer import ClusterIndex, Store
     from nlp import Tagger, Watchlist
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,29 @@ class App:
     def store(self) -> Store:
         from indexer import Store
 
-        return Store.from_settings(self.settings, self.home)
+        store = Store.from_settings(self.settings, self.home)
+        store.sources = {s.id: s for s in self.config.sources}  # source-type and jurisdiction filters
+        return store
+
+    @property
+    def uses_cluster(self) -> bool:
+        return bool(str(self.settings["INDEX_URL"]).strip())
+
+    @cached_property
+    def cluster(self) -> ClusterIndex:
+        """The search cluster of INDEX_URL (ConfigError when none is set)."""
+        from indexer import ClusterIndex
+
+        if not self.uses_cluster:
+            raise ConfigError(
+                "no search cluster is configured: set REGWATCH_INDEX_URL (e.g. http://127.0.0.1:9200)"
+            )
+        return ClusterIndex.from_settings(self.settings, self.store, {s.id: s for s in self.config.sources})
+
+    @property
+    def search_index(self) -> Store | ClusterIndex:
+        """What answers searches: the cluster when INDEX_URL is set, else the embedded store."""
+        return self.cluster if self.uses_cluster else self.store
 
     @cached_property
     def watchlist(self) -> Watchlist:
@@ -94,6 +116,9 @@ class App:
         return deliverer_from_settings(self.settings, self.home)
 
     def close(self) -> None:
+        if "cluster" in self.__dict__:
+            self.cluster.close()
+            del self.__dict__["cluster"]
         if "store" in self.__dict__:
             self.store.close()
             del self.__dict__["store"]

@@ -52,6 +52,10 @@ def setup_logging(level_name: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT, force=True)
     for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # The cluster clients log every request, and a failed one with a traceback; the
+    # cluster backend reports failures itself in one line.
+    for client in ("opensearch", "elastic_transport"):
+        logging.getLogger(client).setLevel(max(level, logging.ERROR))
 
 
 def json_option(func: F) -> F:

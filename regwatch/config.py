@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,7 +20,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from regwatch.errors import ConfigError
-from regwatch.models import SOURCE_KINDS, SOURCE_TYPES, Source, Subscriber
+from regwatch.models import (
+    CADENCES,
+    EMPTY_DAY_ACTIONS,
+    SOURCE_KINDS,
+    SOURCE_TYPES,
+    WEEKDAYS,
+    Source,
+    Subscriber,
+)
 from regwatch.settings import Settings
 
 TOP_LEVEL_KEYS = {
@@ -122,12 +130,53 @@ def parse_source(entry: Any, where: str) -> Source:
     return Source.from_dict(data)
 
 
-def parse_subscriber(entry: Any, where: str) -> Subscriber:
+SEND_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+SUBSCRIBER_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "timezone",
+    "send_time",
+    "cadence",
+    "weekday",
+    "entities",
+    "keywords",
+    "sources",
+    "source_types",
+    "jurisdictions",
+    "min_relevance",
+    "empty_day",
+    "alerts",
+    "alert_searches",
+)
+
+
+def _string_list(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = _require_list(data.get(key), f"{where}: {key}")
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: {key} must be a list of non-empty strings, got {value!r}")
+    return tuple(value.strip() for value in values)
+
+
+def parse_subscriber(entry: Any, where: str, source_ids: Collection[str] | None = None) -> Subscriber:
+    """One ``subscribers:`` entry; ``source_ids`` (the configured sources) checks ``sources``."""
     data = dict(_require_mapping(entry, where))
     for key in ("id", "email"):
         if not data.get(key):
             raise ConfigError(f"{where}: missing required field {key!r}")
     where = f"{where} (subscriber {data['id']!r})"
+    unknown = set(data) - set(SUBSCRIBER_FIELDS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(SUBSCRIBER_FIELDS)}"
+        )
+    for key in ("id", "name", "email", "timezone", "send_time", "cadence", "weekday", "empty_day"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(
+                f"{where}: {key} must be a string, got {data[key]!r} "
+                "(quote it: YAML reads 07:00 as a number and on/off/yes/no as booleans)"
+            )
     if "@" not in str(data["email"]):
         raise ConfigError(f"{where}: email {data['email']!r} is not an address")
     tz = str(data.get("timezone", "Europe/London"))
@@ -136,20 +185,69 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{where}: timezone {tz!r} is not an IANA zone such as Europe/London") from None
     send_time = str(data.get("send_time", "07:00"))
-    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", send_time):
-        raise ConfigError(f"{where}: send_time must be HH:MM, got {send_time!r}")
-    known = {"id", "name", "email", "timezone", "send_time", "entities", "sources"}
-    unknown = set(data) - known
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    if not SEND_TIME_RE.match(send_time):
+        raise ConfigError(f"{where}: send_time must be HH:MM (24-hour), got {send_time!r}")
+    cadence = str(data.get("cadence", "daily")).strip().lower()
+    if cadence not in CADENCES:
+        raise ConfigError(f"{where}: cadence must be one of {', '.join(CADENCES)}, got {cadence!r}")
+    weekday = 0
+    if cadence == "weekly":
+        day = str(data.get("weekday") or "").strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ConfigError(
+                f"{where}: weekday must name the day a weekly digest goes out (mon..sun), "
+                f"got {data.get('weekday')!r}"
+            )
+        weekday = WEEKDAYS.index(day)
+    elif "weekday" in data:
+        raise ConfigError(f"{where}: weekday only applies to cadence: weekly (cadence is {cadence!r})")
+    keywords = _string_list(data, "keywords", where)
+    alert_searches = _string_list(data, "alert_searches", where)
+    for key, searches in (("keywords", keywords), ("alert_searches", alert_searches)):
+        for keyword in searches:
+            if keyword.count('"') % 2 or not re.search(r"\w", keyword):
+                raise ConfigError(
+                    f'{where}: {key}: {keyword!r} is not a search: use words, "a phrase" or prefix*'
+                )
+    alerts = data.get("alerts", False)
+    if not isinstance(alerts, bool):
+        raise ConfigError(f"{where}: alerts must be true or false, got {alerts!r}")
+    sources = _string_list(data, "sources", where)
+    if source_ids is not None:
+        missing = [s for s in sources if s not in source_ids]
+        if missing:
+            raise ConfigError(f"{where}: sources: unknown source id(s) {', '.join(missing)}")
+    source_types = tuple(t.lower() for t in _string_list(data, "source_types", where))
+    bad_types = [t for t in source_types if t not in SOURCE_TYPES]
+    if bad_types:
+        raise ConfigError(
+            f"{where}: source_types must be among {', '.join(SOURCE_TYPES)}, got {', '.join(bad_types)}"
+        )
+    min_relevance = data.get("min_relevance", 0.0)
+    if isinstance(min_relevance, bool) or not isinstance(min_relevance, int | float) or min_relevance < 0:
+        raise ConfigError(f"{where}: min_relevance must be a number >= 0, got {min_relevance!r}")
+    empty_day = str(data.get("empty_day", "skip")).strip().lower()
+    if empty_day not in EMPTY_DAY_ACTIONS:
+        raise ConfigError(
+            f"{where}: empty_day must be one of {', '.join(EMPTY_DAY_ACTIONS)}, got {data['empty_day']!r}"
+        )
     return Subscriber(
         id=str(data["id"]),
         name=str(data.get("name") or data["id"]),
         email=str(data["email"]),
         timezone=tz,
         send_time=send_time,
-        entities=tuple(str(e) for e in _require_list(data.get("entities"), f"{where}: entities")),
-        sources=tuple(str(s) for s in _require_list(data.get("sources"), f"{where}: sources")),
+        entities=_string_list(data, "entities", where),
+        sources=sources,
+        cadence=cadence,
+        weekday=weekday,
+        keywords=keywords,
+        source_types=source_types,
+        jurisdictions=_string_list(data, "jurisdictions", where),
+        min_relevance=float(min_relevance),
+        empty_day=empty_day,
+        alerts=alerts,
+        alert_searches=alert_searches,
     )
 
 
@@ -214,9 +312,13 @@ def load_config(
 
     if "subscribers" in raw:
         subscribers = [
-            parse_subscriber(e, f"{origin}: subscribers[{i}]")
+            parse_subscriber(e, f"{origin}: subscribers[{i}]", source_ids=seen)
             for i, e in enumerate(_require_list(raw.get("subscribers"), f"{origin}: subscribers"))
         ]
+        ids = [s.id for s in subscribers]
+        twice = sorted({sid for sid in ids if ids.count(sid) > 1})
+        if twice:
+            raise ConfigError(f"{origin}: subscriber id {twice[0]!r} is declared twice")
     else:
         subscribers = [DEFAULT_SUBSCRIBER]
 

@@ -34,6 +34,7 @@ SOURCE_ERROR_CLASSES = (
     "parse",
     "blocked",
     "empty",
+    "too_large",
     "robots",
     "other",
 )

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-SourceKind = Literal["feed", "listing", "json_api"]
+SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
-SOURCE_KINDS: tuple[str, ...] = ("feed", "listing", "json_api")
+SOURCE_KINDS: tuple[str, ...] = ("feed", "listing", "json_api", "sitemap")
 SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament", "court")
 EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
 
@@ -225,9 +225,21 @@ class Article:
         return cls(**kwargs)
 
 
+CADENCES: tuple[str, ...] = ("daily", "weekdays", "weekly")
+EMPTY_DAY_ACTIONS: tuple[str, ...] = ("skip", "notice")  # nothing new: send nothing, or a short notice
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True)
 class Subscriber:
-    """A policy analyst who receives digests."""
+    """A policy analyst who receives digests.
+
+    An article qualifies when it mentions one of ``entities`` (empty: any
+    watched entity) or matches one of ``keywords`` (search-style: words ANDed,
+    ``"a phrase"``, ``prefix*``), comes from the subscriber's ``sources``,
+    ``source_types`` and ``jurisdictions`` (each empty: all), and scores at
+    least ``min_relevance``.
+    """
 
     id: str
     name: str
@@ -236,6 +248,15 @@ class Subscriber:
     send_time: str = "07:00"
     entities: tuple[str, ...] = ()  # canonical names or ids; empty = every watched entity
     sources: tuple[str, ...] = ()  # source ids; empty = all
+    cadence: str = "daily"  # one of CADENCES
+    weekday: int = 0  # the send day of a weekly cadence, 0 = Monday
+    keywords: tuple[str, ...] = ()
+    source_types: tuple[str, ...] = ()  # SOURCE_TYPES; empty = all
+    jurisdictions: tuple[str, ...] = ()  # e.g. UK, EU; matched case-insensitively; empty = all
+    min_relevance: float = 0.0
+    empty_day: str = "skip"  # one of EMPTY_DAY_ACTIONS
+    alerts: bool = False  # immediate alert: a watched entity with a detected regulatory action
+    alert_searches: tuple[str, ...] = ()  # immediate alert: a regulator/government statement matching one
 
 
 @dataclass
@@ -256,12 +277,18 @@ class CrawlStats:
     """What one crawl of one source did; summed up for the run summary."""
 
     source_id: str
-    pages_fetched: int = 0
+    pages_fetched: int = 0  # article pages that answered 2xx (other statuses count as errors)
+    not_modified: int = 0  # article pages that answered 304 to a conditional GET
     new: int = 0
     updated: int = 0
     duplicate: int = 0
     errors: int = 0
     error_messages: list[str] = field(default_factory=list)
+    items_found: int = 0  # entries the index (feed, listing, API) listed, followed or not
+    index_latency_ms: int | None = None  # download time of the first index page
+    index_error: str = ""  # "<class> <url>: reason" when the index itself failed: a hard failure
+    too_large: int = 0  # responses dropped by the size limit (CRAWL_MAX_BYTES), also counted as errors
+    too_old: int = 0  # index entries skipped unfetched: dated before the look-back (CRAWL_LOOKBACK_DAYS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

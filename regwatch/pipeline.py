@@ -5,16 +5,26 @@ them. The crawl runs in a subprocess (Scrapy's reactor cannot restart) whose
 item pipeline :class:`StoreArticlePipeline` writes each article straight into
 the SQLite store (WAL lets the parent read meanwhile). Tagging then runs over
 every article not yet tagged in batches (``nlp.pipe`` is far faster batched than
-per item), indexing brings the search index up to date, and digests read the
-store's ledger so each (subscriber, day) is delivered once.
+per item), indexing brings the search index up to date, immediate alerts go
+out, and digests read the store's ledger so each (subscriber, period) is
+delivered once.
+
+Digest delivery (:func:`deliver_digests`, :func:`_deliver`): one sender per
+home (a lock), pending digests resent byte for byte from the spool before
+anything new is built, the ledger row written as "sending" (pending, no error)
+before each attempt and the outcome after it. If the process dies between the
+SMTP server accepting a message and the ledger recording it, the next run
+resends it (same bytes and Message-ID) and logs a warning: at-least-once in that
+window only, exactly once everywhere else.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -33,13 +43,19 @@ STORE_PIPELINE = "regwatch.pipeline.StoreArticlePipeline"
 class StoreArticlePipeline:
     """Scrapy item pipeline: store each :class:`Article` and count new/updated/duplicate.
 
-    Opts out (NotConfigured) when the crawl was started without a database.
+    It also records the spiders' ``crawlers.FetchRecord`` items in the fetch
+    ledger (validators for the next run's conditional GETs). A spider yields a
+    page's record after its article, and the record of a 200 is written only
+    when that article was stored, so a failed store or a crash in between costs
+    a refetch, never an article. Opts out (NotConfigured) when the crawl was
+    started without a database.
     """
 
     def __init__(self, db_path: str, stats: Any) -> None:
         self.db_path = db_path
         self.stats = stats
         self.store: Any = None
+        self._stored: set[tuple[str, str]] = set()  # (canonical URL, content hash) stored this run
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoreArticlePipeline:
@@ -63,6 +79,9 @@ class StoreArticlePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         import crawlers
 
+        if isinstance(item, crawlers.FetchRecord):
+            self._record_fetch(item)
+            return item
         if not isinstance(item, Article):
             return item
         try:
@@ -70,9 +89,31 @@ class StoreArticlePipeline:
         except RegwatchError as exc:
             crawlers.add_error(self.stats, item.source_id, "other", item.url, f"store failed: {exc}")
             return item
+        self._stored.add((item.url, item.content_hash))
         crawlers.count(self.stats, item.source_id, outcome)
         logger.info("%s %s article %s", item.source_id, outcome, item.url)
         return item
+
+    def _record_fetch(self, record: Any) -> None:
+        if record.status != 304:
+            key = (record.article_url, record.content_hash)
+            if key not in self._stored:
+                return  # its article was not stored: no validators, so the next run fetches it in full
+            self._stored.discard(key)
+        try:
+            self.store.record_fetch(
+                record.url,
+                record.source_id,
+                record.status,
+                etag=record.etag,
+                last_modified=record.last_modified,
+                content_hash=record.content_hash,
+                article_url=record.article_url,
+            )
+        except RegwatchError as exc:
+            logger.warning(
+                "source=%s url=%s fetch not recorded in the ledger: %s", record.source_id, record.url, exc
+            )
 
 
 # --- schedules ---------------------------------------------------------------
@@ -121,6 +162,18 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
             logger.info("source %s is disabled in the config; skipping", skipped.id)
+        states = app.store.source_states()
+        for source in sources:
+            state = states.get(source.id)
+            if state is not None and state.disabled_at is not None:
+                logger.warning(
+                    "source=%s url=%s skipped: %s; `regwatch crawl %s` retries it",
+                    source.id,
+                    source.url,
+                    state.disabled_reason,
+                    source.id,
+                )
+        sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
     if due_only:
         last_runs = {h.source_id: h.last_run for h in app.store.source_health()}
         now = utcnow()
@@ -137,11 +190,68 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         app.settings,
         item_pipelines={STORE_PIPELINE: 800},
         extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
+        validators=app.store.fetch_validators(s.id for s in sources),
     )
     finished = utcnow()
     for stats in results:
         app.store.record_source_run(stats, started, finished)
+        update_source_health(app, stats)
     return results
+
+
+def update_source_health(app: App, stats: CrawlStats) -> None:
+    """Carry a source's failure score, volume average and latency over to the next run.
+
+    A score reaching CRAWL_DISABLE_SCORE disables the source (logged, and shown
+    by `regwatch sources`) until a run of it succeeds; see ``crawlers._health``.
+    """
+    import crawlers
+
+    state = app.store.source_state(stats.source_id)
+    verdict = crawlers.assess_health(
+        stats,
+        state.failure_score,
+        state.avg_items,
+        state.runs,
+        disable_score=app.settings["CRAWL_DISABLE_SCORE"],
+        low_volume_ratio=app.settings["CRAWL_LOW_VOLUME_RATIO"],
+    )
+    state.failure_score, state.avg_items, state.runs = verdict.failure_score, verdict.avg_items, verdict.runs
+    state.items_found, state.latency_ms, state.low_volume = (
+        stats.items_found,
+        stats.index_latency_ms,
+        verdict.low_volume,
+    )
+    if not verdict.hard_failure:
+        if state.disabled_at is not None:
+            logger.info("source=%s succeeded again: re-enabled", stats.source_id)
+        state.disabled_at, state.disabled_reason = None, ""
+    elif verdict.disable and state.disabled_at is None:
+        state.disabled_at = utcnow()
+        state.disabled_reason = (
+            f"disabled after repeated hard failures (score {verdict.failure_score:g}, "
+            f"limit {app.settings['CRAWL_DISABLE_SCORE']:g}); last: {crawlers.hard_failure_of(stats)}"
+        )
+        logger.error("source=%s %s", stats.source_id, state.disabled_reason)
+    if verdict.low_volume:
+        logger.warning(
+            "source=%s listed %d items, far below its average of %.1f: check its selectors or feed",
+            stats.source_id,
+            stats.items_found,
+            state.avg_items or 0.0,
+        )
+    app.store.save_source_state(state)
+
+
+def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
+    """Fetch each source's index once (default: every enabled source); follow and store nothing."""
+    from crawlers import run_crawl
+
+    if source_ids:
+        sources = [app.config.source(sid) for sid in source_ids]
+    else:
+        sources = [s for s in app.config.sources if s.enabled]
+    return run_crawl(sources, app.settings, item_pipelines={}, probe=True)
 
 
 @dataclass
@@ -159,16 +269,7 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
         articles = app.store.articles_needing_tags(limit=batch)
         if not articles:
             break
-        app.tagger.tag_articles(articles)
-        for article in articles:
-            # The content hash lets the store notice an article re-crawled while we tagged it.
-            app.store.set_entities(
-                article.id,
-                article.entities,
-                tagger_version=app.tagger.version,
-                content_hash=article.content_hash,
-            )
-            names.update(e.name for e in article.watched_entities())
+        _tag_and_store(app, articles, names)
         outcome.articles += len(articles)
         if len(articles) < batch:
             break
@@ -179,8 +280,72 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
     return outcome
 
 
+def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> None:
+    """Tag ``articles`` and store their entities, quotes and actions with the tagger version."""
+    app.tagger.tag_articles(articles)
+    for article in articles:
+        # The content hash lets the store notice an article re-crawled while we tagged it.
+        app.store.set_entities(
+            article.id,
+            article.entities,
+            tagger_version=app.tagger.version,
+            content_hash=article.content_hash,
+            quotes=article.quotes,
+            actions=article.actions,
+        )
+        names.update(e.name for e in article.watched_entities())
+
+
+@dataclass
+class RetagOutcome:
+    tagger_version: str = ""
+    stale: int = 0  # articles tagged by another version when the retag began
+    retagged: int = 0
+    untagged: int = 0  # articles never tagged, tagged on the way
+    indexed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def retag(app: App, batch: int = 256, progress: Callable[[int, int], None] | None = None) -> RetagOutcome:
+    """Tag again every article tagged by another tagger version (watchlist, model, code), then index.
+
+    Incremental: only articles whose stored ``tagger_version`` differs are read,
+    so a second run does nothing and an interrupted one resumes. ``progress``
+    gets (done, total) after each batch.
+    """
+    from indexer import RetagQueue
+
+    queue = RetagQueue(app.store, app.tagger.version)
+    outcome = RetagOutcome(tagger_version=app.tagger.version, stale=queue.total())
+    names: set[str] = set()
+    while articles := queue.next_batch(batch):
+        _tag_and_store(app, articles, names)
+        outcome.retagged += len(articles)
+        if progress is not None:
+            progress(outcome.retagged, outcome.stale)
+    if outcome.retagged:
+        logger.info("retagged %d article(s) with %s", outcome.retagged, outcome.tagger_version)
+    outcome.untagged = tag_pending(app, batch).articles
+    outcome.indexed = index_pending(app)
+    return outcome
+
+
 def index_pending(app: App) -> int:
+    """Bring the embedded index up to date, then the search cluster (INDEX_URL) if there is one.
+
+    Returns what the search backend indexed. A cluster that cannot be reached
+    does not fail the run: what it has not acknowledged stays pending in the
+    store's ledger and goes with the next run (or `regwatch index sync`).
+    """
     count = app.store.index_pending()
+    if app.uses_cluster:
+        try:
+            count = app.cluster.sync().sent
+        except RegwatchError as exc:
+            logger.error("search cluster not updated: %s (run `regwatch index sync` once it is back)", exc)
+            count = 0
     if count:
         logger.info("indexed %d article(s)", count)
     return count
@@ -190,22 +355,54 @@ def index_pending(app: App) -> int:
 class DigestOutcome:
     subscriber_id: str
     period: date
-    status: str  # delivered | pending | failed | already-delivered | nothing-new | not-due
+    # delivered | pending | failed | already-delivered | already-failed | nothing-new
+    status: str
     location: str = ""
     items: int = 0
     error: str = ""
 
 
+def _send_time(subscriber: Subscriber) -> tuple[int, int]:
+    hour, minute = (int(part) for part in subscriber.send_time.split(":"))
+    return hour, minute
+
+
+def sends_on(subscriber: Subscriber, day: date) -> bool:
+    """Whether the subscriber's cadence has a digest on this local date."""
+    if subscriber.cadence == "weekdays":
+        return day.weekday() < 5
+    if subscriber.cadence == "weekly":
+        return day.weekday() == subscriber.weekday
+    return True
+
+
 def local_period(subscriber: Subscriber, now: datetime) -> date:
-    """The subscriber's local date at ``now``: the digest period."""
+    """The subscriber's local date at ``now`` (the period of a digest sent on demand)."""
     return now.astimezone(ZoneInfo(subscriber.timezone)).date()
 
 
-def digest_is_due(subscriber: Subscriber, now: datetime) -> bool:
-    """Due once the subscriber's local clock has passed their send time today."""
+def due_period(subscriber: Subscriber, now: datetime) -> date:
+    """The local date of the subscriber's most recent send time at or before ``now``.
+
+    That digest is due until the ledger says it was delivered (or failed for
+    good), so a run after a missed send time still sends it, once. Local wall
+    clock times make this right across DST changes: a send time skipped by the
+    spring change is due from the first minute after it.
+    """
     local = now.astimezone(ZoneInfo(subscriber.timezone))
-    hour, minute = (int(part) for part in subscriber.send_time.split(":"))
-    return (local.hour, local.minute) >= (hour, minute)
+    day = local.date()
+    if (local.hour, local.minute) < _send_time(subscriber):
+        day -= timedelta(days=1)
+    for _ in range(7):
+        if sends_on(subscriber, day):
+            return day
+        day -= timedelta(days=1)
+    raise ConfigError(f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} never sends")
+
+
+def digest_is_due(subscriber: Subscriber, now: datetime) -> bool:
+    """Whether the subscriber's send time has passed today (and today is one of their days)."""
+    return due_period(subscriber, now) == local_period(subscriber, now)
 
 
 def resolve_subscriber_entities(app: App, subscriber: Subscriber) -> Subscriber:
@@ -232,12 +429,46 @@ def select_subscribers(app: App, subscriber_ids: Iterable[str] = ()) -> list[Sub
     return [s for s in app.config.subscribers if not wanted or s.id in wanted]
 
 
-def build_next_digest(app: App, subscriber: Subscriber, period: date, now: datetime) -> Any:
-    """The digest of everything first seen since the subscriber's last delivered one (None: nothing)."""
+PREVIOUS_DIGEST_LOOKBACK = 35  # days searched back for the previous digest (mentions are compared with it)
+
+
+def _covered_until(app: App, subscriber_id: str) -> datetime | None:
+    """Where the next digest starts: the newest watermark of a delivered or still pending digest.
+
+    Pending digests count: they will be delivered as they are, so the next one
+    must not repeat their articles. A digest that failed for good does not: its
+    articles roll into the next one.
+    """
+    marks = [app.store.last_watermark(subscriber_id)]
+    marks += [r.watermark for r in app.store.pending_digests() if r.subscriber_id == subscriber_id]
+    known = [mark for mark in marks if mark is not None]
+    return max(known) if known else None
+
+
+def _previous_articles(app: App, subscriber_id: str, period: date) -> list[Article] | None:
+    """The articles of the subscriber's last delivered digest before ``period`` (None: there is none)."""
+    for back in range(1, PREVIOUS_DIGEST_LOOKBACK + 1):
+        record = app.store.digest_record(subscriber_id, period - timedelta(days=back))
+        if record is not None and record.status == "delivered":
+            found = (app.store.get_article(article_id) for article_id in record.article_ids)
+            return [article for article in found if article is not None]
+    return None
+
+
+def build_next_digest(
+    app: App, subscriber: Subscriber, period: date, now: datetime, *, rebuild: bool = False
+) -> Any:
+    """The digest of everything first seen since the subscriber's last one (None: nothing to send).
+
+    Its watermark is ``now``: the next digest starts after it. ``rebuild``
+    rebuilds a pending digest whose spooled copy is gone: its window starts at
+    the last delivered digest and ends at its own watermark (``now``).
+    """
     from digests import build_digest
 
-    articles = app.store.articles_first_seen_between(app.store.last_watermark(subscriber.id), now)
-    return build_digest(
+    since = app.store.last_watermark(subscriber.id) if rebuild else _covered_until(app, subscriber.id)
+    articles = app.store.articles_first_seen_between(since, now)
+    digest = build_digest(
         resolve_subscriber_entities(app, subscriber),
         articles,
         period,
@@ -245,7 +476,31 @@ def build_next_digest(app: App, subscriber: Subscriber, period: date, now: datet
         sender=app.settings["DIGEST_SENDER"],
         max_items=app.settings["DIGEST_MAX_ITEMS"],
         now=now,
+        previous=_previous_articles(app, subscriber.id, period),
+        since=since,
     )
+    if digest is not None:
+        digest.watermark = now
+    return digest
+
+
+@contextmanager
+def _delivery_lock(app: App) -> Iterator[None]:
+    """One digest sender per home at a time (a scheduler job and `regwatch digest --send`, say).
+
+    Without it two processes could both find a digest undelivered and both send it.
+    """
+    import fcntl
+
+    with open(app.home / DIGEST_LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+DIGEST_LOCK_FILE = "digests.lock"
 
 
 def deliver_digests(
@@ -254,26 +509,59 @@ def deliver_digests(
     subscriber_ids: Iterable[str] = (),
     force: bool = False,
 ) -> list[DigestOutcome]:
-    """Build and deliver each due, undelivered digest; ``force`` ignores send times."""
+    """Deliver every pending digest, then each subscriber's due one; ``force`` sends today's now.
+
+    Pending digests (a transient failure in an earlier run) are sent again as
+    they were built, from the spool, before anything new is built: see
+    :func:`_deliver` for the exactly-once protocol.
+    """
     now = now or utcnow()
+    subscribers = select_subscribers(app, subscriber_ids)
+    wanted = {s.id for s in subscribers}
+    configured = {s.id for s in app.config.subscribers}
     outcomes: list[DigestOutcome] = []
-    for subscriber in select_subscribers(app, subscriber_ids):
-        period = local_period(subscriber, now)
-        record = app.store.digest_record(subscriber.id, period)
-        if record is not None and record.status == "delivered":
-            outcomes.append(DigestOutcome(subscriber.id, period, "already-delivered", record.location))
-            continue
-        pending = record is not None and record.status == "pending"
-        if not (force or pending or digest_is_due(subscriber, now)):
-            outcomes.append(DigestOutcome(subscriber.id, period, "not-due"))
-            continue
-        digest = build_next_digest(app, subscriber, period, now)
-        if digest is None:
-            outcomes.append(DigestOutcome(subscriber.id, period, "nothing-new"))
-            continue
-        digest.watermark = now
-        outcomes.append(_deliver(app, digest))
+    with _delivery_lock(app):
+        handled: set[tuple[str, date]] = set()
+        for record in app.store.pending_digests():
+            if record.subscriber_id not in configured:
+                logger.warning(
+                    "digest of %s for %s is pending but the subscriber is no longer configured; not sending",
+                    record.subscriber_id,
+                    record.period,
+                )
+                continue
+            if record.subscriber_id in wanted:
+                outcomes.append(_retry_pending(app, record, now))
+                handled.add((record.subscriber_id, record.period))
+        for subscriber in subscribers:
+            period = local_period(subscriber, now) if force else due_period(subscriber, now)
+            if (subscriber.id, period) in handled:
+                continue
+            record = app.store.digest_record(subscriber.id, period)
+            if record is not None and record.status in ("delivered", "failed"):
+                status = f"already-{record.status}"
+                outcomes.append(
+                    DigestOutcome(subscriber.id, period, status, record.location, error=record.error)
+                )
+                continue
+            digest = build_next_digest(app, subscriber, period, now)
+            if digest is None:
+                # The period is done: record it, so new articles wait for the next send time.
+                app.store.record_digest(
+                    subscriber.id,
+                    period,
+                    message_id="",
+                    status="delivered",
+                    watermark=now,
+                    location=NOTHING_NEW_LOCATION,
+                )
+                outcomes.append(DigestOutcome(subscriber.id, period, "nothing-new"))
+                continue
+            outcomes.append(_deliver(app, digest))
     return outcomes
+
+
+NOTHING_NEW_LOCATION = "(nothing new: not sent)"
 
 
 def preview_digests(
@@ -299,23 +587,167 @@ def preview_digests(
     return previews
 
 
+def _spool(app: App) -> Any:
+    from digests import Spool
+
+    return Spool(app.home / app.settings["DIGEST_SPOOL"])
+
+
+def _retry_pending(app: App, record: Any, now: datetime) -> DigestOutcome:
+    """Send a digest left pending by an earlier run, with the bytes it was built with."""
+    from regwatch.models import Digest
+
+    if not record.error:
+        # Recorded as about to be sent, and nothing after: the process died mid-send.
+        logger.warning(
+            "digest of %s for %s (%s) was interrupted mid-send in an earlier run and may have reached "
+            "the server; sending it again with the same Message-ID (at-least-once)",
+            record.subscriber_id,
+            record.period,
+            record.message_id,
+        )
+    message = _spool(app).load(record.subscriber_id, record.period, record.message_id)
+    if message is None:
+        logger.warning(
+            "digest of %s for %s: its spooled copy is gone; rebuilding it from the store",
+            record.subscriber_id,
+            record.period,
+        )
+        [subscriber] = [s for s in app.config.subscribers if s.id == record.subscriber_id]
+        until = record.watermark or now
+        rebuilt = build_next_digest(app, subscriber, record.period, until, rebuild=True)
+        if rebuilt is None:
+            app.store.record_digest(
+                record.subscriber_id,
+                record.period,
+                record.message_id,
+                "delivered",
+                until,
+                location=NOTHING_NEW_LOCATION,
+            )
+            return DigestOutcome(record.subscriber_id, record.period, "nothing-new")
+        return _deliver(app, rebuilt)
+    digest = Digest(
+        subscriber_id=record.subscriber_id,
+        period=record.period,
+        subject="",
+        message_id=record.message_id,
+        message=message,
+        article_ids=list(record.article_ids),
+        watermark=record.watermark,
+    )
+    return _deliver(app, digest)
+
+
 def _deliver(app: App, digest: Any) -> DigestOutcome:
+    """Send one digest and record the outcome in the ledger.
+
+    The protocol, and what a crash at each step leads to:
+
+    1. The message is spooled and the ledger row written as pending with no
+       error ("sending"). A crash before this: nothing was sent; the next run
+       builds the digest again.
+    2. The deliverer sends it (retrying transient failures within the run).
+    3. The outcome is recorded: delivered, failed (permanent: reported, not
+       retried) or pending with the error (transient: the next run resends the
+       spooled bytes).
+
+    A crash between the server accepting the message (end of SMTP DATA) and step
+    3 leaves the row "sending"; the next run cannot know whether the server got
+    it, and sends it again: delivery is at-least-once in that window (the
+    milliseconds between the server's 250 and the ledger's commit), with the
+    same bytes and Message-ID so the duplicate is recognisable, and it is logged
+    as a warning. Everywhere else it is exactly once.
+    """
     base = {"subscriber_id": digest.subscriber_id, "period": digest.period}
     ledger = {
         "message_id": digest.message_id,
         "watermark": digest.watermark,
         "article_ids": digest.article_ids,
     }
+    spool = _spool(app)
+    try:
+        spool.save(digest)
+    except OSError as exc:
+        logger.warning("digest %s: cannot spool it (%s); a retry would rebuild it", digest.message_id, exc)
+    app.store.record_digest(**base, status="pending", **ledger)  # "sending"
     try:
         location = app.deliverer.deliver(digest)
     except DeliveryError as exc:
         status = "failed" if exc.permanent else "pending"
         logger.error("digest for %s (%s) %s: %s", digest.subscriber_id, digest.period, status, exc)
         app.store.record_digest(**base, status=status, error=str(exc), **ledger)
+        if exc.permanent:
+            spool.discard(digest.subscriber_id, digest.period)
         return DigestOutcome(**base, status=status, error=str(exc), items=len(digest.article_ids))
     app.store.record_digest(**base, status="delivered", location=location, **ledger)
+    spool.discard(digest.subscriber_id, digest.period)
     logger.info("digest for %s (%s) delivered: %s", digest.subscriber_id, digest.period, location)
     return DigestOutcome(**base, status="delivered", location=location, items=len(digest.article_ids))
+
+
+ALERT_LEDGER_FILE = "alerts.db"
+
+
+@dataclass
+class AlertOutcome:
+    subscriber_id: str
+    status: str  # sent | pending | failed
+    items: int = 0
+    location: str = ""
+    error: str = ""
+
+
+def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
+    """Send each subscriber with alerts on an immediate alert about what triggered since their last one.
+
+    Called after every crawl's tag and index steps, so an alert goes out within
+    one crawl cycle. Rate-limited by ALERT_MIN_INTERVAL, exactly once per
+    (subscriber, article) by the alert ledger (see ``digests._alerts``).
+    """
+    from digests import AlertLedger, alert_hits, build_alert, due_hits
+
+    now = now or utcnow()
+    subscribers = [s for s in app.config.subscribers if s.alerts or s.alert_searches]
+    if not subscribers:
+        return []
+    settings = app.settings
+    articles = app.store.articles_first_seen_between(now - timedelta(hours=settings["ALERT_LOOKBACK"]), now)
+    sources = {s.id: s for s in app.config.sources}
+    interval = timedelta(minutes=settings["ALERT_MIN_INTERVAL"])
+    outcomes: list[AlertOutcome] = []
+    with _delivery_lock(app), AlertLedger(app.home / ALERT_LEDGER_FILE) as ledger:
+        for subscriber in subscribers:
+            resolved = resolve_subscriber_entities(app, subscriber)
+            hits = due_hits(
+                ledger,
+                resolved,
+                alert_hits(resolved, articles, sources),
+                now,
+                interval,
+                settings["ALERT_MAX_ITEMS"],
+            )
+            if not hits:
+                continue
+            alert = build_alert(resolved, hits, sender=settings["DIGEST_SENDER"], now=now)
+            mark = {
+                "subscriber_id": subscriber.id,
+                "article_ids": alert.article_ids,
+                "message_id": alert.message_id,
+            }
+            ledger.mark(**mark, status="sending", now=now)
+            try:
+                location = app.deliverer.deliver(alert)
+            except DeliveryError as exc:
+                status = "failed" if exc.permanent else "pending"
+                logger.error("alert for %s %s: %s", subscriber.id, status, exc)
+                ledger.mark(**mark, status=status, now=now, error=str(exc))
+                outcomes.append(AlertOutcome(subscriber.id, status, len(hits), error=str(exc)))
+                continue
+            ledger.mark(**mark, status="sent", now=now)
+            logger.info("alert for %s sent (%d items): %s", subscriber.id, len(hits), location)
+            outcomes.append(AlertOutcome(subscriber.id, "sent", len(hits), location))
+    return outcomes
 
 
 @dataclass
@@ -326,9 +758,10 @@ class RunSummary:
     tagged: TagOutcome = field(default_factory=TagOutcome)
     indexed: int = 0
     digests: list[DigestOutcome] = field(default_factory=list)
+    alerts: list[AlertOutcome] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        keys = ("pages_fetched", "new", "updated", "duplicate", "errors")
+        keys = ("pages_fetched", "not_modified", "new", "updated", "duplicate", "errors")
         return {k: sum(getattr(s, k) for s in self.crawl) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:
@@ -351,6 +784,10 @@ class RunSummary:
                 }
                 for d in self.digests
             ],
+            "alerts": [
+                {"subscriber": a.subscriber_id, "status": a.status, "items": a.items, "error": a.error}
+                for a in self.alerts
+            ],
         }
 
 
@@ -366,5 +803,6 @@ def run_once(
     summary.crawl = crawl(app, source_ids, due_only=due_only)
     summary.tagged = tag_pending(app)
     summary.indexed = index_pending(app)
+    summary.alerts = send_alerts(app, now=now)
     summary.digests = deliver_digests(app, now=now, force=force_digests)
     return summary

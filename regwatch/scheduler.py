@@ -16,6 +16,17 @@ module-level functions taking only strings, so the store can persist them.
   (replacing it would forget a misfire); changed or removed ones are updated.
 * One scheduler per home dir: an exclusive lock on ``scheduler.lock``.
 * SIGTERM and SIGINT shut down cleanly, waiting for running jobs.
+
+DST: APScheduler 3.11's CronTrigger mishandles the repeated hour of an autumn
+change. Asked for the fire time after the second 01:30 of 25 Oct 2026 in
+Europe/London, it answers that same 01:30 again, and the scheduler's loop over
+due run times never ends (tests/test_scheduler.py pins this). So digests use
+:class:`LocalTimeTrigger`, which computes each subscriber's local send time with
+zoneinfo (a time skipped in spring fires as the clock jumps past it, at the same
+UTC instant CronTrigger picks; a repeated time fires once, at its first
+occurrence), and cron crawl schedules use :class:`SteadyCronTrigger`, a
+CronTrigger that always moves forward (at the autumn change an hourly crawl may
+then skip the repeated hour: a crawl less, never a stalled scheduler).
 """
 
 from __future__ import annotations
@@ -25,9 +36,13 @@ import logging
 import os
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 
 from regwatch import pipeline
 from regwatch.app import App
@@ -46,6 +61,8 @@ def crawl_job(home: str, config_path: str | None, source_id: str) -> None:
             stats = pipeline.crawl(app, [source_id])
             pipeline.tag_pending(app)
             pipeline.index_pending(app)
+            for alert in pipeline.send_alerts(app):
+                logger.info("alert %s: %s (%d items)", alert.subscriber_id, alert.status, alert.items)
             for s in stats:
                 logger.info(
                     "crawl %s: %d fetched, %d new, %d updated, %d errors",
@@ -67,6 +84,91 @@ def digest_job(home: str, config_path: str | None, subscriber_id: str) -> None:
                 logger.info("digest %s %s: %s", outcome.subscriber_id, outcome.period, outcome.status)
     except RegwatchError as exc:
         logger.error("digest %s failed: %s", subscriber_id, exc)
+
+
+def digest_sweep_job(home: str, config_path: str | None) -> None:
+    """Scheduled every SCHEDULE_DIGEST_SWEEP minutes: resend pending digests, send any due one.
+
+    A digest left pending by a transient SMTP failure goes out as soon as the
+    server is back, not at the next send time; and a send time that a trigger
+    missed for any reason is caught within one sweep. The ledger keeps it once.
+    """
+    try:
+        with App.load(home, config_path) as app:
+            for outcome in pipeline.deliver_digests(app):
+                if outcome.status not in ("already-delivered", "already-failed"):
+                    logger.info("digest %s %s: %s", outcome.subscriber_id, outcome.period, outcome.status)
+    except RegwatchError as exc:
+        logger.error("digest sweep failed: %s", exc)
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class LocalTimeTrigger(BaseTrigger):
+    """Fires at ``hour:minute`` wall-clock time in ``timezone`` on the given weekdays (0 = Monday).
+
+    Exactly one fire per such local date, strictly after the previous one: a
+    time the spring change skips fires when the clock jumps past it (01:30 in
+    London on the last Sunday of March fires at 02:30 BST, 01:30 UTC); a time the
+    autumn change repeats fires at its first occurrence only.
+    """
+
+    def __init__(
+        self, hour: int, minute: int, timezone: str, weekdays: tuple[int, ...] = tuple(range(7))
+    ) -> None:
+        self.hour = int(hour)
+        self.minute = int(minute)
+        self.timezone = str(timezone)
+        self.weekdays = tuple(sorted(set(weekdays)))
+        if not self.weekdays:
+            raise ConfigError("a digest trigger needs at least one weekday")
+        ZoneInfo(self.timezone)  # fail early on a bad zone
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        start = now
+        if previous_fire_time is not None:
+            start = min(now, previous_fire_time + timedelta(microseconds=1))
+        zone = ZoneInfo(self.timezone)
+        day = start.astimezone(zone).date() - timedelta(days=1)
+        for offset in range(9):
+            candidate = day + timedelta(days=offset)
+            if candidate.weekday() not in self.weekdays:
+                continue
+            # fold=0: a repeated time is its first occurrence, a skipped one keeps the old offset.
+            fire = datetime.combine(candidate, time(self.hour, self.minute), tzinfo=zone).astimezone(UTC)
+            if fire >= start and (previous_fire_time is None or fire > previous_fire_time):
+                return fire.astimezone(zone)
+        return None  # pragma: no cover - nine days always hold one of the weekdays
+
+    def __str__(self) -> str:
+        days = "daily" if len(self.weekdays) == 7 else ",".join(_DAY_NAMES[d] for d in self.weekdays)
+        return f"local[{days} {self.hour:02d}:{self.minute:02d} {self.timezone}]"
+
+    def __repr__(self) -> str:
+        return f"<LocalTimeTrigger ({self})>"
+
+
+class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]
+    """A CronTrigger whose next fire time is always after the previous one (see the module docstring)."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        step = timedelta(seconds=1)
+        while fire is not None and previous_fire_time is not None and fire <= previous_fire_time:
+            if step > timedelta(days=8):  # never seen; better a job that stops than a scheduler that spins
+                logger.error("cron trigger %s found no fire time after %s", self, previous_fire_time)
+                return None
+            fire = super().get_next_fire_time(None, previous_fire_time + step)
+            step *= 2
+        return fire
+
+
+def digest_trigger(subscriber: Any) -> LocalTimeTrigger:
+    """The subscriber's send time on the days of their cadence, in their timezone."""
+    hour, minute = (int(part) for part in subscriber.send_time.split(":"))
+    weekdays = {"daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekly": (subscriber.weekday,)}
+    return LocalTimeTrigger(hour, minute, subscriber.timezone, weekdays[subscriber.cadence])
 
 
 def _shutdown(scheduler: Any, wait: bool) -> None:
@@ -120,7 +222,6 @@ class RegwatchScheduler:
         self.config_path = str(app.config.path) if app.config.path else None
 
     def _job_definitions(self) -> list[dict[str, Any]]:
-        from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
         settings = self.app.settings
@@ -137,7 +238,7 @@ class RegwatchScheduler:
             trigger: Any = (
                 IntervalTrigger(**args, timezone="UTC")
                 if kind == "interval"
-                else CronTrigger(timezone=settings["SCHEDULE_TIMEZONE"], **args)
+                else SteadyCronTrigger(timezone=settings["SCHEDULE_TIMEZONE"], **args)
             )
             jobs.append(
                 {
@@ -150,13 +251,23 @@ class RegwatchScheduler:
                 }
             )
         for subscriber in self.app.config.subscribers:
-            hour, minute = subscriber.send_time.split(":")
             jobs.append(
                 {
                     "id": f"digest:{subscriber.id}",
                     "func": digest_job,
                     "args": [self.home, self.config_path, subscriber.id],
-                    "trigger": CronTrigger(hour=int(hour), minute=int(minute), timezone=subscriber.timezone),
+                    "trigger": digest_trigger(subscriber),
+                    "executor": "digests",
+                    **common,
+                }
+            )
+        if settings["SCHEDULE_DIGEST_SWEEP"] > 0:
+            jobs.append(
+                {
+                    "id": "digests:sweep",
+                    "func": digest_sweep_job,
+                    "args": [self.home, self.config_path],
+                    "trigger": IntervalTrigger(minutes=settings["SCHEDULE_DIGEST_SWEEP"], timezone="UTC"),
                     "executor": "digests",
                     **common,
                 }
@@ -184,7 +295,8 @@ class RegwatchScheduler:
                 logger.info("removing job %s (no longer configured)", existing.id)
                 existing.remove()
             elif (
-                str(existing.trigger) == str(definition["trigger"])
+                type(existing.trigger) is type(definition["trigger"])
+                and str(existing.trigger) == str(definition["trigger"])
                 and list(existing.args) == definition["args"]
             ):
                 del wanted[existing.id]  # unchanged: keep its persisted next run time

@@ -35,6 +35,44 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_MAX_PAGES", 500, "Most article pages fetched per source and run."),
     Setting("CRAWL_MAX_LISTING_PAGES", 5, "Most listing pages followed by pagination."),
     Setting("CRAWL_PROCESS_TIMEOUT", 900, "Seconds before a crawl subprocess is killed."),
+    Setting(
+        "CRAWL_CONTACT",
+        "",
+        "Contact (email or URL) added to the User-Agent, so a site's operator can reach you.",
+    ),
+    Setting("CRAWL_AUTOTHROTTLE", True, "Adapt the delay per domain to its response times (AutoThrottle)."),
+    Setting(
+        "CRAWL_MAX_BYTES",
+        10 * 1024 * 1024,
+        "Largest response body, compressed or decompressed; bigger ones are dropped and reported.",
+    ),
+    Setting("CRAWL_RETRY_BACKOFF", 1.0, "Seconds before the first retry of a 429/5xx; doubles each retry."),
+    Setting(
+        "CRAWL_RETRY_MAX_WAIT",
+        60.0,
+        "Longest wait before a retry; a Retry-After asking for more is not retried.",
+    ),
+    Setting(
+        "CRAWL_ALLOWED_HOSTS",
+        "",
+        "Comma-separated hosts that may be private or loopback addresses (the SSRF guard refuses those).",
+    ),
+    Setting(
+        "CRAWL_LOOKBACK_DAYS",
+        30,
+        "Feed, API and listing entries dated older than this are skipped without a request; 0 = no limit.",
+    ),
+    Setting(
+        "CRAWL_DISABLE_SCORE",
+        6.0,
+        "Weighted hard failures (DNS/TLS/gone 2, refused/blocked 1.5, others 1) that disable a source "
+        "until it is crawled by name and succeeds; 0 = never.",
+    ),
+    Setting(
+        "CRAWL_LOW_VOLUME_RATIO",
+        0.3,
+        "Flag a source whose run lists fewer items than this share of its own average.",
+    ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
     # --- NLP ---------------------------------------------------------------
@@ -51,6 +89,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_USER", "", "Cluster user name."),
     Setting("INDEX_PASSWORD", "", "Cluster password.", secret=True),
     Setting("INDEX_API_KEY", "", "Cluster API key.", secret=True),
+    Setting(
+        "INDEX_FLAVOR",
+        "auto",
+        "auto (ask the server) | opensearch | elasticsearch: which client talks to the cluster.",
+    ),
+    Setting("INDEX_VERIFY_CERTS", True, "Verify the cluster's TLS certificate."),
+    Setting("INDEX_CA_FILE", "", "PEM CA bundle to verify the cluster; empty = system trust store."),
+    Setting("INDEX_TIMEOUT", 30.0, "Seconds before a cluster request times out."),
+    Setting("INDEX_BULK_BYTES", 5_000_000, "Most bytes in one bulk request to the cluster."),
+    Setting("INDEX_BULK_DOCS", 500, "Most documents in one bulk request to the cluster."),
+    Setting("INDEX_RETRIES", 3, "Retries of a bulk request on 429, 5xx and connection errors."),
+    Setting("INDEX_RETRY_BACKOFF", 1.0, "Seconds before the first retry; doubles on each retry."),
     Setting("INDEX_DB_NAME", "regwatch.db", "SQLite file name inside the home dir."),
     Setting("INDEX_BUSY_TIMEOUT", 30.0, "Seconds a store waits for another process's write lock."),
     Setting("INDEX_BATCH_SIZE", 500, "Articles indexed per transaction (shorter locks for a running crawl)."),
@@ -58,6 +108,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DIGEST_SENDER", "regwatch <regwatch@localhost>", "From address of digests."),
     Setting("DIGEST_MAX_ITEMS", 50, "Most articles in one digest."),
     Setting("DIGEST_OUTBOX", "outbox", "Outbox dir (relative to home) when SMTP is off."),
+    Setting(
+        "DIGEST_SPOOL",
+        "spool",
+        "Dir (relative to home) keeping each digest being sent, so a retry sends the same bytes.",
+    ),
+    Setting(
+        "ALERT_MIN_INTERVAL", 60, "Minutes between two immediate alerts to one subscriber (later hits wait)."
+    ),
+    Setting("ALERT_MAX_ITEMS", 5, "Most articles in one immediate alert (the rest go in the next)."),
+    Setting("ALERT_LOOKBACK", 24, "Hours back that an article first seen may still trigger an alert."),
     Setting("SMTP_HOST", "", "SMTP server; empty = write .eml files to the outbox."),
     Setting("SMTP_PORT", 25, "SMTP port."),
     Setting("SMTP_TLS", "none", "none | starttls | ssl."),
@@ -65,9 +125,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
     Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out."),
     Setting("SMTP_CA_FILE", "", "PEM CA bundle to verify the SMTP server; empty = system trust store."),
+    Setting(
+        "SMTP_RETRIES",
+        2,
+        "Retries within a run after a transient SMTP failure (refused, timeout, 4xx); then it stays pending.",
+    ),
+    Setting("SMTP_RETRY_BACKOFF", 2.0, "Seconds before the first retry; each next wait doubles (max 60 s)."),
     # --- Schedule ----------------------------------------------------------
     Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed job may still run late."),
     Setting("SCHEDULE_TIMEZONE", "Europe/London", "Default timezone for schedules."),
+    Setting(
+        "SCHEDULE_DIGEST_SWEEP",
+        15,
+        "Minutes between scheduler passes that resend pending digests and send any due one; 0 = off.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

@@ -98,3 +98,7 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# The OpenSearch node (started by `make test`), a fresh alias per test, and a gate to cut it off.
+from cluster_fixtures import alias, cluster_url, gate  # noqa: E402,F401

@@ -8,14 +8,15 @@ appends each Article as one JSON line to the file named by the Scrapy setting
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from crawlers import count
+from crawlers import FetchRecord, count
 from regwatch.models import Article
 
 
@@ -30,8 +31,12 @@ class JsonLinesPipeline:
     def from_crawler(cls, crawler: Any) -> JsonLinesPipeline:
         return cls(crawler.settings.get("REGWATCH_TEST_JSONL"), crawler.stats)
 
-    def process_item(self, item: Article, spider: Any = None) -> Article:
-        assert isinstance(item, Article), f"spiders must yield Article, got {type(item).__name__}"
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, FetchRecord):
+            return item  # the fetch ledger's business, not an article
+        assert isinstance(item, Article), (
+            f"spiders must yield Article or FetchRecord, got {type(item).__name__}"
+        )
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
         count(self.stats, item.source_id, "new")
@@ -72,15 +77,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requested.append(self.path)
-        page = self.server.pages.get(self.path)
+        self.server.request_headers.append((self.path, dict(self.headers.items())))
+        fault = self.server.faults.get(self.path)
+        if fault is not None:
+            fault(self)
+            return
+        page = self.server.pages.get(self.path) or self.server.pages.get(self.path.split("?", 1)[0])
         if page is None:
             body = b"<html><head><title>Not found</title></head><body><p>Not found</p></body></html>"
             self.send_response(404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
         else:
             content_type, body = page
+            # A strong validator per body: an edited page gets a new ETag, an unchanged one answers 304.
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if self.server.etags and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", content_type)
+            if self.server.etags:
+                self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -91,8 +110,18 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.pages: dict[str, tuple[str, bytes]] = {}
         self.requested: list[str] = []
+        self.request_headers: list[tuple[str, dict[str, str]]] = []
+        # path -> a function that answers the request itself (fault injection)
+        self.faults: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.etags = False
+
+    def set_page(self, path: str, content_type: str, body: str | bytes) -> None:
+        """Serve (or replace) one page; ``{base}`` in the body becomes the base URL."""
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        self.pages[path] = (content_type, raw.replace(b"{base}", self.base_url.encode()))
 
 
 @contextlib.contextmanager
@@ -102,10 +131,9 @@ def serve_pages(pages: Mapping[str, tuple[str, str | bytes]]) -> Iterator[tuple[
     Yields (base_url, server); ``server.requested`` lists the paths asked for.
     """
     server = _Server()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base = server.base_url
     for path, (content_type, body) in pages.items():
-        raw = body.encode("utf-8") if isinstance(body, str) else body
-        server.pages[path] = (content_type, raw.replace(b"{base}", base.encode()))
+        server.set_page(path, content_type, body)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

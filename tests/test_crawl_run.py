@@ -137,6 +137,9 @@ def crawl_settings(**overrides: Any) -> Settings:
         "CRAWL_MAX_LISTING_PAGES": 2,
         "CRAWL_TIMEOUT": 20,
         "CRAWL_PROCESS_TIMEOUT": 120,
+        "CRAWL_ALLOWED_HOSTS": "127.0.0.1",  # the fixture site; the SSRF guard refuses loopback otherwise
+        "CRAWL_LOOKBACK_DAYS": 0,  # fixture stories are dated January 2026
+        "CRAWL_RETRY_BACKOFF": 0,
     }
     return Settings(env={}, overrides={**values, **overrides})
 
@@ -180,7 +183,7 @@ def test_feed_source_yields_its_articles_with_feed_fallbacks(crawl: dict[str, An
 def test_feed_source_counts_pages_errors_and_new(crawl: dict[str, Any]) -> None:
     stats = crawl["stats"]["feed"]
 
-    assert stats.pages_fetched == 3  # one, two and the 404 page
+    assert stats.pages_fetched == 2  # one and two: the 404 page is an error, not a fetched page
     assert stats.new == 2
     assert stats.errors == 2  # the 404 and the entry without a link
     classes = sorted(message.split(" ", 1)[0] for message in stats.error_messages)
@@ -352,19 +355,31 @@ def test_public_names_are_pinned() -> None:
     assert sorted(crawlers.__all__) == [
         "FeedEntry",
         "FeedSpider",
+        "FetchRecord",
+        "HealthVerdict",
         "JsonApiSpider",
         "ListingSpider",
         "ParsedFeed",
+        "ParsedSitemap",
         "SPIDERS",
+        "SitemapEntry",
+        "SitemapSpider",
         "SourceSpider",
+        "Validators",
         "add_error",
+        "assess_health",
+        "blocked_reason",
+        "canonical_url",
         "count",
         "crawl_stats_from",
+        "error_class_of",
         "extract_article",
         "extract_file",
+        "hard_failure_of",
         "parse_feed",
+        "parse_sitemap",
         "run_crawl",
         "spider_for",
         "stat_key",
     ]
-    assert set(crawlers.SPIDERS) == {"feed", "listing", "json_api"}
+    assert set(crawlers.SPIDERS) == {"feed", "listing", "json_api", "sitemap"}

@@ -12,7 +12,7 @@ import pytest
 
 import digests
 from digests import build_digest, render_preview, select_articles
-from regwatch.models import Article, Digest, Source, Subscriber, TaggedEntity
+from regwatch.models import Action, Article, Digest, Quote, Source, Subscriber, TaggedEntity
 
 PERIOD = date(2026, 1, 12)  # a Monday: the day Ofcom opened its investigation into X
 MONDAY = datetime(2026, 1, 12, 9, 30, tzinfo=UTC)
@@ -167,13 +167,20 @@ class HtmlShape(HTMLParser):
 
 def test_exported_names_are_pinned() -> None:
     assert sorted(digests.__all__) == [
+        "AlertHit",
+        "AlertLedger",
         "AlsoReported",
         "Deliverer",
         "DigestItem",
         "OutboxDelivery",
+        "RetryingDelivery",
         "SmtpDelivery",
+        "Spool",
+        "alert_hits",
+        "build_alert",
         "build_digest",
         "deliverer_from_settings",
+        "due_hits",
         "render_preview",
         "select_articles",
     ]
@@ -272,7 +279,7 @@ def test_regulator_section_comes_first_then_one_section_per_entity() -> None:
     assert digest is not None
     shape = HtmlShape(html_part(digest))
     # Each item is listed once, under its most salient watched entity; sections by mentions.
-    assert shape.headings == ["Regulator and government statements", "X", "Nigel Farage"]
+    assert shape.headings == ["Regulator and government statements", "X", "Nigel Farage", "Mentions"]
     assert shape.hrefs == [
         "https://www.ofcom.org.uk/news/x-investigation",
         "https://politics.example/starmer-boycott",
@@ -288,7 +295,8 @@ def test_items_show_source_snippet_and_counts_line() -> None:
     digest = build_digest(analyst(), [starmer_boycott(), ofcom_statement()], PERIOD, sources=SOURCES)
     assert digest is not None
     text = render_preview(digest)
-    assert "Mentions: X 11 · Grok 7 · Ofcom 5 · Liz Kendall 1" in text  # most mentioned first
+    # most mentioned first
+    assert "== Mentions ==\n\nX: 11\nGrok: 7\nOfcom: 5\nLiz Kendall: 1\n" in text.replace("\r\n", "\n")
     assert "Ofcom has opened a formal investigation into X under the Online Safety Act." in text  # summary
     assert "Keir Starmer is personally boycotting X over Grok AI deepfakes, it has been reported." in text
     assert "Politics Daily · Mon 12 Jan 11:30 GMT · X, Grok, Ofcom, Liz Kendall" in text
@@ -429,3 +437,259 @@ def test_html_part_is_self_contained() -> None:
     assert "table" in shape.tags
     assert not {"script", "img", "link", "style", "iframe", "form"} & set(shape.tags)
     assert not [value for name, value in shape.attrs if name == "src"]
+
+
+# --- What goes in: actions, quotes, counts against the previous digest -------
+
+
+def text_of(digest: Digest) -> str:
+    return render_preview(digest).replace("\r\n", "\n")
+
+
+def investigation(actor: str = "Ofcom", target: str = "X") -> Action:
+    ids = {"Ofcom": "ofcom", "X": "x", "Grok": "grok"}
+    return Action(
+        actor=actor,
+        action="investigation",
+        target=target,
+        actor_entity_id=ids.get(actor),
+        target_entity_id=ids.get(target),
+        sentence=f"{actor} has opened a formal investigation into {target}.",
+    )
+
+
+def test_detected_actions_get_their_own_section_after_the_statements() -> None:
+    statement = ofcom_statement()
+    statement.actions = [investigation()]
+    press = starmer_boycott()
+    press.actions = [
+        investigation(),
+        Action(actor="Ofcom", action="fine", target="Grok", actor_entity_id="ofcom"),
+    ]
+    digest = build_digest(analyst(), [press, statement], PERIOD, sources=SOURCES)
+    assert digest is not None
+    shape = HtmlShape(html_part(digest))
+    assert shape.headings[:3] == ["Regulator and government statements", "Regulatory actions", "X"]
+    text = text_of(digest)
+    # the investigation reported twice is listed once, from the regulator's own statement
+    assert text.count("Ofcom opened an investigation into X") == 1
+    assert (
+        "* Ofcom opened an investigation into X\n  Ofcom · Mon 12 Jan 09:30 GMT · https://www.ofcom.org.uk"
+        in text
+    )
+    assert "* Ofcom fined Grok\n  Politics Daily" in text
+
+
+def test_an_action_involving_a_watched_entity_raises_the_score() -> None:
+    plain = article("plain", "politics", "Grok story", [tag("Grok", 0.5)])
+    acted = article("acted", "politics", "Another Grok story", [tag("Grok", 0.5)])
+    acted.actions = [investigation("Ofcom", "Grok")]
+    unrelated = article("unrelated", "politics", "A third Grok story", [tag("Grok", 0.5)])
+    unrelated.actions = [Action(actor="CMA", action="fine", target="Acme")]
+    items = select_articles(analyst(), [plain, unrelated, acted], SOURCES)
+    assert items[0].article.url == acted.url
+    assert items[1].score == items[2].score  # an action between strangers counts for nothing
+
+
+def test_notable_quotes_show_speakers_watched_ones_first() -> None:
+    statement = ofcom_statement()
+    statement.quotes = [
+        Quote(
+            text="We will not hesitate to act where platforms fail to protect users.",
+            speaker="Ofcom",
+            speaker_entity_id="ofcom",
+        ),
+        Quote(text="Too short", speaker="Ofcom", speaker_entity_id="ofcom"),
+    ]
+    press = starmer_boycott()
+    press.quotes = [
+        Quote(
+            text="“I expect Ofcom to move quickly on this issue”",
+            speaker="Liz Kendall",
+            speaker_entity_id="liz-kendall",
+        ),
+        Quote(text="It is a matter for the platform and nobody else at all", speaker="A spokesperson"),
+        Quote(text="An anonymous line with nobody to say it, long enough", speaker=""),
+    ]
+    digest = build_digest(analyst(), [press, statement], PERIOD, sources=SOURCES)
+    assert digest is not None
+    text = text_of(digest)
+    quotes = text[text.index("== Notable quotes ==") :]
+    assert (
+        quotes.index("“We will not hesitate")
+        < quotes.index("“I expect Ofcom")
+        < quotes.index("“It is a matter")
+    )
+    assert "— Liz Kendall, Politics Daily · Mon 12 Jan 11:30 GMT" in quotes
+    assert "Too short" not in quotes and "anonymous line" not in quotes
+    assert "““" not in quotes  # the quote's own marks are not doubled
+    assert HtmlShape(html_part(digest)).headings[-2:] == ["Notable quotes", "Mentions"]
+
+
+def test_mentions_are_compared_with_the_previous_digest() -> None:
+    previous = [farage_free_speech(), ofcom_statement()]  # Farage 3, Grok 4, Ofcom 4, X 5
+    digest = build_digest(analyst(), [starmer_boycott()], PERIOD, sources=SOURCES, previous=previous)
+    assert digest is not None
+    counts = text_of(digest).split("== Mentions ==\n\n")[1].split("\n\n")[0].splitlines()
+    assert counts == [
+        "X: 6 (previous 5, +1)",
+        "Grok: 5 (previous 4, +1)",
+        "Ofcom: 1 (previous 4, −3)",
+        "Liz Kendall: 1 (previous 0, new)",
+        "Nigel Farage: 0 (previous 3, −3)",
+    ]
+    html = HtmlShape(html_part(digest))
+    assert "Previous" in html.text and "−3" in html.text
+
+
+def test_the_header_says_since_when_in_the_subscribers_zone() -> None:
+    since = datetime(2026, 1, 11, 7, 0, tzinfo=UTC)
+    digest = build_digest(
+        analyst(timezone="Asia/Tokyo"), [ofcom_statement()], PERIOD, sources=SOURCES, since=since
+    )
+    assert digest is not None
+    assert "1 new item for Ana Analyst, Mon 12 Jan, since Sun 11 Jan 16:00 JST." in text_of(digest)
+
+
+# --- Subscribers: keywords, scope filters, minimum relevance, empty days -----
+
+
+def test_keywords_select_articles_without_a_watched_entity() -> None:
+    act = article(
+        "osa",
+        "politics",
+        "New duties under the Online-Safety Act",
+        [],
+        body="Platforms must assess risks to children.",
+    )
+    age = article("age", "wire", "Age checks arrive", [], body="Regulators want age verification everywhere.")
+    other = article("other", "wire", "Storm hits Leeds", [], body="Safety warnings were issued online.")
+    items = select_articles(
+        analyst(entities=("Nigel Farage",), keywords=('"online safety act"', "age verif*", "flood*")),
+        [act, age, other, farage_free_speech()],
+        SOURCES,
+    )
+    assert {it.article.url for it in items} == {act.url, age.url, farage_free_speech().url}
+    by_url = {it.article.url: it for it in items}
+    assert by_url[act.url].keywords == ['"online safety act"']
+    assert by_url[act.url].score > by_url[age.url].score  # matched in the title
+
+
+def test_excluded_words_keep_an_article_out() -> None:
+    storm = article("storm", "wire", "Storm hits Leeds", [], body="Weather warnings for Leeds and York.")
+    x_storm = article("x-storm", "wire", "Storm over X", [], body="A storm of posts on X about Grok.")
+    items = select_articles(analyst(entities=("Ofcom",), keywords=("storm -x",)), [storm, x_storm], SOURCES)
+    assert [it.article.url for it in items] == [storm.url]
+
+
+def test_all_words_of_a_keyword_must_appear() -> None:
+    one = article("one", "politics", "Grok rules", [], body="The chatbot is in trouble.")
+    both = article("both", "politics", "Chatbot rules", [], body="Deepfake images from the chatbot.")
+    items = select_articles(
+        analyst(entities=("Ofcom",), keywords=("chatbot deepfake",)), [one, both], SOURCES
+    )
+    assert [it.article.url for it in items] == [both.url]
+
+
+def test_keyword_items_get_a_section_named_after_the_keyword() -> None:
+    act = article(
+        "osa", "politics", "Online Safety Act duties", [], body="New duties for platforms this year."
+    )
+    digest = build_digest(
+        analyst(entities=("Ofcom",), keywords=("online safety",)),
+        [act, ofcom_statement()],
+        PERIOD,
+        sources=SOURCES,
+    )
+    assert digest is not None
+    assert HtmlShape(html_part(digest)).headings == [
+        "Regulator and government statements",
+        "“online safety”",
+        "Mentions",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ({"source_types": ("regulator", "government")}, ["ofcom"]),
+        ({"source_types": ("news",)}, ["politics", "tabloid"]),
+        ({"jurisdictions": ("uk",)}, ["ofcom"]),
+        ({"jurisdictions": ("EU",)}, []),
+    ],
+)
+def test_source_types_and_jurisdictions_narrow_the_digest(scope: dict, expected: list[str]) -> None:
+    sources = dict(
+        SOURCES,
+        ofcom=Source("ofcom", "Ofcom", "feed", "https://o.example", type="regulator", jurisdiction="UK"),
+    )
+    items = select_articles(
+        analyst(**scope), [ofcom_statement(), starmer_boycott(), farage_free_speech()], sources
+    )
+    assert sorted(it.article.source_id for it in items) == expected
+
+
+def test_min_relevance_drops_weak_items() -> None:
+    weak = article("weak", "politics", "A passing mention", [tag("Grok", 0.1)])
+    items = select_articles(
+        analyst(min_relevance=1.0), [weak, ofcom_statement(), farage_free_speech()], SOURCES
+    )
+    assert [it.article.source_id for it in items] == ["ofcom", "tabloid"]
+    assert all(it.score >= 1.0 for it in items)
+
+
+def test_an_empty_day_sends_a_short_notice_when_asked() -> None:
+    unwatched = article("weather", "politics", "Storm", [])
+    assert build_digest(analyst(empty_day="skip"), [unwatched], PERIOD, sources=SOURCES) is None
+    notice = build_digest(
+        analyst(empty_day="notice"), [unwatched], PERIOD, sources=SOURCES, since=MONDAY - timedelta(days=1)
+    )
+    assert notice is not None
+    assert notice.subject == "regwatch — nothing new, Mon 12 Jan"
+    assert notice.article_ids == [] and notice.watermark == unwatched.fetched_at
+    assert "Nothing new for Ana Analyst since Sun 11 Jan 09:30 GMT." in text_of(notice)
+    assert HtmlShape(html_part(notice)).headings == []
+
+
+def test_subject_with_only_keyword_items_names_the_keyword() -> None:
+    act = article(
+        "osa", "politics", "Online Safety Act duties", [], body="New duties for platforms this year."
+    )
+    digest = build_digest(
+        analyst(entities=("Ofcom",), keywords=("online safety",)), [act], PERIOD, sources=SOURCES
+    )
+    assert digest is not None
+    assert digest.subject == "regwatch — “online safety”: 1 new item, Mon 12 Jan"
+
+
+def test_one_speaker_cannot_fill_the_quotes_section() -> None:
+    statement = ofcom_statement()
+    statement.quotes = [
+        Quote(
+            text=f"Statement number {n} from the regulator on this matter.",
+            speaker="Ofcom",
+            speaker_entity_id="ofcom",
+        )
+        for n in range(4)
+    ]
+    press = starmer_boycott()
+    press.quotes = [Quote(text="I expect Ofcom to move quickly on this issue", speaker="Liz Kendall")]
+    digest = build_digest(analyst(), [statement, press], PERIOD, sources=SOURCES)
+    assert digest is not None
+    quotes = text_of(digest).split("== Notable quotes ==")[1].split("== Mentions ==")[0]
+    assert quotes.count("— Ofcom,") == 2 and quotes.count("— Liz Kendall,") == 1
+
+
+def test_actions_between_watched_entities_come_first_and_bare_repeats_go() -> None:
+    press = starmer_boycott()
+    press.actions = [
+        Action(actor="Ofcom", action="investigation", target="", actor_entity_id="ofcom"),
+        Action(actor="Ofcom", action="fine", target="small sites", actor_entity_id="ofcom"),
+    ]
+    statement = ofcom_statement()
+    statement.actions = [investigation()]
+    digest = build_digest(analyst(), [press, statement], PERIOD, sources=SOURCES)
+    assert digest is not None
+    section = text_of(digest).split("== Regulatory actions ==\n\n")[1].split("\n\n\n")[0]
+    lines = [line for line in section.splitlines() if line.startswith("* ")]
+    assert lines == ["* Ofcom opened an investigation into X", "* Ofcom fined small sites"]

@@ -20,7 +20,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from digests import Deliverer, OutboxDelivery, SmtpDelivery, build_digest, deliverer_from_settings
+from digests import (
+    Deliverer,
+    OutboxDelivery,
+    RetryingDelivery,
+    SmtpDelivery,
+    build_digest,
+    deliverer_from_settings,
+)
 from regwatch.errors import DeliveryError
 from regwatch.models import Article, Digest, Subscriber, TaggedEntity
 from regwatch.settings import Settings
@@ -367,7 +374,46 @@ def test_smtp_settings_from_the_environment_are_used(
         env={"REGWATCH_SMTP_HOST": "127.0.0.1", "REGWATCH_SMTP_PORT": str(port)},
     )
     deliverer = deliverer_from_settings(settings, tmp_path)
-    assert isinstance(deliverer, SmtpDelivery)
+    assert isinstance(deliverer, RetryingDelivery) and isinstance(deliverer.inner, SmtpDelivery)
+    assert deliverer.retries == 2
     deliverer.deliver(make_digest())
     assert len(recorder.envelopes) == 1
     assert not (tmp_path / "outbox").exists()
+
+
+# --- Retries within a run ---------------------------------------------------
+
+
+def test_transient_failures_are_retried_with_doubling_bounded_waits(
+    smtp_server: tuple[Recorder, int],
+) -> None:
+    recorder, port = smtp_server
+    recorder.data_reply = "421 4.3.2 Try later"
+    waits: list[float] = []
+    delivery = RetryingDelivery(
+        SmtpDelivery("127.0.0.1", port, timeout=5), retries=7, backoff=10, sleep=waits.append
+    )
+    with pytest.raises(DeliveryError) as raised:
+        delivery.deliver(make_digest())
+    assert raised.value.permanent is False and "(8 attempts)" in str(raised.value)
+    assert waits == [10, 20, 40, 60, 60, 60, 60]  # doubling, capped at a minute
+    # The server is evidently down: the next digest of this run gets one attempt, no waits.
+    with pytest.raises(DeliveryError, match=r"\(1 attempt\)"):
+        delivery.deliver(make_digest(subscriber_id="bob"))
+    assert len(waits) == 7
+    recorder.data_reply = ""
+    delivery.deliver(make_digest(subscriber_id="cy"))  # one success and retries are back
+    recorder.data_reply = "421 4.3.2 Try later"
+    with pytest.raises(DeliveryError, match=r"\(8 attempts\)"):
+        delivery.deliver(make_digest(subscriber_id="dee"))
+    assert len(recorder.envelopes) == 1
+
+
+def test_permanent_failures_are_not_retried(smtp_server: tuple[Recorder, int]) -> None:
+    recorder, port = smtp_server
+    recorder.rcpt_reply = "550 5.1.1 No such user"
+    waits: list[float] = []
+    delivery = RetryingDelivery(SmtpDelivery("127.0.0.1", port, timeout=5), retries=3, sleep=waits.append)
+    with pytest.raises(DeliveryError) as raised:
+        delivery.deliver(make_digest())
+    assert raised.value.permanent is True and waits == []

@@ -92,9 +92,18 @@ def test_digest_html_names_the_seed_entities_with_links_and_no_script(
 def test_second_demo_run_adds_nothing_and_sends_nothing(second_run: dict[str, Any], demo_home: Path) -> None:
     assert second_run["new"] == 0
     assert second_run["updated"] == 0
-    assert second_run["duplicate"] >= 1
+    assert second_run["duplicate"] + second_run["not_modified"] >= 1
     assert [d["status"] for d in second_run["digests"]] == ["already-delivered"]
     assert len(outbox_messages(demo_home)) == 1
+
+
+def test_second_demo_run_refetches_no_unchanged_article_page(
+    first_run: dict[str, Any], second_run: dict[str, Any]
+) -> None:
+    # pages_fetched counts article pages that answered 2xx; not_modified those that answered 304.
+    assert first_run["not_modified"] == 0
+    assert second_run["pages_fetched"] == 0
+    assert second_run["not_modified"] == first_run["pages_fetched"]
 
 
 def test_search_finds_the_grok_articles(first_run: dict[str, Any], demo_home: Path) -> None:

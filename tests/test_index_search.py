@@ -10,7 +10,7 @@ import pytest
 
 from indexer import SearchQuery, SearchResult, Store
 from regwatch.errors import QueryError
-from regwatch.models import Article, TaggedEntity
+from regwatch.models import Article, Source, TaggedEntity
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -86,15 +86,28 @@ def article(key: str, **changes: object) -> Article:
     return Article(**fields)  # type: ignore[arg-type]
 
 
+SOURCES = {
+    "ofcom": Source("ofcom", "Ofcom", "listing", "https://ofcom.example", "regulator", "UK"),
+    "cma": Source("cma", "CMA", "feed", "https://cma.example", "regulator", "UK"),
+    "press": Source("press", "Press", "feed", "https://press.example", "news", "EU"),
+}
+
+
+def fill(store: Store) -> Store:
+    """Store and index the corpus (the cluster tests reuse it); "cafe" is in French."""
+    store.sources = dict(SOURCES)
+    for key, (*_, entities) in CORPUS.items():
+        seen = UNDATED_SEEN if key == "undated" else T0
+        store.upsert_article(article(key, language="fr" if key == "cafe" else "en"), seen_at=seen)
+        store.set_entities(id_of(key), entities, "test")
+    assert store.index_pending() == len(CORPUS)
+    return store
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     with Store.open(tmp_path / "regwatch.db") as opened:
-        for key, (*_, entities) in CORPUS.items():
-            seen = UNDATED_SEEN if key == "undated" else T0
-            opened.upsert_article(article(key), seen_at=seen)
-            opened.set_entities(id_of(key), entities, "test")
-        assert opened.index_pending() == len(CORPUS)
-        yield opened
+        yield fill(opened)
 
 
 def keys(result: SearchResult) -> set[str]:
@@ -275,8 +288,51 @@ def test_facets_count_matches_by_source_and_watched_entity(store: Store) -> None
     facets = store.facets(SearchQuery("ofcom"))
     assert facets == {
         "sources": {"ofcom": 2, "press": 1},
+        "types": {"regulator": 2, "news": 1},
         "entities": {"Ofcom": 3, "Competition and Markets Authority": 1},
     }
+
+
+def test_a_source_no_longer_configured_counts_as_an_unknown_type(store: Store) -> None:
+    store.sources = {}
+    assert store.facets(SearchQuery("ofcom"))["types"] == {"unknown": 3}
+
+
+def test_source_type_and_jurisdiction_filters_follow_the_configured_sources(store: Store) -> None:
+    assert keys(store.search(SearchQuery(source_types=("regulator",)))) == {"fine", "cma", "consult"}
+    assert keys(store.search(SearchQuery(source_types=("News",)))) == {"cafe", "undated"}
+    assert keys(store.search(SearchQuery("ofcom", jurisdictions=("uk",)))) == {"fine", "consult"}
+    assert keys(store.search(SearchQuery(source_types=("news",), jurisdictions=("UK",)))) == set()
+    assert keys(store.search(SearchQuery(source_types=("court",)))) == set()
+
+
+def test_a_language_filter_keeps_articles_in_those_languages(store: Store) -> None:
+    assert keys(store.search(SearchQuery("regulators", languages=("FR",)))) == {"cafe"}
+    assert store.search(SearchQuery(languages=("en", "fr"))).total == len(CORPUS)
+
+
+def test_sort_newest_orders_text_matches_by_date(store: Store) -> None:
+    assert [h.id for h in store.search(SearchQuery("fines", sort="newest")).hits] == [
+        id_of("cafe"),
+        id_of("fine"),
+    ]
+    assert all(h.score is None for h in store.search(SearchQuery("fines", sort="newest")).hits)
+    with pytest.raises(QueryError, match="sort must be one of relevance, newest"):
+        SearchQuery("fines", sort="oldest")
+
+
+def test_a_date_histogram_counts_matches_per_day_week_or_month(store: Store) -> None:
+    assert store.histogram(SearchQuery()) == {
+        "2024-05-01": 1,
+        "2024-05-02": 1,
+        "2024-05-03": 1,
+        "2024-05-04": 1,
+        "2024-05-06": 1,
+    }
+    assert store.histogram(SearchQuery("ofcom"), "week") == {"2024-04-29": 3}  # Monday 29 April
+    assert store.histogram(SearchQuery(), "month") == {"2024-05-01": 5}
+    with pytest.raises(QueryError, match="interval must be one of day, week, month"):
+        store.histogram(SearchQuery(), "year")
 
 
 def test_index_pending_is_idempotent(store: Store) -> None:
@@ -313,3 +369,26 @@ def test_search_works_in_batches_smaller_than_the_backlog(tmp_path: Path) -> Non
         assert opened.index_pending() == len(CORPUS)
         assert opened.index_pending() == 0
         assert opened.search(SearchQuery("regulator OR regulators")).total == 2
+
+
+def test_a_page_its_facets_and_histogram_agree_and_see_every_write_since(
+    store: Store, tmp_path: Path
+) -> None:
+    query = SearchQuery("ofcom", limit=1)
+    first = store.search(query)
+    assert sum(store.facets(query)["sources"].values()) == sum(store.histogram(query).values()) == first.total
+    store.upsert_article(article("consult", url="https://news.example/ofcom-2", published=None))
+    store.index_pending()  # a write through this store
+    assert store.search(query).total == first.total + 1
+    with Store.open(store.path) as other:  # a write by another process
+        other.upsert_article(article("consult", url="https://news.example/ofcom-3", published=None))
+        other.index_pending()
+    assert store.search(query).total == first.total + 2
+    assert sum(store.facets(query)["sources"].values()) == first.total + 2
+
+
+def test_a_failed_search_does_not_leave_stale_matches_behind(store: Store) -> None:
+    assert store.search(SearchQuery("ofcom")).total == 3
+    with pytest.raises(QueryError):
+        store.search(SearchQuery('"unbalanced'))
+    assert store.facets(SearchQuery("egress"))["sources"] == {"cma": 1}

@@ -12,7 +12,7 @@ import indexer
 from indexer import SearchQuery, Store
 from indexer._schema import SCHEMA_VERSION
 from regwatch.errors import IndexBackendError
-from regwatch.models import Article, CrawlStats, TaggedEntity
+from regwatch.models import Action, Article, CrawlStats, Quote, TaggedEntity
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -48,7 +48,17 @@ def store(tmp_path: Path):
 
 def test_the_package_exports_exactly_the_public_api() -> None:
     assert sorted(indexer.__all__) == sorted(
-        ["Store", "SearchQuery", "SearchResult", "SearchHit", "SourceHealth", "DigestRecord"]
+        [
+            "Store",
+            "SearchQuery",
+            "SearchResult",
+            "SearchHit",
+            "SourceHealth",
+            "DigestRecord",
+            "ClusterIndex",
+            "SyncOutcome",
+            "RetagQueue",
+        ]
     )
     for name in indexer.__all__:
         assert getattr(indexer, name).__module__.startswith("indexer.")
@@ -188,6 +198,45 @@ def test_set_entities_skips_an_article_that_changed_since_it_was_read(store: Sto
     fresh = store.articles_needing_tags()[0]
     assert store.set_entities(fresh.id, [OFCOM], content_hash=fresh.content_hash) is True
     assert store.articles_needing_tags() == []
+
+
+QUOTE = Quote("We will act swiftly", "Ofcom", "ofcom", 120)
+ACTION = Action("Ofcom", "investigation", "Acme Social", "ofcom", None, "Ofcom opened an investigation.")
+
+
+def test_quotes_and_actions_are_stored_with_the_entities_and_read_back(store: Store) -> None:
+    article = make_article()
+    store.upsert_article(article)
+    store.set_entities(article.id, [OFCOM], "t", quotes=[QUOTE], actions=[ACTION])
+    stored = store.get_article(article.id)
+    assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
+    [listed] = store.articles_first_seen_between(None, utcnow_later())
+    assert listed.quotes == [QUOTE] and listed.actions == [ACTION]
+
+
+def test_set_entities_without_quotes_or_actions_leaves_them_unchanged(store: Store) -> None:
+    article = make_article()
+    store.upsert_article(article)
+    store.set_entities(article.id, [OFCOM], quotes=[QUOTE], actions=[ACTION])
+    store.set_entities(article.id, [OFCOM, PLATFORM])
+    stored = store.get_article(article.id)
+    assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
+    store.set_entities(article.id, [OFCOM], quotes=[], actions=[])
+    stored = store.get_article(article.id)
+    assert stored is not None and stored.quotes == [] and stored.actions == []
+
+
+def test_changed_text_drops_the_quotes_and_actions_with_the_entities(store: Store) -> None:
+    store.upsert_article(make_article(entities=[OFCOM], quotes=[QUOTE], actions=[ACTION]))
+    stored = store.get_article(make_article().id)
+    assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
+    store.upsert_article(make_article(body="Ofcom has now closed the investigation without action."))
+    stored = store.get_article(make_article().id)
+    assert stored is not None and (stored.entities, stored.quotes, stored.actions) == ([], [], [])
+
+
+def utcnow_later() -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 def test_set_entities_on_an_unknown_article_raises_key_error(store: Store) -> None:

@@ -32,11 +32,27 @@ def linked(nlp: Language, text: str) -> dict[str, list[str]]:
     return out
 
 
-def test_pipeline_adds_the_two_components_and_skips_the_parser(pipeline: Language) -> None:
-    assert pipeline.pipe_names[-2:] == ["watchlist_ruler", "watchlist_linker"]
-    assert pipeline.get_pipe_meta("watchlist_ruler").factory == "regwatch_watchlist_ruler"
-    assert pipeline.get_pipe_meta("watchlist_linker").factory == "regwatch_linker"
-    assert "parser" not in pipeline.component_names and "lemmatizer" not in pipeline.component_names
+def test_pipeline_adds_the_regwatch_components_and_runs_the_parser_only_on_demand(pipeline: Language) -> None:
+    assert pipeline.pipe_names[-6:] == [
+        "sentencizer",
+        "watchlist_ruler",
+        "watchlist_linker",
+        "trigger_parser",
+        "quotes",
+        "actions",
+    ]
+    factories = {name: pipeline.get_pipe_meta(name).factory for name in pipeline.pipe_names[-6:]}
+    assert factories == {
+        "sentencizer": "regwatch_sentencizer",
+        "watchlist_ruler": "regwatch_watchlist_ruler",
+        "watchlist_linker": "regwatch_linker",
+        "trigger_parser": "regwatch_trigger_parser",
+        "quotes": "regwatch_quotes",
+        "actions": "regwatch_actions",
+    }
+    # The model's parser is loaded but off: the trigger parser calls it per sentence.
+    assert "parser" in pipeline.disabled and "parser" not in pipeline.pipe_names
+    assert "lemmatizer" not in pipeline.component_names
     assert "ner" in pipeline.pipe_names
 
 
@@ -100,6 +116,7 @@ def test_aliases_possessives_and_titles_link(
         ("Victoria Starmer opened the hospital wing on Monday.", "keir_starmer"),
         ("The perfume has notes of musk and amber.", "elon_musk"),
         ("Meta-analysis of 40 studies found no link between screen time and depression.", "meta"),
+        ("Birds twitter in the hedgerows at dawn.", "x"),
     ],
 )
 def test_hard_negatives_are_not_linked(pipeline: Language, text: str, entity_id: str) -> None:

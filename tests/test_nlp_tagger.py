@@ -49,10 +49,12 @@ def test_seed_watched_entities_are_found_and_linked(
     assert entity.entity_id == entity_id and entity.type == entity_type and entity.watched
 
 
-def test_seed_keir_starmer_mentions_include_sir_keir(seed_entities: dict[str, TaggedEntity]) -> None:
+def test_seed_keir_starmer_mentions_include_sir_keir_and_the_prime_minister(
+    seed_entities: dict[str, TaggedEntity],
+) -> None:
     starmer = seed_entities["Keir Starmer"]
-    assert starmer.mentions == ["Keir Starmer", "Sir Keir"]
-    assert starmer.count == 3 and starmer.first_position == 0 and starmer.in_title
+    assert starmer.mentions == ["Keir Starmer", "Prime Minister", "Sir Keir"]
+    assert starmer.count == 4 and starmer.first_position == 0 and starmer.in_title
 
 
 def test_seed_politics_uk_is_not_watched(seed_entities: dict[str, TaggedEntity]) -> None:
@@ -160,7 +162,8 @@ def test_version_changes_with_the_watchlist_and_the_model() -> None:
 def test_gold_set_precision_and_recall(tagger: Tagger) -> None:
     """Document-level precision and recall on watched canonical names over the gold set."""
     rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) >= 25
+    assert len(rows) >= 60
+    assert sum(1 for row in rows if not row["watched"]) >= 20  # hard negatives
     true_pos = false_pos = false_neg = 0
     errors = []
     for row, entities in zip(rows, tagger.tag_many(("", row["text"]) for row in rows), strict=True):
@@ -176,5 +179,5 @@ def test_gold_set_precision_and_recall(tagger: Tagger) -> None:
     print(
         f"gold: {len(rows)} docs, tp={true_pos} fp={false_pos} fn={false_neg}, P={precision:.3f} R={recall:.3f}"
     )
-    assert precision >= 0.9, errors
-    assert recall >= 0.9, errors
+    assert precision >= 0.95, errors
+    assert recall >= 0.95, errors

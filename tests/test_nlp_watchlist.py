@@ -43,6 +43,7 @@ def test_exported_names_are_pinned() -> None:
         "ENTITY_TYPES",
         "Role",
         "TAGGER_VERSION",
+        "TagResult",
         "Tagger",
         "Watchlist",
         "WatchlistEntry",

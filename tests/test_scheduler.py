@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 
 from regwatch.app import App
 from regwatch.errors import ConfigError
 from regwatch.models import Article, Source, TaggedEntity
 from regwatch.pipeline import schedule_trigger_args, source_is_due
-from regwatch.scheduler import LOCK_FILE, RegwatchScheduler, SchedulerLock
+from regwatch.scheduler import (
+    LOCK_FILE,
+    LocalTimeTrigger,
+    RegwatchScheduler,
+    SchedulerLock,
+    SteadyCronTrigger,
+    _shutdown,
+    digest_sweep_job,
+)
 
 CONFIG = """
 sources:
@@ -37,7 +49,7 @@ def app(home: Path, tmp_path: Path) -> App:
 
 def test_list_shows_a_job_per_enabled_source_and_subscriber(app: App) -> None:
     jobs = {job["id"]: job for job in RegwatchScheduler(app).list_jobs()}
-    assert set(jobs) == {"crawl:hourly", "crawl:weekdays", "digest:london", "digest:early"}
+    assert set(jobs) == {"crawl:hourly", "crawl:weekdays", "digest:london", "digest:early", "digests:sweep"}
     assert all(job["next_run_time"] for job in jobs.values())
 
 
@@ -170,3 +182,249 @@ def test_listing_jobs_never_consumes_a_due_run(app: App) -> None:
     assert datetime.fromisoformat(first["crawl:hourly"]) <= datetime.now(UTC)  # due now
     again = {job["id"]: job["next_run_time"] for job in RegwatchScheduler(app).list_jobs()}
     assert again["crawl:hourly"] == first["crawl:hourly"]
+
+
+# --- DST with the pinned APScheduler ------------------------------------------
+
+
+def fires(trigger: Any, start: datetime, count: int) -> list[datetime]:
+    """The next ``count`` fire times, asked the way APScheduler's scheduler loop asks."""
+    found: list[datetime] = []
+    previous, now = None, start
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        assert fire is not None
+        found.append(fire)
+        previous, now = fire, fire
+    return found
+
+
+def test_apscheduler_cron_trigger_still_repeats_the_autumn_hour() -> None:
+    """The upstream bug LocalTimeTrigger and SteadyCronTrigger work around.
+
+    If an APScheduler upgrade fixes it, this fails: the workarounds can then go.
+    """
+    trigger = CronTrigger(hour=1, minute=30, timezone="Europe/London")
+    first = trigger.get_next_fire_time(None, datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert [f.astimezone(UTC).strftime("%d %H:%M") for f in (first, second)] == ["25 00:30", "25 01:30"]
+    stuck = trigger.get_next_fire_time(second, second + timedelta(seconds=1))
+    assert stuck == second  # "the next fire time after 01:30 GMT is 01:30 GMT", forever
+
+
+SEND_TIMES = ["00:30", "01:00", "01:30", "02:00", "02:30", "03:00"]
+TRANSITIONS = [
+    ("Europe/London", datetime(2026, 3, 27, 12, 0, tzinfo=UTC)),  # spring forward 29 Mar 01:00 GMT
+    ("Europe/London", datetime(2026, 10, 23, 12, 0, tzinfo=UTC)),  # fall back 25 Oct 02:00 BST
+    ("America/New_York", datetime(2026, 3, 6, 12, 0, tzinfo=UTC)),  # spring forward 8 Mar 02:00 EST
+    ("America/New_York", datetime(2026, 10, 30, 12, 0, tzinfo=UTC)),  # fall back 1 Nov 02:00 EDT
+]
+
+
+@pytest.mark.parametrize("send_time", SEND_TIMES)
+@pytest.mark.parametrize(("zone", "start"), TRANSITIONS)
+def test_digest_trigger_fires_once_a_day_at_the_local_send_time_across_dst(
+    zone: str, start: datetime, send_time: str
+) -> None:
+    hour, minute = (int(p) for p in send_time.split(":"))
+    trigger = LocalTimeTrigger(hour, minute, zone)
+    found = fires(trigger, start, 5)
+    tz = ZoneInfo(zone)
+    local_days = [f.astimezone(tz).date() for f in found]
+    assert local_days == [local_days[0] + timedelta(days=i) for i in range(5)]  # one a day, none skipped
+    assert found == sorted(set(found))  # strictly forward
+    for fire in found:
+        local = fire.astimezone(tz)
+        wall = datetime.combine(local.date(), time(hour, minute))
+        # At the local send time, or, when spring skips it, as the clock jumps past it.
+        assert local.replace(tzinfo=None) - wall in (timedelta(0), timedelta(hours=1))
+        if local.replace(tzinfo=None) != wall:  # only when the send time does not exist that day
+            round_trip = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+            assert round_trip != wall
+
+
+@pytest.mark.parametrize(("zone", "start"), TRANSITIONS)
+def test_apschedulers_own_run_time_loop_ends_with_the_digest_trigger(zone: str, start: datetime) -> None:
+    """APScheduler computes missed run times in a loop that the CronTrigger bug makes endless."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.add_job(print, LocalTimeTrigger(1, 30, zone), next_run_time=start)
+        run_times = job._get_run_times(start + timedelta(days=4))
+    finally:
+        scheduler.shutdown(wait=False)
+    assert len(run_times) == 5 and run_times == sorted(set(run_times))  # the persisted one + 4 days
+
+
+@pytest.mark.parametrize(
+    ("cron", "start", "expected_hours"),
+    [
+        # hourly at fall-back: never stalls on the repeated hour
+        ({"minute": "0"}, datetime(2026, 10, 24, 23, 0, tzinfo=UTC), None),
+        ({"hour": "1", "minute": "30"}, datetime(2026, 10, 24, 12, 0, tzinfo=UTC), None),
+        ({"minute": "0"}, datetime(2026, 3, 29, 0, 0, tzinfo=UTC), None),
+    ],
+)
+def test_cron_crawl_schedules_always_move_forward_across_dst(
+    cron: dict[str, str], start: datetime, expected_hours: None
+) -> None:
+    found = fires(SteadyCronTrigger(timezone="Europe/London", **cron), start, 8)
+    assert found == sorted(set(found))
+    assert found[-1] - found[0] < timedelta(days=8)
+
+
+def test_cron_sources_get_the_steady_trigger(app: App) -> None:
+    definitions = {d["id"]: d for d in RegwatchScheduler(app)._job_definitions()}
+    assert type(definitions["crawl:weekdays"]["trigger"]) is SteadyCronTrigger
+
+
+# --- Cadences in the subscriber's timezone -------------------------------------
+
+CADENCE_CONFIG = """
+sources:
+  - {id: hourly, name: Hourly, kind: feed, url: "http://127.0.0.1:9/feed.xml"}
+subscribers:
+  - {id: ny-weekly, email: a@example.org, timezone: America/New_York, send_time: "06:30",
+     cadence: weekly, weekday: tue}
+  - {id: tokyo-weekdays, email: b@example.org, timezone: Asia/Tokyo, send_time: "08:00", cadence: weekdays}
+"""
+
+
+def test_weekly_and_weekdays_digests_fire_on_their_local_days(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "cadence.yaml"
+    config.write_text(CADENCE_CONFIG, encoding="utf-8")
+    with App.load(home, config) as app:
+        definitions = {d["id"]: d for d in RegwatchScheduler(app)._job_definitions()}
+        listed = {job["id"]: job for job in RegwatchScheduler(app).list_jobs()}
+    start = datetime(2026, 1, 9, 12, 0, tzinfo=UTC)  # a Friday
+    weekly = fires(definitions["digest:ny-weekly"]["trigger"], start, 3)
+    ny = ZoneInfo("America/New_York")
+    assert [f.astimezone(ny).strftime("%a %d %H:%M") for f in weekly] == [
+        "Tue 13 06:30",
+        "Tue 20 06:30",
+        "Tue 27 06:30",
+    ]
+    weekdays = fires(definitions["digest:tokyo-weekdays"]["trigger"], start, 6)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert [f.astimezone(tokyo).strftime("%a %H:%M") for f in weekdays] == [
+        "Mon 08:00", "Tue 08:00", "Wed 08:00", "Thu 08:00", "Fri 08:00", "Mon 08:00",
+    ]  # fmt: skip
+    # Fri 12:00 UTC is Fri 21:00 in Tokyo: the next weekday digest is Monday's, at 23:00 UTC on Sunday.
+    assert weekdays[0] == datetime(2026, 1, 11, 23, 0, tzinfo=UTC)
+    next_weekly = datetime.fromisoformat(listed["digest:ny-weekly"]["next_run_time"]).astimezone(ny)
+    assert (next_weekly.strftime("%a"), next_weekly.hour, next_weekly.minute) == ("Tue", 6, 30)
+
+
+# --- A restart across a missed send time ----------------------------------------
+
+RESTART_CONFIG = """
+sources:
+  - {{id: ofcom, name: Ofcom, kind: feed, url: "http://127.0.0.1:9/feed.xml", type: regulator, enabled: false}}
+subscribers:
+  - {{id: london, email: london@example.org, timezone: Europe/London, send_time: "07:00"}}
+settings:
+  SMTP_HOST: 127.0.0.1
+  SMTP_PORT: {port}
+  SMTP_TIMEOUT: 5
+  SMTP_RETRIES: 0
+  SCHEDULE_MISFIRE_GRACE: 3600
+"""
+
+
+def wait_for(condition: Any, deadline_s: float = 60) -> bool:
+    deadline = datetime.now(UTC) + timedelta(seconds=deadline_s)
+    while datetime.now(UTC) < deadline:
+        if condition():
+            return True
+        threading.Event().wait(0.05)
+    return False
+
+
+def persist_next_run_time(app: App, job_id: str, when: datetime) -> None:
+    """What a scheduler that stopped before ``when`` leaves in its job store."""
+    scheduler = RegwatchScheduler(app)._build()
+    scheduler.start(paused=True)
+    try:
+        scheduler.modify_job(job_id, next_run_time=when)
+    finally:
+        _shutdown(scheduler, wait=False)
+
+
+@pytest.mark.parametrize(
+    ("missed_by", "job_fires"), [(timedelta(minutes=10), True), (timedelta(hours=3), False)]
+)
+def test_a_restart_after_a_missed_send_time_sends_the_missed_digest_once(
+    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, missed_by: timedelta, job_fires: bool
+) -> None:
+    from aiosmtpd.controller import Controller
+    from test_digest_delivery import free_port
+    from test_digest_ledger import Server, ofcom_article, store_articles
+
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    config = tmp_path / "restart.yaml"
+    config.write_text(RESTART_CONFIG.format(port=controller.port), encoding="utf-8")
+    try:
+        with App.load(home, config) as app:
+            RegwatchScheduler(app).list_jobs()  # the scheduler ran once and persisted its jobs
+            missed = datetime.now(UTC) - missed_by
+            persist_next_run_time(app, "digest:london", missed)
+            [job] = [j for j in RegwatchScheduler(app).list_jobs() if j["id"] == "digest:london"]
+            assert datetime.fromisoformat(job["next_run_time"]) == missed.replace(
+                microsecond=missed.microsecond
+            )
+            store_articles(app, ofcom_article(seen=datetime.now(UTC) - timedelta(days=1, hours=1)))
+            stop = threading.Event()
+            runner = threading.Thread(target=RegwatchScheduler(app).run_forever, kwargs={"stop_event": stop})
+            with caplog.at_level(logging.INFO):
+                runner.start()
+                try:
+                    ran = lambda: [r for r in caplog.records if r.getMessage().startswith("digest london ")]  # noqa: E731
+                    assert wait_for(lambda: len(ran()) >= (2 if job_fires else 1))
+                    if not job_fires:
+                        assert wait_for(
+                            lambda: any("was missed by" in r.getMessage() for r in caplog.records)
+                        )
+                finally:
+                    stop.set()
+                    runner.join(timeout=60)
+            assert not runner.is_alive()
+            statuses = [r.getMessage().rsplit(": ", 1)[1] for r in ran()]
+            assert statuses == (["delivered", "already-delivered"] if job_fires else ["delivered"])
+            [job] = [j for j in RegwatchScheduler(app).list_jobs() if j["id"] == "digest:london"]
+            assert datetime.fromisoformat(job["next_run_time"]) > datetime.now(UTC)  # moved on, once
+    finally:
+        controller.stop()
+    assert len(handler.accepted) == 1
+
+
+def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path, tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+    from test_digest_delivery import free_port
+    from test_digest_ledger import Server, ofcom_article, store_articles
+
+    port = free_port()
+    config = tmp_path / "sweep.yaml"
+    config.write_text(RESTART_CONFIG.format(port=port), encoding="utf-8")
+    with App.load(home, config) as app:
+        store_articles(app, ofcom_article(seen=datetime.now(UTC) - timedelta(days=1, hours=1)))
+        assert "digests:sweep" in {job["id"] for job in RegwatchScheduler(app).list_jobs()}
+    digest_sweep_job(str(home), str(config))  # the server is down: stays pending
+    with App.load(home, config) as app:
+        [pending] = app.store.pending_digests()
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        digest_sweep_job(str(home), str(config))
+        digest_sweep_job(str(home), str(config))
+    finally:
+        controller.stop()
+    with App.load(home, config) as app:
+        record = app.store.digest_record("london", pending.period)
+        assert app.store.pending_digests() == []
+    assert record is not None and record.status == "delivered"
+    assert len(handler.accepted) == 1

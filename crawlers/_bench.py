@@ -1,0 +1,195 @@
+"""`make bench-crawl`: crawl throughput and memory, regwatch's crawl against a bare one, same run.
+
+A local site (127.0.0.1, served by a thread of this process) lists ``--pages``
+distinct article pages in one RSS feed. Two crawls of it run as real crawl
+subprocesses with the same Scrapy settings:
+
+- bare: fetch and count every page, extract nothing, store nothing;
+- regwatch: extraction (trafilatura + metadata) and the SQLite store pipeline.
+
+Printed: pages/s and articles/s of each, their ratio (goal >= 0.5), and the
+peak RSS of each crawl subprocess (goal < 1 GB). AutoThrottle is off and the
+per-domain concurrency is 16 in both runs, so the ratio measures regwatch's
+per-page work, not politeness delays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from regwatch.models import Source
+from regwatch.settings import Settings
+
+from ._runner import _job, _read_report
+
+WORDS = [
+    "regulator",
+    "platform",
+    "online",
+    "safety",
+    "investigation",
+    "minister",
+    "consultation",
+    "guidance",
+    "fine",
+    "enforcement",
+    "children",
+    "content",
+    "duty",
+    "report",
+    "evidence",
+    "commission",
+    "statement",
+    "parliament",
+    "committee",
+    "market",
+    "data",
+]
+
+
+def _page(n: int) -> bytes:
+    digest = hashlib.sha1(str(n).encode()).hexdigest()
+    paragraphs = "".join(
+        "<p>"
+        + " ".join(WORDS[(n * 7 + i * 3 + j) % len(WORDS)] for j in range(60))
+        + f" ({digest[:8]}-{i}).</p>"
+        for i in range(8)
+    )
+    title = f"Story {n}: {WORDS[n % len(WORDS)]} {WORDS[(n * 3) % len(WORDS)]}"
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} | Bench News</title>'
+        f'<meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="2026-01-{1 + n % 28:02d}T09:00:00Z">'
+        f'<meta name="author" content="Reporter {n % 40}"></head><body>'
+        f"<header><nav><a href='/'>Home</a> <a href='/news'>News</a></nav></header>"
+        f"<main><article><h1>{title}</h1>{paragraphs}</article></main>"
+        f"<footer>Bench News Ltd. All rights reserved.</footer></body></html>"
+    ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Site
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/feed.xml":
+            body, content_type = self.server.feed, "application/rss+xml"
+        elif self.path.startswith("/a/") and self.path.endswith(".html"):
+            body, content_type = self.server.pages[int(self.path[3:-5])], "text/html; charset=utf-8"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Site(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        base = f"http://127.0.0.1:{self.server_address[1]}"
+        date = format_datetime(datetime.now(UTC) - timedelta(days=1))
+        items = "".join(
+            f"<item><title>Story {n}</title><link>{base}/a/{n}.html</link><pubDate>{date}</pubDate></item>"
+            for n in range(pages)
+        )
+        self.base = base
+        self.pages = [_page(n) for n in range(pages)]  # made up front: the server's CPU stays off the clock
+        self.feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'.encode()
+
+
+def _crawl(
+    source: Source, settings: Settings, pipelines: dict[str, int], extra: dict[str, Any], work: Path
+) -> tuple[float, dict[str, Any], int]:
+    """(seconds, stats of the source, peak RSS in KiB) of one crawl subprocess."""
+    job_path, report_path = work / "job.json", work / "report.json"
+    job_path.write_text(json.dumps(_job([source], settings, pipelines, extra)))
+    command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"crawl subprocess failed with status {process.returncode}")
+    stats = _read_report(report_path)[source.id].to_dict()
+    return elapsed, stats, int(usage.ru_maxrss)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    site = _Site(args.pages)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    settings = Settings(
+        env={},
+        overrides={
+            "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+            "CRAWL_OBEY_ROBOTS": False,
+            "CRAWL_AUTOTHROTTLE": False,
+            "CRAWL_CONCURRENCY_PER_DOMAIN": 16,
+            "CRAWL_MAX_PAGES": args.pages,
+            "CRAWL_RETRIES": 0,
+            "CRAWL_PROCESS_TIMEOUT": 3600,
+            "LOG_LEVEL": "WARNING",
+        },
+    )
+    source = Source(id="bench", name="Bench News", kind="feed", url=f"{site.base}/feed.xml")
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="regwatch-bench-crawl-") as tmp:
+            work = Path(tmp)
+            results["bare"] = _crawl(source, settings, {}, {"REGWATCH_EXTRACT_ENABLED": False}, work)
+            results["regwatch"] = _crawl(
+                source,
+                settings,
+                {"regwatch.pipeline.StoreArticlePipeline": 800},
+                {"REGWATCH_DB_PATH": str(work / "bench.db")},
+                work,
+            )
+    finally:
+        site.shutdown()
+    lines = [f"bench-crawl: {args.pages} article pages from 127.0.0.1, concurrency 16, AutoThrottle off"]
+    rates = {}
+    for name, (seconds, stats, rss_kib) in results.items():
+        pages_per_s = stats["pages_fetched"] / seconds
+        stored = stats["new"] + stats["updated"] + stats["duplicate"]
+        rates[name] = pages_per_s
+        lines.append(
+            f"  {name:<9} {seconds:7.1f} s  {pages_per_s:7.1f} pages/s  {stored / seconds:7.1f} articles/s  "
+            f"peak RSS {rss_kib / 1024:6.0f} MiB  ({stats['pages_fetched']} pages, {stored} stored, "
+            f"{stats['errors']} errors)"
+        )
+    ratio = rates["regwatch"] / rates["bare"] if rates["bare"] else 0.0
+    lines.append(f"  ratio regwatch/bare pages/s: {ratio:.2f} (goal >= 0.5)")
+    print("\n".join(lines))  # noqa: T201 - a benchmark's report is its output
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

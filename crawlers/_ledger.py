@@ -1,0 +1,66 @@
+"""The fetch ledger as the crawl sees it: validators in, fetch records out.
+
+The crawl subprocess never opens the store. The parent passes, per source, the
+validators it knows (:class:`Validators` by canonical URL); a spider sends them
+as ``If-None-Match`` / ``If-Modified-Since`` so an unchanged page answers 304
+without a body. For every article page it fetched the spider yields a
+:class:`FetchRecord` item *after* the page's ``Article``, and an item pipeline
+on the parent's side records it: a record is written only once the article is
+stored, so a crash between the two costs a refetch, never an article.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server said last time, to ask "changed since?" with a conditional GET."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Validators:
+        return cls(etag=str(data.get("etag") or ""), last_modified=str(data.get("last_modified") or ""))
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One article page fetch: a Scrapy item for the ledger pipeline.
+
+    ``url`` is the canonical form of the requested URL (the ledger key);
+    ``status`` the HTTP status (304: not modified, nothing else to store);
+    ``article_url``/``content_hash`` name the Article stored from it (200 only).
+    """
+
+    url: str
+    source_id: str
+    status: int
+    etag: str = ""
+    last_modified: str = ""
+    article_url: str = ""
+    content_hash: str = ""
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.etag, self.last_modified)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validators_from(data: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Validators]:
+    """``{url: {"etag": …, "last_modified": …}}`` (the job file's form) as ``{url: Validators}``."""
+    return {url: Validators.from_dict(v) for url, v in (data or {}).items() if isinstance(v, Mapping)}

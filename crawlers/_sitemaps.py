@@ -1,0 +1,78 @@
+"""XML sitemaps (sitemaps.org 0.9), Google News sitemaps and sitemap indexes, read with lxml.
+
+A ``<urlset>`` gives article URLs with what it says about them: ``<lastmod>``,
+and in a news sitemap ``<news:publication_date>`` and ``<news:title>``, so old
+URLs can be skipped before any request. A ``<sitemapindex>`` lists further
+sitemaps (newest first in practice); the spider follows a few of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from regwatch.errors import SourceError
+
+from ._text import clean_text, parse_date
+
+
+@dataclass
+class SitemapEntry:
+    loc: str
+    lastmod: datetime | None = None
+    published: datetime | None = None  # news:publication_date
+    title: str = ""  # news:title
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedSitemap:
+    kind: str  # urlset | sitemapindex
+    entries: list[SitemapEntry]
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def _child_text(element: etree._Element, name: str) -> str:
+    for child in element.iter():
+        if _local(child.tag) == name and child is not element:
+            return clean_text("".join(child.itertext()))
+    return ""
+
+
+def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
+    """Parse a sitemap or sitemap index fetched from ``url``; SourceError when it is neither."""
+    if not body.strip():
+        raise SourceError(f"{url}: empty sitemap", "empty", url)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body.strip(), parser)
+    except etree.XMLSyntaxError as exc:
+        raise SourceError(f"{url}: unreadable sitemap ({exc})", "parse", url) from None
+    kind = _local(root.tag) if root is not None else ""
+    if kind not in ("urlset", "sitemapindex"):
+        raise SourceError(f"{url}: not a sitemap (root element <{kind or '?'}>)", "parse", url)
+    item = "url" if kind == "urlset" else "sitemap"
+    entries = []
+    for node in root:
+        if _local(node.tag) != item:
+            continue
+        loc = _child_text(node, "loc")
+        if not loc:
+            continue
+        keywords = _child_text(node, "keywords")
+        entries.append(
+            SitemapEntry(
+                loc=urljoin(url, loc),
+                lastmod=parse_date(_child_text(node, "lastmod")),
+                published=parse_date(_child_text(node, "publication_date")),
+                title=_child_text(node, "title"),
+                keywords=[k.strip() for k in keywords.split(",") if k.strip()],
+            )
+        )
+    return ParsedSitemap(kind=kind, entries=entries)

@@ -1,0 +1,508 @@
+"""The cluster backend: an OpenSearch (or Elasticsearch) index fed from the store's ledger.
+
+The SQLite store stays the source of truth. :meth:`ClusterIndex.sync` sends the
+cluster every article it lacks (new, changed or retagged since it acknowledged
+it) and every deletion it has not seen, in bulk requests cut by bytes and count;
+an article counts as sent only once the cluster acknowledged it, so a node that
+is down loses nothing (the next sync sends it) and a second sync sends nothing.
+
+The index is versioned behind an alias (``INDEX_NAME``): ``regwatch-000001``
+and so on. :meth:`ClusterIndex.migrate` builds the next version with the
+current mappings, reindexes into it on the server, and swaps the alias in one
+atomic request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from regwatch.errors import ConfigError, IndexBackendError, QueryError
+from regwatch.models import Source, utcnow
+
+from ._cluster_mapping import MAPPING_VERSION, index_body, to_document
+from ._cluster_query import facets_body, histogram_body, search_body
+from ._schema import from_db
+from ._store import Store, _lead, facet_counts
+from ._types import HISTOGRAM_INTERVALS, SearchHit, SearchQuery, SearchResult
+from ._wire import FLAVORS, Wire, WireError, connect
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RESULT_WINDOW = 10_000  # the engines' default index.max_result_window: from + size beyond it is refused
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync did: documents acknowledged, deleted, refused (with reasons), and left pending."""
+
+    sent: int = 0
+    deleted: int = 0
+    failed: int = 0
+    pending: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "deleted": self.deleted,
+            "failed": self.failed,
+            "pending": self.pending,
+            "requests": self.requests,
+            "errors": self.errors[:20],
+        }
+
+
+@dataclass
+class _Posted:
+    """What the cluster answered to one chunk."""
+
+    acked: list[tuple[str, int]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, int, str]] = field(default_factory=list)
+    requests: int = 0
+    error: IndexBackendError | None = None
+
+
+def detect_flavor(url: str, settings: Mapping[str, Any]) -> tuple[str, str]:
+    """Ask the server what it is: (flavour, version). OpenSearch says so in ``version.distribution``."""
+    probe = connect("opensearch", url, settings)
+    try:
+        info = probe.request("GET", "/")
+    except WireError as exc:
+        raise IndexBackendError(f"cannot reach the search cluster at {url}: {exc}") from None
+    finally:
+        probe.close()
+    version = info.get("version", {})
+    flavor = "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
+    return flavor, str(version.get("number", ""))
+
+
+class ClusterIndex:
+    """Search and indexing on a cluster, with the store as source of truth and ledger."""
+
+    def __init__(
+        self,
+        wire: Wire,
+        store: Store,
+        *,
+        url: str,
+        alias: str = "regwatch",
+        flavor: str = "opensearch",
+        server_version: str = "",
+        sources: Mapping[str, Source] | None = None,
+        bulk_bytes: int = 5_000_000,
+        bulk_docs: int = 500,
+        retries: int = 3,
+        backoff: float = 1.0,
+    ) -> None:
+        self.wire = wire
+        self.store = store
+        self.url = url.rstrip("/")
+        self.alias = alias
+        self.flavor = flavor
+        self.server_version = server_version
+        self.sources = dict(sources or {})
+        self.bulk_bytes = max(1, bulk_bytes)
+        self.bulk_docs = max(1, bulk_docs)
+        self.retries = max(0, retries)
+        self.backoff = max(0.0, backoff)
+        self._ready = False
+        self.result_window = RESULT_WINDOW
+
+    @classmethod
+    def from_settings(
+        cls, settings: Mapping[str, Any], store: Store, sources: Mapping[str, Source] | None = None
+    ) -> ClusterIndex:
+        """Connect as the INDEX_* settings say; the flavour is asked of the server unless forced."""
+        url = str(settings["INDEX_URL"]).strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"INDEX_URL must be an http:// or https:// URL, got {url!r}")
+        flavor = str(settings["INDEX_FLAVOR"]).strip().lower()
+        if flavor not in FLAVORS:
+            raise ConfigError(f"INDEX_FLAVOR must be one of {', '.join(FLAVORS)}, got {flavor!r}")
+        version = ""
+        if flavor == "auto":
+            flavor, version = detect_flavor(url, settings)
+        index = cls(
+            connect(flavor, url, settings),
+            store,
+            url=url,
+            alias=str(settings["INDEX_NAME"]),
+            flavor=flavor,
+            server_version=version,
+            sources=sources,
+            bulk_bytes=int(settings["INDEX_BULK_BYTES"]),
+            bulk_docs=int(settings["INDEX_BULK_DOCS"]),
+            retries=int(settings["INDEX_RETRIES"]),
+            backoff=float(settings["INDEX_RETRY_BACKOFF"]),
+        )
+        log.info("Search index: %s %s at %s, alias %s", flavor, version or "", url, index.alias)
+        return index
+
+    @property
+    def target(self) -> str:
+        """The key of this cluster's rows in the store's ledger."""
+        return f"{self.url}|{self.alias}"
+
+    def close(self) -> None:
+        self.wire.close()
+
+    # -- the index and its alias ------------------------------------------------------
+
+    def _call(self, what: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """One request; a failure becomes IndexBackendError naming the cluster and what was done."""
+        timeout = params.pop("timeout", None)
+        try:
+            return self.wire.request(method, path, params, body, timeout=timeout)
+        except WireError as exc:
+            raise IndexBackendError(f"search cluster {self.url}: {what} failed ({exc})") from None
+
+    def _versions(self) -> dict[str, bool]:
+        """Index versions behind this alias's name pattern: name -> whether the alias points at it."""
+        found = self._call("listing indices", "GET", f"/{self.alias}-*/_alias", ignore_unavailable="true")
+        return {name: self.alias in (data.get("aliases") or {}) for name, data in sorted(found.items())}
+
+    def _exists(self, name: str) -> bool:
+        """Whether an index or alias called ``name`` exists."""
+        try:
+            self.wire.request("GET", f"/{name}/_settings")
+        except WireError as exc:
+            if exc.status == 404:
+                return False
+            raise IndexBackendError(f"search cluster {self.url}: checking {name} failed ({exc})") from None
+        return True
+
+    def _mapping_version(self, index: str) -> int:
+        """The MAPPING_VERSION an index was created with (0: not by regwatch)."""
+        mapping = self._call("reading the mapping", "GET", f"/{index}/_mapping")
+        return int(mapping[index]["mappings"].get("_meta", {}).get("regwatch_mapping_version", 0))
+
+    def _create_version(self, name: str) -> None:
+        template = {"index_patterns": [f"{self.alias}-*"], "template": index_body(), "priority": 100}
+        self._call("storing the index template", "PUT", f"/_index_template/{self.alias}-template", template)
+        self._call("creating the index", "PUT", f"/{name}", index_body())
+
+    def _point_alias(self, name: str, previous: str | None = None) -> None:
+        """Point the alias at ``name`` (away from ``previous``) in one atomic request."""
+        actions: list[dict[str, Any]] = [
+            {"add": {"index": name, "alias": self.alias, "is_write_index": True}}
+        ]
+        if previous:
+            actions.insert(0, {"remove": {"index": previous, "alias": self.alias}})
+        self._call("pointing the alias", "POST", "/_aliases", {"actions": actions})
+
+    def ensure_index(self) -> str:
+        """Create the first index version and the alias unless they exist; return the alias's index."""
+        versions = self._versions()
+        current = [name for name, aliased in versions.items() if aliased]
+        if current:
+            if not self._ready and self._mapping_version(current[-1]) != MAPPING_VERSION:
+                log.warning(
+                    "Search index %s at %s has older mappings than this regwatch: run `regwatch index migrate`",
+                    current[-1],
+                    self.url,
+                )
+            self._ready = True
+            return current[-1]
+        if self._exists(self.alias):
+            raise IndexBackendError(
+                f"search cluster {self.url}: {self.alias!r} is an index, not an alias; "
+                f"delete it or set INDEX_NAME to another name"
+            )
+        name = f"{self.alias}-{len(versions) + 1:06d}"
+        self._create_version(name)
+        self._point_alias(name)
+        log.info("Created search index %s behind alias %s at %s", name, self.alias, self.url)
+        self._ready = True
+        return name
+
+    def migrate(self) -> dict[str, Any]:
+        """Build the next index version with the current mappings, reindex into it, swap the alias.
+
+        Articles acknowledged by the old version while the reindex ran are sent again afterwards.
+        """
+        old = self.ensure_index()
+        versions = self._versions()
+        new = f"{self.alias}-{max(int(n.rsplit('-', 1)[1]) for n in versions) + 1:06d}"
+        started = utcnow()
+        self._create_version(new)
+        result = self._call(
+            "reindexing",
+            "POST",
+            "/_reindex",
+            {"source": {"index": old}, "dest": {"index": new}},
+            wait_for_completion="true",
+            refresh="true",
+            timeout=3600,
+        )
+        self._point_alias(new, previous=old)
+        resent = self.store.cluster_forget(self.target, acked_since=started)
+        outcome = self.sync()
+        self._call("deleting the old version", "DELETE", f"/{old}")
+        log.info("Migrated %s from %s to %s (%s documents)", self.alias, old, new, result.get("total"))
+        return {
+            "from": old,
+            "to": new,
+            "reindexed": int(result.get("total") or 0),
+            "resent": resent,
+            "mapping_version": MAPPING_VERSION,
+            "sync": outcome.to_dict(),
+        }
+
+    # -- ingestion -------------------------------------------------------------------
+
+    def _actions(self) -> Iterator[tuple[str, int, bytes]]:
+        """(id, version, NDJSON lines) for every deletion and pending article, read in batches."""
+        for article_id in self.store.cluster_deletions(self.target):
+            yield article_id, -1, _ndjson({"delete": {"_index": self.alias, "_id": article_id}})
+        after = ""
+        while True:
+            batch = self.store.cluster_pending(self.target, after=after, limit=self.bulk_docs)
+            for item in batch:
+                body = to_document(item, self.sources)
+                action = {"index": {"_index": self.alias, "_id": item.article.id}}
+                yield item.article.id, item.version, _ndjson(action) + _ndjson(body)
+            if len(batch) < self.bulk_docs:
+                return
+            after = batch[-1].article.id
+
+    def _chunks(self) -> Iterator[list[tuple[str, int, bytes]]]:
+        chunk: list[tuple[str, int, bytes]] = []
+        size = 0
+        for action in self._actions():
+            if chunk and (size + len(action[2]) > self.bulk_bytes or len(chunk) >= self.bulk_docs):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(action)
+            size += len(action[2])
+        if chunk:
+            yield chunk
+
+    def _post(self, chunk: list[tuple[str, int, bytes]]) -> _Posted:
+        """Send one chunk, retrying what the cluster could not take yet (429, 5xx, no connection).
+
+        Runs in the sync's sender thread: it only talks HTTP; the caller records
+        the outcome in the ledger. ``error`` is set when retries ran out (what
+        was not acknowledged then stays pending).
+        """
+        posted = _Posted()
+        todo = chunk
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            posted.requests += 1
+            body = b"".join(line for *_, line in todo).decode("utf-8")
+            try:
+                response = self.wire.request("POST", "/_bulk", {"refresh": "false"}, body, ndjson=True)
+            except WireError as exc:
+                if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
+                    posted.error = IndexBackendError(f"search cluster {self.url}: bulk refused ({exc})")
+                    return posted
+                last = str(exc)
+                log.warning("Search cluster %s: bulk attempt %d failed (%s)", self.url, attempt + 1, last)
+                continue
+            retry: list[tuple[str, int, bytes]] = []
+            for action, item in zip(todo, response["items"], strict=True):
+                article_id, version, _ = action
+                ((op, result),) = item.items()
+                status = int(result.get("status", 0))
+                if op == "delete" and (status < 300 or status == 404):
+                    posted.deleted.append(article_id)
+                elif status < 300:
+                    posted.acked.append((article_id, version))
+                elif status in RETRY_STATUSES or status >= 500:
+                    retry.append(action)
+                    last = f"HTTP {status}: {_reason(result)}"
+                else:
+                    posted.failed.append((article_id, version, f"HTTP {status}: {_reason(result)}"))
+                    log.warning(
+                        "Search cluster %s refused article %s: %s", self.url, article_id, posted.failed[-1][2]
+                    )
+            if not retry:
+                return posted
+            todo = retry
+        posted.error = IndexBackendError(
+            f"search cluster {self.url}: {len(todo)} document(s) not acknowledged after "
+            f"{self.retries + 1} attempt(s) ({last}); they stay pending for the next sync"
+        )
+        return posted
+
+    def _record(self, posted: _Posted, outcome: SyncOutcome) -> None:
+        """Write what the cluster answered into the ledger; raise the chunk's error, if any, after that."""
+        self.store.cluster_record(
+            self.target, acked=posted.acked, deleted=posted.deleted, failed=posted.failed
+        )
+        outcome.sent += len(posted.acked)
+        outcome.deleted += len(posted.deleted)
+        outcome.failed += len(posted.failed)
+        outcome.requests += posted.requests
+        if posted.error is not None:
+            raise posted.error
+
+    def sync(self) -> SyncOutcome:
+        """Send the cluster everything it lacks; refresh once if anything changed. Idempotent.
+
+        One chunk is in flight while the next is read from the store and encoded.
+        Raises IndexBackendError when the cluster cannot be reached; what was
+        acknowledged before that is recorded, the rest stays pending.
+        """
+        if not self._ready:
+            self.ensure_index()
+        outcome = SyncOutcome()
+        in_flight: Future[_Posted] | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-bulk") as sender:
+                for chunk in self._chunks():
+                    if in_flight is not None:
+                        self._record(in_flight.result(), outcome)
+                    in_flight = sender.submit(self._post, chunk)
+                if in_flight is not None:
+                    posted, in_flight = in_flight.result(), None
+                    self._record(posted, outcome)
+        finally:
+            if in_flight is not None and in_flight.done() and in_flight.exception() is None:
+                self.store.cluster_record(self.target, acked=in_flight.result().acked)  # keep what was acked
+            if outcome.sent or outcome.deleted:
+                try:
+                    self.wire.request("POST", f"/{self.alias}/_refresh")
+                except WireError as exc:
+                    log.warning("Search cluster %s: refresh failed (%s)", self.url, exc)
+        outcome.pending = self.store.cluster_counts(self.target)["pending"]
+        if outcome.sent or outcome.deleted or outcome.failed:
+            log.info(
+                "Search cluster %s: %d sent, %d deleted, %d refused, %d pending",
+                self.url,
+                outcome.sent,
+                outcome.deleted,
+                outcome.failed,
+                outcome.pending,
+            )
+        return outcome
+
+    def index_pending(self) -> int:
+        """The pipeline's hook: sync, and return how many articles the cluster acknowledged."""
+        return self.sync().sent
+
+    # -- search ----------------------------------------------------------------------
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("search", "POST", f"/{self.alias}/_search", body)  # type: ignore[no-any-return]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The same search as :meth:`Store.search`, answered by the cluster.
+
+        Pages within the cluster's result window use from/size; deeper pages walk
+        there with search_after over the same total order (score, newest, store
+        row), so they stay exact however deep they go.
+        """
+        body = search_body(query, self.sources)
+        if query.offset + query.limit <= self.result_window:
+            response = self._search(body)
+            total, raw_hits = response["hits"]["total"]["value"], response["hits"]["hits"]
+        else:
+            total, raw_hits = self._deep_page(body, query.offset, query.limit)
+        ranked = "_score" in body["sort"][0]
+        hits = []
+        for raw in raw_hits:
+            doc = raw["_source"]
+            highlight = (raw.get("highlight") or {}).get("body.exact") or []
+            snippet = (
+                highlight[0] if highlight and doc.get("body") else _lead(doc.get("summary") or doc["body"])
+            )
+            hits.append(
+                SearchHit(
+                    id=doc["id"],
+                    title=doc["title"],
+                    url=doc["url"],
+                    source=doc["source_id"],
+                    published=from_db(doc.get("published")),
+                    entities=list(doc.get("display_entities") or []),
+                    snippet=snippet,
+                    score=raw.get("_score") if ranked else None,
+                )
+            )
+        return SearchResult(total=int(total), hits=hits)
+
+    def _deep_page(self, body: dict[str, Any], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Skip ``offset`` hits with search_after in steps the result window allows, then take ``limit``."""
+        body = {**body, "from": 0}
+        total: int | None = None
+        skipped, taken = 0, []
+        after: list[Any] | None = None
+        while True:
+            want = offset - skipped if skipped < offset else limit - len(taken)
+            body["size"] = min(want, self.result_window)
+            if after is not None:
+                body["search_after"] = after
+            response = self._search(body)
+            if total is None:
+                total = int(response["hits"]["total"]["value"])
+                body["track_total_hits"] = False
+            page = response["hits"]["hits"]
+            if not page:
+                break
+            after = page[-1]["sort"]
+            if skipped < offset:
+                skipped += len(page)
+            else:
+                taken += page
+                if len(taken) >= limit:
+                    break
+        return total or 0, taken
+
+    def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts of the matching articles by source, source type and watched entity, as the store gives them."""
+        aggs = self._call("facets", "POST", f"/{self.alias}/_search", facets_body(query, self.sources))[
+            "aggregations"
+        ]
+        by_source = {bucket["key"]: int(bucket["doc_count"]) for bucket in aggs["sources"]["buckets"]}
+        by_entity = {bucket["key"]: int(bucket["doc_count"]) for bucket in aggs["entities"]["buckets"]}
+        return facet_counts(by_source, by_entity, self.sources)
+
+    def histogram(self, query: SearchQuery, interval: str = "day") -> dict[str, int]:
+        """Matching articles per day, week (from Monday) or month (UTC), oldest first; empty periods left out."""
+        if interval not in HISTOGRAM_INTERVALS:
+            raise QueryError(f"interval must be one of {', '.join(HISTOGRAM_INTERVALS)}, got {interval!r}")
+        body = histogram_body(query, self.sources, interval)
+        buckets = self._call("histogram", "POST", f"/{self.alias}/_search", body)["aggregations"]["dates"][
+            "buckets"
+        ]
+        return {bucket["key_as_string"]: int(bucket["doc_count"]) for bucket in buckets}
+
+    def status(self) -> dict[str, Any]:
+        """The cluster, the alias's index and its size, and what the ledger holds for it."""
+        index = self.ensure_index()
+        count = self._call("counting", "GET", f"/{self.alias}/_count")["count"]
+        stored_version = self._mapping_version(index)
+        return {
+            "url": self.url,
+            "flavor": self.flavor,
+            "server_version": self.server_version,
+            "alias": self.alias,
+            "index": index,
+            "documents": int(count),
+            "mapping_version": stored_version,
+            "mapping_current": stored_version == MAPPING_VERSION,
+            **self.store.cluster_counts(self.target),
+            "failures": self.store.cluster_failures(self.target),
+        }
+
+
+def _ndjson(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _reason(result: dict[str, Any]) -> str:
+    error = result.get("error")
+    if isinstance(error, dict):
+        return f"{error.get('type', '')}: {error.get('reason', '')}".strip(": ")
+    return str(error or "no reason given")

@@ -1,0 +1,292 @@
+"""Source health: failure classes beyond the HTTP status, the weighted failure score, volume flags.
+
+The unit tests pin the classifiers and the policy; the end-to-end ones crawl a
+fault-injection site served here (127.0.0.1 only; DNS failures use a ``.invalid``
+host, refused connections a port nobody listens on) through the CLI.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Cli
+from crawl_fixtures import serve_pages
+
+from crawlers import assess_health, blocked_reason
+from crawlers._health import feed_content_problem
+from regwatch import pipeline
+from regwatch.app import App
+from regwatch.models import CrawlStats
+
+HTML = "text/html; charset=utf-8"
+FILLER = (
+    "The regulator said it would examine whether the platform had complied with its duties, and that "
+    "it would not hesitate to act if it found that the law had been broken."
+)
+CLOUDFLARE = (
+    "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    "<div id='challenge-platform'>Checking your browser before accessing the site.</div></body></html>"
+)
+APP_SHELL = (
+    '<!doctype html><html><head><title>News</title><script src="/static/main.js"></script></head>'
+    '<body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div></body></html>'
+)
+ARTICLE = (
+    f'<html lang="en"><head><title>Fine</title><meta property="og:title" content="Fine"></head>'
+    f"<body><article><h1>Fine</h1><p>{FILLER}</p><p>{FILLER}</p></article></body></html>"
+)
+
+
+def recent() -> str:
+    return format_datetime(datetime.now(UTC) - timedelta(days=1))
+
+
+def rss(*links: str, dated: bool = True) -> str:
+    date = f"<pubDate>{recent()}</pubDate>" if dated else ""
+    items = "".join(
+        f"<item><title>T{n}</title><link>{link}</link>{date}</item>" for n, link in enumerate(links)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+
+
+# --- classifiers ---------------------------------------------------------------
+
+
+def test_a_cloudflare_challenge_on_200_is_a_bot_wall() -> None:
+    assert "bot wall" in blocked_reason(CLOUDFLARE.encode(), HTML)
+
+
+def test_a_javascript_app_shell_is_blocked_content() -> None:
+    assert "app shell" in blocked_reason(APP_SHELL.encode(), HTML)
+
+
+def test_a_real_article_and_a_feed_are_not_blocked() -> None:
+    assert blocked_reason(ARTICLE.encode(), HTML) == ""
+    assert blocked_reason(rss("https://example.org/a").encode(), "application/rss+xml") == ""
+
+
+def test_a_page_that_mentions_javascript_but_has_content_is_not_an_app_shell() -> None:
+    page = ARTICLE.replace(
+        "<article>", '<div id="root"></div><p>Please enable JavaScript for comments.</p><article>'
+    )
+    assert blocked_reason(page.encode(), HTML) == ""
+
+
+def test_html_where_a_feed_should_be_is_not_a_feed() -> None:
+    assert feed_content_problem(ARTICLE.encode(), HTML) == "not a feed (Content-Type text/html)"
+    assert feed_content_problem(b"<?xml version='1.0'?><rss/>", "text/plain") == ""
+    assert feed_content_problem(b"<feed/>", "application/atom+xml; charset=utf-8") == ""
+
+
+# --- the policy ------------------------------------------------------------------
+
+
+def failed(error: str) -> CrawlStats:
+    return CrawlStats("s", errors=1, error_messages=[error], index_error=error)
+
+
+def test_hard_failures_add_up_by_class_until_the_source_is_disabled() -> None:
+    score = 0.0
+    verdicts = []
+    for _ in range(3):
+        verdict = assess_health(failed("dns http://x.invalid/: cannot resolve host"), score, disable_score=6)
+        score = verdict.failure_score
+        verdicts.append(verdict)
+    assert [v.failure_score for v in verdicts] == [2.0, 4.0, 6.0]
+    assert [v.disable for v in verdicts] == [False, False, True]
+    assert verdicts[0].hard_failure == "dns"
+
+
+def test_timeouts_weigh_less_than_dns_failures_and_a_gone_index_weighs_more() -> None:
+    assert assess_health(failed("timeout http://x/: took too long")).failure_score == 1.0
+    assert assess_health(failed("http http://x/: index unavailable: HTTP 410")).failure_score == 2.0
+    assert assess_health(failed("http http://x/: index unavailable: HTTP 503")).failure_score == 1.0
+
+
+def test_a_success_clears_the_score_and_one_bad_article_is_no_hard_failure() -> None:
+    stats = CrawlStats(
+        "s", pages_fetched=4, new=4, errors=1, items_found=5, error_messages=["http x: HTTP 404"]
+    )
+    verdict = assess_health(stats, failure_score=5.0)
+    assert verdict.hard_failure == "" and verdict.failure_score == 0.0
+
+
+def test_volume_far_below_the_sources_own_average_is_flagged() -> None:
+    avg, runs = None, 0
+    for _ in range(3):
+        verdict = assess_health(CrawlStats("s", items_found=20, not_modified=20), 0.0, avg, runs)
+        avg, runs = verdict.avg_items, verdict.runs
+        assert not verdict.low_volume
+    low = assess_health(CrawlStats("s", items_found=2, pages_fetched=2), 0.0, avg, runs, low_volume_ratio=0.3)
+    assert low.low_volume and low.hard_failure == ""
+    normal = assess_health(CrawlStats("s", items_found=15, pages_fetched=2), 0.0, avg, runs)
+    assert not normal.low_volume
+
+
+# --- end to end ----------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port with nothing listening (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def fault_site() -> Iterator[tuple[str, Any]]:
+    pages = {
+        "/good/feed.xml": ("application/rss+xml", rss("{base}/good/a.html", "{base}/good/b.html")),
+        "/good/a.html": (HTML, ARTICLE.replace("Fine", "Good A")),
+        "/good/b.html": (HTML, ARTICLE.replace("Fine", "Good B")),
+        "/wall/": (HTML, CLOUDFLARE),
+        "/shell/": (HTML, APP_SHELL),
+        "/redesigned/": (
+            HTML,
+            "<html><body><div class='card'><a href='/good/a.html'>A</a></div></body></html>",
+        ),
+        "/htmlfeed/feed.xml": (HTML, ARTICLE),
+        "/undated/feed.xml": ("application/rss+xml", rss("{base}/good/a.html", dated=False)),
+    }
+    with serve_pages(pages) as served:
+        yield served
+
+
+def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = None) -> Path:
+    listing = {"item": "li.news-item", "link": "a::attr(href)"}
+    sources = [
+        {"id": "good", "kind": "feed", "url": f"{base}/good/feed.xml"},
+        {"id": "wall", "kind": "listing", "url": f"{base}/wall/", "selectors": listing},
+        {"id": "shell", "kind": "listing", "url": f"{base}/shell/", "selectors": listing},
+        {"id": "redesigned", "kind": "listing", "url": f"{base}/redesigned/", "selectors": listing},
+        {"id": "htmlfeed", "kind": "feed", "url": f"{base}/htmlfeed/feed.xml"},
+        {"id": "undated", "kind": "feed", "url": f"{base}/undated/feed.xml"},
+        {"id": "gone", "kind": "feed", "url": f"{base}/gone/feed.xml"},
+        {"id": "nodns", "kind": "feed", "url": "http://regwatch-test.invalid/feed.xml"},
+        {"id": "refused", "kind": "feed", "url": f"http://127.0.0.1:{closed_port()}/feed.xml"},
+    ]
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [{"name": s["id"], **s} for s in sources],
+                "settings": {
+                    "CRAWL_OBEY_ROBOTS": False,
+                    "CRAWL_RETRIES": 0,
+                    "CRAWL_TIMEOUT": 10,
+                    "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                }
+                | (extra_settings or {}),
+            }
+        )
+    )
+    return config
+
+
+EXPECTED_CLASSES = {
+    "wall": "blocked",
+    "shell": "blocked",
+    "redesigned": "empty",
+    "htmlfeed": "empty",
+    "undated": "empty",
+    "gone": "http",
+    "nodns": "dns",
+    "refused": "refused",
+}
+
+
+@pytest.mark.slow
+def test_each_failing_source_is_recorded_with_its_class_and_the_good_one_lands(
+    home: Path, fault_site: Any
+) -> None:
+    base, _ = fault_site
+    cli = Cli(home=home, config=write_config(home, base))
+    summary = cli.json("crawl")
+    per_source = {s["source_id"]: s for s in summary["per_source"]}
+    assert per_source["good"]["new"] == 2 and per_source["good"]["errors"] == 0
+
+    rows = {row["id"]: row for row in cli.json("sources")}
+    assert rows["good"]["status"] == "ok"
+    assert rows["good"]["items_listed_last_run"] == 2 and rows["good"]["latency_ms"] is not None
+    for source_id, error_class in EXPECTED_CLASSES.items():
+        row = rows[source_id]
+        assert (row["status"], row["last_error_class"]) == ("failing", error_class), row
+        assert row["consecutive_failures"] == 1
+        assert row["last_error"], row
+    assert "app shell" in rows["shell"]["last_error"]
+    assert "not a feed" in rows["htmlfeed"]["last_error"]
+    assert "none with a date" in rows["undated"]["last_error"]
+    text = cli("sources").output
+    assert "[dns]" in text and "[blocked]" in text and "[empty]" in text
+
+
+@pytest.mark.slow
+def test_repeated_hard_failures_disable_a_source_until_a_crawl_by_name_succeeds(
+    home: Path, fault_site: Any
+) -> None:
+    base, server = fault_site
+    cli = Cli(home=home, config=write_config(home, base, {"CRAWL_DISABLE_SCORE": 2.0}))
+    cli.json("crawl", "good", "gone")
+    second = cli.json("crawl", "good", "gone")
+    assert {s["source_id"] for s in second["per_source"]} == {"good", "gone"}
+    rows = {row["id"]: row for row in cli.json("sources")}
+    assert rows["gone"]["status"] == "auto-off"
+    assert "disabled after repeated hard failures" in rows["gone"]["disabled_reason"]
+    assert rows["good"]["status"] == "ok"
+
+    # Naming it retries it, and success brings it back.
+    server.set_page("/gone/feed.xml", "application/rss+xml", rss("{base}/good/a.html"))
+    cli.json("crawl", "gone")
+    assert {row["id"]: row for row in cli.json("sources")}["gone"]["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_an_auto_disabled_source_is_skipped_by_a_full_run(home: Path, fault_site: Any) -> None:
+    base, _ = fault_site
+    config = write_config(home, base, {"CRAWL_DISABLE_SCORE": 2.0})
+    with App.load(home, config) as app:
+        for source in app.config.sources:
+            if source.id != "good":
+                pipeline.update_source_health(app, CrawlStats(source.id, errors=1, index_error="dns x: gone"))
+                assert app.store.source_state(source.id).disabled_at is not None
+        results = pipeline.crawl(app)
+    assert [s.source_id for s in results] == ["good"]
+
+
+def test_a_low_volume_run_shows_in_sources(home: Path, fault_site: Any) -> None:
+    base, _ = fault_site
+    cli = Cli(home=home, config=write_config(home, base))
+    with App.load(home, home / "config.yaml") as app:
+        for _ in range(3):
+            pipeline.update_source_health(app, CrawlStats("good", items_found=20, not_modified=20))
+        pipeline.update_source_health(app, CrawlStats("good", items_found=1, pages_fetched=1, new=1))
+        app.store.record_source_run(CrawlStats("good", new=1), datetime.now(UTC), datetime.now(UTC))
+    row = {row["id"]: row for row in cli.json("sources")}["good"]
+    assert row["status"] == "low-volume" and row["low_volume"]
+    assert "low volume: 1 listed" in cli("sources").output
+
+
+@pytest.mark.slow
+def test_probe_reports_every_enabled_source_and_stores_nothing(home: Path, fault_site: Any) -> None:
+    base, server = fault_site
+    cli = Cli(home=home, config=write_config(home, base))
+    rows = {row["id"]: row for row in cli.json("sources", "--probe")}
+    assert rows["good"]["status"] == "ok" and rows["good"]["items_listed"] == 2
+    for source_id, error_class in EXPECTED_CLASSES.items():
+        assert (rows[source_id]["status"], rows[source_id]["error_class"]) == ("failing", error_class)
+    assert not [path for path in server.requested if path.startswith("/good/") and path.endswith(".html")]
+    with App.load(home, home / "config.yaml") as app:
+        assert app.store.count_articles() == 0
+
+
+def test_an_article_about_captchas_is_not_a_bot_wall() -> None:
+    long_text = " ".join([FILLER] * 12)
+    page = f"<html><head><title>Are you a robot? Why CAPTCHAs are failing</title></head><body><article><p>{long_text}</p></article></body></html>"
+    assert blocked_reason(page.encode(), HTML) == ""

@@ -1,0 +1,158 @@
+"""Incremental crawling: the fetch ledger, conditional GETs and URL canonicalisation, end to end.
+
+Each test crawls a small site served here (with ETags) through ``pipeline.crawl``,
+the way ``regwatch crawl`` does: a real crawl subprocess, a real store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from crawl_fixtures import serve_pages
+
+from crawlers import canonical_url
+from regwatch import pipeline
+from regwatch.app import App
+from regwatch.models import CrawlStats
+
+pytestmark = pytest.mark.slow
+
+HTML = "text/html; charset=utf-8"
+FILLER = (
+    "The regulator said it would examine whether the platform had complied with its duties, and that "
+    "it would not hesitate to act if it found that the law had been broken."
+)
+
+
+def page(title: str, extra: str = "") -> str:
+    return (
+        f'<html lang="en"><head><title>{title}</title><meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="2026-11-20T09:00:00Z"></head>'
+        f"<body><article><h1>{title}</h1><p>{title}. {FILLER}</p><p>{FILLER} {extra}</p></article></body></html>"
+    )
+
+
+def feed(*links: str) -> str:
+    date = format_datetime(datetime.now(UTC) - timedelta(days=1))
+    items = "".join(
+        f"<item><title>Item {n}</title><link>{link}</link><pubDate>{date}</pubDate></item>"
+        for n, link in enumerate(links)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[str, Any]]:
+    pages = {
+        "/feed.xml": ("application/rss+xml", feed("{base}/a/one.html", "{base}/a/two.html")),
+        "/a/one.html": (HTML, page("Article one")),
+        "/a/two.html": (HTML, page("Article two")),
+    }
+    with serve_pages(pages) as (base, server):
+        server.etags = True
+        yield base, server
+
+
+def make_app(home: Path, base: str) -> App:
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [{"id": "fixture", "name": "Fixture", "kind": "feed", "url": f"{base}/feed.xml"}],
+                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": "127.0.0.1"},
+            }
+        )
+    )
+    return App.load(home, config)
+
+
+def crawl_once(home: Path, base: str) -> CrawlStats:
+    with make_app(home, base) as app:
+        [stats] = pipeline.crawl(app)
+    return stats
+
+
+def article_requests(server: Any) -> list[tuple[str, dict[str, str]]]:
+    return [(path, headers) for path, headers in server.request_headers if path.startswith("/a/")]
+
+
+def test_a_rerun_asks_conditionally_and_fetches_nothing_unchanged(home: Path, site: Any) -> None:
+    base, server = site
+    first = crawl_once(home, base)
+    assert (first.pages_fetched, first.not_modified, first.new) == (2, 0, 2)
+    assert all("If-None-Match" not in headers for _, headers in article_requests(server))
+
+    server.request_headers.clear()
+    second = crawl_once(home, base)
+
+    assert (second.pages_fetched, second.not_modified) == (0, 2)
+    assert (second.new, second.updated, second.duplicate, second.errors) == (0, 0, 0, 0)
+    assert all(headers.get("If-None-Match", "").startswith('"') for _, headers in article_requests(server))
+
+
+def test_an_edited_article_is_refetched_and_updates_the_same_record(home: Path, site: Any) -> None:
+    base, server = site
+    crawl_once(home, base)
+    server.set_page("/a/two.html", HTML, page("Article two", extra="Correction: the fine was doubled."))
+
+    third = crawl_once(home, base)
+
+    assert (third.pages_fetched, third.not_modified, third.updated, third.new) == (1, 1, 1, 0)
+    with make_app(home, base) as app:
+        assert app.store.count_articles() == 2
+        entry = app.store.fetch_entry("fixture", canonical_url(f"{base}/a/two.html"))
+        assert entry is not None and entry["status"] == 200
+        article_id = app.store.article_id_for_url(f"{base}/a/two.html")
+        assert article_id is not None
+        stored = app.store.get_article(article_id)
+        assert stored is not None and "doubled" in stored.body
+
+
+def test_the_ledger_keeps_validators_and_the_stored_articles_hash(home: Path, site: Any) -> None:
+    base, server = site
+    crawl_once(home, base)
+    with make_app(home, base) as app:
+        entry = app.store.fetch_entry("fixture", f"{base}/a/one.html")
+        article_id = app.store.article_id_for_url(f"{base}/a/one.html")
+        assert article_id is not None
+        article = app.store.get_article(article_id)
+        assert entry is not None and article is not None
+        assert entry["etag"].startswith('"') and entry["content_hash"] == article.content_hash
+        assert entry["article_url"] == article.url
+
+
+def test_a_page_that_gave_no_article_is_fetched_in_full_next_time(home: Path, site: Any) -> None:
+    base, server = site
+    server.set_page("/a/two.html", HTML, "<html><body><p>Too short.</p></body></html>")
+    first = crawl_once(home, base)
+    assert first.errors == 1 and first.new == 1
+    with make_app(home, base) as app:
+        assert app.store.fetch_entry("fixture", f"{base}/a/two.html") is None
+
+    server.request_headers.clear()
+    crawl_once(home, base)
+    two = [headers for path, headers in article_requests(server) if path == "/a/two.html"]
+    assert two and "If-None-Match" not in two[0]
+
+
+def test_tracking_amp_and_fragment_variants_of_one_link_are_fetched_once(home: Path, site: Any) -> None:
+    base, server = site
+    server.set_page(
+        "/feed.xml",
+        "application/rss+xml",
+        feed(
+            "{base}/a/one.html?utm_source=rss&amp;utm_medium=feed",
+            "{base}/a/one.html#comments",
+            "{base}/a/one.html?fbclid=abc",
+            "{base}/a/one.html",
+        ),
+    )
+    stats = crawl_once(home, base)
+    assert stats.pages_fetched == 1 and stats.new == 1
+    assert len(article_requests(server)) == 1

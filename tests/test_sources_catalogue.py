@@ -1,0 +1,204 @@
+"""The built-in source catalogue: it loads, says how each endpoint was checked, is documented,
+and each structured kind crawls a fixture written in the real structure of that source.
+
+The fixtures (``tests/data/crawl_sources/``) copy the shape of GOV.UK's search API and
+Atom feeds, a Guardian RSS feed and article, the Federal Register API and the EDPB's
+Drupal RSS feed; each test crawls the catalogue's own record, pointed at 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
+
+from crawlers import run_crawl
+from regwatch.config import load_config
+from regwatch.models import SOURCE_KINDS, SOURCE_TYPES, Article, Source
+from regwatch.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data" / "crawl_sources"
+JURISDICTIONS = {"UK", "EU", "US", "IE", "AU"}
+
+
+def catalogue() -> list[Source]:
+    return list(load_config(None, env={}).sources)
+
+
+def test_the_catalogue_has_at_least_25_sources_with_unique_ids() -> None:
+    sources = catalogue()
+    assert len(sources) >= 25
+    assert len({s.id for s in sources}) == len(sources)
+    assert sum(s.enabled for s in sources) >= 10
+
+
+def test_every_source_is_a_complete_record() -> None:
+    for source in catalogue():
+        assert source.kind in SOURCE_KINDS and source.type in SOURCE_TYPES, source.id
+        assert source.jurisdiction in JURISDICTIONS, source.id
+        assert source.url.startswith("https://"), source.id
+        assert source.schedule.startswith(("every ", "cron ")), source.id
+        if source.kind == "json_api":
+            assert {"results", "link", "title", "published"} <= set(source.selectors), source.id
+        if source.kind == "listing":
+            assert source.selectors.get("link"), source.id
+
+
+def test_every_source_says_how_it_was_checked_and_a_disabled_one_what_to_check() -> None:
+    for source in catalogue():
+        assert len(source.notes) >= 20, f"{source.id}: notes must say how the endpoint was checked"
+        if not source.enabled:
+            assert "check" in source.notes.lower(), f"{source.id}: say what to check before enabling"
+
+
+def test_the_catalogue_covers_the_jurisdictions_and_kinds_it_promises() -> None:
+    sources = catalogue()
+    assert {s.jurisdiction for s in sources} == JURISDICTIONS
+    assert {s.kind for s in sources} == set(SOURCE_KINDS)
+    assert {"news", "regulator", "government", "parliament"} <= {s.type for s in sources}
+
+
+def test_the_readme_table_lists_every_catalogue_source() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Adding a source", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE))
+    missing = sorted({s.id for s in catalogue()} - listed)
+    assert not missing, f"README 'Adding a source' table misses: {', '.join(missing)}"
+    enabled_in_readme = set(re.findall(r"^\| `([a-z0-9-]+)` \|.*\| yes \|$", section, flags=re.MULTILINE))
+    assert enabled_in_readme == {s.id for s in catalogue() if s.enabled}
+
+
+# --- fixtures in each source's real structure, crawled with the catalogue's records ---------
+
+HTML = "text/html; charset=utf-8"
+PLAIN_PAGE = (
+    '<html lang="en"><head><title>{title}</title><meta property="og:title" content="{title}"></head><body>'
+    "<main><h1>{title}</h1><p>{title}. The notice sets out what the agency decided and why, who it "
+    "affects, and when the rule takes effect for the businesses concerned.</p><p>Comments may be "
+    "submitted until the closing date given in the document.</p></main></body></html>"
+)
+
+
+def fixture(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+def local(source_id: str, base: str, path: str) -> Source:
+    [source] = [s for s in catalogue() if s.id == source_id]
+    return replace(source, url=base + path, enabled=True)
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    govuk = fixture("govuk_article.html")
+    consultation = govuk.replace("New measures to protect children online", "AI Growth Lab").replace(
+        "/government/news/new-measures-to-protect-children-online", "/government/consultations/ai-growth-lab"
+    )
+    pages: dict[str, tuple[str, str | bytes]] = {
+        "/api/search.json": ("application/json", fixture("govuk_search.json")),
+        "/government/organisations/dsit.atom": (
+            "application/atom+xml; charset=utf-8",
+            fixture("govuk_org.atom"),
+        ),
+        "/government/news/new-measures-to-protect-children-online": (HTML, govuk),
+        "/government/consultations/ai-growth-lab": (HTML, consultation),
+        "/uk/technology/rss": ("text/xml; charset=UTF-8", fixture("guardian_rss.xml")),
+        "/technology/2026/jan/14/ofcom-investigation-x-grok-deepfakes": (
+            HTML,
+            fixture("guardian_article.html"),
+        ),
+        "/api/v1/documents.json": ("application/json; charset=utf-8", fixture("federal_register.json")),
+        "/feed/news_en": ("application/rss+xml; charset=utf-8", fixture("edpb_rss.xml")),
+    }
+    for path, title in (
+        (
+            "/documents/2026/01/13/2026-00812/trade-regulation-rule-on-the-use-of-consumer-reviews-and-testimonials",
+            "Trade Regulation Rule on the Use of Consumer Reviews and Testimonials",
+        ),
+        (
+            "/documents/2026/01/12/2026-00790/agency-information-collection-activities",
+            "Information Collection",
+        ),
+        ("/news/news/2026/edpb-adopts-statement-age-assurance_en", "EDPB adopts statement on age assurance"),
+    ):
+        pages[path] = (HTML, PLAIN_PAGE.format(title=title))
+    out = tmp_path_factory.mktemp("catalogue") / "articles.jsonl"
+    with serve_pages(pages) as (base, server):
+        sources = [
+            local(
+                "govuk-dsit",
+                base,
+                "/api/search.json?filter_organisations=dsit&order=-public_timestamp&count=20",
+            ),
+            local("govuk-dsit-atom", base, "/government/organisations/dsit.atom"),
+            local("guardian-technology", base, "/uk/technology/rss"),
+            local("federal-register-ftc", base, "/api/v1/documents.json?order=newest"),
+            local("edpb-news", base, "/feed/news_en"),
+        ]
+        settings = Settings(
+            env={},
+            overrides={
+                "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                "CRAWL_LOOKBACK_DAYS": 0,
+                "CRAWL_OBEY_ROBOTS": False,
+                "CRAWL_RETRIES": 0,
+            },
+        )
+        stats = run_crawl(sources, settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
+        yield {"base": base, "stats": {s.source_id: s for s in stats}, "articles": read_jsonl(out)}
+
+
+def articles_of(crawled: dict[str, Any], source_id: str) -> dict[str, Article]:
+    return {a.title: a for a in crawled["articles"] if a.source_id == source_id}
+
+
+def test_govuk_search_api_results_become_articles_with_govuk_metadata(crawled: dict[str, Any]) -> None:
+    articles = articles_of(crawled, "govuk-dsit")
+    assert set(articles) == {"New measures to protect children online", "AI Growth Lab"}
+    news = articles["New measures to protect children online"]
+    assert news.published == datetime(2026, 1, 14, 10, 30, tzinfo=UTC)
+    assert news.url == crawled["base"] + "/government/news/new-measures-to-protect-children-online"
+    assert news.summary.startswith("The Technology Secretary has set out new steps")
+    assert "minimum age for social media accounts" in news.body
+    assert "Open Government Licence" not in news.body and "Skip to main content" not in news.body
+    assert crawled["stats"]["govuk-dsit"].items_found == 2
+
+
+def test_a_govuk_atom_feed_reaches_the_same_pages(crawled: dict[str, Any]) -> None:
+    atom = articles_of(crawled, "govuk-dsit-atom")
+    assert set(atom) == {"New measures to protect children online", "AI Growth Lab"}
+    assert atom["AI Growth Lab"].url == crawled["base"] + "/government/consultations/ai-growth-lab"
+
+
+def test_a_guardian_feed_and_article_give_byline_section_tags_and_time(crawled: dict[str, Any]) -> None:
+    [article] = articles_of(crawled, "guardian-technology").values()
+    assert article.title == "Ofcom opens investigation into X over Grok deepfakes"
+    assert article.authors == ["Dan Milmo"]
+    assert article.published == datetime(2026, 1, 14, 17, 45, tzinfo=UTC)
+    assert article.section == "Technology"
+    assert "Ofcom" in article.tags
+    assert article.body.count("\n\n") >= 2  # paragraphs kept
+    assert "Support the Guardian" not in article.body and "All rights reserved" not in article.body
+    stats = crawled["stats"]["guardian-technology"]
+    assert stats.items_found == 2 and any("HTTP 404" in m for m in stats.error_messages)  # the live blog
+
+
+def test_federal_register_results_are_followed_to_their_html_pages(crawled: dict[str, Any]) -> None:
+    articles = articles_of(crawled, "federal-register-ftc")
+    rule = articles["Trade Regulation Rule on the Use of Consumer Reviews and Testimonials"]
+    assert rule.published is not None and rule.published.date().isoformat() == "2026-01-13"
+    assert rule.summary.startswith("The Federal Trade Commission amends its rule")
+    assert len(articles) == 2
+
+
+def test_an_edpb_drupal_feed_is_read_despite_its_xml_base(crawled: dict[str, Any]) -> None:
+    [article] = articles_of(crawled, "edpb-news").values()
+    assert article.title == "EDPB adopts statement on age assurance"
+    assert article.published == datetime(2026, 1, 13, 14, 2, 10, tzinfo=UTC)
