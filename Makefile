@@ -65,6 +65,9 @@ CRAWL_BENCH_PAGES ?= 5000
 bench-crawl: install
 	$(BIN)/python -m crawlers._bench --pages $(CRAWL_BENCH_PAGES)
 
+# Every benchmark, each printing its ratio against a baseline measured in the same run.
+bench: bench-nlp bench-index bench-crawl
+
 lint: install
 	$(BIN)/ruff check regwatch crawlers nlp indexer digests tests
 	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests tests
