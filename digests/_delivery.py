@@ -58,6 +58,21 @@ def outbox_filename(digest: Digest) -> str:
     return f"{digest.period.isoformat()}-{safe}.eml"
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a synced temp file and a rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 class OutboxDelivery:
     """Writes each digest as ``<outbox_dir>/<period>-<subscriber>.eml``.
 
@@ -84,17 +99,7 @@ class OutboxDelivery:
                 logger.warning(
                     "replacing %s: it holds %s, not %s", path, existing["Message-ID"], digest.message_id
                 )
-            self.outbox_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.outbox_dir)
-            try:
-                with os.fdopen(fd, "wb") as tmp:
-                    tmp.write(digest.message)
-                    tmp.flush()
-                    os.fsync(tmp.fileno())
-                os.replace(tmp_name, path)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+            write_atomically(path, digest.message)
         except OSError as exc:
             # Transient: an operator can fix the directory and the next run retries.
             raise DeliveryError(f"cannot write {path}: {exc}", permanent=False) from exc

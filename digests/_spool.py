@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import email.policy
 import logging
-import os
-import tempfile
 from datetime import date
 from email.parser import BytesParser
 from pathlib import Path
 
-from digests._delivery import outbox_filename
+from digests._delivery import outbox_filename, write_atomically
 from regwatch.models import Digest
 
 logger = logging.getLogger(__name__)
@@ -38,17 +36,7 @@ class Spool:
 
     def save(self, digest: Digest) -> Path:
         path = self._path(digest.subscriber_id, digest.period)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(digest.message)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        write_atomically(path, digest.message)
         return path
 
     def load(self, subscriber_id: str, period: date, message_id: str) -> bytes | None:
