@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
@@ -53,8 +53,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _Record:
+    """``to_dict``/``from_dict`` for flat dataclasses; unknown keys in ``from_dict`` are ignored."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
 @dataclass(frozen=True)
-class Source:
+class Source(_Record):
     """One place regwatch collects from, declared as data in the config."""
 
     id: str
@@ -67,14 +79,6 @@ class Source:
     enabled: bool = True
     selectors: dict[str, str] = field(default_factory=dict)
     notes: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Source:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class Entity:
 
 
 @dataclass
-class TaggedEntity:
+class TaggedEntity(_Record):
     """An entity found in one article.
 
     ``entity_id`` is the watchlist id for watched entities and ``None`` for
@@ -114,17 +118,9 @@ class TaggedEntity:
     def watched(self) -> bool:
         return self.entity_id is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TaggedEntity:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
 
 @dataclass
-class Quote:
+class Quote(_Record):
     """A direct quote in an article and who said it."""
 
     text: str
@@ -132,20 +128,12 @@ class Quote:
     speaker_entity_id: str | None = None  # watchlist id when the speaker is a watched entity
     position: int = -1  # char offset in title + "\n\n" + body
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Quote:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
 
 ACTION_TYPES: tuple[str, ...] = ("investigation", "fine", "ban", "consultation", "guidance", "court_action")
 
 
 @dataclass
-class Action:
+class Action(_Record):
     """A regulatory action found in an article: actor → action → target (e.g. Ofcom → investigation → X)."""
 
     actor: str
@@ -154,14 +142,6 @@ class Action:
     actor_entity_id: str | None = None
     target_entity_id: str | None = None
     sentence: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Action:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
@@ -273,7 +253,7 @@ class Digest:
 
 
 @dataclass
-class CrawlStats:
+class CrawlStats(_Record):
     """What one crawl of one source did; summed up for the run summary."""
 
     source_id: str
@@ -289,11 +269,3 @@ class CrawlStats:
     index_error: str = ""  # "<class> <url>: reason" when the index itself failed: a hard failure
     too_large: int = 0  # responses dropped by the size limit (CRAWL_MAX_BYTES), also counted as errors
     too_old: int = 0  # index entries skipped unfetched: dated before the look-back (CRAWL_LOOKBACK_DAYS)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CrawlStats:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
