@@ -7,8 +7,11 @@
   (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``) yields ``Article`` items.
 - :func:`assess_health` turns a run's stats into the source's next health
   state (failure score, disable, low volume); :func:`blocked_reason` spots bot walls.
-- :class:`FetchRecord` items (one per article page fetched, after its Article)
-  feed the fetch ledger; :class:`Validators` make the next fetch conditional.
+- :class:`FetchRecord` items (one per article page fetched, after its Article;
+  index pages' at spider close, once all they listed is settled) feed the fetch
+  ledger; :class:`Validators` make the next fetch conditional (an index's 304: nothing new).
+- A source's extraction override (``selectors.exclude``/``body``, dated versions
+  ``body@YYYY-MM-DD`` for a redesign) is data, read by ``_overrides``.
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
   ``regwatch/<source_id>/<name>`` counters and ``regwatch/<source_id>/error_messages``.
 """

@@ -259,6 +259,24 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
         return None
 
 
+def _article_part(doc: Any, body_css: str, url: str) -> str | None:
+    """The HTML of the element a source's ``body`` override names, or None (read the whole page)."""
+    try:
+        found = doc.cssselect(body_css)
+    except SelectorError as exc:
+        logger.warning("extract %s: ignoring invalid body selector %r (%s)", url, body_css, exc)
+        return None
+    if not found:
+        logger.warning(
+            "extract %s: body selector %r matches nothing (a redesign?): reading the whole page",
+            url,
+            body_css,
+        )
+        return None
+    inner = lxml.html.tostring(found[0], encoding="unicode", with_tail=False)
+    return f"<html><body>{inner}</body></html>"
+
+
 def _body(text: str, url: str, title: str, exclude: str = "") -> str:
     """Main text via trafilatura: one paragraph per block, blank lines between them."""
     # bare_extraction gives the element tree trafilatura's XML output is serialised from,
@@ -325,6 +343,7 @@ def extract_article(
     min_body_chars: int | None = None,
     fallback: Mapping[str, Any] | None = None,
     exclude: str = "",
+    body_css: str = "",
 ) -> Article:
     """Extract an article from a page fetched from ``url``.
 
@@ -338,8 +357,9 @@ def extract_article(
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``):
     used only where the page's own metadata is missing, ahead of the
     heuristics (``<title>`` text, first paragraph as summary). ``exclude`` is a
-    CSS selector of page parts that are not the article (a source's
-    ``selectors["exclude"]``: the per-source override, kept as data).
+    CSS selector of page parts that are not the article and ``body_css`` one of
+    the element holding it (a source's override, kept as data: see ``_overrides``);
+    metadata is always read from the whole page.
     """
     hint = dict(fallback or {})
     minimum = DEFAULT_MIN_BODY_CHARS if min_body_chars is None else min_body_chars
@@ -361,7 +381,8 @@ def extract_article(
     title = _title(ld, meta, doc, clean_text(hint.get("title")))
     if not title:
         raise ExtractionError(f"{url}: no title")
-    body = _body(text, url, title, exclude)
+    part = _article_part(doc, body_css, url) if body_css else None
+    body = _body(part or text, url, title, exclude)
     declared_summary = _ld_text(ld.get("description")) or _ld_text(
         _first(meta, "og:description", "description", "twitter:description", "dc.description")
     )

@@ -10,7 +10,9 @@ source's failure score, a success clears it, and a score reaching
 ``CRAWL_DISABLE_SCORE`` disables the source until it is crawled by name and
 succeeds. A run that lists far fewer items than the source's own average
 (``CRAWL_LOW_VOLUME_RATIO``) is flagged: a redesign that half-breaks the
-selectors shows up there first.
+selectors shows up there first. An index that answers 304 (unchanged since a
+run that settled everything it listed) is a success with nothing new, never
+``empty`` and never low volume.
 """
 
 from __future__ import annotations
@@ -159,6 +161,17 @@ def assess_health(
             failure_score=score,
             hard_failure=error_class,
             disable=disable_score > 0 and score >= disable_score,
+            low_volume=False,
+            avg_items=avg_items,
+            runs=runs,
+        )
+    if stats.index_not_modified and not stats.items_found:
+        # The index answered 304: healthy, nothing new. It listed what it listed last time, so
+        # the volume average and its flag stay as they were instead of seeing an empty run.
+        return HealthVerdict(
+            failure_score=0.0,
+            hard_failure="",
+            disable=False,
             low_volume=False,
             avg_items=avg_items,
             runs=runs,

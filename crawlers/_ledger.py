@@ -43,6 +43,9 @@ class FetchRecord:
     ``url`` is the canonical form of the requested URL (the ledger key);
     ``status`` the HTTP status (304: not modified, nothing else to store);
     ``article_url``/``content_hash`` name the Article stored from it (200 only).
+    ``index`` marks an index page (feed, listing, API page): its ``content_hash``
+    is the body's, it has no article, and it is recorded only when the spider
+    closes with everything it listed settled (``settled_index_records``).
     """
 
     url: str
@@ -52,6 +55,7 @@ class FetchRecord:
     last_modified: str = ""
     article_url: str = ""
     content_hash: str = ""
+    index: bool = False
 
     @property
     def validators(self) -> Validators:

@@ -11,6 +11,7 @@ error with its class.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import scrapy
 from scrapy import signals
@@ -43,6 +45,7 @@ from ._extract import extract_article
 from ._feeds import parse_feed
 from ._health import blocked_reason, feed_content_problem
 from ._ledger import FetchRecord, validators_from
+from ._overrides import extraction_override, override_versions
 from ._sitemaps import parse_sitemap
 from ._stats import add_error, count, set_index_error, stat_key
 from ._text import clean_authors, clean_text, html_to_text, parse_date
@@ -150,10 +153,18 @@ class SourceSpider(scrapy.Spider):
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
         self.extract = extract
+        # The version of the source's extraction override valid today (a redesign dates a new one);
+        # spider_for() has refused a source whose overrides do not parse.
+        self.override = extraction_override(src.selectors, utcnow().date())
         # Entries dated before this are skipped without a request (None: no look-back limit).
         self.cutoff = utcnow() - timedelta(days=lookback_days) if lookback_days > 0 else None
         self._article_urls: set[str] = set()  # canonical URLs requested in this run
         self._limit_logged = False
+        # Index pages' validators wait here until every article they listed is settled: recording
+        # them earlier would let a crash (or a failed article) hide those articles behind a 304.
+        self._index_records: dict[str, FetchRecord] = {}
+        self._in_flight: set[str] = set()  # article requests without an answer yet
+        self._cut_short = False  # CRAWL_MAX_PAGES left listed articles unfetched
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -212,24 +223,34 @@ class SourceSpider(scrapy.Spider):
         yield self.index_request(self.source.url, page=1)
 
     def index_request(self, url: str, page: int) -> scrapy.Request:
+        key = canonical_url(url)
+        # A probe checks the source as it is now: it never asks "changed since?".
+        known = None if self.probe else self.validators.get(key)
         return scrapy.Request(
             url,
             callback=self.parse_index,
             errback=self.index_failed,
             cb_kwargs={"page": page},
             dont_filter=page == 1,
-            meta={"regwatch_role": "index"},
+            headers=known.headers() if known else None,
+            meta={"regwatch_role": "index", "regwatch_key": key, "handle_httpstatus_list": [304]},
         )
 
     def parse_index(self, response: Response, page: int) -> Iterator[Any]:
         if page == 1 and response.meta.get("download_latency") is not None:
             latency_ms = round(float(response.meta["download_latency"]) * 1000)
             self.crawler.stats.set_value(stat_key(self.source_id, "index_latency_ms"), latency_ms)
+        if response.status == 304:
+            # The index is as it was when every article it listed was settled: nothing new.
+            count(self.crawler.stats, self.source_id, "index_not_modified")
+            logger.info("source=%s url=%s index not modified: nothing new", self.source_id, response.url)
+            return
         try:
             blocked = blocked_reason(response.body, _header(response, "Content-Type"))
             if blocked:
                 raise SourceError(blocked, "blocked", response.url)
             yield from self.parse_index_page(response, page)
+            self._remember_index(response)
         except SourceError as exc:
             url = exc.url or response.url
             reason = str(exc).removeprefix(f"{url}: ")
@@ -239,6 +260,48 @@ class SourceSpider(scrapy.Spider):
 
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         raise NotImplementedError
+
+    def _remember_index(self, response: Response) -> None:
+        """Keep a parsed index page's validators for :meth:`settled_index_records`."""
+        etag, last_modified = _header(response, "ETag"), _header(response, "Last-Modified")
+        if self.probe or not (etag or last_modified) or response.meta.get("regwatch_no_validators"):
+            return
+        key = response.meta.get("regwatch_key") or canonical_url(response.url)
+        digest = hashlib.sha256(response.body).hexdigest()
+        self._index_records[key] = FetchRecord(
+            key, self.source_id, response.status, etag, last_modified, "", digest, index=True
+        )
+
+    def settled_index_records(self) -> list[FetchRecord]:
+        """The index pages' fetch records, if this run settled everything they listed.
+
+        Called by the store pipeline when the spider closes. Settled: no article
+        request is still unanswered (a crash or a shutdown never gets here, or
+        leaves some), none failed, none was left out by CRAWL_MAX_PAGES. Then a
+        304 on the next run rightly means "nothing new"; otherwise the next run
+        reads the index in full again, so nothing listed is ever hidden by a 304.
+        """
+        if not self._index_records:
+            return []
+        errors = int(self.crawler.stats.get_value(stat_key(self.source_id, "errors"), 0) or 0)
+        unsettled = (
+            f"{len(self._in_flight)} article request(s) unanswered"
+            if self._in_flight
+            else f"{errors} error(s)"
+            if errors
+            else "CRAWL_MAX_PAGES left articles unfetched"
+            if self._cut_short
+            else ""
+        )
+        if unsettled:
+            logger.info(
+                "source=%s url=%s index validators not kept (%s): the next run reads the index in full",
+                self.source_id,
+                self.source.url,
+                unsettled,
+            )
+            return []
+        return list(self._index_records.values())
 
     def index_failed(self, failure: Failure) -> None:
         error_class, reason = classify_failure(failure)
@@ -290,6 +353,7 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler.stats, self.source_id, "too_old")
             return None
         if len(self._article_urls) >= self.max_pages:
+            self._cut_short = True
             if not self._limit_logged:
                 logger.info(
                     "source=%s url=%s not fetched: CRAWL_MAX_PAGES=%d reached",
@@ -300,6 +364,7 @@ class SourceSpider(scrapy.Spider):
                 self._limit_logged = True
             return None
         self._article_urls.add(key)
+        self._in_flight.add(key)
         known = self.validators.get(key)
         return scrapy.Request(
             url,
@@ -313,6 +378,7 @@ class SourceSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article | FetchRecord]:
         key = response.meta.get("regwatch_key") or canonical_url(response.url)
+        self._in_flight.discard(key)
         if response.status == 304:
             # Unchanged since the ledger's validators: nothing to download or store.
             count(self.crawler.stats, self.source_id, "not_modified")
@@ -341,7 +407,8 @@ class SourceSpider(scrapy.Spider):
                 _charset(response),
                 min_body_chars=self.min_body_chars,
                 fallback=hint.as_fallback(),
-                exclude=self.source.selectors.get("exclude", ""),
+                exclude=self.override.exclude,
+                body_css=self.override.body,
             )
         except ExtractionError as exc:
             self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
@@ -361,6 +428,7 @@ class SourceSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        self._in_flight.discard(request.meta.get("regwatch_key") or canonical_url(request.url))
         error_class, reason = classify_failure(failure)
         redirects = request.meta.get("redirect_urls") or []
         if redirects and redirects[0] != request.url:
@@ -496,13 +564,44 @@ def get_path(data: Any, path: str) -> Any:
     return current
 
 
+_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z0-9_.\-]+)(?:\|(date))?\}")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def fill_link_template(template: str, result: Any) -> str | None:
+    """A page URL built from one API result: ``{dotted.path}`` fields, URL-quoted.
+
+    ``{path|date}`` keeps the ``YYYY-MM-DD`` day of a timestamp as the publisher
+    wrote it (no timezone shift). None when a field is missing or empty, so a
+    result that cannot be linked is skipped, not turned into a wrong URL.
+    """
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = get_path(result, match.group(1))
+        text = "" if value is None or isinstance(value, Mapping | list) else str(value).strip()
+        if text and match.group(2) == "date":
+            day = _ISO_DAY.match(text)
+            parsed = None if day else parse_date(text)
+            text = day.group(0) if day else (parsed.date().isoformat() if parsed else "")
+        if not text:
+            missing = True
+        return quote(text, safe="")
+
+    url = _TEMPLATE_FIELD.sub(fill, template)
+    return None if missing else url
+
+
 class JsonApiSpider(SourceSpider):
     """GOV.UK-search-like JSON APIs.
 
     ``selectors`` maps ``results``, ``link``, ``title``, ``published``, ``summary``
     (and optionally ``total``, ``start``) to dotted field paths. Links are
-    resolved against the API URL. When ``total`` says there is more, the next
-    page is requested with ``start``/``count`` query parameters.
+    resolved against the API URL. An API whose results carry no page URL gets
+    ``link_template`` instead (``https://site/detail/{value.dateMade|date}/{value.uin}``),
+    filled from each result's dotted paths. When ``total`` says there is more,
+    the next page is requested with ``start``/``count`` query parameters.
     """
 
     name = "regwatch-json-api"
@@ -521,7 +620,10 @@ class JsonApiSpider(SourceSpider):
             )
         found = 0
         for position, result in enumerate(results):
-            link = get_path(result, selectors.get("link", "link"))
+            if selectors.get("link_template"):
+                link = fill_link_template(selectors["link_template"], result)
+            else:
+                link = get_path(result, selectors.get("link", "link"))
             if not isinstance(link, str) or not link.strip():
                 logger.warning(
                     "source=%s url=%s API result %d without a link skipped",
@@ -575,6 +677,8 @@ class SitemapSpider(SourceSpider):
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap.kind == "sitemapindex":
+            # An unchanged index says nothing about its child sitemaps: always read it in full.
+            response.meta["regwatch_no_validators"] = True
             wanted = self.source.selectors.get("follow", "")
             children = [e for e in sitemap.entries if wanted in e.loc]
             children.sort(key=lambda e: e.lastmod.timestamp() if e.lastmod else 0.0, reverse=True)
@@ -610,12 +714,17 @@ SPIDERS: dict[str, type[SourceSpider]] = {
 
 
 def spider_for(source: Source) -> type[SourceSpider]:
-    """The generic spider class for a source's kind."""
+    """The generic spider class for a source's kind; SourceError for a record it cannot crawl."""
     try:
-        return SPIDERS[source.kind]
+        spider = SPIDERS[source.kind]
     except KeyError:
         raise SourceError(
             f"source {source.id!r}: unknown kind {source.kind!r} (expected one of {', '.join(SPIDERS)})",
             "other",
             source.url,
         ) from None
+    try:
+        override_versions(source.selectors)
+    except ValueError as exc:
+        raise SourceError(f"source {source.id!r}: {exc}", "other", source.url) from None
+    return spider

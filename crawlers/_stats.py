@@ -3,7 +3,8 @@
 The contract shared with the item pipelines and the run summary: counters live
 under ``regwatch/<source_id>/<name>`` where ``name`` is one of
 :data:`COUNTER_NAMES` (``pages_fetched`` (article pages that answered 2xx;
-any other status is an error), ``not_modified`` (304 answers to a conditional GET) and
+any other status is an error), ``not_modified`` (304 answers to a conditional GET), ``index_not_modified`` (index pages that
+answered 304: nothing new) and
 ``errors`` and ``items_found`` (entries the index listed) are counted by the spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
 ``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``.
 """
@@ -30,6 +31,7 @@ COUNTER_NAMES = (
     "items_found",
     "too_large",
     "too_old",
+    "index_not_modified",
 )
 MAX_ERROR_MESSAGES = 20
 MAX_MESSAGE_CHARS = 300

@@ -6,8 +6,10 @@ jurisdictions, and scores at least their ``min_relevance``. The score adds the
 salience of the watched entities, a bonus per title mention, a bonus for a
 regulator or government source, for a detected regulatory action involving a
 watched entity, and for each keyword matched. Syndicated copies are folded into
-one item ("also reported by"), and items are ordered by score, newest first on
-ties.
+one item ("also reported by"): articles of one story cluster (``Article.story_id``,
+set by the store) first, and as a fallback for articles without one, the same
+normalised title or a near-identical body. Items are ordered by score, newest
+first on ties.
 """
 
 from __future__ import annotations
@@ -207,8 +209,11 @@ class _Group:
     item: DigestItem
     titles: set[str]
     bodies: list[frozenset[tuple[str, ...]]]
+    stories: set[str] = field(default_factory=set)
 
-    def matches(self, title: str, body: frozenset[tuple[str, ...]]) -> bool:
+    def matches(self, story: str, title: str, body: frozenset[tuple[str, ...]]) -> bool:
+        if story and story in self.stories:
+            return True
         return (bool(title) and title in self.titles) or any(_near_identical(body, b) for b in self.bodies)
 
 
@@ -220,8 +225,8 @@ def select_articles(
 ) -> list[DigestItem]:
     """The digest items for ``subscriber``, best first, at most ``max_items``.
 
-    Syndicated copies (same normalised title, or near-identical body) collapse
-    into the best-scored copy; on equal scores the earliest published copy is
+    Syndicated copies (same story cluster; else same normalised title, or
+    near-identical body) collapse into the best-scored copy; on equal scores the earliest published copy is
     kept, as it is most likely the original. Items sort by score, then newest first.
     """
     sources = sources or {}
@@ -276,12 +281,16 @@ def select_articles(
     for candidate in candidates:
         title = normalise_title(candidate.article.title)
         body = shingles(candidate.article.body)
-        group = next((g for g in groups if g.matches(title, body)), None)
+        story = candidate.article.story_id
+        group = next((g for g in groups if story and story in g.stories), None)
+        group = group or next((g for g in groups if g.matches(story, title, body)), None)
         if group is None:
-            groups.append(_Group(candidate, {title} if title else set(), [body]))
+            groups.append(_Group(candidate, {title} if title else set(), [body], {story} if story else set()))
             continue
         group.titles.add(title)
         group.bodies.append(body)
+        if story:
+            group.stories.add(story)
         group.item.also_reported.append(
             AlsoReported(
                 source_id=candidate.article.source_id,

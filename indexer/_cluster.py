@@ -428,6 +428,7 @@ class ClusterIndex:
                     entities=list(doc.get("display_entities") or []),
                     snippet=snippet,
                     score=raw.get("_score") if ranked else None,
+                    story=doc.get("story") or "",
                 )
             )
         return SearchResult(total=int(total), hits=hits)

@@ -81,7 +81,7 @@ MAPPINGS: dict[str, Any] = {
         "section": _KEYWORD,
         "authors": _KEYWORD,
         "tags": _KEYWORD,
-        "story": _KEYWORD,  # the story cluster, once nlp groups articles into stories
+        "story": _KEYWORD,  # the story cluster (indexer/_story.py): the first stored article's id
         "published": {"type": "date"},
         "first_seen": {"type": "date"},
         "sort_at": {"type": "date"},  # published, or first seen when that is unknown
@@ -140,6 +140,7 @@ def to_document(item: ClusterDoc, sources: dict[str, Source]) -> dict[str, Any]:
         "section": article.section or None,
         "authors": list(article.authors),
         "tags": list(article.tags),
+        "story": article.story_id or None,
         "published": published,
         "first_seen": to_db(item.first_seen),
         "sort_at": published or to_db(item.first_seen),

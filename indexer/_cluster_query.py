@@ -135,7 +135,17 @@ def search_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, 
         "from": query.offset,
         "size": query.limit,
         "track_total_hits": True,
-        "_source": ["id", "title", "url", "source_id", "published", "summary", "body", "display_entities"],
+        "_source": [
+            "id",
+            "title",
+            "url",
+            "source_id",
+            "published",
+            "summary",
+            "body",
+            "display_entities",
+            "story",
+        ],
     }
     if parsed is not None:
         body["highlight"] = {

@@ -31,6 +31,9 @@ NO_FTS5_MESSAGE = (
 
 # bm25 weights of the FTS columns (title, summary, body): a word in the title counts most.
 BM25_WEIGHTS = (10.0, 4.0, 1.0)
+# Connection tuning for search (address space, not memory: the OS pages the file in as read).
+MMAP_BYTES = 1 << 30
+CACHE_KIB = 64 * 1024
 
 _V1: tuple[str, ...] = (
     # The source of truth. ``doc`` is an explicit rowid so VACUUM cannot renumber
@@ -246,7 +249,48 @@ _V3: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4: tuple[str, ...] = (
+    # Story clusters (see indexer/_story.py): the id of the first stored article of
+    # the article's story. '' until clustered: articles stored before this version
+    # are clustered by Store.index_pending (the backfill).
+    "ALTER TABLE articles ADD COLUMN story_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX articles_story ON articles (story_id)",
+    # The LSH bucket keys of the article's MinHash (a JSON list), so its rows in
+    # story_buckets are removed by primary key when its text changes or it is deleted.
+    "ALTER TABLE articles ADD COLUMN story_buckets TEXT NOT NULL DEFAULT '[]'",
+    # Candidates come from a primary-key lookup per bucket. Small rows (32-bit keys, the
+    # article's row number) and no second index or foreign key (which would need one):
+    # the table stays small enough to cache, and an upsert writes few pages.
+    """
+    CREATE TABLE story_buckets (
+        bucket INTEGER NOT NULL,
+        doc INTEGER NOT NULL,
+        PRIMARY KEY (bucket, doc)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TRIGGER articles_unbucket_delete
+    AFTER DELETE ON articles
+    BEGIN
+        DELETE FROM story_buckets
+        WHERE bucket IN (SELECT value FROM json_each(old.story_buckets)) AND doc = old.doc;
+    END
+    """,
+)
+
+_V5: tuple[str, ...] = (
+    # Covering indexes for search (see Store.facets and Store._filters): the entity
+    # facet reads (entity_id, name) of each hit's entities, and the entity filter
+    # reads the article ids of an entity, from the index alone, not row by row
+    # from the table (a third less time for a term in half of 100,000 articles).
+    "CREATE INDEX article_entities_facet ON article_entities (article_id, entity_id, name)",
+    "DROP INDEX article_entities_entity_id",
+    "CREATE INDEX article_entities_entity_id ON article_entities (entity_id COLLATE NOCASE, article_id)",
+    "DROP INDEX article_entities_norm_name",
+    "CREATE INDEX article_entities_norm_name ON article_entities (norm_name, article_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -289,6 +333,11 @@ def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
             raise IndexBackendError(f"{path}: cannot switch the index database to WAL mode (got {mode})")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Search reads much of the file and materialises its matches in a temp table:
+        # map the file, keep a larger page cache and keep temp tables in memory.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA temp_store = MEMORY")
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()

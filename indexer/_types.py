@@ -78,6 +78,7 @@ class SearchHit:
     entities: list[str] = field(default_factory=list)  # watched (canonical) names first
     snippet: str = ""
     score: float | None = None  # bm25 rank (lower is better); None when listing by date
+    story: str = ""  # the story cluster (see indexer/_story.py): copies of one story share it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class SearchHit:
             "published": _iso(self.published),
             "entities": list(self.entities),
             "snippet": self.snippet,
+            "story": self.story,
         }
 
 

@@ -1,7 +1,8 @@
 """nlp: tag watched entities (and other named entities) in article text.
 
 The watchlist (:func:`load_watchlist`) is data; :func:`build_pipeline` turns it
-into a spaCy pipeline (the pretrained model plus the ``regwatch_sentencizer``,
+into a spaCy pipeline (the pretrained model, its NER run by ``regwatch_window_ner``
+on the text around capitalised words, plus the ``regwatch_sentencizer``,
 ``regwatch_watchlist_ruler``, ``regwatch_linker``, ``regwatch_trigger_parser``,
 ``regwatch_quotes`` and ``regwatch_actions`` components); :class:`Tagger` runs it
 over articles and returns a :class:`TagResult` (entities, quotes, actions).

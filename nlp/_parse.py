@@ -177,7 +177,7 @@ class TriggerParser:
         return next(self.pipe([doc]))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for batch in _batches(docs, batch_size):
+        for batch in batches(docs, batch_size):
             self._parse(batch)
             yield from batch
 
@@ -191,7 +191,7 @@ class TriggerParser:
                 continue
             setattr(doc._, PARSES_EXT, [])
             if components:
-                jobs.extend((doc, sent.start, sent.as_doc()) for sent in self.wanted(doc))
+                jobs.extend((doc, sent.start, self._sentence_doc(sent)) for sent in self.wanted(doc))
         if not jobs:
             return
         sentences: Iterable[Doc] = [job[2] for job in jobs]
@@ -200,8 +200,17 @@ class TriggerParser:
         for (doc, start, _), sentence in zip(jobs, sentences, strict=True):
             getattr(doc._, PARSES_EXT).append((start, sentence))
 
+    def _sentence_doc(self, sent: Span) -> Doc:
+        """A fresh Doc of the sentence's tokens, re-tokenized from its text: much cheaper than
+        ``Span.as_doc`` (which copies every annotation) and the same tokens, as the tokenizer
+        splits at whitespace first; ``as_doc`` if the tokens ever differ."""
+        fresh = self.nlp.make_doc(sent.text)
+        if len(fresh) != len(sent):
+            return sent.as_doc()
+        return fresh
 
-def _batches(docs: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
+
+def batches(docs: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
     batch: list[Doc] = []
     for doc in docs:
         batch.append(doc)

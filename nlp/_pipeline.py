@@ -9,6 +9,7 @@ import spacy
 from spacy.language import Language
 
 import nlp._actions  # noqa: F401 - registers regwatch_actions
+import nlp._ner  # noqa: F401 - registers regwatch_window_ner
 import nlp._parse  # noqa: F401 - registers regwatch_sentencizer and regwatch_trigger_parser
 import nlp._quotes  # noqa: F401 - registers regwatch_quotes
 from nlp._components import linker_records, watchlist_patterns
@@ -18,12 +19,14 @@ from regwatch.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 # Every doc needs tokens and the model's entities (the NER has its own tok2vec).
-# The shared tok2vec, the tagger and the parser are loaded but disabled:
-# ``regwatch_trigger_parser`` runs them on the few sentences the action
-# extractor reads. The lemmatizer and the attribute ruler (POS from tags) only
+# The NER is loaded but disabled: ``regwatch_window_ner`` runs it on the text
+# around capitalised words only. The shared tok2vec, the tagger and the parser
+# are loaded but disabled too: ``regwatch_trigger_parser`` runs them on the few
+# sentences the action extractor reads. The lemmatizer and the attribute ruler (POS from tags) only
 # cost time, and ``senter`` is off in the packaged models.
 EXCLUDED_COMPONENTS: tuple[str, ...] = ("lemmatizer", "attribute_ruler", "senter")
-DISABLED_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser")
+DISABLED_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser", "ner")
+NER_NAME = "window_ner"
 SENTENCIZER_NAME = "sentencizer"
 RULER_NAME = "watchlist_ruler"
 LINKER_NAME = "watchlist_linker"
@@ -62,18 +65,22 @@ def build_pipeline(
     """The pretrained ``model`` plus the regwatch components, in this order.
 
     ``regwatch_sentencizer`` (sentences and paragraphs), ``regwatch_watchlist_ruler``
-    and ``regwatch_linker`` (watched entities), ``regwatch_trigger_parser`` (the
+    (watchlist candidates), ``regwatch_window_ner`` (the model's NER, on the text
+    around capitalised words that are not already watched names), ``regwatch_linker``
+    (watched entities), ``regwatch_trigger_parser`` (the
     model's tok2vec, tagger and parser, on trigger sentences only), ``regwatch_quotes`` and
     ``regwatch_actions``. The watchlist is data for the ruler and the linker,
     loaded through their ``initialize``; ``nlp.to_disk`` saves it and
     ``spacy.load`` (after ``import nlp``, which registers the factories) restores it.
     """
     nlp = load_model(model, exclude)
-    if "ner" not in nlp.pipe_names:
-        logger.warning("spaCy model %r has no 'ner': only watched entities will be tagged", model)
     nlp.add_pipe("regwatch_sentencizer", name=SENTENCIZER_NAME, last=True)
     ruler = nlp.add_pipe("regwatch_watchlist_ruler", name=RULER_NAME, last=True)
     ruler.initialize(lambda: [], nlp=nlp, patterns=watchlist_patterns(watchlist, nlp.make_doc))
+    if "ner" in nlp.component_names:
+        nlp.add_pipe("regwatch_window_ner", name=NER_NAME, last=True)
+    else:
+        logger.warning("spaCy model %r has no 'ner': only watched entities will be tagged", model)
     linker = nlp.add_pipe("regwatch_linker", name=LINKER_NAME, last=True)
     linker.initialize(lambda: [], nlp=nlp, entities=linker_records(watchlist))
     nlp.add_pipe("regwatch_trigger_parser", name=PARSER_NAME, last=True)

@@ -37,7 +37,8 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
     data = summary.to_dict()
     lines = [
         f"sources crawled:   {data['sources']}",
-        f"pages fetched:     {data['pages_fetched']} ({data['not_modified']} unchanged, not refetched)",
+        f"pages fetched:     {data['pages_fetched']} ({data['not_modified']} unchanged, not refetched; "
+        f"{data['index_not_modified']} unchanged feeds/listings)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
         f"articles tagged:   {data['articles_tagged']}",

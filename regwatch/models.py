@@ -164,6 +164,9 @@ class Article:
     entities: list[TaggedEntity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    # The story cluster: the id of the first stored article telling the same story
+    # (wire copies, syndication); set by the store, "" before it is stored.
+    story_id: str = ""
 
     @property
     def id(self) -> str:
@@ -269,3 +272,4 @@ class CrawlStats(_Record):
     index_error: str = ""  # "<class> <url>: reason" when the index itself failed: a hard failure
     too_large: int = 0  # responses dropped by the size limit (CRAWL_MAX_BYTES), also counted as errors
     too_old: int = 0  # index entries skipped unfetched: dated before the look-back (CRAWL_LOOKBACK_DAYS)
+    index_not_modified: int = 0  # index pages that answered 304 to a conditional GET: nothing new

@@ -47,7 +47,8 @@ class StoreArticlePipeline:
     ledger (validators for the next run's conditional GETs). A spider yields a
     page's record after its article, and the record of a 200 is written only
     when that article was stored, so a failed store or a crash in between costs
-    a refetch, never an article. Opts out (NotConfigured) when the crawl was
+    a refetch, never an article. Index pages' records come from the spider at
+    close, only when everything they listed was settled. Opts out (NotConfigured) when the crawl was
     started without a database.
     """
 
@@ -55,6 +56,7 @@ class StoreArticlePipeline:
         self.db_path = db_path
         self.stats = stats
         self.store: Any = None
+        self.crawler: Any = None  # set by from_crawler: its spider hands over index validators at close
         self._stored: set[tuple[str, str]] = set()  # (canonical URL, content hash) stored this run
 
     @classmethod
@@ -64,7 +66,9 @@ class StoreArticlePipeline:
         db_path = crawler.settings.get("REGWATCH_DB_PATH")
         if not db_path:
             raise NotConfigured("REGWATCH_DB_PATH is not set")
-        return cls(db_path, crawler.stats)
+        pipeline = cls(db_path, crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
         from indexer import Store
@@ -72,6 +76,12 @@ class StoreArticlePipeline:
         self.store = Store.open(self.db_path)
 
     def close_spider(self, spider: Any = None) -> None:
+        # Index pages' validators, once everything they listed is settled (next run: 304, nothing new).
+        spider = spider or getattr(self.crawler, "spider", None)
+        settled = getattr(spider, "settled_index_records", None)
+        if self.store is not None and settled is not None:
+            for record in settled():
+                self._record_fetch(record)
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -95,7 +105,7 @@ class StoreArticlePipeline:
         return item
 
     def _record_fetch(self, record: Any) -> None:
-        if record.status != 304:
+        if record.status != 304 and not record.index:
             key = (record.article_url, record.content_hash)
             if key not in self._stored:
                 return  # its article was not stored: no validators, so the next run fetches it in full
@@ -218,7 +228,8 @@ def update_source_health(app: App, stats: CrawlStats) -> None:
     )
     state.failure_score, state.avg_items, state.runs = verdict.failure_score, verdict.avg_items, verdict.runs
     state.items_found, state.latency_ms, state.low_volume = (
-        stats.items_found,
+        # an index that answered 304 lists what it listed last time
+        state.items_found if stats.index_not_modified and not stats.items_found else stats.items_found,
         stats.index_latency_ms,
         verdict.low_volume,
     )
@@ -761,7 +772,15 @@ class RunSummary:
     alerts: list[AlertOutcome] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        keys = ("pages_fetched", "not_modified", "new", "updated", "duplicate", "errors")
+        keys = (
+            "pages_fetched",
+            "not_modified",
+            "index_not_modified",
+            "new",
+            "updated",
+            "duplicate",
+            "errors",
+        )
         return {k: sum(getattr(s, k) for s in self.crawl) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:

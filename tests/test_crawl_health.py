@@ -286,6 +286,46 @@ def test_probe_reports_every_enabled_source_and_stores_nothing(home: Path, fault
         assert app.store.count_articles() == 0
 
 
+def test_an_unchanged_index_is_a_success_that_keeps_the_volume_average() -> None:
+    verdict = assess_health(CrawlStats("s", index_not_modified=1), 3.0, 20.0, 5)
+    assert (verdict.hard_failure, verdict.failure_score, verdict.low_volume) == ("", 0.0, False)
+    assert (verdict.avg_items, verdict.runs) == (20.0, 5)
+
+
+@pytest.mark.slow
+def test_a_304_index_stays_healthy_while_broken_indexes_keep_their_class(home: Path, fault_site: Any) -> None:
+    base, server = fault_site
+    server.etags = True  # every page, broken ones included, sends an ETag and answers 304 when unchanged
+    cli = Cli(home=home, config=write_config(home, base))
+    for _ in range(3):
+        summary = cli.json("crawl", "good", "redesigned", "htmlfeed", "wall")
+    per_source = {s["source_id"]: s for s in summary["per_source"]}
+    assert per_source["good"]["index_not_modified"] == 1 and per_source["good"]["errors"] == 0
+    feed_asks = [h for path, h in server.request_headers if path == "/good/feed.xml"]
+    assert [bool(h.get("If-None-Match")) for h in feed_asks] == [False, True, True]
+    # A broken index is never remembered, so it is never excused by a 304: read and judged each run.
+    for source_id in ("redesigned", "htmlfeed", "wall"):
+        assert per_source[source_id]["index_not_modified"] == 0
+        assert not any(h.get("If-None-Match") for path, h in server.request_headers if source_id in path)
+
+    rows = {row["id"]: row for row in cli.json("sources")}
+    good = rows["good"]
+    assert (good["status"], good["last_error"], good["consecutive_failures"]) == ("ok", "", 0)
+    assert good["items_listed_last_run"] == 2 and not good["low_volume"]
+    for source_id in ("redesigned", "htmlfeed", "wall"):
+        assert (rows[source_id]["status"], rows[source_id]["last_error_class"]) == (
+            "failing",
+            EXPECTED_CLASSES[source_id],
+        )
+        assert rows[source_id]["consecutive_failures"] == 3
+
+    # A probe checks the source as it is now: no conditional GET, so it sees what the feed lists.
+    server.request_headers.clear()
+    probed = {row["id"]: row for row in cli.json("sources", "--probe")}
+    assert probed["good"]["items_listed"] == 2
+    assert not any(h.get("If-None-Match") for _, h in server.request_headers)
+
+
 def test_an_article_about_captchas_is_not_a_bot_wall() -> None:
     long_text = " ".join([FILLER] * 12)
     page = f"<html><head><title>Are you a robot? Why CAPTCHAs are failing</title></head><body><article><p>{long_text}</p></article></body></html>"

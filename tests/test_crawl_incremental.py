@@ -82,24 +82,57 @@ def article_requests(server: Any) -> list[tuple[str, dict[str, str]]]:
     return [(path, headers) for path, headers in server.request_headers if path.startswith("/a/")]
 
 
+def feed_requests(server: Any) -> list[dict[str, str]]:
+    return [headers for path, headers in server.request_headers if path == "/feed.xml"]
+
+
+def test_a_rerun_of_an_unchanged_feed_asks_for_the_feed_conditionally_and_fetches_nothing_else(
+    home: Path, site: Any
+) -> None:
+    base, server = site
+    first = crawl_once(home, base)
+    assert (first.pages_fetched, first.new, first.index_not_modified) == (2, 2, 0)
+    assert "If-None-Match" not in feed_requests(server)[0]
+
+    server.request_headers.clear()
+    second = crawl_once(home, base)
+
+    assert feed_requests(server)[0].get("If-None-Match", "").startswith('"')
+    assert article_requests(server) == []  # the feed answered 304: nothing it lists is asked for
+    assert second.index_not_modified == 1 and not second.index_error
+    assert (second.pages_fetched, second.not_modified, second.new, second.errors) == (0, 0, 0, 0)
+
+
 def test_a_rerun_asks_conditionally_and_fetches_nothing_unchanged(home: Path, site: Any) -> None:
     base, server = site
     first = crawl_once(home, base)
     assert (first.pages_fetched, first.not_modified, first.new) == (2, 0, 2)
     assert all("If-None-Match" not in headers for _, headers in article_requests(server))
+    server.set_page("/a/three.html", HTML, page("Article three"))
+    server.set_page(
+        "/feed.xml",
+        "application/rss+xml",
+        feed("{base}/a/one.html", "{base}/a/two.html", "{base}/a/three.html"),
+    )
 
     server.request_headers.clear()
     second = crawl_once(home, base)
 
-    assert (second.pages_fetched, second.not_modified) == (0, 2)
-    assert (second.new, second.updated, second.duplicate, second.errors) == (0, 0, 0, 0)
-    assert all(headers.get("If-None-Match", "").startswith('"') for _, headers in article_requests(server))
+    assert second.index_not_modified == 0  # the feed changed: read in full
+    assert (second.pages_fetched, second.not_modified) == (1, 2)
+    assert (second.new, second.updated, second.duplicate, second.errors) == (1, 0, 0, 0)
+    asked = dict(article_requests(server))
+    assert asked["/a/one.html"].get("If-None-Match", "").startswith('"')
+    assert asked["/a/two.html"].get("If-None-Match", "").startswith('"')
+    assert "If-None-Match" not in asked["/a/three.html"]
 
 
 def test_an_edited_article_is_refetched_and_updates_the_same_record(home: Path, site: Any) -> None:
     base, server = site
     crawl_once(home, base)
     server.set_page("/a/two.html", HTML, page("Article two", extra="Correction: the fine was doubled."))
+    # The feed says so (a new entry date), as feeds do for a corrected story.
+    server.set_page("/feed.xml", "application/rss+xml", feed("{base}/a/two.html", "{base}/a/one.html"))
 
     third = crawl_once(home, base)
 
@@ -137,6 +170,9 @@ def test_a_page_that_gave_no_article_is_fetched_in_full_next_time(home: Path, si
 
     server.request_headers.clear()
     crawl_once(home, base)
+    # The run had an error, so the feed's validators were not kept: it is read in full again
+    # (a 304 would hide the page that failed), and the failed page is fetched in full.
+    assert "If-None-Match" not in feed_requests(server)[0]
     two = [headers for path, headers in article_requests(server) if path == "/a/two.html"]
     assert two and "If-None-Match" not in two[0]
 

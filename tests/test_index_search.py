@@ -191,6 +191,18 @@ def test_entity_filter_matches_an_unwatched_entity_by_normalised_name(store: Sto
     assert keys(store.search(SearchQuery(entity="Acme"))) == set()
 
 
+def test_text_with_an_entity_filter_matches_the_same_whichever_side_is_smaller(store: Store) -> None:
+    # The store tests the entity per text match when the text is the smaller side, and
+    # builds the entity's article list otherwise: both ways must give the same hits.
+    narrow_text = SearchQuery("penalty", entity="OFCOM")  # 2 text matches, 3 Ofcom articles
+    broad_text = SearchQuery("ofcom", entity="acme social")  # 3 text matches, 1 Acme article
+    assert store._probe_entity(store._conn, narrow_text, "penalty")
+    assert not store._probe_entity(store._conn, broad_text, "ofcom")
+    assert keys(store.search(narrow_text)) == {"fine"}
+    assert keys(store.search(broad_text)) == {"fine"}
+    assert keys(store.search(SearchQuery("consultation", entity="cma"))) == {"cma"}
+
+
 def test_source_filter_combines_with_text(store: Store) -> None:
     assert keys(store.search(SearchQuery(source="ofcom"))) == {"fine", "consult"}
     assert keys(store.search(SearchQuery("consultation", source="ofcom"))) == {"consult"}
@@ -276,6 +288,7 @@ def test_result_to_dict_is_the_cli_json_contract(store: Store) -> None:
                 "published": "2024-05-01T09:00:00+00:00",
                 "entities": ["Ofcom", "Acme Social"],
                 "snippet": data["hits"][0]["snippet"],
+                "story": id_of("fine"),
             }
         ],
     }

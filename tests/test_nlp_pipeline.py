@@ -33,18 +33,20 @@ def linked(nlp: Language, text: str) -> dict[str, list[str]]:
 
 
 def test_pipeline_adds_the_regwatch_components_and_runs_the_parser_only_on_demand(pipeline: Language) -> None:
-    assert pipeline.pipe_names[-6:] == [
+    assert pipeline.pipe_names[-7:] == [
         "sentencizer",
         "watchlist_ruler",
+        "window_ner",
         "watchlist_linker",
         "trigger_parser",
         "quotes",
         "actions",
     ]
-    factories = {name: pipeline.get_pipe_meta(name).factory for name in pipeline.pipe_names[-6:]}
+    factories = {name: pipeline.get_pipe_meta(name).factory for name in pipeline.pipe_names[-7:]}
     assert factories == {
         "sentencizer": "regwatch_sentencizer",
         "watchlist_ruler": "regwatch_watchlist_ruler",
+        "window_ner": "regwatch_window_ner",
         "watchlist_linker": "regwatch_linker",
         "trigger_parser": "regwatch_trigger_parser",
         "quotes": "regwatch_quotes",
@@ -53,7 +55,8 @@ def test_pipeline_adds_the_regwatch_components_and_runs_the_parser_only_on_deman
     # The model's parser is loaded but off: the trigger parser calls it per sentence.
     assert "parser" in pipeline.disabled and "parser" not in pipeline.pipe_names
     assert "lemmatizer" not in pipeline.component_names
-    assert "ner" in pipeline.pipe_names
+    # Likewise the NER: the window NER calls it on the text around capitalised words.
+    assert "ner" in pipeline.disabled
 
 
 def test_patterns_are_data_with_label_pattern_and_id(pipeline: Language) -> None:

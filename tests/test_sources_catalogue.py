@@ -46,7 +46,8 @@ def test_every_source_is_a_complete_record() -> None:
         assert source.url.startswith("https://"), source.id
         assert source.schedule.startswith(("every ", "cron ")), source.id
         if source.kind == "json_api":
-            assert {"results", "link", "title", "published"} <= set(source.selectors), source.id
+            assert {"results", "title", "published"} <= set(source.selectors), source.id
+            assert source.selectors.keys() & {"link", "link_template"}, source.id
         if source.kind == "listing":
             assert source.selectors.get("link"), source.id
 
@@ -95,6 +96,13 @@ def local(source_id: str, base: str, path: str) -> Source:
     return replace(source, url=base + path, enabled=True)
 
 
+def parliament_local(base: str) -> Source:
+    """The catalogue's written-statements record, its API and page host both pointed at ``base``."""
+    source = local("parliament-written-statements", base, "/api/writtenstatements/statements?take=20")
+    template = source.selectors["link_template"].replace("https://questions-statements.parliament.uk", base)
+    return replace(source, selectors={**source.selectors, "link_template": template})
+
+
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     govuk = fixture("govuk_article.html")
@@ -116,6 +124,17 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         ),
         "/api/v1/documents.json": ("application/json; charset=utf-8", fixture("federal_register.json")),
         "/feed/news_en": ("application/rss+xml; charset=utf-8", fixture("edpb_rss.xml")),
+        "/api/writtenstatements/statements": (
+            "application/json; charset=utf-8",
+            fixture("parliament_written_statements.json"),
+        ),
+        "/written-statements/detail/2026-01-29/HCWS1289": (HTML, fixture("parliament_statement.html")),
+        "/written-statements/detail/2026-01-28/HLWS702": (
+            HTML,
+            fixture("parliament_statement.html")
+            .replace("29 January 2026", "28 January 2026")
+            .replace("<h1>Online Safety Act", "<h1>Lords: Online Safety Act"),
+        ),
     }
     for path, title in (
         (
@@ -141,6 +160,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             local("guardian-technology", base, "/uk/technology/rss"),
             local("federal-register-ftc", base, "/api/v1/documents.json?order=newest"),
             local("edpb-news", base, "/feed/news_en"),
+            parliament_local(base),
         ]
         settings = Settings(
             env={},
@@ -202,3 +222,33 @@ def test_an_edpb_drupal_feed_is_read_despite_its_xml_base(crawled: dict[str, Any
     [article] = articles_of(crawled, "edpb-news").values()
     assert article.title == "EDPB adopts statement on age assurance"
     assert article.published == datetime(2026, 1, 13, 14, 2, 10, tzinfo=UTC)
+
+
+def test_parliament_statements_are_linked_by_the_template_from_date_and_uin(crawled: dict[str, Any]) -> None:
+    articles = {a.url: a for a in crawled["articles"] if a.source_id == "parliament-written-statements"}
+    base = crawled["base"]
+    assert set(articles) == {
+        base + "/written-statements/detail/2026-01-29/HCWS1289",
+        base + "/written-statements/detail/2026-01-28/HLWS702",
+    }
+    commons = articles[base + "/written-statements/detail/2026-01-29/HCWS1289"]
+    assert commons.title == "Online Safety Act: Categorisation Thresholds"
+    assert commons.published is not None and commons.published.date().isoformat() == "2026-01-29"
+    assert "register of categorised services" in commons.body
+    stats = crawled["stats"]["parliament-written-statements"]
+    # The third result has no UIN yet: skipped, not fetched at a half-filled URL.
+    assert stats.items_found == 2 and not stats.index_error
+    assert stats.errors == 0 and not any("/detail/2026-01-27/" in m for m in stats.error_messages)
+
+
+def test_a_link_template_quotes_fields_keeps_the_written_day_and_refuses_a_missing_field() -> None:
+    from crawlers._spiders import fill_link_template
+
+    template = "https://example.org/detail/{value.dateMade|date}/{value.uin}"
+    made = {"value": {"dateMade": "2026-01-29T23:30:00-05:00", "uin": "HC WS/1"}}
+    assert fill_link_template(template, made) == "https://example.org/detail/2026-01-29/HC%20WS%2F1"
+    assert fill_link_template(template, {"value": {"dateMade": "29 Jan 2026", "uin": "X"}}) == (
+        "https://example.org/detail/2026-01-29/X"
+    )
+    assert fill_link_template(template, {"value": {"dateMade": "2026-01-29", "uin": ""}}) is None
+    assert fill_link_template(template, {"value": {"uin": "X"}}) is None

@@ -1,0 +1,264 @@
+"""Story clusters: wire copies and syndicated versions share a story id; other stories do not."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cluster_fixtures import open_cluster
+from story_fixtures import COPY_BODY, COPY_TITLE, FOLLOW_UP_BODY, FOLLOW_UP_TITLE, WIRE_BODY, WIRE_TITLE
+
+from crawlers import extract_file
+from digests import select_articles
+from indexer import SearchQuery, Store
+from indexer._cluster_mapping import to_document
+from indexer._story import JACCARD_THRESHOLD, jaccard, same_story, shingles, signature, story_text
+from indexer._types import ClusterDoc
+from regwatch.models import Article, Source, Subscriber, TaggedEntity
+
+T0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+SITE = Path(__file__).resolve().parents[1] / "regwatch" / "sample_site" / "site"
+
+
+def make(slug: str, source_id: str, title: str, body: str, minutes: int = 0) -> Article:
+    return Article(
+        url=f"https://{source_id}.example/{slug}",
+        source_id=source_id,
+        title=title,
+        body=body,
+        published=T0 + timedelta(minutes=minutes),
+        fetched_at=T0 + timedelta(minutes=minutes + 1),
+    )
+
+
+def wire() -> Article:
+    return make("ofcom-x-grok", "wire", WIRE_TITLE, WIRE_BODY)
+
+
+def copy() -> Article:
+    return make("uk-watchdog-probe-x", "tabloid", COPY_TITLE, COPY_BODY, minutes=40)
+
+
+def follow_up() -> Article:
+    return make("ofcom-x-update", "wire", FOLLOW_UP_TITLE, FOLLOW_UP_BODY, minutes=60 * 24 * 14)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "regwatch.db") as opened:
+        yield opened
+
+
+def story_of(store: Store, article: Article) -> str:
+    stored = store.get_article(article.id)
+    assert stored is not None
+    return stored.story_id
+
+
+# -- the signature ---------------------------------------------------------------------
+
+
+def test_a_wire_copy_with_its_own_headline_boilerplate_and_edits_is_the_same_story() -> None:
+    assert same_story(WIRE_BODY, COPY_BODY)
+    assert set(signature(WIRE_BODY).buckets) & set(signature(COPY_BODY).buckets)
+
+
+def test_an_update_on_the_same_investigation_is_another_story() -> None:
+    assert jaccard(shingles(WIRE_BODY), shingles(FOLLOW_UP_BODY)) < 0.1 < JACCARD_THRESHOLD
+    assert not same_story(WIRE_BODY, FOLLOW_UP_BODY)
+    assert not set(signature(WIRE_BODY).buckets) & set(signature(FOLLOW_UP_BODY).buckets)
+
+
+def test_case_punctuation_and_spacing_do_not_change_the_signature() -> None:
+    shouted = WIRE_BODY.upper().replace(",", " ,").replace("\n", "  ")
+    assert signature(shouted) == signature(WIRE_BODY)
+
+
+def test_short_texts_match_only_when_their_words_are_identical() -> None:
+    stub = story_text("Ofcom fines Acme", "Subscribe to read this article.")
+    assert stub.startswith("Ofcom fines Acme")  # a short body is clustered with its headline
+    assert same_story(stub, story_text("OFCOM fines Acme!", "Subscribe to read this article"))
+    assert not same_story(stub, story_text("Ofcom warns Acme", "Subscribe to read this article."))
+    assert len(signature(stub).buckets) == 1
+    assert not set(signature(stub).buckets) & set(signature(WIRE_BODY).buckets)
+    assert signature("").buckets == () and not same_story("", "")
+
+
+def test_bucket_keys_are_the_same_in_another_process() -> None:
+    # The buckets of articles stored by the crawl subprocess must meet the parent's.
+    script = (
+        "from indexer._story import signature; import sys; print(list(signature(sys.stdin.read()).buckets))"
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            input=WIRE_BODY,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        ).stdout
+        assert json.loads(out) == list(signature(WIRE_BODY).buckets)
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def test_a_syndicated_copy_at_another_url_gets_the_originals_story(store: Store) -> None:
+    for article in (wire(), copy(), follow_up()):
+        store.upsert_article(article)
+    assert story_of(store, wire()) == wire().id
+    assert story_of(store, copy()) == wire().id
+    assert story_of(store, follow_up()) == follow_up().id
+
+
+def test_the_story_is_the_first_stored_copy_whichever_arrives_first(store: Store) -> None:
+    store.upsert_article(copy())
+    store.upsert_article(wire())
+    assert story_of(store, wire()) == story_of(store, copy()) == copy().id
+
+
+def test_search_hits_carry_the_story(store: Store) -> None:
+    for article in (wire(), copy(), follow_up()):
+        store.upsert_article(article)
+    store.index_pending()
+    hits = store.search(SearchQuery("Grok", limit=10)).to_dict()["hits"]
+    assert {hit["url"]: hit["story"] for hit in hits} == {
+        wire().url: wire().id,
+        copy().url: wire().id,
+        follow_up().url: follow_up().id,
+    }
+
+
+def test_an_updated_article_is_clustered_again(store: Store) -> None:
+    store.upsert_article(wire())
+    store.upsert_article(follow_up())
+    edited = dataclasses.replace(follow_up(), body=COPY_BODY)  # the page now carries the wire story
+    assert store.upsert_article(edited) == "updated"
+    assert story_of(store, follow_up()) == wire().id
+    assert store.upsert_article(follow_up()) == "updated"
+    assert story_of(store, follow_up()) == follow_up().id
+
+
+def test_when_the_first_copy_changes_story_its_copies_are_clustered_again(store: Store) -> None:
+    first, second = wire(), copy()
+    third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
+    for article in (first, second, third):
+        store.upsert_article(article)
+    assert {story_of(store, a) for a in (first, second, third)} == {first.id}
+    before = {d.article.id: d.version for d in store.cluster_pending("t")}
+    store.upsert_article(dataclasses.replace(first, body=FOLLOW_UP_BODY))
+    assert story_of(store, first) == first.id
+    # The copies no longer link through it: the earlier stored copy now leads their story.
+    assert story_of(store, second) == story_of(store, third) == second.id
+    after = {d.article.id: d.version for d in store.cluster_pending("t")}
+    assert after[second.id] > before[second.id]  # a search cluster is sent the new story
+
+
+def test_a_deleted_article_leaves_no_buckets(store: Store) -> None:
+    store.upsert_article(wire())
+    store.delete_article(wire().id)
+    store.upsert_article(copy())
+    assert story_of(store, copy()) == copy().id
+    conn = sqlite3.connect(store.path)
+    try:
+        assert conn.execute("SELECT count(DISTINCT doc) FROM story_buckets").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_articles_stored_before_story_clusters_are_backfilled_by_index_pending(store: Store) -> None:
+    for article in (wire(), copy(), follow_up()):
+        store.upsert_article(article)
+    conn = sqlite3.connect(store.path)
+    try:  # the state a migrated archive starts in: no story, no buckets
+        conn.execute("UPDATE articles SET story_id = ''")
+        conn.execute("DELETE FROM story_buckets")
+        conn.commit()
+    finally:
+        conn.close()
+    assert story_of(store, wire()) == ""
+    store.index_pending()
+    assert story_of(store, copy()) == story_of(store, wire()) == wire().id
+    assert story_of(store, follow_up()) == follow_up().id
+    assert store.cluster_stories() == 0  # nothing left to do
+
+
+def test_the_cluster_document_carries_the_story(store: Store) -> None:
+    store.upsert_article(wire())
+    store.upsert_article(copy())
+    docs = {d.article.id: d for d in store.cluster_pending("t")}
+    document = to_document(docs[copy().id], {})
+    assert document["story"] == wire().id
+    unstored = ClusterDoc(article=copy(), doc=1, version=1, first_seen=T0)
+    assert to_document(unstored, {})["story"] is None
+
+
+def test_the_cluster_backend_answers_the_same_stories(store: Store, cluster_url: str, alias: str) -> None:
+    for article in (wire(), copy(), follow_up()):
+        store.upsert_article(article)
+    store.index_pending()
+    cluster = open_cluster(store, cluster_url, alias)
+    try:
+        cluster.sync()
+        clustered = {h.url: h.story for h in cluster.search(SearchQuery("Grok", limit=10)).hits}
+    finally:
+        cluster.close()
+    embedded = {h.url: h.story for h in store.search(SearchQuery("Grok", limit=10)).hits}
+    assert clustered == embedded
+    assert clustered[copy().url] == wire().id
+
+
+def test_the_sample_sites_syndicated_pair_shares_a_story_at_its_own_url(store: Store) -> None:
+    # The Wire's copy declares the Ledger's canonical URL (so a crawl stores it once);
+    # here it is kept at its own address with a sign-off added, as a copy without one would be.
+    ledger = extract_file(SITE / "ledger/2026/01/kendall-backs-ofcom-to-block-x.html", "ledger")
+    copied = extract_file(SITE / "wire/stories/kendall-ofcom-full-support-block-x.html", "wire")
+    copied = dataclasses.replace(
+        copied, url="https://wire.example/stories/kendall", body=copied.body + "\n(Reporting by Priya Nair)"
+    )
+    same_topic = extract_file(SITE / "ledger/2026/01/ofcom-opens-investigation-into-x.html", "ledger")
+    for article in (ledger, copied, same_topic):
+        store.upsert_article(article)
+    assert copied.id != ledger.id
+    assert story_of(store, copied) == story_of(store, ledger) == ledger.id
+    assert story_of(store, same_topic) == same_topic.id
+
+
+# -- digests -------------------------------------------------------------------------------
+
+OFCOM = TaggedEntity("Ofcom", "regulator", ["Ofcom"], "ofcom", 2, 0, True, 0.9)
+SOURCES = {
+    "wire": Source("wire", "Wire Service", "feed", "https://wire.example/feed"),
+    "tabloid": Source("tabloid", "Daily Tabloid", "feed", "https://tabloid.example/feed"),
+}
+
+
+def test_a_digest_collapses_copies_of_one_story_into_also_reported_by(store: Store) -> None:
+    for article in (wire(), copy(), follow_up()):
+        store.upsert_article(dataclasses.replace(article, entities=[OFCOM]))
+    articles = store.articles_first_seen_between(None, datetime.now(UTC))
+    # Different headlines and a body far from the old near-identical rule (0.85): only the story joins them.
+    assert jaccard(shingles(WIRE_BODY), shingles(COPY_BODY)) < 0.85
+    subscriber = Subscriber("ana", "Ana", "ana@example.org")
+    items = select_articles(subscriber, articles, SOURCES)
+    # Equal scores: the earliest published copy is kept, the other is "also reported by".
+    assert {item.article.url: [c.url for c in item.also_reported] for item in items} == {
+        wire().url: [copy().url],
+        follow_up().url: [],
+    }
+    without_stories = [dataclasses.replace(a, story_id="") for a in articles]
+    assert len(select_articles(subscriber, without_stories, SOURCES)) == 3
+
+
+def test_without_stories_a_digest_still_collapses_by_title() -> None:
+    first = dataclasses.replace(wire(), entities=[OFCOM])
+    second = dataclasses.replace(follow_up(), title=WIRE_TITLE, entities=[OFCOM])
+    items = select_articles(Subscriber("ana", "Ana", "ana@example.org"), [first, second], SOURCES)
+    assert len(items) == 1
