@@ -18,6 +18,8 @@ from lxml import etree
 from regwatch.errors import SourceError
 
 from ._text import clean_authors, clean_text, html_to_text, parse_date
+from ._xml import local_name as _local
+from ._xml import parse_xml_root
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
@@ -43,10 +45,6 @@ class ParsedFeed:
     entries: list[FeedEntry]
     skipped: list[str] = field(default_factory=list)  # "entry 3 (title): reason", left out
     problems: list[str] = field(default_factory=list)  # "entry 2 (title): reason", kept
-
-
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
 
 
 def _children(element: etree._Element, *names: str) -> list[etree._Element]:
@@ -166,15 +164,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     :class:`~regwatch.errors.SourceError` (class ``empty`` or ``parse``) when the
     document is empty or not a feed at all.
     """
-    if not body.strip():
-        raise SourceError(f"{url}: empty feed document", "empty", url)
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, remove_comments=True)
-    try:
-        root = etree.fromstring(body.strip(), parser)
-    except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{url}: unreadable feed ({exc})", "parse", url) from None
-    if root is None:
-        raise SourceError(f"{url}: unreadable feed", "parse", url)
+    root = parse_xml_root(body, url, "feed document")
     kind = _local(root.tag)
     base = urljoin(url, root.get(XML_BASE) or "")
     entries: list[FeedEntry] = []

@@ -17,6 +17,8 @@ from lxml import etree
 from regwatch.errors import SourceError
 
 from ._text import clean_text, parse_date
+from ._xml import local_name as _local
+from ._xml import parse_xml_root
 
 
 @dataclass
@@ -34,10 +36,6 @@ class ParsedSitemap:
     entries: list[SitemapEntry]
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
-
-
 def _child_text(element: etree._Element, name: str) -> str:
     for child in element.iter():
         if _local(child.tag) == name and child is not element:
@@ -47,14 +45,8 @@ def _child_text(element: etree._Element, name: str) -> str:
 
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     """Parse a sitemap or sitemap index fetched from ``url``; SourceError when it is neither."""
-    if not body.strip():
-        raise SourceError(f"{url}: empty sitemap", "empty", url)
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body.strip(), parser)
-    except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{url}: unreadable sitemap ({exc})", "parse", url) from None
-    kind = _local(root.tag) if root is not None else ""
+    root = parse_xml_root(body, url, "sitemap")
+    kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise SourceError(f"{url}: not a sitemap (root element <{kind or '?'}>)", "parse", url)
     item = "url" if kind == "urlset" else "sitemap"
