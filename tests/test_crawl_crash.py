@@ -97,7 +97,7 @@ def make_app(home: Path, base: str) -> App:
     return App.load(home, config)
 
 
-def wait_for(predicate: Any, what: str, deadline: float = 60.0) -> None:
+def wait_for(predicate: Any, what: str, deadline: float = 180.0) -> None:
     end = time.monotonic() + deadline
     while not predicate():
         assert time.monotonic() < end, f"timed out waiting for {what}"

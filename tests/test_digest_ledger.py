@@ -272,7 +272,7 @@ def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_once
     assert handler.accepted[0] == handler.accepted[1]  # same bytes, same Message-ID: a recognisable duplicate
 
 
-def waiting_for_lock(path: Path, deadline_s: float = 30) -> bool:
+def waiting_for_lock(path: Path, deadline_s: float = 120) -> bool:
     """Poll /proc/locks until some process waits ("->") for a flock on ``path``."""
     inode = f":{path.stat().st_ino} "
     deadline = time.monotonic() + deadline_s
