@@ -22,6 +22,10 @@ their shingle sets, so an LSH collision never merges two stories.
 An article joins the story of the most similar candidate; with none it starts
 its own story, whose id is its article id. A story id is therefore the id of the
 first article *stored* in the story, and does not change when copies arrive.
+When an article matches members of several stories (a full wire text arriving
+after two outlets each ran a different cut of it), those stories are merged
+into the one stored first, and the moved articles are marked changed so a search
+cluster is sent their new story.
 (Articles stored before story ids existed are clustered oldest first by the
 backfill, ``Store.cluster_stories``.) Texts with fewer than ``MIN_SHINGLES``
 shingles (a stub, a one-line brief) are too short for a meaningful overlap: they
@@ -139,10 +143,13 @@ def same_story(a: str, b: str) -> bool:
 # -- the store side: bucket table, assignment, backfill ----------------------------------
 
 
-def _match(conn: sqlite3.Connection, doc: int, sig: Signature) -> str | None:
-    """The story of the most similar stored article (Jaccard ≥ threshold), or None."""
+def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
+    """The stories of the stored articles similar to ``sig`` (Jaccard ≥ threshold), most similar first.
+
+    On equal similarity the story of the earlier stored article comes first.
+    """
     if not sig.buckets:
-        return None
+        return []
     candidates = conn.execute(
         """
         SELECT doc, count(*) AS shared FROM story_buckets
@@ -152,7 +159,7 @@ def _match(conn: sqlite3.Connection, doc: int, sig: Signature) -> str | None:
         (json.dumps(sig.buckets), doc, MAX_CANDIDATES),
     ).fetchall()
     if not candidates:
-        return None
+        return []
     rows = conn.execute(
         # An article not clustered yet (being clustered again, or awaiting the backfill) is
         # skipped: it will find this one when its own turn comes, in the order stored.
@@ -160,17 +167,36 @@ def _match(conn: sqlite3.Connection, doc: int, sig: Signature) -> str | None:
         "WHERE doc IN (SELECT value FROM json_each(?)) AND story_id != ''",
         (json.dumps([c[0] for c in candidates]),),
     ).fetchall()
-    best: tuple[float, str, int] | None = None
-    story = None
+    ranked = []
     for row in rows:
         similarity = jaccard(sig.shingles, shingles(story_text(row["title"], row["body"], row["summary"])))
-        if similarity < JACCARD_THRESHOLD:
-            continue
-        # Most similar first; on a tie, the earlier stored article.
-        rank = (-similarity, row["first_seen"], row["doc"])
-        if best is None or rank < best:
-            best, story = rank, row["story_id"]
-    return story
+        if similarity >= JACCARD_THRESHOLD:
+            ranked.append(((-similarity, row["first_seen"], row["doc"]), row["story_id"]))
+    stories: list[str] = []
+    for _, story in sorted(ranked):
+        if story not in stories:
+            stories.append(story)
+    return stories
+
+
+def _merge(conn: sqlite3.Connection, stories: Sequence[str]) -> str:
+    """Merge ``stories`` into the one whose first member was stored first; return its id.
+
+    The moved articles get a new version, so a search cluster is sent their new story.
+    """
+    firsts = conn.execute(
+        "SELECT story_id, min(first_seen) AS first, min(doc) AS doc FROM articles "
+        "WHERE story_id IN (SELECT value FROM json_each(?)) GROUP BY story_id ORDER BY first, doc",
+        (json.dumps(list(stories)),),
+    ).fetchall()
+    kept = firsts[0]["story_id"]
+    moved = [row["story_id"] for row in firsts[1:]]
+    conn.execute(
+        "UPDATE articles SET story_id = ?, version = version + 1 "
+        "WHERE story_id IN (SELECT value FROM json_each(?))",
+        (kept, json.dumps(moved)),
+    )
+    return str(kept)
 
 
 def assign(
@@ -190,7 +216,8 @@ def assign(
         "DELETE FROM story_buckets WHERE doc = ? AND bucket IN (SELECT value FROM json_each(?))",
         (doc, old_buckets),
     )
-    story = _match(conn, doc, sig) or article_id
+    stories = _matches(conn, doc, sig)
+    story = (_merge(conn, stories) if len(stories) > 1 else stories[0]) if stories else article_id
     conn.executemany(
         "INSERT OR IGNORE INTO story_buckets (bucket, doc) VALUES (?, ?)", [(b, doc) for b in sig.buckets]
     )

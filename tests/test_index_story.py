@@ -161,6 +161,42 @@ def test_when_the_first_copy_changes_story_its_copies_are_clustered_again(store:
     assert after[second.id] > before[second.id]  # a search cluster is sent the new story
 
 
+def paragraph(topic: str, count: int = 40) -> str:
+    """A paragraph of ``count`` words found in no other paragraph (so it shares no shingle)."""
+    return " ".join(f"{topic}{n}" for n in range(count)) + "."
+
+
+def test_a_full_text_matching_two_stories_merges_them_into_the_first_stored(store: Store) -> None:
+    start, middle, end = paragraph("opening"), paragraph("middle"), paragraph("ending")
+    # Two outlets ran different cuts of one wire text (they share only its middle: Jaccard ~1/3),
+    # then the full text arrives, similar to both (~2/3 each).
+    first_cut = make("first-cut", "tabloid", "Cut one", f"{start}\n{middle}")
+    second_cut = make("second-cut", "daily", "Cut two", f"{middle}\n{end}", minutes=10)
+    full = make("full-text", "wire", "Full text", f"{start}\n{middle}\n{end}", minutes=20)
+    assert jaccard(shingles(first_cut.body), shingles(second_cut.body)) < JACCARD_THRESHOLD
+    assert min(jaccard(shingles(full.body), shingles(cut.body)) for cut in (first_cut, second_cut)) >= 0.5
+    store.upsert_article(first_cut)
+    store.upsert_article(second_cut)
+    assert story_of(store, second_cut) == second_cut.id  # a story of its own, for now
+    before = {d.article.id: d.version for d in store.cluster_pending("t")}
+    store.upsert_article(full)
+    assert story_of(store, first_cut) == story_of(store, second_cut) == story_of(store, full) == first_cut.id
+    after = {d.article.id: d.version for d in store.cluster_pending("t")}
+    assert after[second_cut.id] > before[second_cut.id]  # a search cluster is sent the merged story
+    assert after[first_cut.id] == before[first_cut.id]  # the kept story's members are unchanged
+
+
+def test_an_unrelated_story_is_not_merged(store: Store) -> None:
+    start, middle, end = paragraph("opening"), paragraph("middle"), paragraph("ending")
+    other = make("other", "daily", "Other", f"{paragraph('unrelated')}\n{paragraph('story')}")
+    first_cut = make("first-cut", "tabloid", "Cut one", f"{start}\n{middle}", minutes=5)
+    full = make("full-text", "wire", "Full text", f"{start}\n{middle}\n{end}", minutes=20)
+    for article in (other, first_cut, full):
+        store.upsert_article(article)
+    assert story_of(store, full) == first_cut.id
+    assert story_of(store, other) == other.id
+
+
 def test_a_deleted_article_leaves_no_buckets(store: Store) -> None:
     store.upsert_article(wire())
     store.delete_article(wire().id)
