@@ -4,7 +4,8 @@
   :class:`~regwatch.models.Article` (JSON-LD, OpenGraph and meta tags, trafilatura body).
 - :func:`run_crawl` crawls sources in a subprocess and returns per-source
   :class:`~regwatch.models.CrawlStats`; one generic spider per source kind
-  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``) yields ``Article`` items.
+  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``) yields ``Article`` items;
+  ``json_api`` can read each result from GOV.UK's Content API (``_govuk``).
 - :func:`assess_health` turns a run's stats into the source's next health
   state (failure score, disable, low volume); :func:`blocked_reason` spots bot walls.
 - :class:`FetchRecord` items (one per article page fetched, after its Article;

@@ -35,6 +35,7 @@ from ._text import (
     decode_html,
     html_to_text,
     is_web_url,
+    language_subtag,
     looks_like_markup,
     parse_date,
     unescape_text,
@@ -212,12 +213,11 @@ def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
 
 def _language(doc: lxml.html.HtmlElement, ld: dict[str, Any], meta: dict[str, list[str]]) -> str:
     """Primary language subtag, lower-cased ("en-GB" -> "en")."""
-    raw = (
+    return language_subtag(
         clean_text(doc.get("lang") or doc.get("{http://www.w3.org/XML/1998/namespace}lang"))
         or _ld_text(ld.get("inLanguage"))
         or _first(meta, "og:locale", "content-language", "language", "dc.language", "dcterms.language")
     )
-    return re.split(r"[-_]", raw, maxsplit=1)[0].lower() if raw else ""
 
 
 def _authors(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement) -> list[str]:
@@ -334,6 +334,23 @@ def _shorten(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
 # --- public ------------------------------------------------------------------
 
 
+def summary_from_body(body: str) -> str:
+    """The summary of an article that declares none: its first paragraph, shortened."""
+    return _shorten(body.split("\n\n", 1)[0])
+
+
+def body_from_html(fragment: str, url: str, title: str = "") -> str:
+    """Body text of an article body an API delivers as HTML (GOV.UK's ``details.body``).
+
+    The same text as a page's body (one paragraph per block, lists and tables
+    kept). The fragment is wrapped in ``<article>`` so that trafilatura reads it
+    as the article it is and keeps its headings and lists.
+    """
+    if not fragment or not fragment.strip():
+        return ""
+    return _body(f"<html><body><article>{fragment}</article></body></html>", url, title)
+
+
 def extract_article(
     html: bytes | str,
     url: str,
@@ -354,7 +371,7 @@ def extract_article(
     the EXTRACT_MIN_BODY_CHARS setting's default).
 
     ``fallback`` holds what the index that linked to the page says (keys
-    ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``):
+    ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):
     used only where the page's own metadata is missing, ahead of the
     heuristics (``<title>`` text, first paragraph as summary). ``exclude`` is a
     CSS selector of page parts that are not the article and ``body_css`` one of
@@ -430,8 +447,12 @@ def extract_article(
         )
         or parse_date(hint.get("updated"))
     )
-    summary = declared_summary or clean_text(hint.get("summary")) or _shorten(body.split("\n\n", 1)[0])
-    section = _ld_text(ld.get("articleSection")) or _first(meta, "article:section")
+    summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
+    section = (
+        _ld_text(ld.get("articleSection"))
+        or _first(meta, "article:section")
+        or clean_text(hint.get("section"))
+    )
 
     return Article(
         url=_canonical(doc, url),

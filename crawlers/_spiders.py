@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -43,6 +43,7 @@ from regwatch.settings import BY_NAME
 
 from ._extract import extract_article
 from ._feeds import parse_feed
+from ._govuk import ContentItem, content_item_article, parse_content_item
 from ._health import blocked_reason, feed_content_problem
 from ._ledger import FetchRecord, validators_from
 from ._overrides import extraction_override, override_versions
@@ -64,6 +65,7 @@ class ArticleHint:
     updated: datetime | None = None
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    section: str = ""
 
     def as_fallback(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -317,6 +319,14 @@ class SourceSpider(scrapy.Spider):
         """Count entries the index listed (the source's volume, followed or not)."""
         count(self.crawler.stats, self.source_id, "items_found", n)
 
+    def past_lookback(self, dates: list[datetime | None]) -> bool:
+        """True when an index page's entries are all dated before the look-back: read no further.
+
+        An undated entry keeps paging on (it may be recent); CRAWL_MAX_LISTING_PAGES still bounds it.
+        """
+        cutoff = self.cutoff
+        return cutoff is not None and bool(dates) and all(d is not None and d < cutoff for d in dates)
+
     def next_page(self, response: Response, url: str | None, page: int) -> scrapy.Request | None:
         """The request for the next index page, unless the page limit is reached."""
         if not url or not url.strip() or self.probe:
@@ -335,18 +345,27 @@ class SourceSpider(scrapy.Spider):
 
     # --- articles ------------------------------------------------------------
 
-    def article_request(self, url: str, hint: ArticleHint | None = None) -> scrapy.Request | None:
-        """A request for an article page; None for a repeat or beyond CRAWL_MAX_PAGES.
+    def article_request(
+        self,
+        url: str,
+        hint: ArticleHint | None = None,
+        *,
+        callback: Callable[..., Any] | None = None,
+        lookback: bool = True,
+    ) -> scrapy.Request | None:
+        """A request for an article page; None for a repeat, too old, or beyond CRAWL_MAX_PAGES.
 
         Repeats are judged by :func:`canonical_url` (tracking parameters, AMP and
         mobile variants are one page); a page the ledger knows is asked for
-        conditionally and may answer 304.
+        conditionally and may answer 304. ``callback`` reads the answer
+        (default :meth:`parse_article`); ``lookback=False`` skips the date check,
+        for a page asked for in place of an article already judged recent.
         """
         key = canonical_url(url)
         if key in self._article_urls or self.probe:
             return None
         dated = hint.published or hint.updated if hint else None
-        if self.cutoff is not None and dated is not None and dated < self.cutoff:
+        if lookback and self.cutoff is not None and dated is not None and dated < self.cutoff:
             logger.debug(
                 "source=%s url=%s skipped: dated %s, before the look-back", self.source_id, url, dated
             )
@@ -368,7 +387,7 @@ class SourceSpider(scrapy.Spider):
         known = self.validators.get(key)
         return scrapy.Request(
             url,
-            callback=self.parse_article,
+            callback=callback or self.parse_article,
             errback=self.article_failed,
             dont_filter=True,  # repeats are judged above; a redirect loop must end in an error, not silence
             headers=known.headers() if known else None,
@@ -376,28 +395,63 @@ class SourceSpider(scrapy.Spider):
             meta={"regwatch_role": "article", "regwatch_key": key, "handle_httpstatus_list": [304]},
         )
 
-    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article | FetchRecord]:
+    def article_answered(self, response: Response) -> tuple[str, FetchRecord | None]:
+        """Settle an article request: (ledger key, the 304's fetch record or None).
+
+        A 304 is counted as ``not_modified``, anything else (a 2xx: others are
+        errors) as ``pages_fetched``.
+        """
         key = response.meta.get("regwatch_key") or canonical_url(response.url)
         self._in_flight.discard(key)
-        if response.status == 304:
-            # Unchanged since the ledger's validators: nothing to download or store.
-            count(self.crawler.stats, self.source_id, "not_modified")
-            logger.debug("source=%s url=%s not modified", self.source_id, response.url)
-            known = self.validators.get(key)
-            yield FetchRecord(
-                key,
-                self.source_id,
-                304,
-                _header(response, "ETag") or (known.etag if known else ""),
-                _header(response, "Last-Modified") or (known.last_modified if known else ""),
-            )
+        if response.status != 304:
+            count(self.crawler.stats, self.source_id, "pages_fetched")
+            return key, None
+        # Unchanged since the ledger's validators: nothing to download or store.
+        count(self.crawler.stats, self.source_id, "not_modified")
+        logger.debug("source=%s url=%s not modified", self.source_id, response.url)
+        known = self.validators.get(key)
+        return key, FetchRecord(
+            key,
+            self.source_id,
+            304,
+            _header(response, "ETag") or (known.etag if known else ""),
+            _header(response, "Last-Modified") or (known.last_modified if known else ""),
+        )
+
+    def article_found(
+        self, response: Response, key: str, article: Article
+    ) -> Iterator[Article | FetchRecord]:
+        """Yield an extracted article, then its fetch record for the ledger.
+
+        A page read in place of another answer (a Content API item without body
+        text) is recorded as that answer (``regwatch_record_as``: its key and
+        validators), so the next run asks the API conditionally and stops at its 304.
+        """
+        logger.debug("source=%s url=%s extracted %r", self.source_id, response.url, article.title)
+        yield article
+        key, etag, last_modified = response.meta.get("regwatch_record_as") or (
+            key,
+            _header(response, "ETag"),
+            _header(response, "Last-Modified"),
+        )
+        # After the article: the ledger pipeline records it only once the article is stored.
+        yield FetchRecord(
+            key, self.source_id, response.status, etag, last_modified, article.url, article.content_hash
+        )
+
+    def blocked(self, response: Response) -> bool:
+        """True (and recorded) when an article answer is a bot wall."""
+        reason = blocked_reason(response.body, _header(response, "Content-Type"))
+        if reason:
+            self.record_error("blocked", response.url, reason)
+        return bool(reason)
+
+    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article | FetchRecord]:
+        key, not_modified = self.article_answered(response)
+        if not_modified is not None:
+            yield not_modified
             return
-        count(self.crawler.stats, self.source_id, "pages_fetched")  # a 2xx page (others are errors)
-        if not self.extract:
-            return
-        blocked = blocked_reason(response.body, _header(response, "Content-Type"))
-        if blocked:
-            self.record_error("blocked", response.url, blocked)
+        if not self.extract or self.blocked(response):
             return
         try:
             article = extract_article(
@@ -413,18 +467,7 @@ class SourceSpider(scrapy.Spider):
         except ExtractionError as exc:
             self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
             return
-        logger.debug("source=%s url=%s extracted %r", self.source_id, response.url, article.title)
-        yield article
-        # After the article: the ledger pipeline records it only once the article is stored.
-        yield FetchRecord(
-            key,
-            self.source_id,
-            response.status,
-            _header(response, "ETag"),
-            _header(response, "Last-Modified"),
-            article.url,
-            article.content_hash,
-        )
+        yield from self.article_found(response, key, article)
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -564,15 +607,29 @@ def get_path(data: Any, path: str) -> Any:
     return current
 
 
-_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z0-9_.\-]+)(?:\|(date))?\}")
+_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z0-9_.\-]+)(?:\|(date|path))?\}")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _template_value(text: str, template_filter: str | None) -> str:
+    """One filled template field, URL-quoted; "" when the filter refuses the value."""
+    if template_filter == "date":
+        day = _ISO_DAY.match(text)
+        parsed = None if day else parse_date(text)
+        return day.group(0) if day else (parsed.date().isoformat() if parsed else "")
+    if template_filter == "path":
+        # A path on the site itself ("/government/news/x"): slashes kept; a full URL is refused.
+        return quote(text, safe="/") if text.startswith("/") and not text.startswith("//") else ""
+    return quote(text, safe="")
+
+
 def fill_link_template(template: str, result: Any) -> str | None:
-    """A page URL built from one API result: ``{dotted.path}`` fields, URL-quoted.
+    """A URL built from one API result: ``{dotted.path}`` fields, URL-quoted.
 
     ``{path|date}`` keeps the ``YYYY-MM-DD`` day of a timestamp as the publisher
-    wrote it (no timezone shift). None when a field is missing or empty, so a
+    wrote it (no timezone shift); ``{path|path}`` takes a site path
+    (``/government/news/x``) with its slashes, and refuses anything else (a full
+    URL to another site). None when a field is missing, empty or refused, so a
     result that cannot be linked is skipped, not turned into a wrong URL.
     """
     missing = False
@@ -581,27 +638,33 @@ def fill_link_template(template: str, result: Any) -> str | None:
         nonlocal missing
         value = get_path(result, match.group(1))
         text = "" if value is None or isinstance(value, Mapping | list) else str(value).strip()
-        if text and match.group(2) == "date":
-            day = _ISO_DAY.match(text)
-            parsed = None if day else parse_date(text)
-            text = day.group(0) if day else (parsed.date().isoformat() if parsed else "")
-        if not text:
-            missing = True
-        return quote(text, safe="")
+        filled = _template_value(text, match.group(2)) if text else ""
+        missing = missing or not filled
+        return filled
 
     url = _TEMPLATE_FIELD.sub(fill, template)
     return None if missing else url
 
 
 class JsonApiSpider(SourceSpider):
-    """GOV.UK-search-like JSON APIs.
+    """JSON search APIs (GOV.UK search, the Federal Register, Parliament's written statements).
 
     ``selectors`` maps ``results``, ``link``, ``title``, ``published``, ``summary``
-    (and optionally ``total``, ``start``) to dotted field paths. Links are
-    resolved against the API URL. An API whose results carry no page URL gets
+    (and optionally ``authors``, ``total``, ``start``) to dotted field paths. Links
+    are resolved against the API URL. An API whose results carry no page URL gets
     ``link_template`` instead (``https://site/detail/{value.dateMade|date}/{value.uin}``),
-    filled from each result's dotted paths. When ``total`` says there is more,
-    the next page is requested with ``start``/``count`` query parameters.
+    filled from each result's dotted paths.
+
+    Paging: when ``total`` says there is more, the next page is asked for with an
+    offset and a page-size query parameter, ``offset_param``/``size_param``
+    (default ``start``/``count`` as GOV.UK's search API; ``skip``/``take`` for
+    Parliament's APIs), within CRAWL_MAX_LISTING_PAGES, and not past a page whose
+    every result is dated before the look-back.
+
+    ``content_api`` is a template like ``link_template``
+    (``https://www.gov.uk/api/content{link|path}``): each result is then read from
+    GOV.UK's Content API instead of its HTML page (see ``_govuk``), and a result
+    the template cannot be filled for is read from its page as usual.
     """
 
     name = "regwatch-json-api"
@@ -619,47 +682,142 @@ class JsonApiSpider(SourceSpider):
                 f"API answer has no list at {selectors.get('results', 'results')!r}", "parse", response.url
             )
         found = 0
+        dates: list[datetime | None] = []
         for position, result in enumerate(results):
-            if selectors.get("link_template"):
-                link = fill_link_template(selectors["link_template"], result)
-            else:
-                link = get_path(result, selectors.get("link", "link"))
-            if not isinstance(link, str) or not link.strip():
-                logger.warning(
-                    "source=%s url=%s API result %d without a link skipped",
-                    self.source_id,
-                    response.url,
-                    position,
-                )
+            hint = self._hint(result)
+            dates.append(hint.published)
+            link = self._link(response, position, result)
+            if link is None:
                 continue
-            hint = ArticleHint(
-                title=html_to_text(str(get_path(result, selectors.get("title", "title")) or "")),
-                summary=html_to_text(str(get_path(result, selectors.get("summary", "description")) or "")),
-                published=parse_date(get_path(result, selectors.get("published", "public_timestamp"))),
-                authors=clean_authors(
-                    [get_path(result, selectors["authors"])] if selectors.get("authors") else []
-                ),
-            )
             found += 1
-            request = self.article_request(response.urljoin(link.strip()), hint)
+            request = self._follow(response.urljoin(link), result, hint)
             if request is not None:
                 yield request
         logger.info("source=%s url=%s API page %d: %d results", self.source_id, response.url, page, found)
         self.found(found)
         if found == 0 and page == 1:
             raise SourceError("API returned no results", "empty", response.url)
-        total = get_path(data, selectors.get("total", "total"))
-        start = get_path(data, selectors.get("start", "start"))
-        if not isinstance(start, int):
-            start = _int(url_query_parameter(response.url, "start"))
-        if isinstance(total, int) and results and start + len(results) < total:
-            page_size = _int(url_query_parameter(response.url, "count")) or len(results)
-            next_url = add_or_replace_parameters(
-                response.url, {"start": str(start + len(results)), "count": str(page_size)}
+        if self.past_lookback(dates):
+            logger.info(
+                "source=%s url=%s not following page %d: every result is older than the look-back",
+                self.source_id,
+                response.url,
+                page + 1,
             )
-            request = self.next_page(response, next_url, page)
-            if request is not None:
-                yield request
+            return
+        request = self.next_page(response, self._next_url(response, data, len(results)), page)
+        if request is not None:
+            yield request
+
+    def _hint(self, result: Any) -> ArticleHint:
+        selectors = self.source.selectors
+        return ArticleHint(
+            title=html_to_text(str(get_path(result, selectors.get("title", "title")) or "")),
+            summary=html_to_text(str(get_path(result, selectors.get("summary", "description")) or "")),
+            published=parse_date(get_path(result, selectors.get("published", "public_timestamp"))),
+            authors=clean_authors(
+                [get_path(result, selectors["authors"])] if selectors.get("authors") else []
+            ),
+        )
+
+    def _link(self, response: Response, position: int, result: Any) -> str | None:
+        """The result's page link (from ``link`` or ``link_template``); None, logged, when it has none."""
+        template = self.source.selectors.get("link_template")
+        link = (
+            fill_link_template(template, result)
+            if template
+            else get_path(result, self.source.selectors.get("link", "link"))
+        )
+        if isinstance(link, str) and link.strip():
+            return link.strip()
+        logger.warning(
+            "source=%s url=%s API result %d without a link skipped", self.source_id, response.url, position
+        )
+        return None
+
+    def _follow(self, page_url: str, result: Any, hint: ArticleHint) -> scrapy.Request | None:
+        """The request for one result: its Content API item when configured, else its page."""
+        template = self.source.selectors.get("content_api")
+        api_url = fill_link_template(template, result) if template else None
+        if api_url is None:
+            if template:
+                logger.info(
+                    "source=%s url=%s no Content API path for this result: reading its page",
+                    self.source_id,
+                    page_url,
+                )
+            return self.article_request(page_url, hint)
+        return self.article_request(api_url, hint, callback=self.parse_content_item)
+
+    def _next_url(self, response: Response, data: Any, page_results: int) -> str | None:
+        """The next page's URL when ``total`` says there is more, else None."""
+        selectors = self.source.selectors
+        offset_param = selectors.get("offset_param", "start")
+        size_param = selectors.get("size_param", "count")
+        total = get_path(data, selectors.get("total", "total"))
+        offset = get_path(data, selectors.get("start", "start"))
+        if not isinstance(offset, int):
+            offset = _int(url_query_parameter(response.url, offset_param))
+        if not isinstance(total, int) or not page_results or offset + page_results >= total:
+            return None
+        page_size = _int(url_query_parameter(response.url, size_param)) or page_results
+        return add_or_replace_parameters(
+            response.url, {offset_param: str(offset + page_results), size_param: str(page_size)}
+        )
+
+    def parse_content_item(self, response: Response, hint: ArticleHint) -> Iterator[Any]:
+        """A Content API answer: the article built from the item, or its page when it has no body."""
+        key, not_modified = self.article_answered(response)
+        if not_modified is not None:
+            yield not_modified
+            return
+        if not self.extract or self.blocked(response):
+            return
+        try:
+            item = parse_content_item(response.body, response.url)
+            if not item.body_html:
+                yield from self._page_instead(response, key, item, hint)
+                return
+            article = content_item_article(
+                item,
+                response.url,
+                self.source_id,
+                min_body_chars=self.min_body_chars,
+                fallback_published=hint.published,
+            )
+        except ExtractionError as exc:
+            self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
+            return
+        yield from self.article_found(response, key, article)
+
+    def _page_instead(
+        self, response: Response, key: str, item: ContentItem, hint: ArticleHint
+    ) -> Iterator[scrapy.Request]:
+        """The HTML page of an item whose format keeps its text outside ``details.body``.
+
+        The page goes through the normal extraction, with what the item says as its
+        fallback, and is recorded in the ledger as the API answer it stands in for.
+        """
+        logger.info(
+            "source=%s url=%s %s item has no body text: reading its page %s",
+            self.source_id,
+            response.url,
+            item.document_type or "content",
+            item.page_url,
+        )
+        page_hint = ArticleHint(
+            title=item.title,
+            summary=item.summary,
+            published=item.published or hint.published,
+            updated=item.updated,
+            tags=item.tags,
+            section=item.section,
+        )
+        request = self.article_request(item.page_url, page_hint, lookback=False)
+        if request is not None:
+            etag, last_modified = _header(response, "ETag"), _header(response, "Last-Modified")
+            request.meta["regwatch_record_as"] = (key, etag, last_modified)
+            yield request
 
 
 class SitemapSpider(SourceSpider):

@@ -57,6 +57,12 @@ def html_to_text(fragment: str) -> str:
     return clean_text(root.text_content())
 
 
+def language_subtag(value: object) -> str:
+    """The primary language subtag of a declared language, lower-cased ("en-GB", "en_GB" -> "en")."""
+    raw = clean_text(value)
+    return re.split(r"[-_]", raw, maxsplit=1)[0].lower() if raw else ""
+
+
 def looks_like_markup(value: str) -> bool:
     """True when a string holds HTML structure tags (not merely a literal angle bracket)."""
     return bool(_TAGLIKE.search(value))

@@ -96,6 +96,13 @@ def local(source_id: str, base: str, path: str) -> Source:
     return replace(source, url=base + path, enabled=True)
 
 
+def govuk_local(base: str, path: str) -> Source:
+    """The catalogue's DSIT search record, its search and Content API both pointed at ``base``."""
+    source = local("govuk-dsit", base, path)
+    template = source.selectors["content_api"].replace("https://www.gov.uk", base)
+    return replace(source, selectors={**source.selectors, "content_api": template})
+
+
 def parliament_local(base: str) -> Source:
     """The catalogue's written-statements record, its API and page host both pointed at ``base``."""
     source = local("parliament-written-statements", base, "/api/writtenstatements/statements?take=20")
@@ -114,6 +121,14 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         "/government/organisations/dsit.atom": (
             "application/atom+xml; charset=utf-8",
             fixture("govuk_org.atom"),
+        ),
+        "/api/content/government/news/new-measures-to-protect-children-online": (
+            "application/json; charset=utf-8",
+            fixture("govuk_content_press_release.json"),
+        ),
+        "/api/content/government/consultations/ai-growth-lab": (
+            "application/json; charset=utf-8",
+            fixture("govuk_content_consultation.json"),
         ),
         "/government/news/new-measures-to-protect-children-online": (HTML, govuk),
         "/government/consultations/ai-growth-lab": (HTML, consultation),
@@ -151,11 +166,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     out = tmp_path_factory.mktemp("catalogue") / "articles.jsonl"
     with serve_pages(pages) as (base, server):
         sources = [
-            local(
-                "govuk-dsit",
-                base,
-                "/api/search.json?filter_organisations=dsit&order=-public_timestamp&count=20",
-            ),
+            govuk_local(base, "/api/search.json?filter_organisations=dsit&order=-public_timestamp&count=20"),
             local("govuk-dsit-atom", base, "/government/organisations/dsit.atom"),
             local("guardian-technology", base, "/uk/technology/rss"),
             local("federal-register-ftc", base, "/api/v1/documents.json?order=newest"),
@@ -185,6 +196,13 @@ def test_govuk_search_api_results_become_articles_with_govuk_metadata(crawled: d
     news = articles["New measures to protect children online"]
     assert news.published == datetime(2026, 1, 14, 10, 30, tzinfo=UTC)
     assert news.url == crawled["base"] + "/government/news/new-measures-to-protect-children-online"
+    # Read from the Content API, which says what kind of document it is.
+    assert (
+        news.fetch_url
+        == crawled["base"] + "/api/content/government/news/new-measures-to-protect-children-online"
+    )
+    assert news.section == "Press release" and "document_type:press_release" in news.tags
+    assert articles["AI Growth Lab"].section == "Open consultation"
     assert news.summary.startswith("The Technology Secretary has set out new steps")
     assert "minimum age for social media accounts" in news.body
     assert "Open Government Licence" not in news.body and "Skip to main content" not in news.body
