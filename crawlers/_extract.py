@@ -176,15 +176,23 @@ def _title_from_title_tag(doc: lxml.html.HtmlElement, site_name: str) -> str:
     return title
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
 def _title(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, fallback: str) -> str:
     title = _ld_text(ld.get("headline")) or _ld_text(ld.get("name"))
     title = title or _first(meta, "og:title", "twitter:title", "dc.title", "dcterms.title", "title")
-    if not title:
-        h1s = [clean_text(h.text_content()) for h in doc.iter("h1")]
-        h1s = [h for h in h1s if h]
-        if len(h1s) == 1:
-            title = h1s[0]
-    return title or fallback or _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
+    if title:
+        return title
+    tag_title = _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
+    h1s = [clean_text(h.text_content()) for h in doc.iter("h1")]
+    h1s = [h for h in h1s if h]
+    # A lone <h1> is the headline (<title> is often cut short) unless it shares no word
+    # with <title>: on blogs it is then the section ("Neuigkeiten") or the site's name.
+    if len(h1s) == 1 and (not tag_title or _words(h1s[0]) & _words(tag_title)):
+        return h1s[0]
+    return fallback or tag_title
 
 
 def _time_element(doc: lxml.html.HtmlElement) -> str:

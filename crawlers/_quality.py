@@ -11,11 +11,14 @@ Scores:
 - title: exact match; published: the same instant to the minute; authors:
   F1 over the set of names.
 
-``python -m crawlers._quality DIR`` prints a line per case and the means.
+``python -m crawlers._quality DIR`` prints a line per case and the means;
+``python -m crawlers._quality --snippets DIR`` scores an external corpus judged
+by snippets instead, beside bare trafilatura (see :mod:`crawlers._quality_snippets`).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -114,8 +117,27 @@ def summary(scores: list[CaseScore]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    directory = Path(args[0] if args else "tests/data/crawl_quality")
+    parser = argparse.ArgumentParser(
+        prog="python -m crawlers._quality", description="Score extract_article against saved pages."
+    )
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default="tests/data/crawl_quality",
+        help="NAME.html + NAME.json pages with a human-cut body (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--snippets",
+        metavar="DIR",
+        help="score a corpus judged by with/without snippets instead, beside bare trafilatura",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.snippets:
+        from ._quality_snippets import report, score_corpus
+
+        print(report(score_corpus(Path(args.snippets))))  # noqa: T201 - the harness's report is its output
+        return 0
+    directory = Path(args.directory)
     scores = score_dir(directory)
     lines = [f"{'case':<12} {'body P':>7} {'body R':>7} {'body F1':>7}  title  published  authors F1"]
     for s in scores:
