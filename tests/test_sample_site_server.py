@@ -177,6 +177,17 @@ def test_search_api_without_a_filter_lists_every_department(base_url: str) -> No
     assert "department-of-health-and-social-care" in slugs
 
 
+def test_every_search_result_has_a_content_api_item_at_its_path(base_url: str) -> None:
+    _, _, body = fetch(f"{base_url}/api/search.json?count=50")
+    for result in json.loads(body)["results"]:
+        status, headers, raw = fetch(f"{base_url}/api/content{result['link']}")
+        item = json.loads(raw)
+        assert (status, headers["Content-Type"]) == (200, "application/json")
+        assert item["base_path"] == result["link"] and item["title"] == result["title"]
+        assert item["document_type"] == result["format"] and item["details"]["body"].startswith("<")
+        assert "{base_url}" not in raw.decode("utf-8")
+
+
 def test_search_api_rejects_a_bad_count(base_url: str) -> None:
     status, headers, body = fetch(f"{base_url}/api/search.json?count=ten")
     assert status == 400

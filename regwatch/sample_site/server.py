@@ -3,7 +3,9 @@
 Static files under ``site/`` are served with the content types real sources
 send, ETag/Last-Modified validators and 304s, real 404 pages, plus two dynamic
 bits: the GOV.UK-like ``/api/search.json`` and extensionless ``/government/news/<slug>``
-URLs (stored on disk as ``<slug>.html``; likewise ``*.atom`` is stored as ``*.atom.xml``). Files hold ``{base_url}`` placeholders,
+URLs (stored on disk as ``<slug>.html``; their Content API items
+``/api/content/government/news/<slug>`` as ``<slug>.json``; likewise ``*.atom`` is
+stored as ``*.atom.xml``). Files hold ``{base_url}`` placeholders,
 replaced at serve time so canonical URLs carry the real host and port.
 
 An HTML page is sent with the charset its own ``<meta charset>`` declares. That
@@ -139,6 +141,8 @@ class SampleSiteHandler(BaseHTTPRequestHandler):
             candidate = candidate / "index.html"
         elif not candidate.suffix and normalised.startswith("/government/news/"):
             candidate = candidate.with_name(candidate.name + ".html")
+        elif not candidate.suffix and normalised.startswith("/api/content/"):
+            candidate = candidate.with_name(candidate.name + ".json")  # a Content API item
         elif candidate.suffix == ".atom":  # stored as .atom.xml so package-data globs pick it up
             candidate = candidate.with_name(candidate.name + ".xml")
         if not candidate.is_file() or candidate.name.startswith("."):
