@@ -3,10 +3,15 @@
 Metadata comes from what publishers declare on purpose, best first: JSON-LD
 (``NewsArticle`` and kin, also inside ``@graph``), OpenGraph and other meta tags
 (``article:*``, ``dc.*``, ``govuk:*``, ``author``), ``<time datetime>``,
-``<link rel=canonical>`` and ``<html lang>``. The body comes from trafilatura,
-which strips navigation, scripts and other boilerplate. Everything returned is
-plain text: no markup survives, and text that merely *looks* like markup (a
-headline quoting ``<script>``) stays as text for the renderer to escape.
+``<link rel=canonical>`` and ``<html lang>``; a byline or a date the page only
+shows is the last resort. The body comes from trafilatura, which strips
+navigation, scripts and other boilerplate, after a few page parts it keeps
+(social embeds, sign-up boxes, footnote markers) are removed, and its blocks are
+cut further: mostly-link blocks, repeats (pull quotes), wire credits (``_body``). Each rule is
+general, never a site's: a site the rules get wrong gets a per-source override
+(``_overrides``). Everything returned is plain text: no markup survives, and text
+that merely *looks* like markup (a headline quoting ``<script>``) stays as text
+for the renderer to escape.
 """
 
 from __future__ import annotations
@@ -15,19 +20,22 @@ import gzip
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import lxml.html
-import trafilatura
-from cssselect import GenericTranslator, SelectorError
+from cssselect import SelectorError
+from htmldate import find_date
 from lxml import etree
 
 from regwatch.errors import ExtractionError
 from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
+from ._body import body_text, drop_non_article
 from ._text import (
     canonicalize_url,
     clean_authors,
@@ -58,6 +66,7 @@ ARTICLE_TYPES = frozenset(
         "reviewnewsarticle",
         "askpublicnewsarticle",
         "blogposting",
+        "liveblogposting",
         "scholarlyarticle",
         "report",
     }
@@ -100,11 +109,39 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(v).rsplit("/", 1)[-1].lower() for v in values if v}
 
 
-def _find_article_jsonld(doc: lxml.html.HtmlElement, url: str) -> dict[str, Any]:
-    for obj in _jsonld_objects(doc, url):
+def _find_article_jsonld(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    for obj in objects:
         if _types(obj) & ARTICLE_TYPES:
             return obj
     return {}
+
+
+def _ld_by_id(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Objects by ``@id``: Yoast and others name an author as ``{"@id": …}`` and describe it elsewhere in the graph."""
+    index: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        key = obj.get("@id")
+        if isinstance(key, str) and (key not in index or len(obj) > len(index[key])):
+            index[key] = obj
+    return index
+
+
+def _is_organisation(obj: dict[str, Any]) -> bool:
+    return any("organization" in t or t in ("corporation", "website", "brand") for t in _types(obj))
+
+
+def _ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(people, organisations) named by a JSON-LD ``author``: a publisher named as author is not a byline."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
+            item = by_id.get(item["@id"], item)
+        text = _ld_text(item)
+        if not text:
+            continue
+        (organisations if isinstance(item, dict) and _is_organisation(item) else people).append(text)
+    return people, organisations
 
 
 def _ld_text(value: Any) -> str:
@@ -180,14 +217,49 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.lower()))
 
 
+def _site_chrome_texts(doc: lxml.html.HtmlElement) -> set[str]:
+    """Lower-cased texts of the short elements in the page's header and navigation (site and section names)."""
+    texts: set[str] = set()
+    for region in doc.xpath("//header|//nav|//*[@role='banner']"):
+        for element in region.iter():
+            if not isinstance(element.tag, str) or element.tag == "h1" or element.xpath("ancestor::h1"):
+                continue
+            text = clean_text(element.text_content()).lower()
+            if text and len(text) < 80:
+                texts.add(text)
+    return texts
+
+
+def _headline_over_declared(
+    declared: str, h1: str, meta: dict[str, list[str]], doc: lxml.html.HtmlElement
+) -> bool:
+    """Whether a page's lone ``<h1>`` is a better title than the one its meta tags declare.
+
+    It is when the declared title is the headline plus the site's name ("Headline - Committees -
+    UK Parliament") or is only the site's or section's name, as an app shell declares for every
+    page ("Press corner").
+    """
+    site = _first(meta, "og:site_name", "application-name").lower()
+    if declared.lower().startswith(h1.lower()):
+        rest = declared[len(h1) :]
+        return bool(re.match(r"\s+[|–—\-:•·]\s+", rest)) and bool(site) and site in rest.lower()
+    if len(h1) <= len(declared):
+        return False
+    return declared.lower() == site or declared.lower() in _site_chrome_texts(doc)
+
+
 def _title(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, fallback: str) -> str:
     title = _ld_text(ld.get("headline")) or _ld_text(ld.get("name"))
-    title = title or _first(meta, "og:title", "twitter:title", "dc.title", "dcterms.title", "title")
     if title:
         return title
-    tag_title = _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
     h1s = [clean_text(h.text_content()) for h in doc.iter("h1")]
     h1s = [h for h in h1s if h]
+    declared = _first(meta, "og:title", "twitter:title", "dc.title", "dcterms.title", "title")
+    if declared:
+        if len(h1s) == 1 and h1s[0] != declared and _headline_over_declared(declared, h1s[0], meta, doc):
+            return h1s[0]
+        return declared
+    tag_title = _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
     # A lone <h1> is the headline (<title> is often cut short) unless it shares no word
     # with <title>: on blogs it is then the section ("Neuigkeiten") or the site's name.
     if len(h1s) == 1 and (not tag_title or _words(h1s[0]) & _words(tag_title)):
@@ -206,6 +278,68 @@ def _time_element(doc: lxml.html.HtmlElement) -> str:
         if values:
             return str(values[0])
     return ""
+
+
+_ZONE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|UT|[A-Z]{2,4}T))\s*$")
+
+
+def _as_stated(value: object) -> tuple[datetime | None, bool]:
+    """(the time a value states, in its own offset, or None; whether it states an offset)."""
+    if isinstance(value, datetime):
+        return value, value.tzinfo is not None
+    text = clean_text(value)
+    if not text or parse_date(text) is None:
+        return None, False
+    if not _ZONE.search(text):
+        return parse_date(text), False  # naive: read as UTC, so its fields are the stated wall clock
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        return datetime.fromisoformat(iso), True
+    except ValueError:
+        try:
+            return parsedate_to_datetime(text), True
+        except (TypeError, ValueError, IndexError):
+            return parse_date(text), True
+
+
+def _declared_time(values: list[object]) -> datetime | None:
+    """The first value that parses, best source first, as an aware UTC time.
+
+    A value without an offset ("2026-02-04 11:32:40" in Euronews's JSON-LD) is only a
+    guess at UTC: a later value stating the same wall clock (or, for a bare date, the
+    same day) with its offset is the same moment, told properly, and wins.
+    """
+    stated = [(value, *_as_stated(value)) for value in values]
+    stated = [(value, when, aware) for value, when, aware in stated if when is not None]
+    if not stated:
+        return None
+    value, first, aware = stated[0]
+    if not aware:
+        wall = first.replace(tzinfo=None)
+        date_only = ":" not in clean_text(value)
+        for _, other, other_aware in stated[1:]:
+            if not other_aware:
+                continue
+            local = other.replace(tzinfo=None)
+            if (date_only and local.date() == wall.date()) or abs(local - wall) < timedelta(minutes=1):
+                return parse_date(other)
+    return parse_date(first)
+
+
+def _visible_date(text: str, url: str) -> datetime | None:
+    """A date the page shows but does not declare ("Published: 20 January 2026"), found by htmldate.
+
+    Only a day: it is stored as midnight UTC, which is the right instant for UK pages in winter
+    and at most a few hours off elsewhere; the page says no more.
+    """
+    try:
+        found = find_date(
+            text, extensive_search=True, original_date=True, url=url if url.startswith("http") else None
+        )
+    except (ValueError, TypeError) as exc:
+        logger.debug("extract %s: no visible date (%s)", url, exc)
+        return None
+    return parse_date(found) if found else None
 
 
 def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
@@ -228,15 +362,83 @@ def _language(doc: lxml.html.HtmlElement, ld: dict[str, Any], meta: dict[str, li
     )
 
 
-def _authors(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement) -> list[str]:
-    authors = clean_authors(_ld_list(ld.get("author")) or _ld_list(ld.get("creator")))
+# A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
+_ROLE = re.compile(
+    r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
+    r"contributor|staff|desk|team|news)s?\b",
+    re.I,
+)
+_NAME_WORD = re.compile(
+    r"^(?:[A-Z\u00c0-\u00de][\w'’.\-]*|de|da|del|der|van|von|la|le|al|bin|ibn|O['’][A-Z]\w*)$"
+)
+_BYLINE_XPATH = (
+    '//*[contains(translate(@class, "BYLINE", "byline"), "byline")'
+    ' or contains(translate(@data-testid, "BYLINE", "byline"), "byline")]'
+)
+
+
+# Words that name an organisation, not a person ("BBC News", "eSafety Commissioner", "Reuters Staff").
+_ORG_WORD = re.compile(
+    r"\b(?:news|press|media|newsroom|staff|desk|team|editors|reporters|authority|commission|commissioner|"
+    r"office|department|ministry|agency|council|board|committee|group|ltd|limited|inc|plc|llc|gmbh|"
+    r"government|regulator|services?|university|institute|foundation|association|bureau)\b",
+    re.I,
+)
+
+
+def _looks_like_person(name: str) -> bool:
+    """Not an organisation ("Competition and Markets Authority") nor a CMS login ("cnam_editor", "admin")."""
+    if _ORG_WORD.search(name):
+        return False
+    return " " in name or not (name.islower() or "_" in name or any(c.isdigit() for c in name))
+
+
+def _byline_names(text: str) -> list[str]:
+    """Person names in a visible byline; a part holding a job title keeps only the words after it."""
+    names: list[str] = []
+    for part in clean_authors([text]):
+        roles = list(_ROLE.finditer(part))
+        if roles:
+            part = part[roles[-1].end() :].strip(" ,:")
+        words = part.split()
+        if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper():
+            names.append(" ".join(words))
+    return names
+
+
+def _authors(
+    ld: dict[str, Any],
+    meta: dict[str, list[str]],
+    doc: lxml.html.HtmlElement,
+    by_id: Mapping[str, dict[str, Any]],
+) -> list[str]:
+    """People who wrote the article, best source first; the publisher's own name is never one of them."""
+    people, organisations = _ld_people(ld.get("author") or ld.get("creator"), by_id)
+    publisher = ld.get("publisher")
+    if isinstance(publisher, dict) and isinstance(publisher.get("@id"), str) and not publisher.get("name"):
+        publisher = by_id.get(publisher["@id"], publisher)
+    if isinstance(publisher, dict) and _is_organisation(publisher):
+        organisations.append(_ld_text(publisher))  # a person publishing a blog may well be its author
+    not_people = {name.lower() for name in organisations if name}
+
+    def persons(values: Iterable[str]) -> list[str]:
+        return [a for a in clean_authors(values) if a.lower() not in not_people and _looks_like_person(a)]
+
+    authors = persons(people)
     if not authors:
-        authors = clean_authors(
+        authors = persons(
             _all(meta, "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author")
         )
     if not authors:
         nodes = doc.xpath('//*[@rel="author"]|//*[@itemprop="author"]')
-        authors = clean_authors(clean_text(node.text_content()) for node in nodes)
+        authors = persons(clean_text(node.text_content()) for node in nodes)
+    if not authors:
+        # Only a visible byline left ("By Political Correspondent Carl Dinnen"): the first that names someone.
+        for node in doc.xpath(_BYLINE_XPATH):
+            text = clean_text(node.text_content())
+            found = [n for n in _byline_names(text) if n.lower() not in not_people] if len(text) < 160 else []
+            if found:
+                return found
     return authors
 
 
@@ -254,17 +456,6 @@ def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     return tags
-
-
-def _prune_xpath(exclude: str, url: str) -> list[str] | None:
-    """XPath for trafilatura's ``prune_xpath`` from a source's ``exclude`` CSS selector."""
-    if not exclude:
-        return None
-    try:
-        return [GenericTranslator().css_to_xpath(exclude)]
-    except SelectorError as exc:
-        logger.warning("extract %s: ignoring invalid exclude selector %r (%s)", url, exclude, exc)
-        return None
 
 
 def _article_part(doc: Any, body_css: str, url: str) -> str | None:
@@ -285,50 +476,40 @@ def _article_part(doc: Any, body_css: str, url: str) -> str | None:
     return f"<html><body>{inner}</body></html>"
 
 
-def _body(text: str, url: str, title: str, exclude: str = "") -> str:
-    """Main text via trafilatura: one paragraph per block, blank lines between them."""
-    # bare_extraction gives the element tree trafilatura's XML output is serialised from,
-    # without the serialise/parse round trip and the content fingerprint only that output needs.
-    main = None
-    prune = _prune_xpath(exclude, url)
-    for precise in (True, False):
-        document = trafilatura.bare_extraction(
-            text,
-            url=url if is_web_url(url) else None,
-            prune_xpath=prune,
-            favor_precision=precise,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            with_metadata=False,
+_STANDFIRST_CLASS = re.compile(
+    r"summary|standfirst|\bdek\b|sub-?title|sub-?headline|strap|excerpt|intro|lede|teaser|lead-paragraph",
+    re.I,
+)
+
+
+def _shown_as_standfirst(doc: lxml.html.HtmlElement, summary: str) -> bool:
+    """Whether the page shows its declared summary as a standfirst rather than as its own first paragraph.
+
+    Many sites fill ``og:description`` with the article's first paragraph: that paragraph
+    stays in the body. A summary shown apart (named as a summary or standfirst, or not
+    followed by the article's paragraphs) is kept only as the summary.
+    """
+    matches = doc.xpath("//*[normalize-space(.) = $text]", text=clean_text(summary))
+    if not matches:
+        return True  # not on the page as one block: a body that opens with it took it from the summary
+    outer = matches[0]  # document order: the outermost element of the first place it is shown
+    chain = [m for m in matches if m is outer or outer in m.iterancestors()]
+    names = " ".join(
+        value
+        for element in chain
+        for key, value in element.attrib.items()
+        if key in ("class", "id", "itemprop") or key.startswith("data-")
+    )
+    if _STANDFIRST_CLASS.search(names):
+        return True
+    return not (
+        chain[-1].tag == "p"
+        and any(
+            (sibling.tag == "p" or sibling.find(".//p") is not None)
+            and len(clean_text(sibling.text_content())) > 40
+            for sibling in outer.itersiblings()
         )
-        body = getattr(document, "body", None)
-        if body is not None and len(body) and "".join(body.itertext()).strip():
-            main = body
-            break
-    if main is None:
-        return ""
-    blocks: list[str] = []
-    for block in main:
-        if not isinstance(block.tag, str):
-            continue
-        if block.tag == "list":
-            lines = ["- " + clean_text("".join(item.itertext())) for item in block.iter("item")]
-            para = "\n".join(line for line in lines if line != "- ")
-        elif block.tag == "table":
-            rows = [" | ".join(clean_text("".join(c.itertext())) for c in row) for row in block.iter("row")]
-            para = "\n".join(row for row in rows if row.strip(" |"))
-        else:
-            for lb in block.iter("lb"):
-                lb.tail = "\n" + (lb.tail or "")
-            para = "\n".join(clean_text(line) for line in "".join(block.itertext()).split("\n"))
-            para = "\n".join(line for line in para.split("\n") if line)
-        if para:
-            blocks.append(para)
-    if blocks and clean_text(blocks[0]).lower() == title.lower():
-        blocks.pop(0)  # trafilatura keeps the <h1>; the title is stored on its own
-    return "\n\n".join(blocks)
+    )
 
 
 def _shorten(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
@@ -356,7 +537,7 @@ def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """
     if not fragment or not fragment.strip():
         return ""
-    return _body(f"<html><body><article>{fragment}</article></body></html>", url, title)
+    return body_text(f"<html><body><article>{fragment}</article></body></html>", url, title)
 
 
 def extract_article(
@@ -401,59 +582,69 @@ def extract_article(
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"{url}: not HTML ({exc})") from None
 
-    ld = _find_article_jsonld(doc, url)
+    objects = list(_jsonld_objects(doc, url))
+    ld = _find_article_jsonld(objects)
     meta = _meta_tags(doc)
     title = _title(ld, meta, doc, clean_text(hint.get("title")))
     if not title:
         raise ExtractionError(f"{url}: no title")
-    part = _article_part(doc, body_css, url) if body_css else None
-    body = _body(part or text, url, title, exclude)
     declared_summary = _ld_text(ld.get("description")) or _ld_text(
         _first(meta, "og:description", "description", "twitter:description", "dc.description")
     )
-    if declared_summary and body.startswith(declared_summary + "\n\n"):
-        body = body[
-            len(declared_summary) + 2 :
-        ]  # a lead paragraph repeating the summary kept once, as summary
+    # Everything read from the page's markup is read before the body prunes it.
+    time_element = _time_element(doc)
+    canonical = _canonical(doc, url)
+    language = _language(doc, ld, meta)
+    authors = _authors(ld, meta, doc, _ld_by_id(objects)) or clean_authors(hint.get("authors") or [])
+    standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
+    drop_non_article(doc)
+    part = _article_part(doc, body_css, url) if body_css else None
+    body = body_text(part or lxml.html.tostring(doc, encoding="unicode"), url, title, exclude)
+    if standfirst and body.startswith(declared_summary + "\n\n"):
+        body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
     if len(body) < minimum:
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
 
-    published = (
-        parse_date(_ld_text(ld.get("datePublished")))
-        or parse_date(_ld_text(ld.get("dateCreated")))
-        or parse_date(
-            _first(
-                meta,
-                "article:published_time",
-                "og:article:published_time",
-                "govuk:first-published-at",
-                "dc.date.issued",
-                "dcterms.issued",
-                "dc.date",
-                "dcterms.created",
-                "date",
-                "pubdate",
-                "publish-date",
-                "sailthru.date",
-            )
-        )
-        or parse_date(_time_element(doc))
-        or parse_date(hint.get("published"))
-    )
-    updated = (
-        parse_date(_ld_text(ld.get("dateModified")))
-        or parse_date(
-            _first(
-                meta,
-                "article:modified_time",
-                "og:updated_time",
-                "govuk:public-updated-at",
-                "govuk:updated-at",
-                "dcterms.modified",
-                "last-modified",
-            )
-        )
-        or parse_date(hint.get("updated"))
+    published = _declared_time(
+        [
+            _ld_text(ld.get("datePublished")),
+            _ld_text(ld.get("dateCreated")),
+            *(
+                _first(meta, key)
+                for key in (
+                    "article:published_time",
+                    "og:article:published_time",
+                    "govuk:first-published-at",
+                    "dc.date.issued",
+                    "dcterms.issued",
+                    "dc.date",
+                    "dcterms.created",
+                    "date",
+                    "pubdate",
+                    "publish-date",
+                    "sailthru.date",
+                )
+            ),
+            time_element,
+            hint.get("published"),
+        ]
+    ) or _visible_date(text, url)
+    updated = _declared_time(
+        [
+            _ld_text(ld.get("dateModified")),
+            *(
+                _first(meta, key)
+                for key in (
+                    "article:modified_time",
+                    "og:updated_time",
+                    "govuk:public-updated-at",
+                    "govuk:updated-at",
+                    "dcterms.modified",
+                    "last-modified",
+                )
+            ),
+            hint.get("updated"),
+        ]
     )
     summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
     section = (
@@ -463,7 +654,7 @@ def extract_article(
     )
 
     return Article(
-        url=_canonical(doc, url),
+        url=canonical,
         source_id=source_id,
         title=title,
         body=body,
@@ -471,8 +662,8 @@ def extract_article(
         summary=summary,
         published=published,
         updated=updated,
-        authors=_authors(ld, meta, doc) or clean_authors(hint.get("authors") or []),
-        language=_language(doc, ld, meta),
+        authors=authors,
+        language=language,
         section=section,
         tags=_tags(ld, meta) or [clean_text(t) for t in hint.get("tags") or [] if clean_text(t)],
     )

@@ -3,7 +3,10 @@
 A case is ``NAME.html`` (a saved page) beside ``NAME.json`` (``url``, ``title``,
 ``published`` (ISO, with offset), ``authors``, ``body``: the article text a
 person cut from the page, paragraphs separated by blank lines; optional
-``exclude``: the per-source selector override a source record would carry).
+``exclude``: the per-source selector override a source record would carry;
+``type``: the source's type as the catalogue names it, news|regulator|government|
+parliament, which tests use to hold news pages to the news metadata goals).
+A page that shows only a day is published at midnight where its publisher is.
 Scores:
 
 - body: shingle precision, recall and F1 (word 4-grams, counted with

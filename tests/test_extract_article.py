@@ -301,3 +301,71 @@ def test_extract_file_reads_html_and_gzipped_html(tmp_path: Path) -> None:
 def test_extract_file_reports_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="cannot read"):
         extract_file(tmp_path / "missing.html")
+
+
+# --- the general rules beyond trafilatura (crawlers/_body.py, bylines, stated times) -------------------
+
+
+def test_a_publisher_named_as_author_is_not_a_byline_and_the_visible_byline_is_read() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "headline": "Ofcom opens investigation into X",
+            "author": {"@type": "Organization", "name": "ITV News"},
+            "datePublished": "2026-01-12T09:30:00Z",
+        }
+    )
+    html = page(head).replace(
+        "<article>", '<article><p class="byline">By Political Correspondent Carl Dinnen</p>'
+    )
+    assert extract_article(html, URL, "itv").authors == ["Carl Dinnen"]
+
+
+def test_an_author_given_by_id_is_looked_up_in_the_graph() -> None:
+    head = jsonld(
+        {
+            "@context": "https://schema.org",
+            "@graph": [
+                {
+                    "@type": "NewsArticle",
+                    "headline": "Ofcom opens investigation into X",
+                    "author": {"@id": "https://news.example.org/#/schema/person/1"},
+                },
+                {"@type": "Person", "@id": "https://news.example.org/#/schema/person/1", "name": "Jane Doe"},
+            ],
+        }
+    )
+    assert extract_article(page(head), URL, "blog").authors == ["Jane Doe"]
+
+
+def test_pull_quotes_link_lists_embeds_and_wire_credits_are_cut_from_the_body() -> None:
+    quote = PARAGRAPHS[1]
+    extra = [
+        *PARAGRAPHS,
+        f"</p><blockquote class='pull-quote'><p>{quote}</p></blockquote><p>A closing paragraph of plain "
+        "article text follows the pull quote here, long enough to count as prose.",
+        "</p><blockquote class='twitter-tweet'><p>Embedded post text that is not the article</p></blockquote>"
+        "<ul><li><a href='/a'>Related: Ofcom fines a broadcaster</a></li>"
+        "<li><a href='/b'>Related: what the Online Safety Act means</a></li></ul><p>"
+        "Reporting by Jane Doe; Editing by John Smith",
+    ]
+    body = extract_article(page(jsonld({"@type": "NewsArticle", "headline": "H"}), extra), URL, "wire").body
+    assert body.count(quote) == 1
+    assert "Embedded post" not in body and "Related:" not in body and "Reporting by" not in body
+    assert body.split("\n\n")[-1].startswith("A closing paragraph")
+
+
+def test_a_time_without_offset_gives_way_to_the_same_clock_time_stated_with_one() -> None:
+    head = (
+        jsonld({"@type": "NewsArticle", "headline": "H", "datePublished": "2026-02-04 11:32:40"})
+        + '<meta property="article:published_time" content="2026-02-04T11:32:40+01:00">'
+    )
+    published = extract_article(page(head), URL, "euronews").published
+    assert published == datetime(2026, 2, 4, 10, 32, 40, tzinfo=UTC)
+
+
+def test_a_date_the_page_only_shows_is_read_as_that_day() -> None:
+    html = page("<title>Ofcom statement</title>").replace(
+        "<article>", "<article><p class='date'>Published: 20 January 2026</p>"
+    )
+    assert extract_article(html, URL, "ofcom").published == datetime(2026, 1, 20, tzinfo=UTC)

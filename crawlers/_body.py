@@ -1,0 +1,243 @@
+"""An article's body text: trafilatura's main-text blocks, cut further by general rules.
+
+Before trafilatura runs, page parts it keeps but that are never article text are
+removed (:func:`drop_non_article`). Its blocks are then cut further: blocks that
+are mostly links (related stories, document lists), repeats of other blocks (pull
+quotes, key-event lists), page notices (script, feedback, "ENDS"), wire credits at
+the end, and a heading left with nothing under it. Each rule is general, never a
+site's: a site the rules get wrong gets a per-source override (``exclude``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import lxml.html
+import trafilatura
+from cssselect import GenericTranslator, SelectorError
+
+from ._text import clean_text, is_web_url
+
+logger = logging.getLogger(__name__)
+
+
+def _prune_xpath(exclude: str, url: str) -> list[str] | None:
+    """XPath for trafilatura's ``prune_xpath`` from a source's ``exclude`` CSS selector."""
+    if not exclude:
+        return None
+    try:
+        return [GenericTranslator().css_to_xpath(exclude)]
+    except SelectorError as exc:
+        logger.warning("extract %s: ignoring invalid exclude selector %r (%s)", url, exclude, exc)
+        return None
+
+
+# Embeds of social posts: each platform's own embed markup (tweets, Instagram, TikTok, Bluesky…).
+_SOCIAL_EMBED = re.compile(
+    r"\b(?:twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed|"
+    r"text-post-media|fb-post|reddit-embed-bq)\b"
+)
+
+
+def drop_non_article(doc: lxml.html.HtmlElement) -> None:
+    """Remove, in place, page parts that are never article text but that trafilatura keeps.
+
+    - embedded social posts (the article quotes what it needs), and image captions outside ``<figure>``;
+    - footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word before;
+    - permalinks that hold only a time (a live blog's "15.40 GMT" above each entry): trafilatura's
+      link-density test would otherwise drop the entry's heading with them;
+    - and it opens the ``<header>`` of an article nested in another (a live blog's entry): trafilatura's
+      precision pass drops every header, and there it holds the entry's heading, not the page's chrome;
+    - sign-up boxes: the smallest block around a form asking for an email address.
+    """
+    for element in doc.xpath("//blockquote[@class]|//div[@class]"):
+        if _SOCIAL_EMBED.search(element.get("class", "")):
+            element.drop_tree()
+    for caption in doc.xpath(
+        "//*[self::p or self::div or self::span][contains(translate(@class, 'CAPTION', 'caption'), 'caption')]"
+    ):
+        caption.drop_tree()
+    for sup in doc.xpath("//sup[a[starts-with(@href, '#')]]"):
+        if len(clean_text(sup.text_content())) <= 4:
+            sup.drop_tree()  # drop_tree keeps the tail text
+    for link in doc.xpath("//a[time][normalize-space(.) = normalize-space(time)]"):
+        link.drop_tree()
+    for header in doc.xpath("//article//article/header"):
+        header.tag = "div"
+    for form in doc.xpath(
+        "//form[.//input[@type='email' or contains(translate(@name, 'EMAIL', 'email'), 'email')]]"
+    ):
+        if form.getparent() is None or len(clean_text(form.text_content())) > 500:
+            continue  # a form around the whole page (ASP.NET) is not a sign-up box
+        box = form
+        for ancestor in form.iterancestors():
+            if (
+                ancestor.tag in ("body", "main", "article", "html")
+                or len(clean_text(ancestor.text_content())) > 500
+            ):
+                break
+            box = ancestor
+        box.drop_tree()
+
+
+# A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.
+LINK_SHARE_MAX = 0.8
+# A unit of at least this many words found again elsewhere in the body is a repeat (pull quote, quote box).
+REPEAT_MIN_WORDS = 6
+# Wire copy's closing credits ("Reporting by …; Editing by …"), as every syndicating site carries them.
+_CREDITS = re.compile(
+    r"^(?:additional\s+)?(?:reporting|writing|editing|compiled)(?:\s+and\s+\w+)?\s+by\s+[^\n]{2,250}$", re.I
+)
+# Page furniture as a short block of its own: a script notice, a feedback prompt, a press release's end mark.
+_NOTICE = re.compile(
+    r"\b(?:enable|turn on|activate|switch on)\s+javascript\b"
+    r"|^\W*(?:(?:was|is) this (?:page|article|information) (?:helpful|useful)|-*\s*ends\s*-*|#{3})\W*$",
+    re.I,
+)
+
+
+def _link_share(element: Any) -> float:
+    text = clean_text("".join(element.itertext()))
+    if not text:
+        return 0.0
+    linked = sum(len(clean_text("".join(ref.itertext()))) for ref in element.iter("ref"))
+    return linked / len(text)
+
+
+def _norm_words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _block_lines(block: Any) -> list[str] | None:
+    """Text lines of one block of trafilatura's output; None when the block is not article text."""
+    if block.tag == "list":
+        items = [item for item in block.iter("item") if _link_share(item) < LINK_SHARE_MAX]
+        lines = ["- " + clean_text("".join(item.itertext())) for item in items]
+        return [line for line in lines if line != "- "] or None
+    if block.tag == "table":
+        rows = [" | ".join(clean_text("".join(c.itertext())) for c in row) for row in block.iter("row")]
+        return [row for row in rows if row.strip(" |")] or None
+    if block.tag != "head" and _link_share(block) >= LINK_SHARE_MAX:
+        return None  # a linked heading stays; if all under it goes, so does it (_heads_nothing)
+    for lb in block.iter("lb"):
+        lb.tail = "\n" + (lb.tail or "")
+    lines = [clean_text(line) for line in "".join(block.itertext()).split("\n")]
+    text = " ".join(lines)
+    if len(text) < 160 and _NOTICE.search(text):
+        return None
+    return [line for line in lines if line] or None
+
+
+def _drop_repeats(blocks: list[tuple[str, list[str]] | None]) -> None:
+    """Cut (set to None, in place) text the body already holds elsewhere.
+
+    A paragraph or quote inside a longer block goes (pull quotes, "Quote(s)" boxes), a list
+    item equal to a paragraph or heading goes (key-event lists), and of two equal blocks the
+    first stays. Units shorter than REPEAT_MIN_WORDS words are left alone.
+    """
+    units: list[tuple[int, str, str]] = []  # (block index, kind, line)
+    for index, block in enumerate(blocks):
+        if block is None or block[0] == "table":
+            continue
+        kind, lines = block
+        units.extend((index, kind, line) for line in (lines if kind == "list" else [" ".join(lines)]))
+    norms = [_norm_words(line.removeprefix("- ") if kind == "list" else line) for _, kind, line in units]
+    joined = "\n".join(norms)
+    if len(joined) * len(norms) > 50_000_000:
+        return  # a pathological page: not worth a quadratic scan
+    equal = {norm: norms.count(norm) for norm in set(norms)}
+    outside_lists = {norm for norm, (_, kind, _) in zip(norms, units, strict=True) if kind != "list"}
+    seen: set[str] = set()
+    repeated: set[tuple[int, str]] = set()
+    for norm, (index, kind, line) in zip(norms, units, strict=True):
+        if norm.count(" ") + 1 >= REPEAT_MIN_WORDS:
+            if kind == "list":
+                cut = norm in outside_lists
+            else:
+                cut = norm in seen or (kind != "head" and joined.count(norm) > equal[norm])
+            if cut:
+                repeated.add((index, line))
+        if kind != "list":
+            seen.add(norm)
+    for index, line in repeated:
+        block = blocks[index]
+        if block is None:
+            continue
+        kind, lines = block
+        lines = [kept for kept in lines if kept != line] if kind == "list" else []
+        blocks[index] = (kind, lines) if lines else None
+
+
+def _heads_nothing(elements: list[Any], blocks: list[tuple[str, list[str]] | None], index: int) -> bool:
+    """Whether the heading at ``index`` is left without a section.
+
+    It is when what followed it was all cut here (links, a repeated quote) up to the next
+    heading or the end, or when a heading of a higher rank follows it at once (an ``<h3>``
+    "Document Details" whose list trafilatura dropped, right before an ``<h2>``).
+    """
+    following = next((i for i in range(index + 1, len(blocks)) if blocks[i] is not None), None)
+    if following is not None and following == index + 1:
+        mine, theirs = elements[index].get("rend", ""), elements[following].get("rend", "")
+        return blocks[following][0] == "head" and bool(mine and theirs) and theirs < mine  # "h2" < "h3"
+    return following is None or blocks[following][0] == "head"
+
+
+def body_text(text: str, url: str, title: str, exclude: str = "") -> str:
+    """Main text via trafilatura: one paragraph per block, blank lines between them.
+
+    trafilatura's blocks are then cut further: blocks that are mostly links, repeats of
+    other blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a
+    heading left with nothing under it by those cuts.
+    """
+    # bare_extraction gives the element tree trafilatura's XML output is serialised from,
+    # without the serialise/parse round trip and the content fingerprint only that output needs.
+    main = None
+    prune = _prune_xpath(exclude, url)
+    for precise in (True, False):
+        document = trafilatura.bare_extraction(
+            text,
+            url=url if is_web_url(url) else None,
+            prune_xpath=prune,
+            favor_precision=precise,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=True,  # for the link share of each block; the text keeps only the words
+            with_metadata=False,
+        )
+        body = getattr(document, "body", None)
+        if body is not None and len(body) and "".join(body.itertext()).strip():
+            main = body
+            break
+    if main is None:
+        return ""
+    elements = [block for block in main if isinstance(block.tag, str)]
+    blocks: list[tuple[str, list[str]] | None] = []  # None: a block cut here
+    for block in elements:
+        lines = _block_lines(block)
+        blocks.append(None if lines is None else (block.tag, lines))
+    for index in reversed(range(len(blocks))):
+        block = blocks[index]
+        if block is None:
+            continue
+        credits = " ".join(block[1])
+        if (
+            block[0] == "list"
+            or not _CREDITS.match(credits)
+            or (credits.endswith(".") and ";" not in credits)
+        ):
+            break  # a closing sentence ("Reporting by the BBC found….") is text, not credits
+        blocks[index] = None
+    _drop_repeats(blocks)
+    paragraphs: list[str] = []
+    for index, block in enumerate(blocks):
+        if block is None:
+            continue
+        if block[0] == "head" and _heads_nothing(elements, blocks, index):
+            continue
+        paragraphs.append("\n".join(block[1]))
+    if paragraphs and clean_text(paragraphs[0]).lower() == title.lower():
+        paragraphs.pop(0)  # trafilatura keeps the <h1>; the title is stored on its own
+    return "\n\n".join(paragraphs)
