@@ -21,10 +21,11 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.html
 from cssselect import SelectorError
@@ -326,11 +327,11 @@ def _declared_time(values: list[object]) -> datetime | None:
     return parse_date(first)
 
 
-def _visible_date(text: str, url: str) -> datetime | None:
+def _visible_date(text: str, url: str, zone: str) -> datetime | None:
     """A date the page shows but does not declare ("Published: 20 January 2026"), found by htmldate.
 
-    Only a day: it is stored as midnight UTC, which is the right instant for UK pages in winter
-    and at most a few hours off elsewhere; the page says no more.
+    Only a day: it is stored as midnight in the publisher's zone (``zone``, from its
+    source; UTC without one), the most the page says.
     """
     try:
         found = find_date(
@@ -339,7 +340,15 @@ def _visible_date(text: str, url: str) -> datetime | None:
     except (ValueError, TypeError) as exc:
         logger.debug("extract %s: no visible date (%s)", url, exc)
         return None
-    return parse_date(found) if found else None
+    day = parse_date(found) if found else None
+    if day is None or not zone:
+        return day
+    try:
+        local = datetime.combine(day.date(), datetime.min.time(), ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("extract %s: unknown timezone %r; the shown date is read as UTC", url, zone)
+        return day
+    return local.astimezone(UTC)
 
 
 def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
@@ -550,6 +559,7 @@ def extract_article(
     fallback: Mapping[str, Any] | None = None,
     exclude: str = "",
     body_css: str = "",
+    local_timezone: str = "",
 ) -> Article:
     """Extract an article from a page fetched from ``url``.
 
@@ -565,7 +575,8 @@ def extract_article(
     heuristics (``<title>`` text, first paragraph as summary). ``exclude`` is a
     CSS selector of page parts that are not the article and ``body_css`` one of
     the element holding it (a source's override, kept as data: see ``_overrides``);
-    metadata is always read from the whole page.
+    metadata is always read from the whole page. ``local_timezone`` is the publisher's
+    IANA zone: a page that only shows a day was published at midnight there.
     """
     hint = dict(fallback or {})
     minimum = DEFAULT_MIN_BODY_CHARS if min_body_chars is None else min_body_chars
@@ -628,7 +639,7 @@ def extract_article(
             time_element,
             hint.get("published"),
         ]
-    ) or _visible_date(text, url)
+    ) or _visible_date(text, url, local_timezone)
     updated = _declared_time(
         [
             _ld_text(ld.get("dateModified")),

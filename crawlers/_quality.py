@@ -6,7 +6,8 @@ person cut from the page, paragraphs separated by blank lines; optional
 ``exclude``: the per-source selector override a source record would carry;
 ``type``: the source's type as the catalogue names it, news|regulator|government|
 parliament, which tests use to hold news pages to the news metadata goals).
-A page that shows only a day is published at midnight where its publisher is.
+A page that shows only a day is published at midnight where its publisher is;
+``timezone`` gives that zone as the page's source record would (else UTC).
 Scores:
 
 - body: shingle precision, recall and F1 (word 4-grams, counted with
@@ -88,7 +89,13 @@ def score_case(html_path: Path) -> CaseScore:
     origin = "/".join(gold["url"].split("/")[:3])
     body = html_path.read_bytes().replace(b"{base}", origin.encode())
     article = extract_article(
-        body, gold["url"], "quality", None, min_body_chars=0, exclude=gold.get("exclude", "")
+        body,
+        gold["url"],
+        "quality",
+        None,
+        min_body_chars=0,
+        exclude=gold.get("exclude", ""),
+        local_timezone=gold.get("timezone", ""),
     )
     precision, recall, f1 = prf(shingles(article.body), shingles(gold["body"]))
     return CaseScore(

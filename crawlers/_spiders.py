@@ -463,6 +463,7 @@ class SourceSpider(scrapy.Spider):
                 fallback=hint.as_fallback(),
                 exclude=self.override.exclude,
                 body_css=self.override.body,
+                local_timezone=self.source.local_timezone,
             )
         except ExtractionError as exc:
             self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))

@@ -121,7 +121,26 @@ def parse_source(entry: Any, where: str) -> Source:
         raise ConfigError(f"{where}: selectors must be a mapping")
     if data["kind"] == "listing" and "link" not in selectors:
         raise ConfigError(f"{where}: a listing source needs selectors.link (CSS for article links)")
-    known = {"id", "name", "kind", "url", "type", "jurisdiction", "schedule", "enabled", "selectors", "notes"}
+    if data.get("timezone"):
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: timezone {data['timezone']!r} is not an IANA zone such as Europe/London"
+            ) from None
+    known = {
+        "id",
+        "name",
+        "kind",
+        "url",
+        "type",
+        "jurisdiction",
+        "schedule",
+        "enabled",
+        "selectors",
+        "notes",
+        "timezone",
+    }
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")

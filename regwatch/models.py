@@ -79,6 +79,28 @@ class Source(_Record):
     enabled: bool = True
     selectors: dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    # The publisher's IANA zone: a page that shows only a day was published at midnight there.
+    # Empty: the jurisdiction's (see ``local_timezone``).
+    timezone: str = ""
+
+    @property
+    def local_timezone(self) -> str:
+        """The source's zone, else its jurisdiction's main one, else "" (UTC)."""
+        return self.timezone or JURISDICTION_TIMEZONES.get(self.jurisdiction.upper(), "")
+
+
+# The main zone of each jurisdiction the catalogue covers (a country spanning several zones
+# gets its capital's; set a source's ``timezone`` where that is wrong).
+JURISDICTION_TIMEZONES = {
+    "UK": "Europe/London",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "EU": "Europe/Brussels",
+    "US": "America/New_York",
+    "AU": "Australia/Sydney",
+    "FR": "Europe/Paris",
+    "DE": "Europe/Berlin",
+}
 
 
 @dataclass(frozen=True)

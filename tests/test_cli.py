@@ -10,6 +10,7 @@ import pytest
 from conftest import Cli
 
 from regwatch.cli import cli as regwatch_group
+from regwatch.models import Source
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -70,6 +71,23 @@ def test_bad_subscriber_timezone_names_the_subscriber(home: Path, tmp_path: Path
         "subscribers:\n  - {id: ana, email: ana@example.org, timezone: Mars/Olympus}\n",
     )
     assert_one_line_error(Cli(home=home, config=config)("sources", expect=None), "ana", "timezone")
+
+
+def test_bad_source_timezone_names_the_source(home: Path, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml",
+        "sources:\n  - {id: ec, name: EC, kind: feed, url: 'https://ec.example/rss', timezone: Mars/Olympus}\n",
+    )
+    assert_one_line_error(Cli(home=home, config=config)("sources", expect=None), "ec", "timezone")
+
+
+def test_a_source_dates_shown_days_in_its_jurisdictions_zone_unless_it_names_one() -> None:
+    assert (
+        Source("a", "A", "feed", "https://a.example", jurisdiction="EU").local_timezone == "Europe/Brussels"
+    )
+    named = Source("b", "B", "feed", "https://b.example", jurisdiction="US", timezone="America/Chicago")
+    assert named.local_timezone == "America/Chicago"
+    assert Source("c", "C", "feed", "https://c.example").local_timezone == ""
 
 
 def test_missing_config_file_is_one_line(home: Path, tmp_path: Path) -> None:

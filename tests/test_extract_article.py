@@ -369,3 +369,11 @@ def test_a_date_the_page_only_shows_is_read_as_that_day() -> None:
         "<article>", "<article><p class='date'>Published: 20 January 2026</p>"
     )
     assert extract_article(html, URL, "ofcom").published == datetime(2026, 1, 20, tzinfo=UTC)
+
+
+def test_a_shown_date_is_midnight_in_the_publishers_zone() -> None:
+    html = page("<title>Commission statement</title>").replace(
+        "<article>", "<article><p class='date'>Published: 20 January 2026</p>"
+    )
+    published = extract_article(html, URL, "ec", local_timezone="Europe/Brussels").published
+    assert published == datetime(2026, 1, 19, 23, 0, tzinfo=UTC)
