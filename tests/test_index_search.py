@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -104,9 +107,17 @@ def fill(store: Store) -> Store:
     return store
 
 
-@pytest.fixture
-def store(tmp_path: Path):
+@pytest.fixture(autouse=True)
+def eager_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build the search columns on the first search, however narrow (see Store._matches)."""
+    monkeypatch.setattr("indexer._store.COLUMNS_AFTER_MATCHES", -1)
+
+
+@pytest.fixture(params=["columns", "sql"])
+def store(tmp_path: Path, request: pytest.FixtureRequest):
+    """The corpus, searched through the in-memory columns or in SQL alone: the same answers."""
     with Store.open(tmp_path / "regwatch.db") as opened:
+        opened.search_columns = request.param == "columns"
         yield fill(opened)
 
 
@@ -405,3 +416,211 @@ def test_a_failed_search_does_not_leave_stale_matches_behind(store: Store) -> No
     with pytest.raises(QueryError):
         store.search(SearchQuery('"unbalanced'))
     assert store.facets(SearchQuery("egress"))["sources"] == {"cma": 1}
+
+
+# -- the in-memory columns answer exactly as SQL does (see indexer/_columns.py) ---------
+
+WORDS = ["ofcom", "fine", "fines", "online", "safety", "act", "regulator", "café", "cafe", "penalty"]
+WORDS += [f"w{n}" for n in range(8)]
+POOL = [
+    OFCOM,
+    TaggedEntity("OFCOM", "regulator", ["OFCOM"], "ofcom", 1, 5, False, 0.4),  # same id, smaller name
+    TaggedEntity("Office of Communications", "regulator", ["Office"], "ofcom", 1, 9, False, 0.2),
+    CMA,
+    TaggedEntity("CMA", "regulator", ["CMA"], "CMA", 1, 2, True, 0.5),  # an id differing in case only
+    ACME,
+    TaggedEntity("Grok", "product", ["Grok"], "grok", 2, 3, True, 0.7),
+]
+RANDOM_SOURCES = ["ofcom", "cma", "press", "gone"]  # "gone" is no longer configured
+
+
+def random_article(rng: random.Random, n: int) -> tuple[Article, list[TaggedEntity], datetime]:
+    def text(low: int, high: int) -> str:
+        return " ".join(rng.choices(WORDS, k=rng.randint(low, high)))
+
+    # Few distinct texts and times, so bm25 and dates tie often.
+    midnight = datetime(2024, 5, 9, tzinfo=UTC)  # where until=2024-05-08 ends (exclusive)
+    published = rng.choice(
+        [None, T0, T0, T0 + timedelta(minutes=1), midnight, T0 + timedelta(days=rng.choice([1, 6, 7, 40]))]
+    )
+    article = Article(
+        url=f"https://random.example/{n}",
+        source_id=rng.choice(RANDOM_SOURCES),
+        title=rng.choice(["Ofcom fines", "w1 w2", text(1, 4)]),
+        summary=rng.choice(["", "penalty", text(0, 6)]),
+        body=rng.choice(["online safety act", text(3, 25)]),
+        published=published,
+        language=rng.choice(["en", "EN", "fr", "", "De", "Ü"]),
+    )
+    entities = rng.sample(POOL, rng.randint(0, 3))
+    if entities and rng.random() < 0.2:
+        entities.append(entities[0])  # the same entity twice: counted once
+    return article, entities, T0 + timedelta(days=rng.choice([0, 2, 9]))
+
+
+def random_store(path: Path, seed: int, count: int = 120) -> Store:
+    rng = random.Random(seed)
+    store = Store.open(path)
+    store.sources = dict(SOURCES)
+    for n in range(count):
+        article, entities, seen = random_article(rng, n)
+        store.upsert_article(article, seen_at=seen)
+        store.set_entities(article.id, entities, "test")
+        if n == count - 10:
+            store.index_pending()  # the last ten stay out of the text index
+    return store
+
+
+def random_query(rng: random.Random) -> SearchQuery:
+    return SearchQuery(
+        text=rng.choice(
+            ["", "", "w1", "w2 w3", "fine OR penalty", "ofcom -fines", '"online safety"', "w*", "caf*"]
+        ),
+        entity=rng.choice(
+            [None, None, "ofcom", "OFCOM", "Office of Communications", "cma", "acme social", "nobody"]
+        ),
+        source=rng.choice([None, None, None, "press", "gone"]),
+        since=rng.choice([None, None, T0.date(), T0 + timedelta(minutes=1)]),
+        until=rng.choice([None, None, (T0 + timedelta(days=7)).date()]),
+        limit=rng.choice([3, 20]),
+        offset=rng.choice([0, 0, 2, 11]),
+        source_types=rng.choice([(), (), ("regulator",), ("news", "court")]),
+        jurisdictions=rng.choice([(), (), ("uk",)]),
+        languages=rng.choice([(), (), ("en",), ("FR", "de"), ("ü",)]),
+        sort=rng.choice(["relevance", "newest"]),
+    )
+
+
+def answers(store: Store, query: SearchQuery, columns: bool) -> tuple[object, ...]:
+    store.search_columns = columns
+    try:
+        result = store.search(query)
+        return (
+            result.to_dict(),
+            [hit.score for hit in result.hits],  # the same bm25 floats
+            store.facets(query),
+            [store.histogram(query, interval) for interval in ("day", "week", "month")],
+        )
+    finally:
+        store.search_columns = True
+
+
+def assert_columns_answer_as_sql(store: Store, queries: list[SearchQuery]) -> None:
+    for query in queries:
+        assert answers(store, query, columns=True) == answers(store, query, columns=False), query
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_columns_answer_exactly_as_sql_on_random_corpora(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    with random_store(tmp_path / "random.db", seed) as store:
+        assert_columns_answer_as_sql(store, [random_query(rng) for _ in range(80)])
+        assert store._columns.builds == 1 and store._columns.usable
+
+
+def test_the_columns_follow_writes_by_this_store_and_by_another_process(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    path = tmp_path / "random.db"
+    with random_store(path, 4) as store:
+        queries = [random_query(rng) for _ in range(40)]
+        assert_columns_answer_as_sql(store, queries)
+        # This store: an update (new source, date, language, text), a deletion, new entities, a new article.
+        first = Article(
+            url="https://random.example/0", source_id="press", title="w7 fines", body="penalty w7"
+        )
+        store.upsert_article(replace(first, published=T0 + timedelta(days=3), language="fr"))
+        store.delete_article(Article(url="https://random.example/1", source_id="", title="", body="").id)
+        store.set_entities(
+            Article(url="https://random.example/2", source_id="", title="", body="").id, POOL[:3]
+        )
+        store.upsert_article(
+            Article(url="https://random.example/new", source_id="cma", title="w7", body="w7 w1")
+        )
+        store.index_pending()
+        assert_columns_answer_as_sql(store, queries + [SearchQuery("w7"), SearchQuery(entity="ofcom")])
+        with Store.open(path) as other:  # another process (its own connection) writes
+            for n in range(200, 230):
+                article, entities, seen = random_article(rng, n)
+                other.upsert_article(article, seen_at=seen)
+                other.set_entities(article.id, entities, "test")
+            other.delete_article(Article(url="https://random.example/3", source_id="", title="", body="").id)
+            other.index_pending()
+        assert_columns_answer_as_sql(store, queries)
+        assert store._columns.builds == 1  # brought up to date from search_changes, not rebuilt
+
+
+def test_the_columns_rebuild_when_changes_they_missed_were_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "random.db"
+    with random_store(path, 5, count=30) as store:
+        assert store.search(SearchQuery("w1")).total >= 0 and store._columns.builds == 1
+        monkeypatch.setattr("indexer._store.SEARCH_CHANGES_KEPT", 1)
+        with Store.open(path) as other:
+            for n in (0, 1, 2):
+                other.upsert_article(
+                    Article(url=f"https://random.example/{n}", source_id="cma", title="w6", body="w6")
+                )
+            other.index_pending()  # keeps only the last change
+        assert_columns_answer_as_sql(store, [SearchQuery("w6"), SearchQuery(source="cma"), SearchQuery()])
+        assert store._columns.builds == 2
+
+
+def test_a_relevance_page_puts_long_ties_newest_first_at_any_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(tmp_path / "ties.db") as store:
+        for n in range(40):  # one text, so one bm25 score; 8 distinct dates
+            published = T0 + timedelta(hours=n % 8)
+            store.upsert_article(
+                Article(
+                    url=f"https://ties.example/{n}",
+                    source_id="press",
+                    title="Ofcom",
+                    body="fine",
+                    published=published,
+                )
+            )
+        store.index_pending()
+        hits = store.search(SearchQuery("fine", limit=100)).hits
+        full = [h.id for h in hits]
+        assert len(full) == 40 and len({h.score for h in hits}) == 1
+        for margin in (256, 3):  # ties within the first pass, and past it (the second pass)
+            monkeypatch.setattr("indexer._store.TIE_MARGIN", margin)
+            pages = [
+                store.search(SearchQuery("fine", limit=7, offset=offset)).hits for offset in range(0, 42, 7)
+            ]
+            assert [h.id for page in pages for h in page] == full
+            assert_columns_answer_as_sql(store, [SearchQuery("fine", limit=5, offset=o) for o in (0, 4, 30)])
+
+
+def test_search_falls_back_to_sql_when_row_numbers_are_too_sparse_for_the_columns(store: Store) -> None:
+    store.search_columns = True
+    conn = sqlite3.connect(store.path)
+    try:  # a row numbered far beyond the others (written by hand)
+        conn.execute(
+            "INSERT INTO articles (doc, id, url, source_id, title, fetched_at, content_hash, first_seen,"
+            " last_seen, last_changed) VALUES (10000000, 'far', 'https://far.example', 'press', 'Far away',"
+            " '2024-05-09T00:00:00.000000+00:00', 'h', '2024-05-09T00:00:00.000000+00:00',"
+            " '2024-05-09T00:00:00.000000+00:00', '2024-05-09T00:00:00.000000+00:00')"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    assert store.search(SearchQuery()).hits[0].id == "far"
+    assert not store._columns.usable
+    assert_columns_answer_as_sql(store, [SearchQuery(), SearchQuery("ofcom", entity="ofcom")])
+
+
+def test_a_new_store_answers_narrow_text_in_sql_and_builds_the_columns_for_a_broad_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("indexer._store.COLUMNS_AFTER_MATCHES", 2)
+    with Store.open(tmp_path / "regwatch.db") as opened:
+        fill(opened)
+        assert opened.search(SearchQuery("fines")).total == 2
+        assert opened._columns.builds == 0  # two matches: SQL, no build
+        assert opened.search(SearchQuery("ofcom")).total == 3
+        assert opened._columns.builds == 1
+        assert opened.search(SearchQuery("fines")).total == 2  # then the columns serve every search
+        assert opened._hits_key is not None and opened._hits_key[0] == "columns"

@@ -315,3 +315,58 @@ def test_a_second_store_on_the_same_file_sees_writes_and_is_not_blocked_by_a_rea
         finally:
             reader.close()
         assert parent.count_articles() == 1
+
+
+def test_opening_a_version_5_store_gives_entities_their_row_numbers(tmp_path: Path) -> None:
+    from indexer._schema import MIGRATIONS
+
+    path = tmp_path / "regwatch.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in (s for migration in MIGRATIONS[:5] for s in migration):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 5")
+        stamp = "2024-05-01T09:00:00.000000+00:00"
+        for doc, key in ((7, "a"), (9, "b")):
+            conn.execute(
+                "INSERT INTO articles (doc, id, url, source_id, title, body, fetched_at, content_hash,"
+                " first_seen, last_seen, last_changed) VALUES (?, ?, ?, 'press', 'Ofcom fine', 'A fine.',"
+                " ?, 'h', ?, ?, ?)",
+                (doc, key, f"https://old.example/{key}", stamp, stamp, stamp, stamp),
+            )
+            conn.execute(
+                "INSERT INTO article_entities (article_id, position, entity_id, name, norm_name, type)"
+                " VALUES (?, 0, 'ofcom', 'Ofcom', 'ofcom', 'regulator')",
+                (key,),
+            )
+    finally:
+        conn.close()
+    with Store.open(path) as store:
+        rows = store._conn.execute("SELECT article_id, doc FROM article_entities ORDER BY doc").fetchall()
+        assert [tuple(row) for row in rows] == [("a", 7), ("b", 9)]
+        assert store.index_pending() == 2
+        assert store.search(SearchQuery("fine", entity="OFCOM")).total == 2
+        assert store.facets(SearchQuery("fine"))["entities"] == {"Ofcom": 2}
+
+
+def test_every_write_that_changes_what_search_filters_on_is_logged_for_other_processes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def logged() -> list[int]:
+        return [row[0] for row in store._conn.execute("SELECT doc FROM search_changes ORDER BY seq")]
+
+    article = make_article()
+    store.upsert_article(article)
+    doc = store._conn.execute("SELECT doc FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+    assert logged() == [doc]
+    store.upsert_article(make_article())  # a duplicate changes nothing search reads
+    assert logged() == [doc]
+    store.set_entities(article.id, [OFCOM, PLATFORM])  # two entity rows
+    assert logged() == [doc] * 3
+    store.upsert_article(make_article(body="Ofcom closed it."))  # an update, which drops its entities
+    assert len(logged()) == 6
+    monkeypatch.setattr("indexer._store.SEARCH_CHANGES_KEPT", 2)
+    store.index_pending()  # keeps the latest changes only
+    assert len(logged()) == 2
+    store.delete_article(article.id)
+    assert logged()[-1] == doc
