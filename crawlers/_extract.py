@@ -73,6 +73,28 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
+# Meta tags naming an article's publication and update times, best first.
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "govuk:first-published-at",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "date",
+    "pubdate",
+    "publish-date",
+    "sailthru.date",
+)
+UPDATED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "govuk:public-updated-at",
+    "govuk:updated-at",
+    "dcterms.modified",
+    "last-modified",
+)
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
 _TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ")
 
@@ -620,42 +642,13 @@ def extract_article(
         [
             _ld_text(ld.get("datePublished")),
             _ld_text(ld.get("dateCreated")),
-            *(
-                _first(meta, key)
-                for key in (
-                    "article:published_time",
-                    "og:article:published_time",
-                    "govuk:first-published-at",
-                    "dc.date.issued",
-                    "dcterms.issued",
-                    "dc.date",
-                    "dcterms.created",
-                    "date",
-                    "pubdate",
-                    "publish-date",
-                    "sailthru.date",
-                )
-            ),
+            *(_first(meta, key) for key in PUBLISHED_META),
             time_element,
             hint.get("published"),
         ]
     ) or _visible_date(text, url, local_timezone)
     updated = _declared_time(
-        [
-            _ld_text(ld.get("dateModified")),
-            *(
-                _first(meta, key)
-                for key in (
-                    "article:modified_time",
-                    "og:updated_time",
-                    "govuk:public-updated-at",
-                    "govuk:updated-at",
-                    "dcterms.modified",
-                    "last-modified",
-                )
-            ),
-            hint.get("updated"),
-        ]
+        [_ld_text(ld.get("dateModified")), *(_first(meta, key) for key in UPDATED_META), hint.get("updated")]
     )
     summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
     section = (
