@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -61,13 +62,24 @@ WORDS = [
 ]
 
 
+# Page text: words drawn at random (Zipf-like) from a news-sized vocabulary, so each page tells
+# its own story, as a real site's pages do; every 20th page is a lightly edited copy of the page
+# before it (a wire copy), so story clustering does its usual work. (A cyclic text shared by every
+# page made all of them one story: each upsert then checked 20 near-copies, a worst case.)
+VOCABULARY = WORDS + [f"term{k}" for k in range(5000)]
+_WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+COPY_EVERY = 20
+
+
+def _paragraph_words(n: int, i: int) -> list[str]:
+    story = n - 1 if n % COPY_EVERY == 0 and n > 0 and i < 7 else n  # a copy keeps 7 of 8 paragraphs
+    return random.Random(story * 101 + i).choices(VOCABULARY, _WEIGHTS, k=60)
+
+
 def _page(n: int) -> bytes:
     digest = hashlib.sha1(str(n).encode()).hexdigest()
     paragraphs = "".join(
-        "<p>"
-        + " ".join(WORDS[(n * 7 + i * 3 + j) % len(WORDS)] for j in range(60))
-        + f" ({digest[:8]}-{i}).</p>"
-        for i in range(8)
+        "<p>" + " ".join(_paragraph_words(n, i)) + f" ({digest[:8]}-{i}).</p>" for i in range(8)
     )
     title = f"Story {n}: {WORDS[n % len(WORDS)]} {WORDS[(n * 3) % len(WORDS)]}"
     return (

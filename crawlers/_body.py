@@ -201,6 +201,7 @@ def body_text(text: str, url: str, title: str, exclude: str = "") -> str:
             url=url if is_web_url(url) else None,
             prune_xpath=prune,
             favor_precision=precise,
+            fast=True,
             include_comments=False,
             include_tables=True,
             include_images=False,

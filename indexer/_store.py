@@ -84,6 +84,9 @@ class Store(FetchLedgerMixin):
         self._writes = 0  # write transactions committed here: a change invalidates the materialised hits
         # Cluster stories on upsert (see indexer/_story.py); switched off only by a benchmark's baseline.
         self.story_clusters = True
+        # Leave new and changed articles to the batch step (index_pending) instead: a crawl's
+        # item pipeline sets this, so the crawl spends its time fetching and extracting.
+        self.defer_stories = False
         # Filters and facets from in-memory columns (see indexer/_columns.py); False: all in SQL,
         # the reference the tests compare the columns with, and a benchmark's baseline.
         self.search_columns = True
@@ -242,9 +245,12 @@ class Store(FetchLedgerMixin):
                 )
             if status != "duplicate" and self.story_clusters:
                 # In the same transaction as the text, so the story always matches the stored text.
-                _story.recluster(
-                    conn, article_id, _story.story_text(article.title, article.body, article.summary)
-                )
+                if self.defer_stories:
+                    _story.defer(conn, article_id)
+                else:
+                    _story.recluster(
+                        conn, article_id, _story.story_text(article.title, article.body, article.summary)
+                    )
         log.debug("Stored %s article %s from %s (%s)", status, article_id, article.source_id, article.url)
         return status
 

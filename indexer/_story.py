@@ -26,8 +26,9 @@ When an article matches members of several stories (a full wire text arriving
 after two outlets each ran a different cut of it), those stories are merged
 into the one stored first, and the moved articles are marked changed so a search
 cluster is sent their new story.
-(Articles stored before story ids existed are clustered oldest first by the
-backfill, ``Store.cluster_stories``.) Texts with fewer than ``MIN_SHINGLES``
+(Articles stored before story ids existed, and those a crawl stores, are
+clustered oldest first by the backfill, ``Store.cluster_stories``, which
+``index_pending`` runs.) Texts with fewer than ``MIN_SHINGLES``
 shingles (a stub, a one-line brief) are too short for a meaningful overlap: they
 are clustered by headline and text together, and join a story only when those
 words are identical to another short text's, so the paywall stubs of different
@@ -245,6 +246,15 @@ def recluster(conn: sqlite3.Connection, article_id: str, text: str) -> str:
             ).fetchall(),
         )
     return story
+
+
+def defer(conn: sqlite3.Connection, article_id: str) -> None:
+    """Leave a new or changed article to the backfill, with the rest of a story it led.
+
+    The backfill clusters them oldest first, the order :func:`recluster` would have
+    followed, so the stories come out the same; meanwhile they have none (``""``).
+    """
+    conn.execute("UPDATE articles SET story_id = '' WHERE id = ? OR story_id = ?", (article_id, article_id))
 
 
 def _reassign(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> int:

@@ -74,6 +74,8 @@ class StoreArticlePipeline:
         from indexer import Store
 
         self.store = Store.open(self.db_path)
+        # Story clusters are found in the batch step after the crawl (index_pending), as entities are.
+        self.store.defer_stories = True
 
     def close_spider(self, spider: Any = None) -> None:
         # Index pages' validators, once everything they listed is settled (next run: 304, nothing new).

@@ -298,3 +298,30 @@ def test_without_stories_a_digest_still_collapses_by_title() -> None:
     second = dataclasses.replace(follow_up(), title=WIRE_TITLE, entities=[OFCOM])
     items = select_articles(Subscriber("ana", "Ana", "ana@example.org"), [first, second], SOURCES)
     assert len(items) == 1
+
+
+def test_stories_left_to_the_batch_step_come_out_as_clustering_each_upsert(tmp_path: Path) -> None:
+    """A crawl defers clustering to index_pending; the stories must be the ones upserts would give."""
+    third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
+    edited_first = dataclasses.replace(wire(), body=FOLLOW_UP_BODY)  # the leader changes story
+    start, middle, end = paragraph("opening"), paragraph("middle"), paragraph("ending")
+    cuts = [
+        make("first-cut", "tabloid", "Cut one", f"{start}\n{middle}", 100),
+        make("second-cut", "daily", "Cut two", f"{middle}\n{end}", 110),
+        make("full-text", "wire", "Full text", f"{start}\n{middle}\n{end}", 120),
+    ]
+    batches = [[wire(), copy(), third, follow_up()], [edited_first], cuts]
+    stories: dict[bool, dict[str, str]] = {}
+    for deferred in (False, True):
+        with Store.open(tmp_path / f"deferred-{deferred}.db") as opened:
+            opened.defer_stories = deferred
+            for batch in batches:
+                for article in batch:
+                    opened.upsert_article(article)
+                if deferred:
+                    assert story_of(opened, batch[0]) == ""  # none until the batch step
+                    opened.index_pending()
+            stories[deferred] = {a.id: story_of(opened, a) for batch in batches for a in batch}
+    assert stories[True] == stories[False]
+    assert stories[True][copy().id] == stories[True][third.id] == copy().id  # the leader left
+    assert len({stories[True][a.id] for a in cuts}) == 1  # merged
