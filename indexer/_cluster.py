@@ -28,7 +28,8 @@ from regwatch.models import Source, utcnow
 from ._cluster_mapping import MAPPING_VERSION, index_body, to_document
 from ._cluster_query import facets_body, histogram_body, search_body
 from ._schema import from_db
-from ._store import Store, _lead, facet_counts
+from ._search import _lead, facet_counts
+from ._store import Store
 from ._types import HISTOGRAM_INTERVALS, SearchHit, SearchQuery, SearchResult
 from ._wire import FLAVORS, Wire, WireError, connect
 

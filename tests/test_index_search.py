@@ -110,7 +110,7 @@ def fill(store: Store) -> Store:
 @pytest.fixture(autouse=True)
 def eager_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build the search columns on the first search, however narrow (see Store._matches)."""
-    monkeypatch.setattr("indexer._store.COLUMNS_AFTER_MATCHES", -1)
+    monkeypatch.setattr("indexer._search.COLUMNS_AFTER_MATCHES", -1)
 
 
 @pytest.fixture(params=["columns", "sql"])
@@ -586,7 +586,7 @@ def test_a_relevance_page_puts_long_ties_newest_first_at_any_depth(
         full = [h.id for h in hits]
         assert len(full) == 40 and len({h.score for h in hits}) == 1
         for margin in (256, 3):  # ties within the first pass, and past it (the second pass)
-            monkeypatch.setattr("indexer._store.TIE_MARGIN", margin)
+            monkeypatch.setattr("indexer._search.TIE_MARGIN", margin)
             pages = [
                 store.search(SearchQuery("fine", limit=7, offset=offset)).hits for offset in range(0, 42, 7)
             ]
@@ -615,7 +615,7 @@ def test_search_falls_back_to_sql_when_row_numbers_are_too_sparse_for_the_column
 def test_a_new_store_answers_narrow_text_in_sql_and_builds_the_columns_for_a_broad_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("indexer._store.COLUMNS_AFTER_MATCHES", 2)
+    monkeypatch.setattr("indexer._search.COLUMNS_AFTER_MATCHES", 2)
     with Store.open(tmp_path / "regwatch.db") as opened:
         fill(opened)
         assert opened.search(SearchQuery("fines")).total == 2
