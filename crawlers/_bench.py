@@ -8,7 +8,7 @@ subprocesses with the same Scrapy settings:
 - regwatch: extraction (trafilatura + metadata) and the SQLite store pipeline.
 
 Printed: pages/s and articles/s of each, their ratio (goal >= 0.5), and the
-peak RSS of each crawl subprocess (goal < 1 GB). AutoThrottle is off and the
+peak RSS of each crawl subprocess with its extraction workers, summed (goal < 1 GB). AutoThrottle is off and the
 per-domain concurrency is 16 in both runs, so the ratio measures regwatch's
 per-page work, not politeness delays.
 """
@@ -140,13 +140,59 @@ def _crawl(
     command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    tree = _TreeMemory(process.pid)
+    tree.start()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
+    tree.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"crawl subprocess failed with status {process.returncode}")
     stats = _read_report(report_path)[source.id].to_dict()
-    return elapsed, stats, int(usage.ru_maxrss)
+    # The crawl process's own peak, or its process tree's (extraction workers included), if larger.
+    return elapsed, stats, max(int(usage.ru_maxrss), tree.peak_kib)
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux /proc; just ``pid`` elsewhere)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue += [int(child) for child in children.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and its descendants every 0.1 s; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in _descendants(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def main(argv: list[str] | None = None) -> int:

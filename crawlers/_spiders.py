@@ -41,7 +41,7 @@ from regwatch.errors import ExtractionError, SourceError
 from regwatch.models import Article, Source, utcnow
 from regwatch.settings import BY_NAME
 
-from ._extract import extract_article
+from ._extract_pool import Extractor, shared_extractor
 from ._feeds import parse_feed
 from ._govuk import ContentItem, content_item_article, parse_content_item
 from ._health import blocked_reason, feed_content_problem
@@ -143,6 +143,7 @@ class SourceSpider(scrapy.Spider):
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
         extract: bool = True,
+        extractor: Extractor | None = None,
         **kwargs: Any,
     ) -> None:
         src = source if isinstance(source, Source) else Source.from_dict(dict(source))
@@ -155,6 +156,7 @@ class SourceSpider(scrapy.Spider):
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
         self.extract = extract
+        self.extractor = extractor or Extractor(0)  # from_crawler: the crawl process's shared one
         # The version of the source's extraction override valid today (a redesign dates a new one);
         # spider_for() has refused a source whose overrides do not parse.
         self.override = extraction_override(src.selectors, utcnow().date())
@@ -187,6 +189,12 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "min_body_chars",
             settings.getint("REGWATCH_MIN_BODY_CHARS", BY_NAME["EXTRACT_MIN_BODY_CHARS"].default),
+        )
+        kwargs.setdefault(
+            "extractor",
+            shared_extractor(
+                settings.getint("REGWATCH_EXTRACT_WORKERS", BY_NAME["CRAWL_EXTRACT_WORKERS"].default)
+            ),
         )
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
@@ -446,7 +454,9 @@ class SourceSpider(scrapy.Spider):
             self.record_error("blocked", response.url, reason)
         return bool(reason)
 
-    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[Article | FetchRecord]:
+    async def parse_article(
+        self, response: Response, hint: ArticleHint
+    ) -> AsyncIterator[Article | FetchRecord]:
         key, not_modified = self.article_answered(response)
         if not_modified is not None:
             yield not_modified
@@ -454,7 +464,9 @@ class SourceSpider(scrapy.Spider):
         if not self.extract or self.blocked(response):
             return
         try:
-            article = extract_article(
+            # In a worker process when there are spare cores (see _extract_pool): meanwhile
+            # the crawl goes on fetching and storing.
+            article = await self.extractor.extract(
                 response.body,
                 response.url,
                 self.source_id,
@@ -468,7 +480,8 @@ class SourceSpider(scrapy.Spider):
         except ExtractionError as exc:
             self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
             return
-        yield from self.article_found(response, key, article)
+        for found in self.article_found(response, key, article):
+            yield found
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

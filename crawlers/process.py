@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from crawlers._extract_pool import close_shared_extractor
 from regwatch.errors import RegwatchError
 from regwatch.models import CrawlStats, Source
 from regwatch.settings import Settings
@@ -137,7 +138,10 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
         deferred.addErrback(on_crawl_failed, source)
 
     if crawlers:
-        process.start()
+        try:
+            process.start()
+        finally:
+            close_shared_extractor()
     write_report(report_path, report())
     return 0
 

@@ -36,6 +36,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_MAX_LISTING_PAGES", 5, "Most listing pages followed by pagination."),
     Setting("CRAWL_PROCESS_TIMEOUT", 900, "Seconds before a crawl subprocess is killed."),
     Setting(
+        "CRAWL_EXTRACT_WORKERS",
+        -1,
+        "Processes extracting pages beside a crawl (-1: one per spare CPU core, at most 4; 0: none).",
+    ),
+    Setting(
         "CRAWL_CONTACT",
         "",
         "Contact (email or URL) added to the User-Agent, so a site's operator can reach you.",
