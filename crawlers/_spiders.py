@@ -403,27 +403,32 @@ class SourceSpider(scrapy.Spider):
             meta={"regwatch_role": "article", "regwatch_key": key, "handle_httpstatus_list": [304]},
         )
 
-    def article_answered(self, response: Response) -> tuple[str, FetchRecord | None]:
-        """Settle an article request: (ledger key, the 304's fetch record or None).
+    def article_answered(self, response: Response) -> tuple[str, FetchRecord | None, bool]:
+        """Settle an article request: (ledger key, the 304's fetch record or None, whether to read it).
 
         A 304 is counted as ``not_modified``, anything else (a 2xx: others are
-        errors) as ``pages_fetched``.
+        errors) as ``pages_fetched``; a page is read unless extraction is off or
+        it is a bot wall (recorded as ``blocked``).
         """
         key = response.meta.get("regwatch_key") or canonical_url(response.url)
         self._in_flight.discard(key)
         if response.status != 304:
             count(self.crawler.stats, self.source_id, "pages_fetched")
-            return key, None
+            return key, None, self.extract and not self.blocked(response)
         # Unchanged since the ledger's validators: nothing to download or store.
         count(self.crawler.stats, self.source_id, "not_modified")
         logger.debug("source=%s url=%s not modified", self.source_id, response.url)
         known = self.validators.get(key)
-        return key, FetchRecord(
+        return (
             key,
-            self.source_id,
-            304,
-            _header(response, "ETag") or (known.etag if known else ""),
-            _header(response, "Last-Modified") or (known.last_modified if known else ""),
+            FetchRecord(
+                key,
+                self.source_id,
+                304,
+                _header(response, "ETag") or (known.etag if known else ""),
+                _header(response, "Last-Modified") or (known.last_modified if known else ""),
+            ),
+            False,
         )
 
     def article_found(
@@ -457,11 +462,10 @@ class SourceSpider(scrapy.Spider):
     async def parse_article(
         self, response: Response, hint: ArticleHint
     ) -> AsyncIterator[Article | FetchRecord]:
-        key, not_modified = self.article_answered(response)
+        key, not_modified, readable = self.article_answered(response)
         if not_modified is not None:
             yield not_modified
-            return
-        if not self.extract or self.blocked(response):
+        if not readable:
             return
         try:
             # In a worker process when there are spare cores (see _extract_pool): meanwhile
@@ -781,11 +785,10 @@ class JsonApiSpider(SourceSpider):
 
     def parse_content_item(self, response: Response, hint: ArticleHint) -> Iterator[Any]:
         """A Content API answer: the article built from the item, or its page when it has no body."""
-        key, not_modified = self.article_answered(response)
+        key, not_modified, readable = self.article_answered(response)
         if not_modified is not None:
             yield not_modified
-            return
-        if not self.extract or self.blocked(response):
+        if not readable:
             return
         try:
             item = parse_content_item(response.body, response.url)
