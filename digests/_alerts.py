@@ -20,17 +20,15 @@ alerts about those articles again on the next cycle (at-least-once, logged).
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+from digests._headers import header_text, message_headers, new_message, render_message
 from digests._keywords import match_keywords
 from digests._sections import action_sentence, clean_line, safe_url, time_label
 from digests._select import OFFICIAL_SOURCE_TYPES, actions_involving, in_scope, watched_for
@@ -93,7 +91,7 @@ def build_alert(subscriber: Subscriber, hits: Sequence[AlertHit], *, sender: str
     message_id = f"<alert-{key}@regwatch>"
     first = hits[0]
     more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
-    subject = f"regwatch alert — {first.reason}{more}"
+    subject = header_text(f"regwatch alert — {first.reason}{more}")
     lines = [
         f"{len(hits)} new {'item' if len(hits) == 1 else 'items'} for {clean_line(subscriber.name)}:",
         "",
@@ -106,21 +104,24 @@ def build_alert(subscriber: Subscriber, hits: Sequence[AlertHit], *, sender: str
         title = clean_line(article.title) or "(untitled)"
         lines += [f"* {hit.reason}", f"  {title}", f"  {hit.source_name} · {when}", f"  {url}", ""]
         html_items.append((hit.reason, title, hit.source_name, when, url))
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = Address(display_name=clean_line(subscriber.name), addr_spec=subscriber.email)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"
+    headers = message_headers(
+        subject=subject,
+        sender=sender,
+        recipient_name=subscriber.name,
+        recipient_email=subscriber.email,
+        date=format_datetime(now),
+        message_id=message_id,
+    )
+    message = new_message(headers)
     message.set_content("\n".join(lines))
     message.add_alternative(_alert_html(subject, html_items), subtype="html")
+    data = render_message(message, headers)  # raises UnsafeMessageError unless its headers read back as built
     return Digest(
         subscriber_id=subscriber.id,
         period=now.astimezone(zone).date(),
-        subject=subject,
+        subject=headers.subject,
         message_id=message_id,
-        message=message.as_bytes(policy=email.policy.SMTP),
+        message=data,
         article_ids=ids,
         watermark=now,
     )

@@ -16,8 +16,6 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
 from functools import cache
@@ -26,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from digests._headers import header_text, message_headers, new_message, render_message
 from digests._sections import (
     ACTIONS_SECTION_TITLE,
     COUNTS_SECTION_TITLE,
@@ -124,7 +123,7 @@ def build_digest(
     zone = subscriber_zone(subscriber)
     counts = entity_counts(items, subscriber, previous)
     statements, entity_sections = item_sections(items, [c.key for c in counts], zone)
-    subject = subject_for(counts, len(items), period, subscriber.keywords)
+    subject = header_text(subject_for(counts, len(items), period, subscriber.keywords))
     message_id = message_id_for(subscriber.id, period)
     context: dict[str, Any] = {
         "subject": subject,
@@ -148,15 +147,18 @@ def build_digest(
     text = env.get_template("digest.txt.j2").render(context)
     html = env.get_template("digest.html.j2").render(context)
 
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = Address(display_name=clean_line(subscriber.name), addr_spec=subscriber.email)
-    message["Date"] = format_datetime(now or utcnow())
-    message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
+    headers = message_headers(
+        subject=subject,
+        sender=sender,
+        recipient_name=subscriber.name,
+        recipient_email=subscriber.email,
+        date=format_datetime(now or utcnow()),
+        message_id=message_id,
+    )
+    message = new_message(headers)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    data = render_message(message, headers)  # raises UnsafeMessageError unless its headers read back as built
 
     article_ids = [article_id for item in items for article_id in item.article_ids]
     watermark = max((a.fetched_at for a in articles), default=None)
@@ -164,9 +166,9 @@ def build_digest(
     return Digest(
         subscriber_id=subscriber.id,
         period=period,
-        subject=subject,
+        subject=headers.subject,
         message_id=message_id,
-        message=message.as_bytes(policy=email.policy.SMTP),
+        message=data,
         article_ids=article_ids,
         watermark=watermark,
     )

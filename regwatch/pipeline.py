@@ -557,7 +557,11 @@ def deliver_digests(
                     DigestOutcome(subscriber.id, period, status, record.location, error=record.error)
                 )
                 continue
-            digest = build_next_digest(app, subscriber, period, now)
+            try:
+                digest = build_next_digest(app, subscriber, period, now)
+            except DeliveryError as exc:
+                outcomes.append(_refused(app, subscriber.id, period, exc))
+                continue
             if digest is None:
                 # The period is done: record it, so new articles wait for the next send time.
                 app.store.record_digest(
@@ -628,7 +632,10 @@ def _retry_pending(app: App, record: Any, now: datetime) -> DigestOutcome:
         )
         [subscriber] = [s for s in app.config.subscribers if s.id == record.subscriber_id]
         until = record.watermark or now
-        rebuilt = build_next_digest(app, subscriber, record.period, until, rebuild=True)
+        try:
+            rebuilt = build_next_digest(app, subscriber, record.period, until, rebuild=True)
+        except DeliveryError as exc:
+            return _refused(app, record.subscriber_id, record.period, exc)
         if rebuilt is None:
             app.store.record_digest(
                 record.subscriber_id,
@@ -650,6 +657,14 @@ def _retry_pending(app: App, record: Any, now: datetime) -> DigestOutcome:
         watermark=record.watermark,
     )
     return _deliver(app, digest)
+
+
+def _refused(app: App, subscriber_id: str, period: date, exc: DeliveryError) -> DigestOutcome:
+    """A digest that could not be built safely (its headers did not read back as built): failed, not sent."""
+    logger.error("digest for %s (%s) failed: %s", subscriber_id, period, exc)
+    message_id = str(getattr(exc, "message_id", ""))
+    app.store.record_digest(subscriber_id, period, message_id, "failed", None, error=str(exc))
+    return DigestOutcome(subscriber_id, period, "failed", error=str(exc))
 
 
 def _deliver(app: App, digest: Any) -> DigestOutcome:
@@ -742,22 +757,22 @@ def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
             )
             if not hits:
                 continue
-            alert = build_alert(resolved, hits, sender=settings["DIGEST_SENDER"], now=now)
-            mark = {
-                "subscriber_id": subscriber.id,
-                "article_ids": alert.article_ids,
-                "message_id": alert.message_id,
-            }
-            ledger.mark(**mark, status="sending", now=now)
+            article_ids = sorted(hit.article.id for hit in hits)
+            message_id = ""
             try:
+                # A message whose headers do not read back as built is refused here (failed, not sent).
+                alert = build_alert(resolved, hits, sender=settings["DIGEST_SENDER"], now=now)
+                message_id = alert.message_id
+                ledger.mark(subscriber.id, article_ids, message_id, "sending", now=now)
                 location = app.deliverer.deliver(alert)
             except DeliveryError as exc:
+                message_id = message_id or str(getattr(exc, "message_id", ""))
                 status = "failed" if exc.permanent else "pending"
                 logger.error("alert for %s %s: %s", subscriber.id, status, exc)
-                ledger.mark(**mark, status=status, now=now, error=str(exc))
+                ledger.mark(subscriber.id, article_ids, message_id, status, now=now, error=str(exc))
                 outcomes.append(AlertOutcome(subscriber.id, status, len(hits), error=str(exc)))
                 continue
-            ledger.mark(**mark, status="sent", now=now)
+            ledger.mark(subscriber.id, article_ids, message_id, "sent", now=now)
             logger.info("alert for %s sent (%d items): %s", subscriber.id, len(hits), location)
             outcomes.append(AlertOutcome(subscriber.id, "sent", len(hits), location))
     return outcomes
