@@ -31,7 +31,7 @@ from regwatch.models import Digest
 
 logger = logging.getLogger(__name__)
 
-TLS_MODES = ("none", "starttls", "ssl")
+TLS_MODES = ("auto", "starttls", "ssl", "none")
 
 
 @runtime_checkable
@@ -110,23 +110,30 @@ class OutboxDelivery:
 class SmtpDelivery:
     """Sends digests through one SMTP server with :mod:`smtplib`.
 
-    ``tls`` is ``none``, ``starttls`` (plain connection upgraded; fails if the
-    server does not offer it) or ``ssl`` (TLS from the first byte, usually port
-    465). Certificates are verified against ``ssl_context`` (default: the system
-    trust store, or ``ca_file`` when given).
+    ``tls`` is ``auto`` (STARTTLS whenever the server offers it), ``starttls``
+    (fails if the server does not offer it), ``ssl`` (TLS from the first byte,
+    usually port 465) or ``none`` (never). Certificates are verified against
+    ``ssl_context`` (default: the system trust store, or ``ca_file`` when given).
+
+    The password never crosses an unencrypted connection: with a ``user`` and no
+    TLS (``none``, or ``auto`` against a server without STARTTLS) the digest is
+    refused, permanently, unless ``allow_plaintext_auth`` says to accept the risk
+    (then each such login logs a warning). Without a ``user`` a plain
+    connection is fine: a local relay.
     """
 
     def __init__(
         self,
         host: str,
         port: int = 25,
-        tls: str = "none",
+        tls: str = "auto",
         user: str = "",
         password: str = "",
         timeout: float = 30,
         *,
         ca_file: str = "",
         ssl_context: ssl.SSLContext | None = None,
+        allow_plaintext_auth: bool = False,
     ) -> None:
         if tls not in TLS_MODES:
             raise ConfigError(f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, got {tls!r}")
@@ -140,17 +147,19 @@ class SmtpDelivery:
         self.timeout = float(timeout)
         self._ca_file = ca_file
         self._ssl_context = ssl_context
+        self.allow_plaintext_auth = bool(allow_plaintext_auth)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SmtpDelivery:
         return cls(
             host=settings["SMTP_HOST"],
             port=settings["SMTP_PORT"],
-            tls=settings["SMTP_TLS"],
+            tls=str(settings["SMTP_TLS"]).strip().lower(),
             user=settings["SMTP_USER"],
             password=settings["SMTP_PASSWORD"],
             timeout=settings["SMTP_TIMEOUT"],
             ca_file=settings.get("SMTP_CA_FILE", ""),
+            allow_plaintext_auth=settings.get("SMTP_ALLOW_PLAINTEXT_AUTH", False),
         )
 
     def __repr__(self) -> str:  # never shows the password
@@ -165,19 +174,44 @@ class SmtpDelivery:
             self._ssl_context = ssl.create_default_context(cafile=self._ca_file or None)
         return self._ssl_context
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> tuple[smtplib.SMTP, bool]:
+        """A connected client, and whether the connection is encrypted."""
         if self.tls == "ssl":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._context()
+            )
+            return client, True
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            if self.tls == "starttls":
-                client.ehlo()
-                client.starttls(context=self._context())
-                client.ehlo()
+            if self.tls == "none":
+                return client, False
+            client.ehlo()
+            if self.tls == "auto" and not client.has_extn("starttls"):
+                return client, False
+            client.starttls(context=self._context())  # SMTPNotSupportedError when "starttls" is not offered
+            client.ehlo()
         except BaseException:
             client.close()
             raise
-        return client
+        return client, True
+
+    def _login(self, client: smtplib.SMTP, encrypted: bool, where: str) -> None:
+        """Log in, only over TLS unless SMTP_ALLOW_PLAINTEXT_AUTH accepts the risk."""
+        if not encrypted:
+            if not self.allow_plaintext_auth:
+                why = "SMTP_TLS=none" if self.tls == "none" else "the server does not offer STARTTLS"
+                raise DeliveryError(
+                    f"{where}: refusing to send the SMTP password for {self.user!r} without TLS ({why}): "
+                    "set REGWATCH_SMTP_TLS=starttls|ssl, or REGWATCH_SMTP_ALLOW_PLAINTEXT_AUTH=true "
+                    "to accept the risk",
+                    permanent=True,
+                )
+            logger.warning(
+                "%s: sending the SMTP password for %r without TLS (SMTP_ALLOW_PLAINTEXT_AUTH=true)",
+                where,
+                self.user,
+            )
+        client.login(self.user, self.password)
 
     def deliver(self, digest: Digest) -> str:
         headers = _headers(digest)
@@ -187,9 +221,10 @@ class SmtpDelivery:
             raise DeliveryError(f"digest {digest.message_id} has no From or To address", permanent=True)
         where = f"{self.address} {digest.message_id}"
         try:
-            with self._connect() as client:
+            client, encrypted = self._connect()
+            with client:
                 if self.user:
-                    client.login(self.user, self.password)
+                    self._login(client, encrypted, where)
                 refused = client.sendmail(senders[0][1], recipients, digest.message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -209,7 +244,9 @@ class SmtpDelivery:
             raise DeliveryError(f"{where}: {exc}", permanent=True) from exc
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(
-                f"{where}: certificate not trusted: {exc.verify_message}", permanent=True
+                f"{where}: certificate not trusted: {exc.verify_message} (set REGWATCH_SMTP_CA_FILE to its CA; "
+                "for a local relay without credentials, REGWATCH_SMTP_TLS=none)",
+                permanent=True,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # Refused, reset, timed out, DNS, TLS handshake cut short: try again later.

@@ -125,10 +125,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ALERT_LOOKBACK", 24, "Hours back that an article first seen may still trigger an alert."),
     Setting("SMTP_HOST", "", "SMTP server; empty = write .eml files to the outbox."),
     Setting("SMTP_PORT", 25, "SMTP port."),
-    Setting("SMTP_TLS", "none", "none | starttls | ssl."),
+    Setting(
+        "SMTP_TLS",
+        "auto",
+        "auto (STARTTLS when the server offers it) | starttls (required) | ssl (port 465) | none.",
+    ),
     Setting("SMTP_USER", "", "SMTP user name."),
     Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
     Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out."),
+    Setting(
+        "SMTP_ALLOW_PLAINTEXT_AUTH",
+        False,
+        "Send SMTP_PASSWORD over a connection without TLS (each time logs a warning); off: refuse to.",
+    ),
     Setting("SMTP_CA_FILE", "", "PEM CA bundle to verify the SMTP server; empty = system trust store."),
     Setting(
         "SMTP_RETRIES",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email.policy
 import ipaddress
+import logging
 import socket
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -68,6 +70,7 @@ class Recorder:
     rcpt_reply: str = ""
     data_reply: str = ""
     envelopes: list[Envelope] = field(default_factory=list)
+    encrypted: list[bool] = field(default_factory=list)  # per accepted message: was the session TLS?
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Envelope, address: str, options: list[str]
@@ -81,6 +84,7 @@ class Recorder:
         if self.data_reply:
             return self.data_reply
         self.envelopes.append(envelope)
+        self.encrypted.append(getattr(session, "ssl", None) is not None)
         return "250 Message accepted for delivery"
 
 
@@ -318,10 +322,16 @@ def test_starttls_against_a_server_without_it_is_permanent(smtp_server: tuple[Re
     assert recorder.envelopes == []
 
 
+@dataclass
 class PasswordCheck:
+    """aiosmtpd authenticator: accepts ana/s3cret, and records every attempt."""
+
+    attempts: list[bytes] = field(default_factory=list)
+
     def __call__(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
+        self.attempts.append(bytes(getattr(auth_data, "password", b"")))
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
             b"ana",
             b"s3cret",
@@ -329,21 +339,33 @@ class PasswordCheck:
         return AuthResult(success=ok, handled=False)
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-@pytest.mark.parametrize(("password", "delivered"), [("s3cret", True), ("wrong", False)])
-def test_smtp_login(password: str, delivered: bool) -> None:
-    recorder = Recorder()
+@contextmanager
+def auth_server(tls: Tls | None = None) -> Iterator[tuple[Recorder, PasswordCheck, int]]:
+    """aiosmtpd requiring AUTH: over STARTTLS with ``tls``, else on a plain connection."""
+    recorder, check = Recorder(), PasswordCheck()
     controller = Controller(
         recorder,
         hostname="127.0.0.1",
         port=free_port(),
-        authenticator=PasswordCheck(),
-        auth_require_tls=False,
+        authenticator=check,
         auth_required=True,
+        auth_require_tls=tls is not None,
+        tls_context=tls.server_context() if tls else None,
     )
     controller.start()
     try:
-        delivery = SmtpDelivery("127.0.0.1", controller.port, user="ana", password=password, timeout=5)
+        yield recorder, check, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize(("password", "delivered"), [("s3cret", True), ("wrong", False)])
+def test_smtp_login_goes_over_starttls_by_default(tls: Tls, password: str, delivered: bool) -> None:
+    with auth_server(tls) as (recorder, check, port):
+        delivery = SmtpDelivery(
+            "127.0.0.1", port, user="ana", password=password, timeout=5, ssl_context=tls.client_context()
+        )
+        assert delivery.tls == "auto"
         assert "s3cret" not in repr(delivery)
         if delivered:
             delivery.deliver(make_digest())
@@ -351,9 +373,74 @@ def test_smtp_login(password: str, delivered: bool) -> None:
             with pytest.raises(DeliveryError) as raised:
                 delivery.deliver(make_digest())
             assert raised.value.permanent is True
+    assert len(recorder.envelopes) == (1 if delivered else 0)
+    assert recorder.encrypted == ([True] if delivered else [])
+    assert set(check.attempts) == {password.encode()}  # smtplib may try PLAIN, then LOGIN
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+@pytest.mark.parametrize("tls_mode", ["auto", "none"])
+def test_the_password_is_never_sent_without_tls(tls_mode: str) -> None:
+    with auth_server() as (recorder, check, port):
+        delivery = SmtpDelivery("127.0.0.1", port, tls=tls_mode, user="ana", password="s3cret", timeout=5)
+        with pytest.raises(DeliveryError) as raised:
+            delivery.deliver(make_digest())
+    assert raised.value.permanent is True
+    message = str(raised.value)
+    assert "refusing to send the SMTP password for 'ana' without TLS" in message
+    assert "REGWATCH_SMTP_TLS=starttls|ssl" in message
+    assert "REGWATCH_SMTP_ALLOW_PLAINTEXT_AUTH=true" in message
+    assert check.attempts == [] and recorder.envelopes == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_plaintext_auth_when_allowed_is_logged_as_a_warning_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with auth_server() as (recorder, check, port), caplog.at_level(logging.WARNING, "digests"):
+        delivery = SmtpDelivery(
+            "127.0.0.1", port, user="ana", password="s3cret", timeout=5, allow_plaintext_auth=True
+        )
+        delivery.deliver(make_digest())
+        delivery.deliver(make_digest(subscriber_id="bob"))
+    assert len(recorder.envelopes) == 2 and recorder.encrypted == [False, False]
+    warnings = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("digests")
+    ]
+    assert len(warnings) == 2
+    assert "sending the SMTP password for 'ana' without TLS (SMTP_ALLOW_PLAINTEXT_AUTH=true)" in warnings[0]
+    assert "s3cret" not in caplog.text
+
+
+def test_without_credentials_a_relay_without_starttls_is_fine(smtp_server: tuple[Recorder, int]) -> None:
+    recorder, port = smtp_server
+    SmtpDelivery("127.0.0.1", port, timeout=5).deliver(make_digest())
+    assert recorder.encrypted == [False]
+
+
+def test_auto_uses_starttls_whenever_the_server_offers_it(tls: Tls) -> None:
+    recorder = Recorder()
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=free_port(), tls_context=tls.server_context()
+    )
+    controller.start()
+    try:
+        SmtpDelivery("127.0.0.1", controller.port, timeout=5, ssl_context=tls.client_context()).deliver(
+            make_digest()
+        )
     finally:
         controller.stop()
-    assert len(recorder.envelopes) == (1 if delivered else 0)
+    assert recorder.encrypted == [True]
+
+
+def test_tls_settings_default_to_auto_and_refuse_plaintext_auth(tmp_path: Path) -> None:
+    settings = Settings(env={}, config={"SMTP_HOST": "127.0.0.1", "SMTP_USER": "ana"})
+    assert (settings["SMTP_TLS"], settings["SMTP_ALLOW_PLAINTEXT_AUTH"]) == ("auto", False)
+    smtp = SmtpDelivery.from_settings(settings)
+    assert (smtp.tls, smtp.allow_plaintext_auth) == ("auto", False)
+    env = {"REGWATCH_SMTP_TLS": "STARTTLS", "REGWATCH_SMTP_ALLOW_PLAINTEXT_AUTH": "true"}
+    smtp = SmtpDelivery.from_settings(Settings(env=env, config={"SMTP_HOST": "127.0.0.1"}))
+    assert (smtp.tls, smtp.allow_plaintext_auth) == ("starttls", True)
 
 
 # --- From settings ----------------------------------------------------------
