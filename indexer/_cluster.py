@@ -24,6 +24,7 @@ from typing import Any
 
 from regwatch.errors import ConfigError, IndexBackendError, QueryError
 from regwatch.models import Source, utcnow
+from regwatch.private import redact_url
 
 from ._cluster_mapping import MAPPING_VERSION, index_body, to_document
 from ._cluster_query import facets_body, histogram_body, search_body
@@ -78,7 +79,7 @@ def detect_flavor(url: str, settings: Mapping[str, Any]) -> tuple[str, str]:
     try:
         info = probe.request("GET", "/")
     except WireError as exc:
-        raise IndexBackendError(f"cannot reach the search cluster at {url}: {exc}") from None
+        raise IndexBackendError(redact_url(f"cannot reach the search cluster at {url}: {exc}")) from None
     finally:
         probe.close()
     version = info.get("version", {})
@@ -106,7 +107,9 @@ class ClusterIndex:
     ) -> None:
         self.wire = wire
         self.store = store
-        self.url = url.rstrip("/")
+        # As shown in messages, logs and status, and as the ledger's key: credentials masked.
+        # The wire was built with the real URL and keeps it.
+        self.url = redact_url(url.rstrip("/"))
         self.alias = alias
         self.flavor = flavor
         self.server_version = server_version
@@ -125,7 +128,7 @@ class ClusterIndex:
         """Connect as the INDEX_* settings say; the flavour is asked of the server unless forced."""
         url = str(settings["INDEX_URL"]).strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"INDEX_URL must be an http:// or https:// URL, got {url!r}")
+            raise ConfigError(f"INDEX_URL must be an http:// or https:// URL, got {redact_url(url)!r}")
         flavor = str(settings["INDEX_FLAVOR"]).strip().lower()
         if flavor not in FLAVORS:
             raise ConfigError(f"INDEX_FLAVOR must be one of {', '.join(FLAVORS)}, got {flavor!r}")
@@ -145,12 +148,12 @@ class ClusterIndex:
             retries=int(settings["INDEX_RETRIES"]),
             backoff=float(settings["INDEX_RETRY_BACKOFF"]),
         )
-        log.info("Search index: %s %s at %s, alias %s", flavor, version or "", url, index.alias)
+        log.info("Search index: %s %s at %s, alias %s", flavor, version or "", index.url, index.alias)
         return index
 
     @property
     def target(self) -> str:
-        """The key of this cluster's rows in the store's ledger."""
+        """The key of this cluster's rows in the store's ledger (the URL's password masked: never stored)."""
         return f"{self.url}|{self.alias}"
 
     def close(self) -> None:
@@ -164,7 +167,7 @@ class ClusterIndex:
         try:
             return self.wire.request(method, path, params, body, timeout=timeout)
         except WireError as exc:
-            raise IndexBackendError(f"search cluster {self.url}: {what} failed ({exc})") from None
+            raise IndexBackendError(redact_url(f"search cluster {self.url}: {what} failed ({exc})")) from None
 
     def _versions(self) -> dict[str, bool]:
         """Index versions behind this alias's name pattern: name -> whether the alias points at it."""
@@ -178,7 +181,9 @@ class ClusterIndex:
         except WireError as exc:
             if exc.status == 404:
                 return False
-            raise IndexBackendError(f"search cluster {self.url}: checking {name} failed ({exc})") from None
+            raise IndexBackendError(
+                redact_url(f"search cluster {self.url}: checking {name} failed ({exc})")
+            ) from None
         return True
 
     def _mapping_version(self, index: str) -> int:
@@ -306,9 +311,11 @@ class ClusterIndex:
                 response = self.wire.request("POST", "/_bulk", {"refresh": "false"}, body, ndjson=True)
             except WireError as exc:
                 if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
-                    posted.error = IndexBackendError(f"search cluster {self.url}: bulk refused ({exc})")
+                    posted.error = IndexBackendError(
+                        redact_url(f"search cluster {self.url}: bulk refused ({exc})")
+                    )
                     return posted
-                last = str(exc)
+                last = redact_url(str(exc))
                 log.warning("Search cluster %s: bulk attempt %d failed (%s)", self.url, attempt + 1, last)
                 continue
             retry: list[tuple[str, int, bytes]] = []
@@ -376,7 +383,7 @@ class ClusterIndex:
                 try:
                     self.wire.request("POST", f"/{self.alias}/_refresh")
                 except WireError as exc:
-                    log.warning("Search cluster %s: refresh failed (%s)", self.url, exc)
+                    log.warning("Search cluster %s: refresh failed (%s)", self.url, redact_url(str(exc)))
         outcome.pending = self.store.cluster_counts(self.target)["pending"]
         if outcome.sent or outcome.deleted or outcome.failed:
             log.info(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regwatch.errors import ConfigError
+from regwatch.private import redact_url
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,11 @@ class Settings(Mapping[str, Any]):
         return len(self._values)
 
     def public(self) -> dict[str, Any]:
-        """Values safe to print: secrets masked."""
-        return {
-            name: ("***" if BY_NAME[name].secret and value else value) for name, value in self._values.items()
-        }
+        """Values safe to print: secrets masked, and credentials inside URLs (INDEX_URL's userinfo)."""
+        return {name: _shown(BY_NAME[name], value) for name, value in self._values.items()}
+
+
+def _shown(setting: Setting, value: Any) -> Any:
+    if setting.secret and value:
+        return "***"
+    return redact_url(value) if isinstance(value, str) else value

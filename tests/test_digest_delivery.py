@@ -405,7 +405,9 @@ def test_plaintext_auth_when_allowed_is_logged_as_a_warning_every_time(
         delivery.deliver(make_digest(subscriber_id="bob"))
     assert len(recorder.envelopes) == 2 and recorder.encrypted == [False, False]
     warnings = [
-        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("digests")
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("digests")
     ]
     assert len(warnings) == 2
     assert "sending the SMTP password for 'ana' without TLS (SMTP_ALLOW_PLAINTEXT_AUTH=true)" in warnings[0]
