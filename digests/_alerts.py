@@ -33,6 +33,7 @@ from digests._keywords import match_keywords
 from digests._sections import action_sentence, clean_line, safe_url, time_label
 from digests._select import OFFICIAL_SOURCE_TYPES, actions_involving, in_scope, watched_for
 from regwatch.models import Article, Digest, Source, Subscriber
+from regwatch.private import private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -139,6 +140,7 @@ class AlertLedger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path, sqlite=True)
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(_SCHEMA)

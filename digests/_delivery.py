@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from regwatch.errors import ConfigError, DeliveryError
 from regwatch.models import Digest
+from regwatch.private import private_subdir
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,11 @@ def outbox_filename(digest: Digest) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a synced temp file and a rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` via a synced temp file and a rename: readers never see half a file.
+
+    The dir is made owner-only and the file is too (mkstemp creates it 0600).
+    """
+    private_subdir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as tmp:

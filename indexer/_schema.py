@@ -21,6 +21,7 @@ from pathlib import Path
 
 from regwatch.errors import IndexBackendError
 from regwatch.models import parse_datetime
+from regwatch.private import private_file
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +389,10 @@ def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         raise IndexBackendError(
             f"{path.parent}: cannot create the index directory ({exc.strerror})"
         ) from None
+    try:
+        private_file(path, sqlite=True)  # 0600; SQLite gives its WAL and shm files the same mode
+    except OSError as exc:
+        raise IndexBackendError(f"{path}: cannot create the index database ({exc.strerror})") from None
     try:
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     except sqlite3.Error as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from regwatch.config import Config, load_config, resolve_home
 from regwatch.errors import ConfigError
+from regwatch.private import private_dir, private_subdir
 
 if TYPE_CHECKING:
     from digests import Deliverer
@@ -51,7 +52,10 @@ class App:
         )
         resolved = resolve_home(home)
         try:
-            resolved.mkdir(parents=True, exist_ok=True)
+            if home or os.environ.get("REGWATCH_HOME"):
+                private_dir(resolved)  # created 0700; an existing dir named by the user is left as it is
+            else:
+                private_subdir(resolved)  # the per-user data dir is regwatch's own: tightened too
         except OSError as exc:
             raise ConfigError(f"cannot create home dir {resolved}: {exc.strerror}") from None
         return cls(resolved, config)

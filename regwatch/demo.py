@@ -19,6 +19,7 @@ from typing import Any
 from regwatch import pipeline
 from regwatch.app import App
 from regwatch.errors import ConfigError
+from regwatch.private import private_dir, private_file
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +61,14 @@ def run_demo(out: Path, overrides: dict[str, Any] | None = None) -> tuple[pipeli
     from regwatch.sample_site import DEMO_CONFIG
 
     home = out.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     with _serve(home) as base_url:
         port = int(base_url.rsplit(":", 1)[1].split("/")[0])
-        (home / PORT_FILE).write_text(json.dumps({"port": port, "base_url": base_url}))
+        private_file(home / PORT_FILE).write_text(json.dumps({"port": port, "base_url": base_url}))
         logger.info("sample site served at %s", base_url)
         # The demo config with the site's address filled in, kept so that later
         # commands (`regwatch --home OUT --config OUT/demo.yaml sources`) see the same sources.
-        config_path = home / DEMO_CONFIG_NAME
+        config_path = private_file(home / DEMO_CONFIG_NAME)
         config_path.write_text(
             Path(DEMO_CONFIG).read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8"
         )

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from regwatch.errors import ConfigError, DeliveryError, RegwatchError
 from regwatch.models import Article, CrawlStats, Source, Subscriber, utcnow
+from regwatch.private import private_file
 
 if TYPE_CHECKING:
     from regwatch.app import App
@@ -505,7 +506,7 @@ def _delivery_lock(app: App) -> Iterator[None]:
     """
     import fcntl
 
-    with open(app.home / DIGEST_LOCK_FILE, "a+b") as handle:
+    with open(private_file(app.home / DIGEST_LOCK_FILE), "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -1,19 +1,32 @@
-"""Keeping what regwatch shows private: credentials masked in URLs.
+"""Keeping what regwatch shows and writes private: credentials masked in URLs, owner-only files.
 
 :func:`redact_url` masks the userinfo of every URL in a text
 (``https://user:pass@host`` shows as ``https://user:***@host``); settings
 display, error messages and log lines pass URLs through it.
+
+The home dir is created 0700 and every file regwatch writes in it (the
+SQLite store and its WAL, the alert ledger, the locks, the scheduler's job
+store, the spool, the outbox) 0600: digests, alerts and the index hold what
+analysts watch, and INDEX_URL or a config may hold credentials.
+:func:`private_dir` and :func:`private_file` create them so, and tighten the
+ones an earlier version created; files of the user's own are never touched.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 # scheme://userinfo@ : userinfo runs to the last "@" before the host (a raw "@" in a password included).
 _USERINFO_RE = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*(?:@[^/?#@\s]*)*)@"
 )
 MASK = "***"
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -35,3 +48,59 @@ def redact_url(text: str) -> str:
     'https://***@host/x'
     """
     return _USERINFO_RE.sub(_mask, text)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) with the dir itself 0700; an existing dir is left as it is.
+
+    An existing dir may be the user's own (``--home .``), so only a dir created
+    here gets the mode; the files regwatch writes inside are private either way.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            return path  # created meanwhile by another process, or a file: the caller's error
+        os.chmod(path, DIR_MODE)  # mkdir's mode passes through the umask; make it exact
+    return path
+
+
+def private_subdir(path: Path) -> Path:
+    """A dir regwatch owns inside the home (spool, outbox): created 0700, an existing one tightened."""
+    path = private_dir(path)
+    _tighten(path, DIR_MODE)
+    return path
+
+
+def private_file(path: Path, *, sqlite: bool = False) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists; tighten an existing one to 0600.
+
+    With ``sqlite``, its WAL, shared-memory and journal files too (SQLite gives
+    new ones the database file's mode, so creating the file first is enough for
+    a new store; an existing store's side files are tightened here).
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        _tighten(path, FILE_MODE)
+    else:
+        os.close(fd)
+    if sqlite:
+        for suffix in SQLITE_SIDE_FILES:
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                _tighten(side, FILE_MODE)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Set ``path`` to ``mode`` if group or others may use it and this user owns it (else leave it be)."""
+    try:
+        current = os.stat(path)
+        if current.st_uid == os.getuid() and current.st_mode & 0o077:
+            os.chmod(path, mode)
+    except OSError:
+        pass  # not ours to change, or gone: opening it will say what is wrong

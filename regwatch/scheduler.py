@@ -47,6 +47,7 @@ from apscheduler.triggers.cron import CronTrigger
 from regwatch import pipeline
 from regwatch.app import App
 from regwatch.errors import ConfigError, RegwatchError
+from regwatch.private import private_file
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ class SchedulerLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(private_file(self.path), os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -280,7 +281,11 @@ class RegwatchScheduler:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         return BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.app.home / JOBSTORE_FILE}")},
+            jobstores={
+                "default": SQLAlchemyJobStore(
+                    url=f"sqlite:///{private_file(self.app.home / JOBSTORE_FILE, sqlite=True)}"
+                )
+            },
             executors={"default": ThreadPoolExecutor(2), "digests": ThreadPoolExecutor(1)},
             timezone="UTC",
         )
