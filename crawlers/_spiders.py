@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -48,6 +48,7 @@ from ._health import blocked_reason, feed_content_problem
 from ._ledger import FetchRecord, validators_from
 from ._overrides import extraction_override, override_versions
 from ._sitemaps import parse_sitemap
+from ._ssrf import SSRF_REFUSAL, connect_refusal
 from ._stats import add_error, count, set_index_error, stat_key
 from ._text import clean_authors, clean_text, html_to_text, parse_date
 from ._urls import canonical_url
@@ -101,6 +102,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         text = text or "request ignored"
         return ("robots" if "robots" in text.lower() else "blocked"), text
     if isinstance(exc, CannotResolveHostError | twisted_errors.DNSLookupError):
+        request = getattr(failure, "request", None)
+        refused = connect_refusal(urlsplit(request.url).hostname or "") if request is not None else ""
+        if refused:  # it did resolve, to an address the resolver would not connect to
+            return "blocked", f"{SSRF_REFUSAL}: {refused}"
         return "dns", f"cannot resolve host ({exc})"
     if isinstance(exc, DownloadConnectionRefusedError | twisted_errors.ConnectionRefusedError):
         return "refused", "connection refused"

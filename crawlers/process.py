@@ -77,6 +77,9 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
     settings = Settings(config=job.get("settings", {}), env={}, config_origin="crawl job")
     values = scrapy_settings(settings, job.get("item_pipelines"), job.get("extra_scrapy_settings"))
     sources = [Source.from_dict(s) for s in job.get("sources", [])]
+    # The reactor's resolver serves every source: it lets through the non-public hosts that
+    # any of them may reach, and each source's SSRF middleware keeps it to its own.
+    values["REGWATCH_CONNECT_ALLOWED_HOSTS"] = sorted({h for s in sources for h in s.allowed_hosts})
 
     process = CrawlerProcess(values)
     for name in QUIET_LOGGERS:

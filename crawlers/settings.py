@@ -26,6 +26,9 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "STATS_DUMP": False,
     "DOWNLOAD_WARNSIZE": 0,
     "REDIRECT_MAX_TIMES": 10,
+    # The reactor's resolver refuses non-public answers, so the address the SSRF guard checked is
+    # the one connected to (see crawlers._ssrf).
+    "TWISTED_DNS_RESOLVER": "crawlers._ssrf.PublicOnlyResolver",
     # Scrapy starts this many asyncio tasks for every response's output, however little it yields
     # (an article page: one item and a ledger record); its default of 100 cost more per page than
     # the whole extraction. A feed's thousands of links still flow through 8 at a time.

@@ -60,7 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CRAWL_ALLOWED_HOSTS",
         "",
-        "Comma-separated hosts that may be private or loopback addresses (the SSRF guard refuses those).",
+        "Comma-separated host:port entries every source may reach although they are private or loopback "
+        "addresses (the SSRF guard refuses those); a bare host allows ports 80 and 443 only. "
+        "A source's own allowed_hosts field scopes an entry to it.",
     ),
     Setting(
         "CRAWL_LOOKBACK_DAYS",
