@@ -212,8 +212,17 @@ class SourceSpider(scrapy.Spider):
     def source_id(self) -> str:
         return self.source.id
 
-    def record_error(self, error_class: str, url: str, reason: str) -> None:
+    def record_error(self, error_class: str, url: str, reason: str, failure: Failure | None = None) -> None:
+        """Count one error of this source and log it: one WARNING line; its traceback at DEBUG (``-v``)."""
         logger.warning("source=%s url=%s %s error: %s", self.source_id, url, error_class, reason)
+        if failure is not None and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "source=%s url=%s %s error, in full:\n%s",
+                self.source_id,
+                url,
+                error_class,
+                failure.getTraceback(),
+            )
         add_error(self.crawler.stats, self.source_id, error_class, url, reason)
         if error_class == "too_large":
             count(self.crawler.stats, self.source_id, "too_large")
@@ -322,7 +331,7 @@ class SourceSpider(scrapy.Spider):
         error_class, reason = classify_failure(failure)
         request = getattr(failure, "request", None)
         url = request.url if request is not None else self.source.url
-        self.record_error(error_class, url, f"index unavailable: {reason}")
+        self.record_error(error_class, url, f"index unavailable: {reason}", failure)
         if request is None or request.cb_kwargs.get("page", 1) == 1:
             set_index_error(
                 self.crawler.stats, self.source_id, error_class, url, f"index unavailable: {reason}"
@@ -506,7 +515,7 @@ class SourceSpider(scrapy.Spider):
             logger.info("source=%s url=%s skipped: forbidden by robots.txt", self.source_id, request.url)
             count(self.crawler.stats, self.source_id, "robots_blocked")
             return
-        self.record_error(error_class, request.url, reason)
+        self.record_error(error_class, request.url, reason, failure)
 
 
 class FeedSpider(SourceSpider):

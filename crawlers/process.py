@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers._extract_pool import close_shared_extractor
+from crawlers._logs import install_failure_filters
 from regwatch.errors import RegwatchError
 from regwatch.models import CrawlStats, Source
 from regwatch.settings import Settings
@@ -84,6 +85,7 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
     process = CrawlerProcess(values)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    install_failure_filters()
 
     crawlers: dict[str, Crawler] = {}
     failures: dict[str, str] = {}  # source id -> why its crawler could not run at all

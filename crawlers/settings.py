@@ -29,6 +29,9 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     # The reactor's resolver refuses non-public answers, so the address the SSRF guard checked is
     # the one connected to (see crawlers._ssrf).
     "TWISTED_DNS_RESOLVER": "crawlers._ssrf.PublicOnlyResolver",
+    # The spider's errback logs each failure once, as a WARNING with its source and class;
+    # Scrapy's own "Gave up retrying" line would say it again, as an ERROR.
+    "RETRY_GIVE_UP_LOG_LEVEL": "DEBUG",
     # Scrapy starts this many asyncio tasks for every response's output, however little it yields
     # (an article page: one item and a ledger record); its default of 100 cost more per page than
     # the whole extraction. A feed's thousands of links still flow through 8 at a time.
