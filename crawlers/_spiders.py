@@ -93,7 +93,7 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         isinstance(exc, DownloadCancelledError) and ("larger than download max size" in text or not text)
     ):
         # Scrapy drops these (scrapy issue 6616): count and report them as the size limit's doing.
-        size = re.search(r"(\d+) (?:bytes|B compressed)", text)
+        size = re.search(r"(\d{1,20}) (?:bytes|B compressed)", text)
         got = f" (got {size.group(1)} bytes before it stopped)" if size else ""
         return "too_large", f"response dropped: bigger than CRAWL_MAX_BYTES{got}"
     if isinstance(exc, IgnoreRequest) and "redirections" in text:
@@ -144,6 +144,7 @@ class SourceSpider(scrapy.Spider):
         max_pages: int = BY_NAME["CRAWL_MAX_PAGES"].default,
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
         min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
+        jsonld_max_chars: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default,
         validators: Mapping[str, Mapping[str, Any]] | None = None,
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
@@ -157,6 +158,7 @@ class SourceSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.max_listing_pages = max(1, max_listing_pages)
         self.min_body_chars = min_body_chars
+        self.jsonld_max_chars = jsonld_max_chars
         # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
@@ -194,6 +196,10 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "min_body_chars",
             settings.getint("REGWATCH_MIN_BODY_CHARS", BY_NAME["EXTRACT_MIN_BODY_CHARS"].default),
+        )
+        kwargs.setdefault(
+            "jsonld_max_chars",
+            settings.getint("REGWATCH_JSONLD_MAX_CHARS", BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default),
         )
         kwargs.setdefault(
             "extractor",
@@ -490,6 +496,7 @@ class SourceSpider(scrapy.Spider):
                 self.source_id,
                 _charset(response),
                 min_body_chars=self.min_body_chars,
+                jsonld_max_chars=self.jsonld_max_chars,
                 fallback=hint.as_fallback(),
                 exclude=self.override.exclude,
                 body_css=self.override.body,

