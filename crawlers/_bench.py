@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(
         env={},
         overrides={
-            "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+            "CRAWL_ALLOWED_HOSTS": site.base,
             "CRAWL_OBEY_ROBOTS": False,
             "CRAWL_AUTOTHROTTLE": False,
             "CRAWL_CONCURRENCY_PER_DOMAIN": 16,

@@ -93,7 +93,9 @@ _CREDITS = re.compile(
 # Page furniture as a short block of its own: a script notice, a feedback prompt, a press release's end mark.
 _NOTICE = re.compile(
     r"\b(?:enable|turn on|activate|switch on)\s+javascript\b"
-    r"|^\W*(?:(?:was|is) this (?:page|article|information) (?:helpful|useful)|-*\s*ends\s*-*|#{3})\W*$",
+    # (Linear forms: "-*\s*ends\s*-*" inside "^\W*…\W*$" backtracked quadratically over long blanks.)
+    r"|^\W*(?:(?:was|is) this (?:page|article|information) (?:helpful|useful)|ends)\W*$"
+    r"|^(?=\W*$)\W*?#{3}",
     re.I,
 )
 

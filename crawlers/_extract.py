@@ -39,6 +39,7 @@ from regwatch.settings import BY_NAME
 from ._body import body_text, drop_non_article
 from ._text import (
     canonicalize_url,
+    cap_strings,
     clean_authors,
     clean_text,
     decode_html,
@@ -53,6 +54,7 @@ from ._text import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_BODY_CHARS: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default
+DEFAULT_JSONLD_MAX_CHARS: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default
 SUMMARY_MAX_CHARS = 500
 
 # schema.org types that describe one article (lower-cased).
@@ -102,8 +104,8 @@ _TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ")
 # --- JSON-LD -----------------------------------------------------------------
 
 
-def _jsonld_objects(doc: lxml.html.HtmlElement, url: str) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object on the page, flattened out of lists and ``@graph``."""
+def _jsonld_objects(doc: lxml.html.HtmlElement, url: str, max_chars: int) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object on the page, flattened out of lists and ``@graph``; strings cut at ``max_chars``."""
     for script in doc.xpath('//script[@type and contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
         text = (script.text or "").strip()
         text = re.sub(r"^\s*(<!--|//\s*<!\[CDATA\[)|(-->|//\s*\]\]>)\s*$", "", text)
@@ -114,7 +116,7 @@ def _jsonld_objects(doc: lxml.html.HtmlElement, url: str) -> Iterator[dict[str, 
         except ValueError as exc:
             logger.debug("extract %s: unreadable JSON-LD block skipped (%s)", url, exc)
             continue
-        stack = [data]
+        stack = [cap_strings(data, max_chars)]
         while stack:
             item = stack.pop(0)
             if isinstance(item, list):
@@ -578,6 +580,7 @@ def extract_article(
     headers_charset: str | None = None,
     *,
     min_body_chars: int | None = None,
+    jsonld_max_chars: int | None = None,
     fallback: Mapping[str, Any] | None = None,
     exclude: str = "",
     body_css: str = "",
@@ -589,7 +592,8 @@ def extract_article(
     bytes are decoded robustly even when it is wrong. Raises
     :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has no
     title, or its body is shorter than ``min_body_chars`` (default:
-    the EXTRACT_MIN_BODY_CHARS setting's default).
+    the EXTRACT_MIN_BODY_CHARS setting's default). JSON-LD strings are cut at
+    ``jsonld_max_chars`` (default: EXTRACT_JSONLD_MAX_CHARS's).
 
     ``fallback`` holds what the index that linked to the page says (keys
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):
@@ -615,7 +619,9 @@ def extract_article(
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"{url}: not HTML ({exc})") from None
 
-    objects = list(_jsonld_objects(doc, url))
+    objects = list(
+        _jsonld_objects(doc, url, DEFAULT_JSONLD_MAX_CHARS if jsonld_max_chars is None else jsonld_max_chars)
+    )
     ld = _find_article_jsonld(objects)
     meta = _meta_tags(doc)
     title = _title(ld, meta, doc, clean_text(hint.get("title")))

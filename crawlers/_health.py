@@ -52,7 +52,7 @@ _BOT_WALL = re.compile(
     r"access denied</title>|you don't have permission to access|unusual traffic from your computer",
 )  # matched against lower-cased text
 _APP_SHELL = re.compile(
-    r"<div[^>]+id=[\"'](root|app|__next|__nuxt)[\"'][^>]*>\s*</div>|"
+    r"<div[^<>]+id=[\"'](root|app|__next|__nuxt)[\"'][^<>]*>\s*</div>|"  # [^<>]: one scan per tag, not per "<div"
     r"you need to enable javascript|please enable javascript|requires javascript",
 )  # matched against lower-cased text
 APP_SHELL_MAX_TEXT = 200  # visible characters: a real listing or article has more

@@ -3,7 +3,10 @@
 - :class:`SsrfGuardMiddleware` refuses requests (redirects included: each
   redirect is a new request through this chain) to non-HTTP(S) URLs and to
   hosts that are, or resolve to, private, loopback, link-local or otherwise
-  non-public addresses, unless the host is listed in CRAWL_ALLOWED_HOSTS.
+  non-public addresses, unless the ``host:port`` is allowed for the request's
+  source (its ``allowed_hosts``) or for all (CRAWL_ALLOWED_HOSTS); a host that
+  does not resolve is refused as a DNS error. The resolver in ``_ssrf`` checks
+  the address actually connected to again.
 - :class:`BackoffRetryMiddleware` is Scrapy's retry middleware with a wait
   before each retry of a 429/5xx: the server's ``Retry-After`` when it sends
   one (up to CRAWL_RETRY_MAX_WAIT; a longer one is not retried), else an
@@ -23,80 +26,79 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import task
 
+from regwatch.models import DEFAULT_PORTS
+
+from ._ssrf import SSRF_REFUSAL, AllowedHosts, lookup, not_public, refusal_advice
+
 logger = logging.getLogger(__name__)
-
-SSRF_REFUSAL = "refused by the SSRF guard"
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def allowed_hosts(value: str | Iterable[str]) -> frozenset[str]:
-    """CRAWL_ALLOWED_HOSTS (comma-separated, or a list) as a set of lower-case hosts."""
-    items = value.split(",") if isinstance(value, str) else value
-    return frozenset(item.strip().lower().strip("[]") for item in items if item and item.strip())
-
-
-def _not_public(address: IPAddress) -> str:
-    """What kind of non-public address ``address`` is ("" when it is a public one)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
-        if getattr(address, f"is_{kind}"):
-            return kind.replace("_", "-")
-    return "" if address.is_global else "non-public"
-
-
-def _resolve(host: str) -> Any:
-    from twisted.internet import reactor
-
-    return reactor.resolve(host)  # type: ignore[attr-defined]  # Scrapy's caching resolver
 
 
 class SsrfGuardMiddleware:
     """Refuse requests to non-public addresses and non-HTTP(S) URLs (see the module docstring)."""
 
-    def __init__(self, allowed: Iterable[str] = ()) -> None:
-        self.allowed = allowed_hosts(allowed)
+    def __init__(
+        self, allowed: AllowedHosts | str | Iterable[str] = (), crawler: Crawler | None = None
+    ) -> None:
+        self.allowed = allowed if isinstance(allowed, AllowedHosts) else AllowedHosts.parse(allowed)
+        self.crawler = crawler
+        self._source_allowed: AllowedHosts | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SsrfGuardMiddleware:
-        return cls(allowed_hosts(crawler.settings.get("REGWATCH_ALLOWED_HOSTS", "") or ""))
+        return cls(AllowedHosts.parse(crawler.settings.get("REGWATCH_ALLOWED_HOSTS", "") or ""), crawler)
+
+    def allowed_now(self) -> AllowedHosts:
+        """CRAWL_ALLOWED_HOSTS plus the ``allowed_hosts`` of this crawler's source."""
+        if self._source_allowed is None:
+            spider = getattr(self.crawler, "spider", None)
+            if spider is None:
+                return self.allowed  # not open yet: nothing of the source's applies
+            source = getattr(spider, "source", None)
+            self._source_allowed = self.allowed | AllowedHosts.parse(getattr(source, "allowed_hosts", None))
+        return self._source_allowed
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
-        reason = await self.refusal(request.url)
+        reason = await self.refusal(request.url, self.allowed_now())
         if reason:
             raise IgnoreRequest(f"{SSRF_REFUSAL}: {reason}")
 
-    async def refusal(self, url: str) -> str:
-        """Why ``url`` must not be fetched ("" when it may be)."""
+    async def refusal(self, url: str, allowed: AllowedHosts | None = None) -> str:
+        """Why ``url`` must not be fetched ("" when it may be).
+
+        Raises CannotResolveHostError when its host does not resolve: the
+        downloader would look it up again and might get another answer.
+        """
+        allowed = self.allowed if allowed is None else allowed
         split = urlsplit(url)
         if split.scheme not in ("http", "https"):
             return f"scheme {split.scheme or 'none'!r} is not http(s)"
         host = (split.hostname or "").lower()
         if not host:
             return "no host"
-        if host in self.allowed:
+        try:
+            port = split.port or DEFAULT_PORTS[split.scheme]
+        except ValueError:
+            return f"{split.netloc!r} has no valid port"
+        if allowed.allows(host, port, split.scheme):
             return ""
         try:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:
-            try:
-                resolved = await maybe_deferred_to_future(_resolve(host))
-            except Exception:  # noqa: BLE001 - unresolvable: the download reports it as a DNS error
-                return ""
-            addresses = [ipaddress.ip_address(resolved)]
+            found = await maybe_deferred_to_future(lookup(host))
+            if not found:
+                raise CannotResolveHostError(f"DNS lookup failed: no address for {host}") from None
+            addresses = [ipaddress.ip_address(address) for address in found]
         for address in addresses:
-            if str(address) in self.allowed:
-                continue
-            kind = _not_public(address)
+            kind = not_public(address)
             if kind:
-                return f"{host} is a {kind} address ({address}); list the host in CRAWL_ALLOWED_HOSTS to allow it"
+                return f"{host}:{port} is a {kind} address ({address}); {refusal_advice(host, port)}"
         return ""
 
 

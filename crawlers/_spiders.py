@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -48,6 +48,7 @@ from ._health import blocked_reason, feed_content_problem
 from ._ledger import FetchRecord, validators_from
 from ._overrides import extraction_override, override_versions
 from ._sitemaps import parse_sitemap
+from ._ssrf import SSRF_REFUSAL, connect_refusal
 from ._stats import add_error, count, set_index_error, stat_key
 from ._text import clean_authors, clean_text, html_to_text, parse_date
 from ._urls import canonical_url
@@ -92,7 +93,7 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         isinstance(exc, DownloadCancelledError) and ("larger than download max size" in text or not text)
     ):
         # Scrapy drops these (scrapy issue 6616): count and report them as the size limit's doing.
-        size = re.search(r"(\d+) (?:bytes|B compressed)", text)
+        size = re.search(r"(\d{1,20}) (?:bytes|B compressed)", text)
         got = f" (got {size.group(1)} bytes before it stopped)" if size else ""
         return "too_large", f"response dropped: bigger than CRAWL_MAX_BYTES{got}"
     if isinstance(exc, IgnoreRequest) and "redirections" in text:
@@ -101,6 +102,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         text = text or "request ignored"
         return ("robots" if "robots" in text.lower() else "blocked"), text
     if isinstance(exc, CannotResolveHostError | twisted_errors.DNSLookupError):
+        request = getattr(failure, "request", None)
+        refused = connect_refusal(urlsplit(request.url).hostname or "") if request is not None else ""
+        if refused:  # it did resolve, to an address the resolver would not connect to
+            return "blocked", f"{SSRF_REFUSAL}: {refused}"
         return "dns", f"cannot resolve host ({exc})"
     if isinstance(exc, DownloadConnectionRefusedError | twisted_errors.ConnectionRefusedError):
         return "refused", "connection refused"
@@ -139,6 +144,7 @@ class SourceSpider(scrapy.Spider):
         max_pages: int = BY_NAME["CRAWL_MAX_PAGES"].default,
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
         min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
+        jsonld_max_chars: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default,
         validators: Mapping[str, Mapping[str, Any]] | None = None,
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
@@ -152,6 +158,7 @@ class SourceSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.max_listing_pages = max(1, max_listing_pages)
         self.min_body_chars = min_body_chars
+        self.jsonld_max_chars = jsonld_max_chars
         # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
@@ -191,6 +198,10 @@ class SourceSpider(scrapy.Spider):
             settings.getint("REGWATCH_MIN_BODY_CHARS", BY_NAME["EXTRACT_MIN_BODY_CHARS"].default),
         )
         kwargs.setdefault(
+            "jsonld_max_chars",
+            settings.getint("REGWATCH_JSONLD_MAX_CHARS", BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default),
+        )
+        kwargs.setdefault(
             "extractor",
             shared_extractor(
                 settings.getint("REGWATCH_EXTRACT_WORKERS", BY_NAME["CRAWL_EXTRACT_WORKERS"].default)
@@ -207,8 +218,17 @@ class SourceSpider(scrapy.Spider):
     def source_id(self) -> str:
         return self.source.id
 
-    def record_error(self, error_class: str, url: str, reason: str) -> None:
+    def record_error(self, error_class: str, url: str, reason: str, failure: Failure | None = None) -> None:
+        """Count one error of this source and log it: one WARNING line; its traceback at DEBUG (``-v``)."""
         logger.warning("source=%s url=%s %s error: %s", self.source_id, url, error_class, reason)
+        if failure is not None and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "source=%s url=%s %s error, in full:\n%s",
+                self.source_id,
+                url,
+                error_class,
+                failure.getTraceback(),
+            )
         add_error(self.crawler.stats, self.source_id, error_class, url, reason)
         if error_class == "too_large":
             count(self.crawler.stats, self.source_id, "too_large")
@@ -317,7 +337,7 @@ class SourceSpider(scrapy.Spider):
         error_class, reason = classify_failure(failure)
         request = getattr(failure, "request", None)
         url = request.url if request is not None else self.source.url
-        self.record_error(error_class, url, f"index unavailable: {reason}")
+        self.record_error(error_class, url, f"index unavailable: {reason}", failure)
         if request is None or request.cb_kwargs.get("page", 1) == 1:
             set_index_error(
                 self.crawler.stats, self.source_id, error_class, url, f"index unavailable: {reason}"
@@ -476,6 +496,7 @@ class SourceSpider(scrapy.Spider):
                 self.source_id,
                 _charset(response),
                 min_body_chars=self.min_body_chars,
+                jsonld_max_chars=self.jsonld_max_chars,
                 fallback=hint.as_fallback(),
                 exclude=self.override.exclude,
                 body_css=self.override.body,
@@ -501,7 +522,7 @@ class SourceSpider(scrapy.Spider):
             logger.info("source=%s url=%s skipped: forbidden by robots.txt", self.source_id, request.url)
             count(self.crawler.stats, self.source_id, "robots_blocked")
             return
-        self.record_error(error_class, request.url, reason)
+        self.record_error(error_class, request.url, reason, failure)
 
 
 class FeedSpider(SourceSpider):

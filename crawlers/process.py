@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers._extract_pool import close_shared_extractor
+from crawlers._logs import install_failure_filters
 from regwatch.errors import RegwatchError
 from regwatch.models import CrawlStats, Source
 from regwatch.settings import Settings
@@ -77,10 +78,14 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
     settings = Settings(config=job.get("settings", {}), env={}, config_origin="crawl job")
     values = scrapy_settings(settings, job.get("item_pipelines"), job.get("extra_scrapy_settings"))
     sources = [Source.from_dict(s) for s in job.get("sources", [])]
+    # The reactor's resolver serves every source: it lets through the non-public hosts that
+    # any of them may reach, and each source's SSRF middleware keeps it to its own.
+    values["REGWATCH_CONNECT_ALLOWED_HOSTS"] = sorted({h for s in sources for h in s.allowed_hosts})
 
     process = CrawlerProcess(values)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    install_failure_filters()
 
     crawlers: dict[str, Crawler] = {}
     failures: dict[str, str] = {}  # source id -> why its crawler could not run at all

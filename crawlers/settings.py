@@ -26,6 +26,12 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "STATS_DUMP": False,
     "DOWNLOAD_WARNSIZE": 0,
     "REDIRECT_MAX_TIMES": 10,
+    # The reactor's resolver refuses non-public answers, so the address the SSRF guard checked is
+    # the one connected to (see crawlers._ssrf).
+    "TWISTED_DNS_RESOLVER": "crawlers._ssrf.PublicOnlyResolver",
+    # The spider's errback logs each failure once, as a WARNING with its source and class;
+    # Scrapy's own "Gave up retrying" line would say it again, as an ERROR.
+    "RETRY_GIVE_UP_LOG_LEVEL": "DEBUG",
     # Scrapy starts this many asyncio tasks for every response's output, however little it yields
     # (an article page: one item and a ledger record); its default of 100 cost more per page than
     # the whole extraction. A feed's thousands of links still flow through 8 at a time.
@@ -59,6 +65,7 @@ SETTING_MAP: dict[str, str] = {
     "CRAWL_MAX_PAGES": "REGWATCH_MAX_PAGES",
     "CRAWL_MAX_LISTING_PAGES": "REGWATCH_MAX_LISTING_PAGES",
     "EXTRACT_MIN_BODY_CHARS": "REGWATCH_MIN_BODY_CHARS",
+    "EXTRACT_JSONLD_MAX_CHARS": "REGWATCH_JSONLD_MAX_CHARS",
     "CRAWL_EXTRACT_WORKERS": "REGWATCH_EXTRACT_WORKERS",
     "LOG_LEVEL": "LOG_LEVEL",
 }

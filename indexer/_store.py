@@ -654,7 +654,8 @@ class Store(SearchMixin, FetchLedgerMixin):
                 ),
             )
         if not ok:
-            log.warning("Source %s failed: %s", stats.source_id, message)
+            # The crawl already logged the failure as one WARNING line; this is the ledger's note.
+            log.info("source=%s run recorded as failed: %s", stats.source_id, message)
 
     def source_health(self) -> list[SourceHealth]:
         """Per source (with runs or articles): its latest run, success, error and output."""

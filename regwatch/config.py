@@ -28,6 +28,7 @@ from regwatch.models import (
     WEEKDAYS,
     Source,
     Subscriber,
+    parse_allowed_host,
 )
 from regwatch.settings import Settings
 
@@ -140,10 +141,12 @@ def parse_source(entry: Any, where: str) -> Source:
         "selectors",
         "notes",
         "timezone",
+        "allowed_hosts",
     }
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    data["allowed_hosts"] = list(_allowed_hosts(data.get("allowed_hosts"), f"{where}: allowed_hosts"))
     data["selectors"] = {str(k): str(v) for k, v in selectors.items()}
     data["enabled"] = bool(data.get("enabled", True))
     return Source.from_dict(data)
@@ -168,6 +171,23 @@ SUBSCRIBER_FIELDS = (
     "alerts",
     "alert_searches",
 )
+
+
+def _allowed_hosts(value: Any, where: str) -> tuple[str, ...]:
+    """Allowed-host entries (a list, or a comma-separated string), each checked; ConfigError if one is bad."""
+    items = value.split(",") if isinstance(value, str) else _require_list(value, where)
+    entries = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{where}: expected host:port strings, got {item!r}")
+        if not item.strip():
+            continue
+        try:
+            parse_allowed_host(item)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        entries.append(item.strip())
+    return tuple(entries)
 
 
 def _string_list(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -355,6 +375,7 @@ def load_config(
         overrides=overrides,
         config_origin=f"{origin}: settings",
     )
+    _allowed_hosts(settings["CRAWL_ALLOWED_HOSTS"], "setting CRAWL_ALLOWED_HOSTS")
     return Config(
         sources=sources,
         subscribers=subscribers,

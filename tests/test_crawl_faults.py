@@ -184,7 +184,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, faults: Faults) -> Iterator[di
                     "sources": [{"id": k, "name": k, "kind": "feed", "url": v} for k, v in sources.items()],
                     "settings": {
                         "CRAWL_OBEY_ROBOTS": False,
-                        "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                        "CRAWL_ALLOWED_HOSTS": base,
                         "CRAWL_TIMEOUT": 2,
                         "CRAWL_RETRIES": 1,
                         "CRAWL_RETRY_BACKOFF": 0,

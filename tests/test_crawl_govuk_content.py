@@ -131,7 +131,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         settings = Settings(
             env={},
             overrides={
-                "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                "CRAWL_ALLOWED_HOSTS": base,
                 "CRAWL_LOOKBACK_DAYS": 30,
                 "CRAWL_OBEY_ROBOTS": False,
                 "CRAWL_RETRIES": 0,
@@ -234,7 +234,7 @@ def crawl_app(home: Path, base: str) -> CrawlStats:
         yaml.safe_dump(
             {
                 "sources": [govuk_source(base).to_dict()],
-                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": "127.0.0.1"},
+                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": base},
             }
         )
     )

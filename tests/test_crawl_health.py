@@ -161,6 +161,7 @@ def fault_site() -> Iterator[tuple[str, Any]]:
 
 def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = None) -> Path:
     listing = {"item": "li.news-item", "link": "a::attr(href)"}
+    refused_port = closed_port()
     sources = [
         {"id": "good", "kind": "feed", "url": f"{base}/good/feed.xml"},
         {"id": "wall", "kind": "listing", "url": f"{base}/wall/", "selectors": listing},
@@ -170,7 +171,7 @@ def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = 
         {"id": "undated", "kind": "feed", "url": f"{base}/undated/feed.xml"},
         {"id": "gone", "kind": "feed", "url": f"{base}/gone/feed.xml"},
         {"id": "nodns", "kind": "feed", "url": "http://regwatch-test.invalid/feed.xml"},
-        {"id": "refused", "kind": "feed", "url": f"http://127.0.0.1:{closed_port()}/feed.xml"},
+        {"id": "refused", "kind": "feed", "url": f"http://127.0.0.1:{refused_port}/feed.xml"},
     ]
     config = home / "config.yaml"
     config.write_text(
@@ -181,7 +182,7 @@ def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = 
                     "CRAWL_OBEY_ROBOTS": False,
                     "CRAWL_RETRIES": 0,
                     "CRAWL_TIMEOUT": 10,
-                    "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                    "CRAWL_ALLOWED_HOSTS": f"{base}, 127.0.0.1:{refused_port}",
                 }
                 | (extra_settings or {}),
             }

@@ -65,7 +65,7 @@ def make_app(home: Path, base: str) -> App:
         yaml.safe_dump(
             {
                 "sources": [{"id": "fixture", "name": "Fixture", "kind": "feed", "url": f"{base}/feed.xml"}],
-                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": "127.0.0.1"},
+                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": base},
             }
         )
     )

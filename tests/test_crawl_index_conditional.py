@@ -34,7 +34,7 @@ def two_runs(sample_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yaml.safe_dump(
             {
                 "sources": [s.to_dict() for s in demo.sources],
-                "settings": {"CRAWL_ALLOWED_HOSTS": "127.0.0.1", "CRAWL_LOOKBACK_DAYS": 0},
+                "settings": {"CRAWL_ALLOWED_HOSTS": sample_site, "CRAWL_LOOKBACK_DAYS": 0},
             }
         )
     )

@@ -88,7 +88,7 @@ def crawl(tmp_path: Path, ages_by_page: list[list[int]], **overrides: Any) -> di
         settings = Settings(
             env={},
             overrides={
-                "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                "CRAWL_ALLOWED_HOSTS": base,
                 "CRAWL_OBEY_ROBOTS": False,
                 "CRAWL_RETRIES": 0,
                 "CRAWL_LOOKBACK_DAYS": 30,

@@ -97,7 +97,7 @@ def test_a_crawl_uses_todays_override_version_for_a_redesigned_site(tmp_path: Pa
         ]
         settings = Settings(
             env={},
-            overrides={"CRAWL_ALLOWED_HOSTS": "127.0.0.1", "CRAWL_OBEY_ROBOTS": False, "CRAWL_RETRIES": 0},
+            overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_OBEY_ROBOTS": False, "CRAWL_RETRIES": 0},
         )
         stats = run_crawl(sources, settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
     bodies: dict[str, str] = {a.source_id: a.body for a in read_jsonl(out)}
@@ -128,7 +128,7 @@ def test_a_source_with_a_malformed_override_fails_alone(tmp_path: Path) -> None:
         ]
         settings = Settings(
             env={},
-            overrides={"CRAWL_ALLOWED_HOSTS": "127.0.0.1", "CRAWL_OBEY_ROBOTS": False, "CRAWL_RETRIES": 0},
+            overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_OBEY_ROBOTS": False, "CRAWL_RETRIES": 0},
         )
         broken, fine = run_crawl(sources, settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
     assert broken.errors == 1 and "body@March" in broken.error_messages[0] and broken.index_error

@@ -74,7 +74,7 @@ def crawl(base: str, tmp_path: Path, lookback: int) -> tuple[dict[str, Any], lis
     settings = Settings(
         env={},
         overrides={
-            "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+            "CRAWL_ALLOWED_HOSTS": base,
             "CRAWL_LOOKBACK_DAYS": lookback,
             "CRAWL_OBEY_ROBOTS": False,
         },

@@ -131,13 +131,14 @@ def sources(base: str) -> list[Source]:
     ]
 
 
-def crawl_settings(**overrides: Any) -> Settings:
+def crawl_settings(allowed: str = "", **overrides: Any) -> Settings:
+    """Crawl settings for these tests; ``allowed``: the fixture site's host:port (the SSRF guard refuses loopback otherwise)."""
     values = {
         "CRAWL_RETRIES": 0,
         "CRAWL_MAX_LISTING_PAGES": 2,
         "CRAWL_TIMEOUT": 20,
         "CRAWL_PROCESS_TIMEOUT": 120,
-        "CRAWL_ALLOWED_HOSTS": "127.0.0.1",  # the fixture site; the SSRF guard refuses loopback otherwise
+        "CRAWL_ALLOWED_HOSTS": allowed,
         "CRAWL_LOOKBACK_DAYS": 0,  # fixture stories are dated January 2026
         "CRAWL_RETRY_BACKOFF": 0,
     }
@@ -149,7 +150,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("crawl") / "articles.jsonl"
     with serve_pages(PAGES) as (base, server):
         stats = run_crawl(
-            sources(base), crawl_settings(), jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)}
+            sources(base), crawl_settings(base), jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)}
         )
         yield {
             "base": base,
@@ -247,7 +248,7 @@ def test_pipeline_failure_and_page_limit_are_per_source(tmp_path: Path) -> None:
         feed, listing = sources(base)[:2]
         stats = run_crawl(
             [feed, listing],
-            crawl_settings(CRAWL_MAX_PAGES=1),
+            crawl_settings(base, CRAWL_MAX_PAGES=1),
             pipelines,
             {"REGWATCH_TEST_JSONL": str(out), "REGWATCH_TEST_CRASH_SOURCE": "feed"},
         )
@@ -272,7 +273,7 @@ def test_refused_connection_is_classified(tmp_path: Path) -> None:
 
     [stats] = run_crawl(
         [source],
-        crawl_settings(CRAWL_OBEY_ROBOTS=False),
+        crawl_settings(f"127.0.0.1:{port}", CRAWL_OBEY_ROBOTS=False),
         jsonl_pipelines(),
         {"REGWATCH_TEST_JSONL": str(tmp_path / "out.jsonl")},
     )
@@ -290,7 +291,7 @@ def test_killed_crawl_process_reports_an_error_per_source(tmp_path: Path) -> Non
 
         result = run_crawl(
             srcs,
-            crawl_settings(CRAWL_PROCESS_TIMEOUT=3, CRAWL_TIMEOUT=600),
+            crawl_settings(url, CRAWL_PROCESS_TIMEOUT=3, CRAWL_TIMEOUT=600),
             jsonl_pipelines(),
             {"REGWATCH_TEST_JSONL": str(tmp_path / "out.jsonl")},
         )

@@ -81,7 +81,7 @@ def test_a_sitemap_source_follows_its_news_sitemap_and_skips_old_urls_unfetched(
         url=f"{base}/sitemap.xml",
         selectors={"follow": "news"},
     )
-    settings = Settings(env={}, overrides={"CRAWL_ALLOWED_HOSTS": "127.0.0.1", "CRAWL_OBEY_ROBOTS": False})
+    settings = Settings(env={}, overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_OBEY_ROBOTS": False})
     out = tmp_path / "articles.jsonl"
     [stats] = run_crawl([source], settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
     assert sorted(a.url.rsplit("/", 1)[1] for a in read_jsonl(out)) == ["fresh-story", "lastmod-only"]

@@ -277,7 +277,7 @@ def test_a_hostile_page_through_a_real_crawl_and_alert_forges_no_header(
                 "settings": {
                     "CRAWL_OBEY_ROBOTS": False,
                     "CRAWL_RETRIES": 0,
-                    "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                    "CRAWL_ALLOWED_HOSTS": hostile_site,
                     "CRAWL_EXTRACT_WORKERS": 0,
                     "SMTP_HOST": "127.0.0.1",
                     "SMTP_PORT": port,

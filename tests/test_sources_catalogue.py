@@ -176,7 +176,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         settings = Settings(
             env={},
             overrides={
-                "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
+                "CRAWL_ALLOWED_HOSTS": base,
                 "CRAWL_LOOKBACK_DAYS": 0,
                 "CRAWL_OBEY_ROBOTS": False,
                 "CRAWL_RETRIES": 0,
