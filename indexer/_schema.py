@@ -1,8 +1,11 @@
 """The SQLite schema, its migrations, and how values are stored.
 
-The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes a
-database from version ``n`` to ``n + 1``. Append a migration to change the
-schema; never edit one that has shipped.
+The schema is versioned with ``PRAGMA user_version``. A new database is created
+at the current version from :data:`indexer._schema_current.CURRENT_SCHEMA`;
+``MIGRATIONS[n]`` takes an existing database from version ``n`` to ``n + 1``. To
+change the schema, append a migration and make the same change in
+``CURRENT_SCHEMA`` (a test compares a new store with a migrated one); never edit
+a migration that has shipped.
 
 Search uses an FTS5 *external content* table over ``articles``. Indexing is
 deferred (``Store.index_pending``), so the index may lag behind the articles,
@@ -22,6 +25,8 @@ from pathlib import Path
 from regwatch.errors import IndexBackendError
 from regwatch.models import parse_datetime
 
+from ._schema_current import BM25_WEIGHTS, CURRENT_SCHEMA
+
 log = logging.getLogger(__name__)
 
 NO_FTS5_MESSAGE = (
@@ -29,8 +34,6 @@ NO_FTS5_MESSAGE = (
     "or set REGWATCH_INDEX_URL to use a search cluster"
 )
 
-# bm25 weights of the FTS columns (title, summary, body): a word in the title counts most.
-BM25_WEIGHTS = (10.0, 4.0, 1.0)
 # Connection tuning for search (address space, not memory: the OS pages the file in as read).
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 64 * 1024
@@ -429,10 +432,10 @@ def require_fts5(conn: sqlite3.Connection) -> None:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Apply the migrations the database lacks, each in its own transaction.
+    """Create a new database at the current version, or apply the migrations an older one lacks.
 
-    The version is read again inside the write lock, so two processes opening a
-    new file at once migrate it once.
+    Each step runs in its own transaction. The version is read again inside the
+    write lock, so two processes opening a new file at once create (or migrate) it once.
     """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -444,7 +447,13 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
+            if version == 0 and _is_empty(conn):
+                for statement in CURRENT_SCHEMA:
+                    conn.execute(statement)
+                version = SCHEMA_VERSION
+                conn.execute(f"PRAGMA user_version = {version}")
+                log.debug("Index store %s created at schema version %d", path, version)
+            elif version < SCHEMA_VERSION:
                 for statement in MIGRATIONS[version]:
                     conn.execute(statement)
                 version += 1
@@ -454,3 +463,8 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    """Whether the database has no schema objects yet (a new file)."""
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
