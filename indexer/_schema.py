@@ -361,7 +361,23 @@ _V6: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7: tuple[str, ...] = (
+    # Articles whose tagging failed, with the error (see indexer/_tag_errors.py): later runs
+    # skip them until their text or the tagger version changes, or `regwatch retag` runs.
+    """
+    CREATE TABLE tag_errors (
+        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        tagger_version TEXT NOT NULL,
+        error TEXT NOT NULL,
+        fallback INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        failed_at TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -93,6 +93,19 @@ _ARTICLES: tuple[str, ...] = (
     "CREATE INDEX article_entities_entity_id ON article_entities (entity_id COLLATE NOCASE, doc)",
     "CREATE INDEX article_entities_norm_name ON article_entities (norm_name, doc)",
     "CREATE INDEX article_entities_watched ON article_entities (entity_id, name, doc) WHERE entity_id IS NOT NULL",
+    # Articles whose tagging failed, with the error (see indexer/_tag_errors.py): later runs
+    # skip them until their text or the tagger version changes, or `regwatch retag` runs.
+    """
+    CREATE TABLE tag_errors (
+        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        tagger_version TEXT NOT NULL,
+        error TEXT NOT NULL,
+        fallback INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        failed_at TEXT NOT NULL
+    )
+    """,
 )
 
 _SEARCH: tuple[str, ...] = (

