@@ -202,8 +202,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-@cli.command()
-@click.argument("query", required=False, default="")
+# A word of the query that starts with "-" excludes it (`regwatch search grok -ico`): words this
+# command does not know as options are query words. `--` ends the options, as everywhere.
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
 @click.option("--entity", help="Only articles mentioning this entity (name or alias).")
 @click.option("--source", "source_id", help="Only articles from this source id.")
 @click.option("--type", "source_types", multiple=True, help="Only sources of this type (repeatable).")
@@ -224,7 +226,7 @@ def _iso(value: datetime | None) -> str | None:
 @with_app
 def search(
     app: App,
-    query: str,
+    query: tuple[str, ...],
     entity: str | None,
     source_id: str | None,
     source_types: tuple[str, ...],
@@ -240,21 +242,25 @@ def search(
 ) -> None:
     """Search the index by text, entity, source, type, jurisdiction, language and date.
 
-    QUERY: words (all must match), "a phrase", OR, -excluded, prefix*.
+    QUERY: words (all must match), "a phrase", OR, -excluded, prefix*. A query
+    may be several arguments, and a word starting with - excludes it, anywhere.
 
     \b
     Examples:
       regwatch search Grok --json
       regwatch search "online safety" --entity Ofcom --since 2026-01-01
       regwatch search ofcom --type regulator --jurisdiction UK --sort newest --facets week
+      regwatch search fine -ico            # fines, without the ICO's
+      regwatch search -- -ico fine         # the same: after --, everything is the query
     """
     from indexer import SearchQuery
 
+    _refuse_unknown_long_options(query)
     if entity:
         watched = app.watchlist.find(entity)
         entity = watched.name if watched else entity
     search_query = SearchQuery(
-        text=query,
+        text=" ".join(query),
         entity=entity,
         source=source_id,
         since=since.date() if since else None,
@@ -285,6 +291,18 @@ def search(
             click.echo(f"     {hit['snippet']}")
     for name, counts in data.get("facets", {}).items():
         click.echo(f"{name}: " + ", ".join(f"{key} {count}" for key, count in counts.items()))
+
+
+def _refuse_unknown_long_options(words: tuple[str, ...]) -> None:
+    """A "--word" among the query words is a mistyped option, refused as click refuses one."""
+    import difflib
+
+    for word in words:
+        if word.startswith("--") and len(word) > 2:
+            ctx = click.get_current_context()
+            known = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+            name = word.split("=", 1)[0]
+            raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
 @cli.group()
