@@ -64,8 +64,9 @@ DEFAULT_MAX_CHARS: int = BY_NAME["NLP_MAX_CHARS"].default
 # near these lengths; prepare_text breaks anything longer (same length, same offsets).
 MAX_TOKEN_CHARS = 100
 MAX_SENTENCE_CHARS = 1500
-_LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
-_LONG_SENTENCE = re.compile(rf"[^\n.!?]{{{MAX_SENTENCE_CHARS + 1},}}")
+# Each tried only where a run or stretch starts (the lookbehinds), so one scan is linear.
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_TOKEN_CHARS + 1},}}")
+_LONG_SENTENCE = re.compile(rf"(?<![^\n.!?])[^\n.!?]{{{MAX_SENTENCE_CHARS + 1},}}")
 
 
 def tagger_version(watchlist: Watchlist, model: str) -> str:

@@ -126,6 +126,8 @@ def test_prepare_text_breaks_long_runs_and_sentences_and_keeps_every_offset() ->
     assert prepared.startswith("Ofcom said ") and prepared.endswith("X.")
     ordinary = "Ofcom opened an investigation into X. The regulator said so.\n\nMore text."
     assert prepare_text(ordinary) is ordinary
+    under = ("a " * (MAX_SENTENCE_CHARS // 2 - 1) + ".") * 3 + (" " + "x" * MAX_TOKEN_CHARS) * 3
+    assert prepare_text(under) is under
 
 
 def test_a_text_that_makes_the_tokenizer_raise_fails_alone_in_its_batch(tagger: Tagger) -> None:
