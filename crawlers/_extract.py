@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_BODY_CHARS: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default
 DEFAULT_JSONLD_MAX_CHARS: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default
+DEFAULT_MAX_BODY_CHARS: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default
 SUMMARY_MAX_CHARS = 500
 
 # schema.org types that describe one article (lower-cased).
@@ -561,6 +562,29 @@ def summary_from_body(body: str) -> str:
     return _shorten(body.split("\n\n", 1)[0])
 
 
+def cap_body(body: str, limit: int | None, url: str, source_id: str = "") -> str:
+    """``body`` cut to at most ``limit`` characters (None: EXTRACT_MAX_BODY_CHARS), at the last
+    paragraph break, else line break or space, in its last tenth; logged when cut."""
+    limit = DEFAULT_MAX_BODY_CHARS if limit is None else limit
+    if limit <= 0 or len(body) <= limit:
+        return body
+    head = body[:limit]
+    for separator in ("\n\n", "\n", " "):
+        end = head.rfind(separator, limit - limit // 10)
+        if end > 0:
+            head = head[:end]
+            break
+    logger.warning(
+        "source=%s url=%s body of %d characters cut to %d (EXTRACT_MAX_BODY_CHARS %d)",
+        source_id or "-",
+        url,
+        len(body),
+        len(head),
+        limit,
+    )
+    return head
+
+
 def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """Body text of an article body an API delivers as HTML (GOV.UK's ``details.body``).
 
@@ -581,6 +605,7 @@ def extract_article(
     *,
     min_body_chars: int | None = None,
     jsonld_max_chars: int | None = None,
+    max_body_chars: int | None = None,
     fallback: Mapping[str, Any] | None = None,
     exclude: str = "",
     body_css: str = "",
@@ -594,6 +619,8 @@ def extract_article(
     title, or its body is shorter than ``min_body_chars`` (default:
     the EXTRACT_MIN_BODY_CHARS setting's default). JSON-LD strings are cut at
     ``jsonld_max_chars`` (default: EXTRACT_JSONLD_MAX_CHARS's).
+    the EXTRACT_MIN_BODY_CHARS setting's default). A body longer than
+    ``max_body_chars`` (default: EXTRACT_MAX_BODY_CHARS's) is cut there, with a log line.
 
     ``fallback`` holds what the index that linked to the page says (keys
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):
@@ -643,6 +670,7 @@ def extract_article(
         body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
     if len(body) < minimum:
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
+    body = cap_body(body, max_body_chars, url, source_id)
 
     published = _declared_time(
         [

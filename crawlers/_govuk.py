@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 from regwatch.errors import ExtractionError
 from regwatch.models import Article
 
-from ._extract import body_from_html, summary_from_body
+from ._extract import body_from_html, cap_body, summary_from_body
 from ._text import canonicalize_url, clean_text, html_to_text, language_subtag, parse_date
 
 # Words of a document_type written as initials in its label ("cma_case" -> "CMA case").
@@ -109,12 +109,17 @@ def content_item_article(
     source_id: str,
     *,
     min_body_chars: int,
+    max_body_chars: int | None = None,
     fallback_published: datetime | None = None,
 ) -> Article:
-    """The Article of an item with a body; ExtractionError when its text is too short."""
+    """The Article of an item with a body; ExtractionError when its text is too short.
+
+    A body longer than ``max_body_chars`` (default: EXTRACT_MAX_BODY_CHARS's) is cut there.
+    """
     body = body_from_html(item.body_html, item.page_url, item.title)
     if len(body) < min_body_chars:
         raise ExtractionError(f"{api_url}: body too short ({len(body)} < {min_body_chars} characters)")
+    body = cap_body(body, max_body_chars, item.page_url, source_id)
     return Article(
         url=item.page_url,
         source_id=source_id,

@@ -145,6 +145,7 @@ class SourceSpider(scrapy.Spider):
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
         min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
         jsonld_max_chars: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default,
+        max_body_chars: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default,
         validators: Mapping[str, Mapping[str, Any]] | None = None,
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
@@ -159,6 +160,7 @@ class SourceSpider(scrapy.Spider):
         self.max_listing_pages = max(1, max_listing_pages)
         self.min_body_chars = min_body_chars
         self.jsonld_max_chars = jsonld_max_chars
+        self.max_body_chars = max_body_chars
         # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
@@ -200,6 +202,8 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "jsonld_max_chars",
             settings.getint("REGWATCH_JSONLD_MAX_CHARS", BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default),
+            "max_body_chars",
+            settings.getint("REGWATCH_MAX_BODY_CHARS", BY_NAME["EXTRACT_MAX_BODY_CHARS"].default),
         )
         kwargs.setdefault(
             "extractor",
@@ -497,6 +501,7 @@ class SourceSpider(scrapy.Spider):
                 _charset(response),
                 min_body_chars=self.min_body_chars,
                 jsonld_max_chars=self.jsonld_max_chars,
+                max_body_chars=self.max_body_chars,
                 fallback=hint.as_fallback(),
                 exclude=self.override.exclude,
                 body_css=self.override.body,
@@ -821,6 +826,7 @@ class JsonApiSpider(SourceSpider):
                 response.url,
                 self.source_id,
                 min_body_chars=self.min_body_chars,
+                max_body_chars=self.max_body_chars,
                 fallback_published=hint.published,
             )
         except ExtractionError as exc:

@@ -10,6 +10,10 @@ The index is versioned behind an alias (``INDEX_NAME``): ``regwatch-000001``
 and so on. :meth:`ClusterIndex.migrate` builds the next version with the
 current mappings, reindexes into it on the server, and swaps the alias in one
 atomic request.
+
+Deployments sharing a cluster keep to their own index versions and templates,
+even when one name starts another (see ``_cluster_mapping``); a template
+stored by an older regwatch is brought to the current form on the next sync.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from regwatch.errors import ConfigError, IndexBackendError, QueryError
 from regwatch.models import Source, utcnow
 from regwatch.private import redact_url
 
-from ._cluster_mapping import MAPPING_VERSION, index_body, to_document
+from ._cluster_mapping import (
+    MAPPING_VERSION,
+    index_body,
+    index_template,
+    is_version_of,
+    next_version,
+    to_document,
+)
 from ._cluster_query import facets_body, histogram_body, search_body
 from ._schema import from_db
 from ._search import _lead, facet_counts
@@ -169,10 +180,19 @@ class ClusterIndex:
         except WireError as exc:
             raise IndexBackendError(redact_url(f"search cluster {self.url}: {what} failed ({exc})")) from None
 
+    @property
+    def template_name(self) -> str:
+        return f"{self.alias}-template"
+
     def _versions(self) -> dict[str, bool]:
-        """Index versions behind this alias's name pattern: name -> whether the alias points at it."""
-        found = self._call("listing indices", "GET", f"/{self.alias}-*/_alias", ignore_unavailable="true")
-        return {name: self.alias in (data.get("aliases") or {}) for name, data in sorted(found.items())}
+        """This alias's index versions (not another alias's that starts alike): name -> whether
+        the alias points at it."""
+        found = self._call("listing indices", "GET", f"/{self.alias}-0*/_alias", ignore_unavailable="true")
+        return {
+            name: self.alias in (data.get("aliases") or {})
+            for name, data in sorted(found.items())
+            if is_version_of(self.alias, name)
+        }
 
     def _exists(self, name: str) -> bool:
         """Whether an index or alias called ``name`` exists."""
@@ -192,9 +212,42 @@ class ClusterIndex:
         return int(mapping[index]["mappings"].get("_meta", {}).get("regwatch_mapping_version", 0))
 
     def _create_version(self, name: str) -> None:
-        template = {"index_patterns": [f"{self.alias}-*"], "template": index_body(), "priority": 100}
-        self._call("storing the index template", "PUT", f"/_index_template/{self.alias}-template", template)
+        template = index_template(self.alias)
+        self._call("storing the index template", "PUT", f"/_index_template/{self.template_name}", template)
         self._call("creating the index", "PUT", f"/{name}", index_body())
+
+    def _upgrade_template(self) -> None:
+        """Bring a template stored by an older regwatch (``NAME-*`` at priority 100, which
+        overlaps the templates of deployments named ``NAME-...``) to the current form.
+
+        Best effort: a user who may search but not manage templates keeps working.
+        """
+        wanted = index_template(self.alias)
+        path = f"/_index_template/{self.template_name}"
+        try:
+            try:
+                found = self.wire.request("GET", path)
+                stored = (found.get("index_templates") or [{}])[0].get("index_template", {})
+                if stored.get("index_patterns") == wanted["index_patterns"] and (
+                    int(stored.get("priority", -1)) == wanted["priority"]
+                ):
+                    return
+            except WireError as exc:
+                if exc.status != 404:
+                    raise
+            self.wire.request("PUT", path, body=wanted)
+        except WireError as exc:
+            log.warning(
+                "search cluster %s: index template %s not checked (%s)", self.url, self.template_name, exc
+            )
+            return
+        log.info(
+            "search cluster %s: index template %s now matches %s at priority %d",
+            self.url,
+            self.template_name,
+            wanted["index_patterns"][0],
+            wanted["priority"],
+        )
 
     def _point_alias(self, name: str, previous: str | None = None) -> None:
         """Point the alias at ``name`` (away from ``previous``) in one atomic request."""
@@ -210,12 +263,15 @@ class ClusterIndex:
         versions = self._versions()
         current = [name for name, aliased in versions.items() if aliased]
         if current:
-            if not self._ready and self._mapping_version(current[-1]) != MAPPING_VERSION:
-                log.warning(
-                    "Search index %s at %s has older mappings than this regwatch: run `regwatch index migrate`",
-                    current[-1],
-                    self.url,
-                )
+            if not self._ready:
+                self._upgrade_template()
+                if self._mapping_version(current[-1]) != MAPPING_VERSION:
+                    log.warning(
+                        "Search index %s at %s has older mappings than this regwatch: "
+                        "run `regwatch index migrate`",
+                        current[-1],
+                        self.url,
+                    )
             self._ready = True
             return current[-1]
         if self._exists(self.alias):
@@ -223,7 +279,7 @@ class ClusterIndex:
                 f"search cluster {self.url}: {self.alias!r} is an index, not an alias; "
                 f"delete it or set INDEX_NAME to another name"
             )
-        name = f"{self.alias}-{len(versions) + 1:06d}"
+        name = next_version(self.alias, versions)
         self._create_version(name)
         self._point_alias(name)
         log.info("Created search index %s behind alias %s at %s", name, self.alias, self.url)
@@ -236,8 +292,7 @@ class ClusterIndex:
         Articles acknowledged by the old version while the reindex ran are sent again afterwards.
         """
         old = self.ensure_index()
-        versions = self._versions()
-        new = f"{self.alias}-{max(int(n.rsplit('-', 1)[1]) for n in versions) + 1:06d}"
+        new = next_version(self.alias, self._versions())
         started = utcnow()
         self._create_version(new)
         result = self._call(

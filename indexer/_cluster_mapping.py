@@ -9,10 +9,22 @@ articles for the same words. Keyword fields carry the filters and facets.
 
 ``MAPPING_VERSION`` goes up whenever this changes; ``regwatch index migrate``
 then builds a new index version and moves the alias to it.
+
+Index versions are named ``NAME-000001`` and so on, and several deployments may
+share a cluster with names that start alike (``regwatch`` and ``regwatch-test``).
+So a deployment's index template matches only its own versions' names
+(``NAME-0*``) and its versions are read back by exact name
+(:func:`is_version_of`). Two templates whose patterns overlap then have names
+of different lengths (one name plus ``-0`` starts the other), and a priority
+that grows with the name's length (:func:`index_template`) keeps them apart:
+the engines refuse overlapping templates at one priority, and the longer, more
+specific name wins.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from regwatch.models import Source
@@ -22,6 +34,8 @@ from ._schema import to_db
 from ._types import ClusterDoc
 
 MAPPING_VERSION = 1
+VERSION_DIGITS = 6  # NAME-000001
+TEMPLATE_PRIORITY_BASE = 100  # plus the name's length (see the module docstring)
 # Field weights of the text search, as in the embedded index's bm25 (title, summary, body).
 FIELD_BOOSTS = {"title": 10.0, "summary": 4.0, "body": 1.0}
 
@@ -118,6 +132,26 @@ INDEX_SETTINGS["analysis"]["normalizer"] = {"regwatch_lower": {"type": "custom",
 def index_body() -> dict[str, Any]:
     """The body of a create-index request (and of the index template)."""
     return {"settings": INDEX_SETTINGS, "mappings": MAPPINGS}
+
+
+def index_template(alias: str) -> dict[str, Any]:
+    """The index template of ``alias``'s versions: their names only, at a priority from the name's length."""
+    return {
+        "index_patterns": [f"{alias}-0*"],
+        "template": index_body(),
+        "priority": TEMPLATE_PRIORITY_BASE + len(alias),
+    }
+
+
+def is_version_of(alias: str, index: str) -> bool:
+    """Whether ``index`` is a version of ``alias`` (``alias-000042``), not another alias's that starts alike."""
+    return re.fullmatch(rf"{re.escape(alias)}-\d{{{VERSION_DIGITS},}}", index) is not None
+
+
+def next_version(alias: str, versions: Iterable[str]) -> str:
+    """The name of ``alias``'s next index version: one past the highest of ``versions``."""
+    last = max((int(name.rsplit("-", 1)[1]) for name in versions), default=0)
+    return f"{alias}-{last + 1:0{VERSION_DIGITS}d}"
 
 
 def to_document(item: ClusterDoc, sources: dict[str, Source]) -> dict[str, Any]:

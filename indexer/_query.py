@@ -198,9 +198,12 @@ def lower_bound(value: date | datetime | str, what: str = "since") -> datetime:
 def upper_bound(value: date | datetime | str, what: str = "until") -> tuple[datetime, bool]:
     """The limit of an ``until`` filter and whether it is inclusive.
 
-    A date includes its whole day (UTC), so the bound is the next midnight, exclusive.
+    A date includes its whole day (UTC), so the bound is the next midnight, exclusive
+    (the last day of the calendar, 9999-12-31, has no next one: its last moment, inclusive).
     """
     moment = _as_moment(value, what)
     if isinstance(moment, datetime):
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), True
+    if moment >= date.max:
+        return datetime.combine(date.max, time.max, tzinfo=UTC), True
     return datetime.combine(moment + timedelta(days=1), time.min, tzinfo=UTC), False

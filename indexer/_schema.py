@@ -1,8 +1,11 @@
 """The SQLite schema, its migrations, and how values are stored.
 
-The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes a
-database from version ``n`` to ``n + 1``. Append a migration to change the
-schema; never edit one that has shipped.
+The schema is versioned with ``PRAGMA user_version``. A new database is created
+at the current version from :data:`indexer._schema_current.CURRENT_SCHEMA`;
+``MIGRATIONS[n]`` takes an existing database from version ``n`` to ``n + 1``. To
+change the schema, append a migration and make the same change in
+``CURRENT_SCHEMA`` (a test compares a new store with a migrated one); never edit
+a migration that has shipped.
 
 Search uses an FTS5 *external content* table over ``articles``. Indexing is
 deferred (``Store.index_pending``), so the index may lag behind the articles,
@@ -23,6 +26,8 @@ from regwatch.errors import IndexBackendError
 from regwatch.models import parse_datetime
 from regwatch.private import private_file
 
+from ._schema_current import BM25_WEIGHTS, CURRENT_SCHEMA
+
 log = logging.getLogger(__name__)
 
 NO_FTS5_MESSAGE = (
@@ -30,8 +35,6 @@ NO_FTS5_MESSAGE = (
     "or set REGWATCH_INDEX_URL to use a search cluster"
 )
 
-# bm25 weights of the FTS columns (title, summary, body): a word in the title counts most.
-BM25_WEIGHTS = (10.0, 4.0, 1.0)
 # Connection tuning for search (address space, not memory: the OS pages the file in as read).
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 64 * 1024
@@ -359,7 +362,23 @@ _V6: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7: tuple[str, ...] = (
+    # Articles whose tagging failed, with the error (see indexer/_tag_errors.py): later runs
+    # skip them until their text or the tagger version changes, or `regwatch retag` runs.
+    """
+    CREATE TABLE tag_errors (
+        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        tagger_version TEXT NOT NULL,
+        error TEXT NOT NULL,
+        fallback INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        failed_at TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -434,10 +453,10 @@ def require_fts5(conn: sqlite3.Connection) -> None:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Apply the migrations the database lacks, each in its own transaction.
+    """Create a new database at the current version, or apply the migrations an older one lacks.
 
-    The version is read again inside the write lock, so two processes opening a
-    new file at once migrate it once.
+    Each step runs in its own transaction. The version is read again inside the
+    write lock, so two processes opening a new file at once create (or migrate) it once.
     """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -449,7 +468,13 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
+            if version == 0 and _is_empty(conn):
+                for statement in CURRENT_SCHEMA:
+                    conn.execute(statement)
+                version = SCHEMA_VERSION
+                conn.execute(f"PRAGMA user_version = {version}")
+                log.debug("Index store %s created at schema version %d", path, version)
+            elif version < SCHEMA_VERSION:
                 for statement in MIGRATIONS[version]:
                     conn.execute(statement)
                 version += 1
@@ -459,3 +484,8 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    """Whether the database has no schema objects yet (a new file)."""
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0

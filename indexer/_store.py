@@ -26,6 +26,7 @@ from ._fetch_ledger import FetchLedgerMixin
 from ._query import normalise_name
 from ._schema import connect, from_db, to_db
 from ._search import SearchMixin, _display_names
+from ._tag_errors import TagErrorsMixin
 from ._types import (
     DIGEST_STATUSES,
     ClusterDoc,
@@ -48,7 +49,7 @@ def _error_class(message: str) -> str:
     return found.group(1).lower() if found else "other"
 
 
-class Store(SearchMixin, FetchLedgerMixin):
+class Store(SearchMixin, FetchLedgerMixin, TagErrorsMixin):
     """The regwatch database. Open it with :meth:`open` (or :meth:`from_settings`)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, index_batch_size: int = 500) -> None:
@@ -268,13 +269,24 @@ class Store(SearchMixin, FetchLedgerMixin):
             ).fetchone()
         return {key: int(row[key]) for key in ("articles", "untagged", "unindexed")}
 
-    def articles_needing_tags(self, limit: int | None = None) -> list[Article]:
-        """Articles that are new or changed since they were last tagged, oldest first."""
-        sql = "SELECT * FROM articles WHERE tagged_at IS NULL ORDER BY first_seen, doc"
+    def articles_needing_tags(
+        self, limit: int | None = None, tagger_version: str | None = None
+    ) -> list[Article]:
+        """Articles that are new or changed since they were last tagged, oldest first.
+
+        With ``tagger_version``, not those that version already failed on, with the same text
+        (see :meth:`record_tag_error`).
+        """
+        sql = "SELECT * FROM articles WHERE tagged_at IS NULL"
         params: tuple[Any, ...] = ()
+        if tagger_version is not None:
+            sql += """ AND NOT EXISTS (SELECT 1 FROM tag_errors e WHERE e.article_id = articles.id
+                AND e.tagger_version = ? AND e.content_hash = articles.content_hash)"""
+            params = (tagger_version,)
+        sql += " ORDER BY first_seen, doc"
         if limit is not None:
             sql += " LIMIT ?"
-            params = (limit,)
+            params = (*params, limit)
         with self._transaction(write=False) as conn:
             rows = conn.execute(sql, params).fetchall()
         return [self._to_article(row, []) for row in rows]
@@ -320,6 +332,7 @@ class Store(SearchMixin, FetchLedgerMixin):
         actions: Sequence[Action] | None = None,
     ) -> None:
         conn.execute("DELETE FROM article_entities WHERE article_id = ?", (article_id,))
+        conn.execute("DELETE FROM tag_errors WHERE article_id = ?", (article_id,))  # tagged now
         doc = conn.execute("SELECT doc FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
         for column, values in (("quotes", quotes), ("actions", actions)):
             if values is not None:

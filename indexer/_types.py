@@ -13,6 +13,9 @@ from regwatch.models import Article, Source
 DIGEST_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
 SORTS: tuple[str, ...] = ("relevance", "newest")
 HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
+# Far beyond any page a user reads, well inside what SQLite and the clusters take.
+MAX_LIMIT = 10_000
+MAX_OFFSET = 1_000_000_000
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -42,10 +45,10 @@ class SearchQuery:
     sort: str = "relevance"  # relevance (newest first without text) | newest
 
     def __post_init__(self) -> None:
-        if not isinstance(self.limit, int) or self.limit < 1:
-            raise QueryError(f"limit must be a positive whole number, got {self.limit!r}")
-        if not isinstance(self.offset, int) or self.offset < 0:
-            raise QueryError(f"offset must be zero or more, got {self.offset!r}")
+        if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be a whole number from 1 to {MAX_LIMIT:,}, got {self.limit!r}")
+        if not isinstance(self.offset, int) or not 0 <= self.offset <= MAX_OFFSET:
+            raise QueryError(f"offset must be a whole number from 0 to {MAX_OFFSET:,}, got {self.offset!r}")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
         for name in ("source_types", "jurisdictions", "languages"):

@@ -10,6 +10,14 @@ whether the English model runs: other languages get the watchlist only. Docs
 are processed in chunks inside ``nlp.memory_zone()`` so that a long-lived
 process (the scheduler) does not grow.
 
+One text never stops the others. The pipeline sees at most ``max_chars``
+characters of a text (NLP_MAX_CHARS, and never more than ``nlp.max_length``):
+a longer one is cut at a paragraph or word, and its result says so
+(``cut_from``). :func:`prepare_text` also defuses what makes spaCy slow on
+scraped text without changing any offset. A text that makes a component raise
+gets the watchlist's entities alone, or, if even that fails, an empty result;
+either way its ``error`` says why, and the rest of the batch is tagged as usual.
+
 Salience (0..1) is a deliberately simple, explainable score::
 
     0.4 * min(count, 5) / 5          how often it is mentioned (saturates at 5)
@@ -20,6 +28,7 @@ Salience (0..1) is a deliberately simple, explainable score::
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +47,7 @@ from nlp._pipeline import LINKER_NAME, RULER_NAME, SENTENCIZER_NAME, build_pipel
 from nlp._quotes import QUOTES_EXT
 from nlp._watchlist import Watchlist, default_entries
 from regwatch.models import Action, Article, Quote, TaggedEntity
+from regwatch.settings import BY_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +57,16 @@ PIPELINE_REVISION = "3"
 WATCHLIST_ONLY = (SENTENCIZER_NAME, RULER_NAME, LINKER_NAME)
 KEPT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LAW", "NORP"})
 TITLE_SEPARATOR = "\n\n"
+DEFAULT_MAX_CHARS: int = BY_NAME["NLP_MAX_CHARS"].default
+# spaCy's tokenizer takes time quadratic in the length of a run of punctuation or symbols
+# (50,000 emoji in a row: 7 minutes), and the parser and the action extractor grow faster
+# than linearly with a sentence's length. No name, quote or sentence of news text comes
+# near these lengths; prepare_text breaks anything longer (same length, same offsets).
+MAX_TOKEN_CHARS = 100
+MAX_SENTENCE_CHARS = 1500
+# Each tried only where a run or stretch starts (the lookbehinds), so one scan is linear.
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_TOKEN_CHARS + 1},}}")
+_LONG_SENTENCE = re.compile(rf"(?<![^\n.!?])[^\n.!?]{{{MAX_SENTENCE_CHARS + 1},}}")
 
 
 def tagger_version(watchlist: Watchlist, model: str) -> str:
@@ -61,6 +81,45 @@ def tagger_version(watchlist: Watchlist, model: str) -> str:
 # The stamp of the default configuration (built-in watchlist, default model).
 # A Tagger's own ``version`` also reflects the user's watchlist and model.
 TAGGER_VERSION: str = tagger_version(Watchlist(default_entries()), DEFAULT_MODEL)
+
+
+def cut_text(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start, ended at a paragraph
+    or line break or a space in the last tenth of the limit (mid-word only without one)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for separator in ("\n\n", "\n", " "):
+        end = head.rfind(separator, limit - limit // 10)
+        if end > 0:
+            return head[:end]
+    return head
+
+
+def prepare_text(text: str) -> str:
+    """``text`` with every run of more than MAX_TOKEN_CHARS non-space characters broken by
+    spaces, and every stretch of more than MAX_SENTENCE_CHARS without a sentence end broken
+    by a line break (a sentence start). Characters are replaced, never inserted, so every
+    offset into the result is an offset into ``text``."""
+    chars: list[str] | None = None
+    for run in _LONG_RUN.finditer(text):
+        chars = chars if chars is not None else list(text)
+        for i in range(run.start() + MAX_TOKEN_CHARS, run.end(), MAX_TOKEN_CHARS + 1):
+            chars[i] = " "
+    if chars is not None:
+        text = "".join(chars)
+        chars = None
+    for stretch in _LONG_SENTENCE.finditer(text):
+        chars = chars if chars is not None else list(text)
+        start = stretch.start()
+        while stretch.end() - start > MAX_SENTENCE_CHARS:
+            # a space in the second half of the allowed length: runs are short, so there is one
+            end = start + MAX_SENTENCE_CHARS
+            while end > start + MAX_SENTENCE_CHARS // 2 and not text[end].isspace():
+                end -= 1
+            chars[end] = "\n"
+            start = end + 1
+    return "".join(chars) if chars is not None else text
 
 
 def salience(count: int, first_position: int, in_title: bool, length: int) -> float:
@@ -139,6 +198,17 @@ class TagResult:
     entities: list[TaggedEntity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    # Why the text could not be tagged in full ("": it was). With ``fallback`` the entities
+    # are the watchlist's alone (the model's part failed); without, nothing was found.
+    error: str = ""
+    fallback: bool = False
+    # The text's length when it was longer than the tagger takes (0: it was tagged whole).
+    cut_from: int = 0
+
+    @property
+    def failed(self) -> bool:
+        """Nothing could be tagged: an error, and not even the watchlist's entities."""
+        return bool(self.error) and not self.fallback
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,17 +230,29 @@ def result_from_doc(doc: Doc, title_length: int, watchlist: Watchlist) -> TagRes
 class Tagger:
     """Tags articles with watched (and other named) entities; the spaCy pipeline loads on first use."""
 
-    def __init__(self, watchlist: Watchlist, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 64,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         self.watchlist = watchlist
         self.model = model
         self.batch_size = max(1, int(batch_size))
+        self.max_chars = max(1, int(max_chars))
         self._nlp: Language | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], watchlist: Watchlist) -> Tagger:
-        """Build from resolved settings (NLP_MODEL, NLP_BATCH_SIZE)."""
-        return cls(watchlist, model=settings["NLP_MODEL"], batch_size=settings["NLP_BATCH_SIZE"])
+        """Build from resolved settings (NLP_MODEL, NLP_BATCH_SIZE, NLP_MAX_CHARS)."""
+        return cls(
+            watchlist,
+            model=settings["NLP_MODEL"],
+            batch_size=settings["NLP_BATCH_SIZE"],
+            max_chars=settings["NLP_MAX_CHARS"],
+        )
 
     @property
     def nlp(self) -> Language:
@@ -225,13 +307,21 @@ class Tagger:
         for result, _ in self._tag(TagItem(title, body, day, language) for title, body in items):
             yield result
 
-    def tag_articles(self, articles: Iterable[Article]) -> None:
-        """Fill ``entities``, ``quotes`` and ``actions`` of each article (dated by ``published``)."""
+    def tag_articles(self, articles: Iterable[Article]) -> list[TagResult]:
+        """Fill ``entities``, ``quotes`` and ``actions`` of each article (dated by ``published``).
+
+        Returns each article's :class:`TagResult`, in order: its ``error`` says when the
+        article could not be tagged in full (logged here, with its source and URL).
+        """
         items = (TagItem(a.title, a.body, _day(a.published), a.language, a) for a in articles)
+        results: list[TagResult] = []
         for result, article in self._tag(items):
             article.entities = result.entities
             article.quotes = result.quotes
             article.actions = result.actions
+            _log_outcome(article, result, self.max_chars)
+            results.append(result)
+        return results
 
     def _tag(self, items: Iterable[TagItem]) -> Iterator[tuple[TagResult, Any]]:
         """Process in chunks, each inside ``nlp.memory_zone()``: strings and docs of a chunk are
@@ -249,44 +339,63 @@ class Tagger:
 
     def _tag_chunk(self, nlp: Language, chunk: list[TagItem]) -> list[tuple[TagResult, Any]]:
         results: list[TagResult | None] = [None] * len(chunk)
+        limit = min(self.max_chars, nlp.max_length)
+        texts = [prepare_text(cut_text(item.text, limit)) for item in chunk]
         with nlp.memory_zone():
             english: list[tuple[int, Doc]] = []
             for n, item in enumerate(chunk):
-                doc = nlp.make_doc(item.text)
-                setattr(doc._, DATE_EXT, item.day)
-                if is_english(item.language, item.text):
-                    english.append((n, doc))
-                else:
-                    results[n] = result_from_doc(
-                        self._watchlist_only(nlp, doc), item.title_length, self.watchlist
-                    )
+                try:
+                    doc = self._make_doc(nlp, texts[n], item)
+                    if is_english(item.language, texts[n]):
+                        english.append((n, doc))
+                    else:
+                        results[n] = self._result(self._watchlist_only(nlp, doc), item)
+                except Exception as exc:  # noqa: BLE001 - this text fails alone; the others go on
+                    results[n] = TagResult(error=_describe(exc))
             try:
                 docs = list(nlp.pipe((doc for _, doc in english), batch_size=self.batch_size))
+                outcomes: list[tuple[Doc | None, str]] = [(doc, "") for doc in docs]
             except Exception:  # noqa: BLE001 - one bad text must not stop the batch: retried one by one
-                docs = [self._one(nlp, doc, chunk[n]) for n, doc in english]
-            for (n, _), doc in zip(english, docs, strict=True):
-                results[n] = result_from_doc(doc, chunk[n].title_length, self.watchlist)
-        return [
-            (result, item.context) for result, item in zip(results, chunk, strict=True) if result is not None
-        ]
+                outcomes = [self._one(nlp, doc, texts[n], chunk[n]) for n, doc in english]
+            for (n, _), (doc, error) in zip(english, outcomes, strict=True):
+                if doc is None:
+                    results[n] = TagResult(error=error)
+                    continue
+                result = self._result(doc, chunk[n])
+                if error and not result.error:
+                    result.error, result.fallback = error, True
+                results[n] = result
+        done: list[tuple[TagResult, Any]] = []
+        for result, item in zip(results, chunk, strict=True):
+            assert result is not None
+            if len(item.text) > limit:
+                result.cut_from = len(item.text)
+            done.append((result, item.context))
+        return done
 
-    def _one(self, nlp: Language, doc: Doc, item: TagItem) -> Doc:
-        """One doc through the whole pipeline; if that fails, the watchlist only, and a log line."""
+    def _make_doc(self, nlp: Language, text: str, item: TagItem) -> Doc:
+        doc = nlp.make_doc(text)
+        setattr(doc._, DATE_EXT, item.day)
+        return doc
+
+    def _result(self, doc: Doc, item: TagItem) -> TagResult:
+        """The result of a processed doc; an error result if even reading it back fails."""
         try:
-            return nlp(doc)
-        except Exception as exc:  # noqa: BLE001 - logged with the article, tagged with the watchlist
-            where = getattr(item.context, "url", "") or item.title[:60]
-            source = getattr(item.context, "source_id", "-")
-            logger.error(
-                "source=%s url=%s tagging failed (%s: %s); watchlist entities only",
-                source,
-                where,
-                type(exc).__name__,
-                exc,
-            )
-            fresh = nlp.make_doc(item.text)
-            setattr(fresh._, DATE_EXT, item.day)
-            return self._watchlist_only(nlp, fresh)
+            return result_from_doc(doc, item.title_length, self.watchlist)
+        except Exception as exc:  # noqa: BLE001 - this text fails alone; the others go on
+            return TagResult(error=_describe(exc))
+
+    def _one(self, nlp: Language, doc: Doc, text: str, item: TagItem) -> tuple[Doc | None, str]:
+        """One doc through the whole pipeline: (doc, ""). If that fails, (the doc with the
+        watchlist's entities alone, why); if that fails too, (None, why)."""
+        try:
+            return nlp(doc), ""
+        except Exception as exc:  # noqa: BLE001 - reported in the result, tagged with the watchlist
+            error = _describe(exc)
+        try:
+            return self._watchlist_only(nlp, self._make_doc(nlp, text, item)), error
+        except Exception as exc:  # noqa: BLE001 - reported in the result
+            return None, f"{error}; the watchlist alone failed too ({_describe(exc)})"
 
     @staticmethod
     def _watchlist_only(nlp: Language, doc: Doc) -> Doc:
@@ -314,6 +423,29 @@ class TagItem:
     @property
     def title_length(self) -> int:
         return len(self.title or "")
+
+
+def _describe(exc: BaseException) -> str:
+    """One line naming an exception: its class and the first line of its message."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0][:300] if lines else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _log_outcome(article: Article, result: TagResult, max_chars: int) -> None:
+    """One log line per article that was cut or not tagged in full, with its source and URL."""
+    where = f"source={article.source_id or '-'} url={article.url or repr(article.title[:60])}"
+    if result.cut_from:
+        logger.warning(
+            "%s text of %d characters: tagged up to NLP_MAX_CHARS (%d)",
+            where,
+            result.cut_from,
+            max_chars,
+        )
+    if result.failed:
+        logger.error("%s tagging failed (%s)", where, result.error)
+    elif result.error:
+        logger.error("%s tagging failed (%s); watchlist entities only", where, result.error)
 
 
 def _day(value: date | datetime | None) -> date | None:

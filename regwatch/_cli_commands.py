@@ -41,7 +41,12 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"{data['index_not_modified']} unchanged feeds/listings)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
-        f"articles tagged:   {data['articles_tagged']}",
+        f"articles tagged:   {data['articles_tagged']}"
+        + (
+            f" ({data['tag_errors']} not tagged in full: see the log; `regwatch retag` tries again)"
+            if data["tag_errors"]
+            else ""
+        ),
         f"entities found:    {data['entities_found']}"
         + (f" ({', '.join(data['watched_entities'])})" if data["watched_entities"] else ""),
         f"articles indexed:  {data['indexed']}",
@@ -197,8 +202,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-@cli.command()
-@click.argument("query", required=False, default="")
+# A word of the query that starts with "-" excludes it (`regwatch search grok -ico`): words this
+# command does not know as options are query words. `--` ends the options, as everywhere.
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
 @click.option("--entity", help="Only articles mentioning this entity (name or alias).")
 @click.option("--source", "source_id", help="Only articles from this source id.")
 @click.option("--type", "source_types", multiple=True, help="Only sources of this type (repeatable).")
@@ -219,7 +226,7 @@ def _iso(value: datetime | None) -> str | None:
 @with_app
 def search(
     app: App,
-    query: str,
+    query: tuple[str, ...],
     entity: str | None,
     source_id: str | None,
     source_types: tuple[str, ...],
@@ -235,21 +242,25 @@ def search(
 ) -> None:
     """Search the index by text, entity, source, type, jurisdiction, language and date.
 
-    QUERY: words (all must match), "a phrase", OR, -excluded, prefix*.
+    QUERY: words (all must match), "a phrase", OR, -excluded, prefix*. A query
+    may be several arguments, and a word starting with - excludes it, anywhere.
 
     \b
     Examples:
       regwatch search Grok --json
       regwatch search "online safety" --entity Ofcom --since 2026-01-01
       regwatch search ofcom --type regulator --jurisdiction UK --sort newest --facets week
+      regwatch search fine -ico            # fines, without the ICO's
+      regwatch search -- -ico fine         # the same: after --, everything is the query
     """
     from indexer import SearchQuery
 
+    _refuse_unknown_long_options(query)
     if entity:
         watched = app.watchlist.find(entity)
         entity = watched.name if watched else entity
     search_query = SearchQuery(
-        text=query,
+        text=" ".join(query),
         entity=entity,
         source=source_id,
         since=since.date() if since else None,
@@ -280,6 +291,18 @@ def search(
             click.echo(f"     {hit['snippet']}")
     for name, counts in data.get("facets", {}).items():
         click.echo(f"{name}: " + ", ".join(f"{key} {count}" for key, count in counts.items()))
+
+
+def _refuse_unknown_long_options(words: tuple[str, ...]) -> None:
+    """A "--word" among the query words is a mistyped option, refused as click refuses one."""
+    import difflib
+
+    for word in words:
+        if word.startswith("--") and len(word) > 2:
+            ctx = click.get_current_context()
+            known = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+            name = word.split("=", 1)[0]
+            raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
 @cli.group()
@@ -479,7 +502,8 @@ def tag(
 
     Each file gives one JSON object: path, entities (name, type, mentions, id,
     count), quotes (text, speaker, speaker_entity_id, position) and actions
-    (actor, action, target, their entity ids, sentence).
+    (actor, action, target, their entity ids, sentence). A text longer than
+    NLP_MAX_CHARS is tagged up to there, with a warning.
 
     \b
     Example:
@@ -491,16 +515,33 @@ def tag(
     failures = 0
     for name in files:
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            # Bytes, decoded as a file is: a terminal's stdin would turn bad bytes into lone surrogates.
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            texts.append((name, data.decode("utf-8")))
+        except OSError as exc:
             failures += 1
-            click.echo(f"error: {name}: cannot read: {getattr(exc, 'strerror', None) or exc}", err=True)
-            continue
-        texts.append((name, text))
+            click.echo(f"error: {name}: cannot read: {exc.strerror or exc}", err=True)
+        except UnicodeDecodeError as exc:
+            failures += 1
+            click.echo(f"error: {name}: cannot read: not UTF-8 ({exc.reason} at {exc.start})", err=True)
     results = app.tagger.analyse_many(
         [("", text) for _, text in texts], published=published, language=language
     )
-    for (name, _), result in zip(texts, results, strict=True):
+    for (name, text), result in zip(texts, results, strict=True):
+        if result.cut_from:
+            click.echo(
+                f"warning: {name}: {len(text)} characters; only the first "
+                f"{app.tagger.max_chars} are tagged (NLP_MAX_CHARS)",
+                err=True,
+            )
+        if result.failed:
+            failures += 1
+            click.echo(f"error: {name}: cannot be tagged ({result.error})", err=True)
+            continue
+        if result.error:
+            click.echo(
+                f"warning: {name}: the model failed ({result.error}); watchlist entities only", err=True
+            )
         record = {
             "path": name,
             "entities": [
@@ -549,7 +590,9 @@ def retag(app: App, batch: int, as_json: bool) -> None:
         return
     click.echo(
         f"retagged {outcome.retagged} of {outcome.stale} article(s) with {outcome.tagger_version}\n"
+        f"tried again {outcome.retried} article(s) whose tagging had failed\n"
         f"tagged {outcome.untagged} untagged article(s); indexed {outcome.indexed}"
+        + (f"\n{outcome.failed} article(s) still not tagged in full: see the log" if outcome.failed else "")
     )
 
 

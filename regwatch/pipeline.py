@@ -270,44 +270,80 @@ def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
 
 @dataclass
 class TagOutcome:
-    articles: int = 0
+    articles: int = 0  # tagged, in full or with the watchlist's entities alone
     entities: int = 0  # distinct watched entities found across those articles
     watched_names: list[str] = field(default_factory=list)
+    failed: int = 0  # not tagged in full: the error is recorded (see Store.record_tag_error)
 
 
 def tag_pending(app: App, batch: int = 256) -> TagOutcome:
-    """Tag every stored article that has no entities yet."""
+    """Tag every stored article that has no entities yet.
+
+    An article the tagger fails on is recorded with its error and skipped, and
+    later runs skip it too until its text or the tagger version changes (or
+    `regwatch retag` tries it again): it never blocks the others, nor every run.
+    """
     outcome = TagOutcome()
     names: set[str] = set()
     while True:
-        articles = app.store.articles_needing_tags(limit=batch)
+        articles = app.store.articles_needing_tags(limit=batch, tagger_version=app.tagger.version)
         if not articles:
             break
-        _tag_and_store(app, articles, names)
-        outcome.articles += len(articles)
+        tagged, failed = _tag_and_store(app, articles, names)
+        outcome.articles += tagged
+        outcome.failed += failed
         if len(articles) < batch:
             break
     outcome.watched_names = sorted(names)
     outcome.entities = len(names)
     if outcome.articles:
         logger.info("tagged %d article(s); watched entities: %s", outcome.articles, ", ".join(sorted(names)))
+    if outcome.failed:
+        logger.warning(
+            "%d article(s) could not be tagged in full (errors above); later runs skip them until "
+            "the tagger changes; `regwatch retag` tries them again",
+            outcome.failed,
+        )
     return outcome
 
 
-def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> None:
-    """Tag ``articles`` and store their entities, quotes and actions with the tagger version."""
-    app.tagger.tag_articles(articles)
-    for article in articles:
+def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[int, int]:
+    """Tag ``articles`` and store their entities, quotes and actions with the tagger version.
+
+    An article the tagger failed on is recorded with its error instead (one stored with
+    the watchlist's entities alone is recorded too). Returns (tagged, failed).
+    """
+    version = app.tagger.version
+    results = app.tagger.tag_articles(articles)
+    tagged = failed = 0
+    for article, result in zip(articles, results, strict=True):
+        if result.error:
+            failed += 1
+        if result.failed:
+            app.store.record_tag_error(
+                article.id, result.error, tagger_version=version, content_hash=article.content_hash
+            )
+            continue
         # The content hash lets the store notice an article re-crawled while we tagged it.
-        app.store.set_entities(
+        stored = app.store.set_entities(
             article.id,
             article.entities,
-            tagger_version=app.tagger.version,
+            tagger_version=version,
             content_hash=article.content_hash,
             quotes=article.quotes,
             actions=article.actions,
         )
+        if stored and result.error:
+            app.store.record_tag_error(
+                article.id,
+                result.error,
+                tagger_version=version,
+                content_hash=article.content_hash,
+                fallback=True,
+            )
+        tagged += 1
         names.update(e.name for e in article.watched_entities())
+    return tagged, failed
 
 
 @dataclass
@@ -315,7 +351,9 @@ class RetagOutcome:
     tagger_version: str = ""
     stale: int = 0  # articles tagged by another version when the retag began
     retagged: int = 0
+    retried: int = 0  # articles that had failed before, tried again
     untagged: int = 0  # articles never tagged, tagged on the way
+    failed: int = 0  # articles still not tagged in full (their errors are in the log and the store)
     indexed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -326,22 +364,32 @@ def retag(app: App, batch: int = 256, progress: Callable[[int, int], None] | Non
     """Tag again every article tagged by another tagger version (watchlist, model, code), then index.
 
     Incremental: only articles whose stored ``tagger_version`` differs are read,
-    so a second run does nothing and an interrupted one resumes. ``progress``
-    gets (done, total) after each batch.
+    so a second run does nothing and an interrupted one resumes. Articles whose
+    tagging failed before are tried again first, once each. ``progress`` gets
+    (done, total) after each batch.
     """
     from indexer import RetagQueue
 
     queue = RetagQueue(app.store, app.tagger.version)
     outcome = RetagOutcome(tagger_version=app.tagger.version, stale=queue.total())
     names: set[str] = set()
+    after = 0
+    while rows := app.store.articles_with_tag_errors(after, batch):
+        after = rows[-1][0]
+        _, failed = _tag_and_store(app, [article for _, article in rows], names)
+        outcome.retried += len(rows)
+        outcome.failed += failed
     while articles := queue.next_batch(batch):
-        _tag_and_store(app, articles, names)
+        _, failed = _tag_and_store(app, articles, names)
         outcome.retagged += len(articles)
+        outcome.failed += failed
         if progress is not None:
             progress(outcome.retagged, outcome.stale)
     if outcome.retagged:
         logger.info("retagged %d article(s) with %s", outcome.retagged, outcome.tagger_version)
-    outcome.untagged = tag_pending(app, batch).articles
+    pending = tag_pending(app, batch)
+    outcome.untagged = pending.articles
+    outcome.failed += pending.failed
     outcome.indexed = index_pending(app)
     return outcome
 
@@ -806,6 +854,7 @@ class RunSummary:
             "sources": len(self.crawl),
             **self.totals(),
             "articles_tagged": self.tagged.articles,
+            "tag_errors": self.tagged.failed,
             "entities_found": self.tagged.entities,
             "watched_entities": self.tagged.watched_names,
             "indexed": self.indexed,

