@@ -48,7 +48,7 @@ opensearch-stop:
 # corpus; BENCH_DOCS=100000 for the full-size run (a few minutes on two cores).
 BENCH_DOCS ?= 20000
 bench-index: install
-	$(OPENSEARCH) with -- $(BIN)/python -m indexer._bench --docs $(BENCH_DOCS)
+	$(OPENSEARCH) with -- $(BIN)/python -m benchmarks.bench_index --docs $(BENCH_DOCS)
 
 # Tagging docs/s of regwatch's pipeline against a bare en_core_web_sm nlp.pipe over the same
 # texts in the same run (goal ratio >= 1.5), and RSS of one Tagger after 1,000 and
@@ -56,31 +56,31 @@ bench-index: install
 NLP_BENCH_DOCS ?= 400
 NLP_BENCH_MEMORY_DOCS ?= 10000
 bench-nlp: install
-	$(BIN)/python benchmarks/bench_nlp.py --docs $(NLP_BENCH_DOCS) --memory-docs $(NLP_BENCH_MEMORY_DOCS)
+	$(BIN)/python -m benchmarks.bench_nlp --docs $(NLP_BENCH_DOCS) --memory-docs $(NLP_BENCH_MEMORY_DOCS)
 
 # Crawl pages/s, articles/s and peak RSS of regwatch's crawl (extraction + store) against the
 # same Scrapy settings with extraction and storage off, same run, local site (goal ratio >= 0.5,
 # RSS < 1 GB). About 3 minutes on two cores at 5,000 pages.
 CRAWL_BENCH_PAGES ?= 5000
 bench-crawl: install
-	$(BIN)/python -m crawlers._bench --pages $(CRAWL_BENCH_PAGES)
+	$(BIN)/python -m benchmarks.bench_crawl --pages $(CRAWL_BENCH_PAGES)
 
 # Story clustering's cost per upsert (ms/article) against upserts with it switched off, same
 # run, and the recall of planted copies. About a minute on two cores at 10,000 articles.
 STORY_BENCH_DOCS ?= 10000
 bench-story: install
-	$(BIN)/python benchmarks/bench_story.py --docs $(STORY_BENCH_DOCS)
+	$(BIN)/python -m benchmarks.bench_story --docs $(STORY_BENCH_DOCS)
 
 # Every benchmark, each printing its ratio against a baseline measured in the same run.
 bench: bench-nlp bench-index bench-crawl bench-story
 
 lint: install
-	$(BIN)/ruff check regwatch crawlers nlp indexer digests tests
-	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests tests
+	$(BIN)/ruff check regwatch crawlers nlp indexer digests benchmarks tests
+	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests benchmarks tests
 
 format: install
-	$(BIN)/ruff format regwatch crawlers nlp indexer digests tests
-	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests tests
+	$(BIN)/ruff format regwatch crawlers nlp indexer digests benchmarks tests
+	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests benchmarks tests
 
 lock: install
 	$(UV) pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock

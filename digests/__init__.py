@@ -9,7 +9,7 @@ of each digest until it is delivered, so a retry resends the same message.
 ``alert_hits``/``build_alert`` make immediate alerts, ``AlertLedger`` keeps them
 exactly once. The ledger protocol, and what a crash between the SMTP server's
 acceptance and the ledger's record does (one identical resend), are in
-``regwatch.pipeline``.
+``regwatch.app.pipeline``.
 """
 
 from digests._alerts import AlertHit, AlertLedger, alert_hits, build_alert, due_hits

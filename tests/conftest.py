@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 @pytest.fixture(scope="session")
 def sample_site() -> Iterator[str]:
     """Base URL (no trailing slash) of the bundled sample site, served for the whole session."""
-    from regwatch.sample_site import serve_sample_site
+    from regwatch.app.sample_site import serve_sample_site
 
     with serve_sample_site() as base_url:
         yield base_url
@@ -40,7 +40,7 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, expect: int | None = 0) -> Result:
-        from regwatch.cli import cli
+        from regwatch.app.cli import cli
 
         argv: list[str] = []
         if self.home is not None:

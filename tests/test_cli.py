@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli
 
-from regwatch.cli import cli as regwatch_group
+from regwatch.app.cli import cli as regwatch_group
 from regwatch.models import Source
 
 README = Path(__file__).resolve().parents[1] / "README.md"

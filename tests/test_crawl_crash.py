@@ -27,8 +27,7 @@ import yaml
 from crawl_fixtures import serve_pages
 
 from crawlers._runner import _job
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers._bench import _page
+from benchmarks.bench_crawl import _page
 from crawlers._extract import extract_article
 from crawlers._extract_pool import MAX_AUTO_WORKERS, Extractor, worker_count
 from regwatch.errors import ExtractionError
@@ -46,7 +46,8 @@ def test_workers_default_to_the_spare_cores_at_most_four() -> None:
 
 KILLED_CRAWL = """
 import asyncio, os, signal, sys
-from crawlers._bench import _page
+sys.path.insert(0, os.getcwd())  # run as a script from the repo root: benchmarks/ is not installed
+from benchmarks.bench_crawl import _page
 from crawlers._extract_pool import Extractor
 
 async def main():

@@ -21,8 +21,7 @@ from crawl_fixtures import serve_pages
 
 from crawlers import assess_health, blocked_reason
 from crawlers._health import feed_content_problem
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 from regwatch.models import CrawlStats
 
 HTML = "text/html; charset=utf-8"

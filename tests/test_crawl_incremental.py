@@ -17,8 +17,7 @@ import yaml
 from crawl_fixtures import serve_pages
 
 from crawlers import canonical_url
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 from regwatch.models import CrawlStats
 
 pytestmark = pytest.mark.slow

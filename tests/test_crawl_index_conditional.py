@@ -17,10 +17,9 @@ import yaml
 from conftest import Cli
 
 from crawlers import canonical_url
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
+from regwatch.app.sample_site import DEMO_CONFIG
 from regwatch.config import load_config
-from regwatch.sample_site import DEMO_CONFIG
 
 pytestmark = pytest.mark.slow
 

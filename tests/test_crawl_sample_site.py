@@ -12,9 +12,9 @@ import pytest
 from crawl_fixtures import jsonl_pipelines, read_jsonl
 
 from crawlers import run_crawl
+from regwatch.app.sample_site import DEMO_CONFIG, EXPECTED, serve_sample_site
 from regwatch.config import load_config
 from regwatch.models import Article, parse_datetime
-from regwatch.sample_site import DEMO_CONFIG, EXPECTED, serve_sample_site
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ class _RequestLog(logging.Handler):
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("sample") / "articles.jsonl"
-    server_logger = logging.getLogger("regwatch.sample_site.server")
+    server_logger = logging.getLogger("regwatch.app.sample_site.server")
     requests = _RequestLog()
     old_level = server_logger.level
     server_logger.addHandler(requests)

@@ -16,8 +16,8 @@ from test_digest_ledger import Server, store_articles
 
 from digests import alert_hits
 from regwatch.app import App
+from regwatch.app.pipeline import send_alerts
 from regwatch.models import Action, Article, Source, Subscriber, TaggedEntity
-from regwatch.pipeline import send_alerts
 
 CONFIG = """
 sources:

@@ -40,8 +40,8 @@ from digests._headers import (
     render_message,
 )
 from regwatch.app import App
+from regwatch.app.pipeline import deliver_digests, send_alerts
 from regwatch.models import Action
-from regwatch.pipeline import deliver_digests, send_alerts
 
 HOSTILE_SITE = Path(__file__).parent / "data" / "hostile_site"
 HOSTILE_TARGET = "Smith-=?UTF-8?Q?=0D=0AReply-To:_attacker@evil.example?=-Jones Ltd"

@@ -1,7 +1,7 @@
 """Exactly-once delivery through a real SMTP server (aiosmtpd on 127.0.0.1) and the store's ledger.
 
 Server down, 421 and 550 replies, recovery, a crash mid-send, and the due period
-of each cadence, all through ``regwatch.pipeline.deliver_digests`` as the CLI
+of each cadence, all through ``regwatch.app.pipeline.deliver_digests`` as the CLI
 and the scheduler call it.
 """
 
@@ -28,8 +28,8 @@ from aiosmtpd.smtp import Envelope
 from test_digest_delivery import free_port
 
 from regwatch.app import App
+from regwatch.app.pipeline import DIGEST_LOCK_FILE, deliver_digests, due_period
 from regwatch.models import Article, Subscriber, TaggedEntity
-from regwatch.pipeline import DIGEST_LOCK_FILE, deliver_digests, due_period
 
 CONFIG = """
 sources:
@@ -254,7 +254,7 @@ def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_once
         "REGWATCH_SMTP_PORT": str(port),
         "REGWATCH_SMTP_RETRIES": "0",
     }
-    command = [sys.executable, "-c", "from regwatch.cli import main; main()", "--home", str(home)]
+    command = [sys.executable, "-c", "from regwatch.app.cli import main; main()", "--home", str(home)]
     command += ["--config", str(config)]
     sender.append(subprocess.Popen([*command, "digest", "--send", "--now"], env=env))
     assert sender[0].wait(timeout=120) == -signal.SIGKILL

@@ -45,7 +45,7 @@ def test_regwatch_extract_finishes_on_a_3_mb_hostile_page(tmp_path: Path) -> Non
     assert page.stat().st_size > 3_000_000
 
     done = subprocess.run(
-        [sys.executable, "-c", "from regwatch.cli import cli; cli()", "extract", str(page), "--jsonl"],
+        [sys.executable, "-c", "from regwatch.app.cli import cli; cli()", "extract", str(page), "--jsonl"],
         capture_output=True,
         text=True,
         timeout=300,  # stops a hung run only: the linear extraction takes seconds

@@ -87,7 +87,7 @@ def test_retag_prints_a_summary_without_a_terminal(home: Path, tmp_path: Path) -
 
 
 def test_retag_reports_progress_per_batch(home: Path, tmp_path: Path) -> None:
-    from regwatch import pipeline
+    from regwatch.app import pipeline
 
     config = write_config(tmp_path / "regwatch.yaml", with_acme=False)
     store_articles(home, config)

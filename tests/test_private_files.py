@@ -19,8 +19,8 @@ from test_digest_delivery import free_port
 from test_digest_ledger import store_articles
 
 from regwatch.app import App
-from regwatch.pipeline import deliver_digests, send_alerts
-from regwatch.scheduler import LOCK_FILE, SchedulerLock
+from regwatch.app.pipeline import deliver_digests, send_alerts
+from regwatch.app.scheduler import LOCK_FILE, SchedulerLock
 
 
 @pytest.fixture(autouse=True)

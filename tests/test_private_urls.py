@@ -33,7 +33,7 @@ def regwatch(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_")}
     environ.update({f"REGWATCH_{k}": v for k, v in env.items()})
     return subprocess.run(
-        [sys.executable, "-c", "from regwatch.cli import main; main()", "--home", str(home), "-v", *args],
+        [sys.executable, "-c", "from regwatch.app.cli import main; main()", "--home", str(home), "-v", *args],
         env=environ,
         capture_output=True,
         text=True,

@@ -17,9 +17,9 @@ import lxml.html
 import pytest
 from parsel import Selector
 
+from regwatch.app.sample_site import DEMO_CONFIG, EXPECTED, serve_sample_site
 from regwatch.config import load_config
 from regwatch.models import parse_datetime
-from regwatch.sample_site import DEMO_CONFIG, EXPECTED, serve_sample_site
 
 MANIFEST: dict[str, Any] = json.loads(EXPECTED.read_text(encoding="utf-8"))
 ATOM = "{http://www.w3.org/2005/Atom}"

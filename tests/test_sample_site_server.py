@@ -10,8 +10,8 @@ from email.message import Message
 
 import pytest
 
-import regwatch.sample_site
-from regwatch.sample_site import SAMPLE_SITE_DIR, serve_sample_site
+import regwatch.app.sample_site
+from regwatch.app.sample_site import SAMPLE_SITE_DIR, serve_sample_site
 
 DSIT = "department-for-science-innovation-and-technology"
 
@@ -37,7 +37,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_package_exports_its_public_names() -> None:
-    assert sorted(regwatch.sample_site.__all__) == [
+    assert sorted(regwatch.app.sample_site.__all__) == [
         "DEMO_CONFIG",
         "EXPECTED",
         "SAMPLE_SITE_DIR",

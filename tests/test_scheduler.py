@@ -15,10 +15,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from regwatch.app import App
-from regwatch.errors import ConfigError
-from regwatch.models import Article, Source, TaggedEntity
-from regwatch.pipeline import schedule_trigger_args, source_is_due
-from regwatch.scheduler import (
+from regwatch.app.pipeline import schedule_trigger_args, source_is_due
+from regwatch.app.scheduler import (
     LOCK_FILE,
     LocalTimeTrigger,
     RegwatchScheduler,
@@ -27,6 +25,8 @@ from regwatch.scheduler import (
     _shutdown,
     digest_sweep_job,
 )
+from regwatch.errors import ConfigError
+from regwatch.models import Article, Source, TaggedEntity
 
 CONFIG = """
 sources:

@@ -16,8 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError
 from regwatch.private import private_dir, private_file
 
@@ -30,7 +29,7 @@ DEMO_CONFIG_NAME = "demo.yaml"
 @contextmanager
 def _serve(home: Path) -> Iterator[str]:
     """Serve the sample site on the port earlier demo runs in ``home`` used (or a free one)."""
-    from regwatch.sample_site import serve_sample_site
+    from regwatch.app.sample_site import serve_sample_site
 
     port_file = home / PORT_FILE
     port = 0
@@ -58,7 +57,7 @@ def run_demo(out: Path, overrides: dict[str, Any] | None = None) -> tuple[pipeli
     The demo always uses the bundled demo config (never REGWATCH_CONFIG), so it
     stays offline whatever the environment says.
     """
-    from regwatch.sample_site import DEMO_CONFIG
+    from regwatch.app.sample_site import DEMO_CONFIG
 
     home = out.resolve()
     private_dir(home)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STORE_PIPELINE = "regwatch.pipeline.StoreArticlePipeline"
+STORE_PIPELINE = "regwatch.app.pipeline.StoreArticlePipeline"
 
 
 class StoreArticlePipeline:

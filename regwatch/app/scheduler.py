@@ -44,8 +44,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError, RegwatchError
 from regwatch.private import private_file
 

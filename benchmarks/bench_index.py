@@ -1,6 +1,6 @@
 """`make bench-index`: ingest and search speed of both backends over a synthetic corpus.
 
-    python -m indexer._bench [--docs N] [--url http://127.0.0.1:9200] [--repeat R]
+    python -m benchmarks.bench_index [--docs N] [--url http://127.0.0.1:9200] [--repeat R]
 
 Builds N synthetic articles (Zipf-distributed words, a term in half of them,
 watched entities, 20 sources over two years) in a temporary store and reports:
@@ -30,13 +30,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from indexer._cluster import ClusterIndex
+from indexer._cluster_mapping import index_body, to_document
+from indexer._store import Store
+from indexer._types import SearchQuery
 from regwatch.models import Article, Source, TaggedEntity
 from regwatch.settings import Settings
-
-from ._cluster import ClusterIndex
-from ._cluster_mapping import index_body, to_document
-from ._store import Store
-from ._types import SearchQuery
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 ENTITIES = [

@@ -1,4 +1,4 @@
-"""The regwatch subcommands (registered on :data:`regwatch.cli.cli`)."""
+"""The regwatch subcommands (registered on :data:`regwatch.app.cli.cli`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from typing import Any
 
 import click
 
-from regwatch import pipeline
-from regwatch.app import App
-from regwatch.cli import cli, emit_json, json_option, load_app, with_app
+from regwatch.app import App, pipeline
+from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
 from regwatch.errors import RegwatchError
 from regwatch.settings import SETTINGS
 
-logger = logging.getLogger("regwatch.cli")
+logger = logging.getLogger("regwatch.app.cli")
 
 
 EXIT_DIGEST_FAILED = 1  # a digest was rejected for good (5xx, bad address): see the error
@@ -87,7 +86,7 @@ def demo(ctx: click.Context, out: Path, as_json: bool) -> None:
     Example:
       regwatch demo --out ./demo && regwatch --home ./demo search Grok
     """
-    from regwatch.demo import run_demo
+    from regwatch.app.demo import run_demo
 
     summary, base_url = run_demo(out, overrides=ctx.obj["overrides"])
     status = _digest_exit_status(summary.digests)
@@ -156,7 +155,7 @@ def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
     Example:
       regwatch schedule --list
     """
-    from regwatch.scheduler import RegwatchScheduler
+    from regwatch.app.scheduler import RegwatchScheduler
 
     scheduler = RegwatchScheduler(app)
     if list_jobs:
@@ -187,7 +186,7 @@ def sources(app: App, probe: bool, as_json: bool) -> None:
       regwatch sources --json
       regwatch sources --probe
     """
-    from regwatch import _source_health
+    from regwatch.app import source_health as _source_health
 
     if probe:
         enabled = [s for s in app.config.sources if s.enabled]

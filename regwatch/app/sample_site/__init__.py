@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regwatch.sample_site.server import SAMPLE_SITE_DIR, serve_sample_site
+from regwatch.app.sample_site.server import SAMPLE_SITE_DIR, serve_sample_site
 
 _HERE = Path(__file__).resolve().parent
 DEMO_CONFIG: Path = _HERE / "demo.yaml"

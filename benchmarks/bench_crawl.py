@@ -32,10 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crawlers._runner import _job, _read_report
 from regwatch.models import Source
 from regwatch.settings import Settings
-
-from ._runner import _job, _read_report
 
 WORDS = [
     "regulator",
@@ -226,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             results["regwatch"] = _crawl(
                 source,
                 settings,
-                {"regwatch.pipeline.StoreArticlePipeline": 800},
+                {"regwatch.app.pipeline.StoreArticlePipeline": 800},
                 {"REGWATCH_DB_PATH": str(work / "bench.db")},
                 work,
             )

@@ -1,4 +1,4 @@
-"""``python -m regwatch.sample_site [--host H] [--port N]``: serve the sample site until Ctrl-C."""
+"""``python -m regwatch.app.sample_site [--host H] [--port N]``: serve the sample site until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import logging
 import threading
 
-from regwatch.sample_site.server import serve_sample_site
+from regwatch.app.sample_site.server import serve_sample_site
 
-logger = logging.getLogger("regwatch.sample_site")
+logger = logging.getLogger("regwatch.app.sample_site")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m regwatch.sample_site", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m regwatch.app.sample_site", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
