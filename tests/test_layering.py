@@ -17,7 +17,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("crawlers", "nlp", "indexer", "digests")
-SHARED_GROUND = ("regwatch.models", "regwatch.settings", "regwatch.errors", "regwatch.config", "regwatch.private")
+SHARED_GROUND = (
+    "regwatch.models",
+    "regwatch.settings",
+    "regwatch.errors",
+    "regwatch.config",
+    "regwatch.private",
+)
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -73,7 +79,9 @@ def test_the_shared_ground_imports_no_stage_and_no_wiring() -> None:
 
 def test_the_checker_sees_a_cross_stage_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("from indexer._store import Store\nfrom regwatch.app import App\nimport regwatch.models\n")
+    sample.write_text(
+        "from indexer._store import Store\nfrom regwatch.app import App\nimport regwatch.models\n"
+    )
     modules = [module for _, module in imported_modules(sample)]
     assert not _allowed_for_stage("digests", modules[0])
     assert not _allowed_for_stage("digests", "regwatch.app")

@@ -20,8 +20,7 @@ import nlp._tagger
 from nlp import Tagger
 from nlp._tagger import MAX_SENTENCE_CHARS, MAX_TOKEN_CHARS, prepare_text
 from nlp._watchlist import Watchlist, default_entries
-from regwatch import pipeline
-from regwatch.app import App
+from regwatch.app import App, pipeline
 from regwatch.models import Article
 from tests.conftest import Cli
 
@@ -271,7 +270,7 @@ def test_regwatch_tag_on_stdin_that_is_not_utf8_is_a_one_line_error(home: Path) 
     env = {**os.environ, "REGWATCH_HOME": str(home)}
     env.pop("REGWATCH_CONFIG", None)
     done = subprocess.run(
-        [sys.executable, "-c", "from regwatch.cli import main; main()", "-q", "tag", "-", "--jsonl"],
+        [sys.executable, "-c", "from regwatch.app.cli import main; main()", "-q", "tag", "-", "--jsonl"],
         input=b"Ofcom fined \xff X.\n",
         capture_output=True,
         env=env,
