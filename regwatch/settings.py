@@ -253,12 +253,12 @@ def _in_range(setting: Setting, number: int | float, value: Any, origin: str) ->
     low, high = LIMITS.get(setting.name, _INT64)
     if not low <= number <= high:
         raise ConfigError(
-            f"{origin}: {setting.name} must be between {_shown(low)} and {_shown(high)}, got {value!r}"
+            f"{origin}: {setting.name} must be between {_number_text(low)} and {_number_text(high)}, got {value!r}"
         )
     return number
 
 
-def _shown(number: float) -> str:
+def _number_text(number: float) -> str:
     return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
 
 
