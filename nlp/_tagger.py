@@ -65,8 +65,11 @@ DEFAULT_MAX_CHARS: int = BY_NAME["NLP_MAX_CHARS"].default
 MAX_TOKEN_CHARS = 100
 MAX_SENTENCE_CHARS = 1500
 # Each tried only where a run or stretch starts (the lookbehinds), so one scan is linear.
-_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_TOKEN_CHARS + 1},}}")
-_LONG_SENTENCE = re.compile(rf"(?<![^\n.!?])[^\n.!?]{{{MAX_SENTENCE_CHARS + 1},}}")
+# Literals (the regex-bounds test reads every pattern from the source); the asserts keep them in step.
+_LONG_RUN = re.compile(r"(?<!\S)\S{101,}")
+_LONG_SENTENCE = re.compile(r"(?<![^\n.!?])[^\n.!?]{1501,}")
+assert _LONG_RUN.pattern.endswith(f"{{{MAX_TOKEN_CHARS + 1},}}")
+assert _LONG_SENTENCE.pattern.endswith(f"{{{MAX_SENTENCE_CHARS + 1},}}")
 
 
 def tagger_version(watchlist: Watchlist, model: str) -> str:
