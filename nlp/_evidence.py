@@ -12,7 +12,11 @@ candidate that could name something else:
   else ("an initial coin offering (ICO)", "China Meteorological Administration
   (CMA)", "obstructive sleep apnea (OSA)");
 * :func:`inside_other_name`: whether a mention is one word of a longer proper
-  name ("Kids Online Safety Act", "the National Reform Party", "CMA CGM").
+  name ("Kids Online Safety Act", "the National Reform Party", "CMA CGM");
+* :func:`cited_initials`, :func:`in_apposition`, :func:`names_other_body`: a
+  surname in a reference list ("Starmer GA,"), a role title set off next to a
+  name ("the Technology Secretary, Michelle Donelan,"), another body named with
+  a coreference noun ("the Electoral Commission").
 
 Every answer is computed from the tokens alone (no parser), once per doc and
 only when a candidate needs it.
@@ -20,6 +24,7 @@ only when a candidate needs it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
@@ -30,7 +35,18 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from nlp._components import NAME_SUFFIXES
+
 POSSESSIVES = frozenset({"'s", "\u2019s", "'", "\u2019"})
+# A person's initials after a surname in a reference list ("Starmer GA", "Kyle J.").
+INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.){1,3})$")
+# Countries and unions named in nearly every article: as unwatched entities they say nothing.
+COUNTRY_NAMES = frozenset(
+    {"UK", "U.K.", "United Kingdom", "Britain", "Great Britain", "EU", "E.U.", "European Union"}
+    | {"US", "U.S.", "USA", "U.S.A.", "United States", "America"}
+)
+# After "the Commission": a body named by what it is about is another one ("the Commission on ...").
+COREF_BREAKERS = frozenset({"of", "on", "for", "against", "to"})
 # Words an acronym's spelled-out form may skip ("Competition and Markets Authority").
 LINK_WORDS = frozenset({"of", "and", "for", "the", "&", "on", "in", "to", "de", "la", "du"})
 # Capitalised words that may stand right before a name without being part of it.
@@ -227,3 +243,70 @@ class DocEvidence:
         if key not in self._defined:
             self._defined[key] = defined_otherwise(self.doc, acronym, own_names)
         return self._defined[key]
+
+
+def with_plurals(terms: Iterable[str]) -> list[str]:
+    """Terms plus their plain plural ("platform" -> "platforms", "social network" -> "social networks")."""
+    out = []
+    for term in terms:
+        out.append(term)
+        if not term.endswith("s"):
+            out.append(term + "s")
+    return list(dict.fromkeys(out))
+
+
+def cited_initials(span: Span) -> bool:
+    """A one-word surname followed by initials in a reference list: "Starmer GA," "Kyle J."."""
+    doc = span.doc
+    if len(span) != 1 or span.end >= len(doc):
+        return False
+    initials = doc[span.end]
+    if not INITIALS.match(initials.text) or initials.text in NAME_SUFFIXES:
+        return False
+    after = doc[span.end + 1] if span.end + 1 < len(doc) else None
+    return after is None or after.text in {",", ".", ";", "(", ":"} or initials.text.endswith(".")
+
+
+def in_apposition(span: Span, people: Sequence[Span], names: Sequence[Span]) -> bool:
+    """A role title next to a person's name set off by a comma: "Technology Secretary, Michelle
+    Donelan," or "Michelle Donelan, the Technology Secretary"."""
+    doc = span.doc
+    starts = {p.start for p in people} | {n.start for n in names}
+    ends = {p.end for p in people} | {n.end for n in names}
+    if span.end + 1 < len(doc) and doc[span.end].text == "," and span.end + 1 in starts:
+        return True
+    i = span.start - 1
+    if i >= 0 and doc[i].lower_ == "the":
+        i -= 1
+    return i >= 0 and doc[i].text == "," and i in ends
+
+
+def names_other_body(doc: Doc, span: Span, linked: Sequence[Span]) -> bool:
+    """Whether the text names another body with the coreference noun before ``span`` (or in
+    the same sentence): "the Electoral Commission", "a Commission of Jurists", "his Commission"."""
+    noun = span[-1].lower_
+    limit = span.sent.end if doc.has_annotation("SENT_START") else span.end
+    for token in doc[:limit]:
+        if token.lower_ != noun or token.i == span.end - 1 or any(s.start <= token.i < s.end for s in linked):
+            continue
+        prev = doc[token.i - 1] if token.i > 0 else None
+        nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        named_before = prev is not None and prev.is_alpha and prev.text[0].isupper() and prev.lower_ != "the"
+        named_after = nxt is not None and nxt.lower_ in COREF_BREAKERS and token.text[0].isupper()
+        owned = prev is not None and prev.lower_ in ("his", "her", "its", "their")
+        if named_before or named_after or owned:
+            return True
+    return False
+
+
+def noise(ent: Span) -> bool:
+    """A model entity not worth listing: a country name (GPE) that nearly every article carries,
+    or a single word standing alone on its line (a heading such as "Background")."""
+    if ent.label_ == "GPE" and ent.text.removeprefix("the ").strip() in COUNTRY_NAMES:
+        return True
+    if len(ent) != 1:
+        return False
+    doc = ent.doc
+    before = ent.start == 0 or (doc[ent.start - 1].is_space and "\n" in doc[ent.start - 1].text)
+    after = ent.end == len(doc) or (doc[ent.end].is_space and "\n" in doc[ent.end].text)
+    return before and after

@@ -68,14 +68,22 @@ from nlp._components import (
     is_acronym,
     role_id,
 )
-from nlp._evidence import DocEvidence, inside_other_name, load_jurisdictions, place_matcher
+from nlp._evidence import (
+    COREF_BREAKERS,
+    DocEvidence,
+    cited_initials,
+    in_apposition,
+    inside_other_name,
+    load_jurisdictions,
+    names_other_body,
+    noise,
+    place_matcher,
+    with_plurals,
+)
 
 logger = logging.getLogger(__name__)
 
 YEAR = re.compile(r"^(1[89]|20)\d\d$")
-INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.){1,3})$")
-# After "the Commission": a body named by what it is about is another one ("the Commission on ...").
-COREF_BREAKERS = frozenset({"of", "on", "for", "against", "to"})
 
 
 def _overlaps(a: Span, b: Span) -> bool:
@@ -146,9 +154,9 @@ class WatchlistLinker:
         for entity_id, record in self.entities.items():
             terms = [t for t in record.get("context", ()) if t]
             cased = [self.nlp.make_doc(t) for t in terms if t != t.lower()]
-            lower = [self.nlp.make_doc(t) for t in _with_plurals(t for t in terms if t == t.lower())]
+            lower = [self.nlp.make_doc(t) for t in with_plurals(t for t in terms if t == t.lower())]
             anti = [
-                self.nlp.make_doc(t) for t in _with_plurals(t.lower() for t in record.get("anti_context", ()))
+                self.nlp.make_doc(t) for t in with_plurals(t.lower() for t in record.get("anti_context", ()))
             ]
             if cased:
                 exact.add(entity_id, cased)
@@ -326,7 +334,7 @@ class WatchlistLinker:
                 continue  # a title before a name: the name is the mention
             if after is not None and after.lower_ == "of" and " of " not in span.text.lower():
                 continue  # "the Prime Minister of Australia"
-            if _in_apposition(span, people, names):
+            if in_apposition(span, people, names):
                 continue  # "Technology Secretary, Michelle Donelan": someone named, maybe not the holder
             holders = [eid for eid, role in self.roles.get(span.id_, ()) if _held(role, day)]
             if len(holders) != 1:
@@ -369,7 +377,7 @@ class WatchlistLinker:
                 own = evidence.places.counts[jurisdiction] + home.get(jurisdiction, 0)
                 if not (named or own) or not self._about(span, jurisdiction, evidence):
                     continue
-            if _other_body(doc, span, linked):
+            if names_other_body(doc, span, linked):
                 continue
             head = span[1:]  # "the" + noun: the mention is the noun
             found.append(Span(doc, head.start, head.end, label=record["type"].upper(), kb_id=span.id_))
@@ -396,7 +404,7 @@ class WatchlistLinker:
         for span in spans:
             if self.entities[span.id_]["type"] == "person":
                 other = next((e for e in people if self._extends_name(e, span)), None)
-                if other is None and _cited(span):
+                if other is None and cited_initials(span):
                     other = doc[span.start : span.end + 1]
                 if other is not None:
                     competitors.setdefault(span.id_, other.text)
@@ -461,10 +469,13 @@ class WatchlistLinker:
         return len({term for _, _, term in outside}) >= needed
 
     def _write_ents(self, doc: Doc, linked: list[Span]) -> None:
-        """Linked spans replace overlapping model entities; the other model entities stay."""
+        """Linked spans replace overlapping model entities; the other model entities stay, but for
+        noise: a lone word on a line of its own (a heading such as "Background" taken for a
+        name) and the country names every article carries ("UK", "EU", "US")."""
         others = [e for e in doc.ents if not any(_overlaps(e, s) for s in linked)]
         if self.merge_org_gpe:
             others = [self._org_with_country(doc, e, linked) for e in others]
+        others = [e for e in others if not noise(e)]
         doc.ents = sorted([*linked, *others], key=lambda s: s.start)
 
     @staticmethod
@@ -481,63 +492,9 @@ class WatchlistLinker:
         return Span(doc, prev.i, ent.end, label="ORG")
 
 
-def _with_plurals(terms: Iterable[str]) -> list[str]:
-    """Terms plus their plain plural ("platform" -> "platforms", "social network" -> "social networks")."""
-    out = []
-    for term in terms:
-        out.append(term)
-        if not term.endswith("s"):
-            out.append(term + "s")
-    return list(dict.fromkeys(out))
-
-
-def _cited(span: Span) -> bool:
-    """A one-word surname followed by initials in a reference list: "Starmer GA," "Kyle J."."""
-    doc = span.doc
-    if len(span) != 1 or span.end >= len(doc):
-        return False
-    initials = doc[span.end]
-    if not INITIALS.match(initials.text) or initials.text in NAME_SUFFIXES:
-        return False
-    after = doc[span.end + 1] if span.end + 1 < len(doc) else None
-    return after is None or after.text in {",", ".", ";", "(", ":"} or initials.text.endswith(".")
-
-
 def _bare(span: Span) -> str:
     """The alias without an honorific in front ("Ms Kendall" -> "Kendall")."""
     return span[1:].text if len(span) > 1 and span[0].text in HONORIFICS else span.text
-
-
-def _in_apposition(span: Span, people: Sequence[Span], names: Sequence[Span]) -> bool:
-    """A role title next to a person's name set off by a comma: "Technology Secretary, Michelle
-    Donelan," or "Michelle Donelan, the Technology Secretary"."""
-    doc = span.doc
-    starts = {p.start for p in people} | {n.start for n in names}
-    ends = {p.end for p in people} | {n.end for n in names}
-    if span.end + 1 < len(doc) and doc[span.end].text == "," and span.end + 1 in starts:
-        return True
-    i = span.start - 1
-    if i >= 0 and doc[i].lower_ == "the":
-        i -= 1
-    return i >= 0 and doc[i].text == "," and i in ends
-
-
-def _other_body(doc: Doc, span: Span, linked: Sequence[Span]) -> bool:
-    """Whether the text names another body with the coreference noun before ``span`` (or in
-    the same sentence): "the Electoral Commission", "a Commission of Jurists", "his Commission"."""
-    noun = span[-1].lower_
-    limit = span.sent.end if doc.has_annotation("SENT_START") else span.end
-    for token in doc[:limit]:
-        if token.lower_ != noun or token.i == span.end - 1 or any(s.start <= token.i < s.end for s in linked):
-            continue
-        prev = doc[token.i - 1] if token.i > 0 else None
-        nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        named_before = prev is not None and prev.is_alpha and prev.text[0].isupper() and prev.lower_ != "the"
-        named_after = nxt is not None and nxt.lower_ in COREF_BREAKERS and token.text[0].isupper()
-        owned = prev is not None and prev.lower_ in ("his", "her", "its", "their")
-        if named_before or named_after or owned:
-            return True
-    return False
 
 
 @Language.factory(

@@ -179,3 +179,17 @@ def test_the_commission_after_another_commission_is_not_the_european_commission(
 def test_x_inside_a_quotation_is_x_on_its_cue(tagger: Tagger) -> None:
     text = "\u201cIf you go onto X you will have seen it,\u201d she told the committee."
     assert watched(tagger, text)["x"] == ["X"]
+
+
+# --- unwatched noise ---------------------------------------------------------------------
+
+
+def test_a_heading_word_and_the_country_name_are_not_listed_as_entities(tagger: Tagger) -> None:
+    body = (
+        "The Technology Secretary said platforms must act quickly in the UK.\n\n"
+        "Background\n\n"
+        "Ofcom can fine companies, its chief executive told reporters in London."
+    )
+    names = {e.name for e in tagger.analyse("Statement", body, published=DAY).entities}
+    assert "Background" not in names and "UK" not in names
+    assert {"Ofcom", "Liz Kendall", "London"} <= names
