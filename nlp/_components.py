@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
@@ -164,6 +164,19 @@ def is_case_sensitive(entry: WatchlistEntry, form: str) -> bool:
     )
 
 
+def _with_ampersands(forms: Iterable[str]) -> list[str]:
+    """Each form, plus its spelling with "&" for "and" and the reverse ("Science, Innovation &
+    Technology")."""
+    out: list[str] = []
+    for form in forms:
+        out.append(form)
+        if " and " in form:
+            out.append(form.replace(" and ", " & "))
+        elif " & " in form:
+            out.append(form.replace(" & ", " and "))
+    return list(dict.fromkeys(out))
+
+
 def is_acronym(form: str, longest: int = 3) -> bool:
     """ "ICO", "CMA", "DSA", "X.AI": two or three capitals, the short forms that name many things
     ("DSIT" is long enough to be one department's; a one-letter name such as X is not one)."""
@@ -182,7 +195,7 @@ def watchlist_patterns(watchlist: Watchlist, make_doc: Callable[[str], Doc]) -> 
     """
     patterns: list[dict[str, Any]] = []
     for entry in watchlist:
-        for form in entry.surface_forms:
+        for form in _with_ampersands(entry.surface_forms):
             case_sensitive = is_case_sensitive(entry, form)
             tokens = [t.text for t in make_doc(form)]
             ambiguous = form in entry.ambiguous or (is_acronym(form) and form != entry.entity.name)

@@ -89,7 +89,13 @@ class Places:
                 self.at[i] = code
 
     def foreign(self, home: str) -> int:
-        return sum(n for code, n in self.counts.items() if code != home)
+        """Place words of jurisdictions other than ``home`` (weak "~" words not counted)."""
+        return sum(n for code, n in self.counts.items() if code != home and not code.endswith("~"))
+
+    def own(self, home: str) -> int:
+        """Place words of ``home``, with its weak words ("Labour", "MPs") when no other place is named."""
+        weak = self.counts[home + "~"] if self.foreign(home) == 0 else 0
+        return self.counts[home] + weak
 
     def qualifier(self, span: Span, reach: int = 3) -> str:
         """The jurisdiction that qualifies ``span``: a place word right before it, possibly with a
@@ -100,7 +106,7 @@ class Places:
         doc = self.doc
         sentence_start = span.sent.start if doc.has_annotation("SENT_START") else 0
         for i in range(span.start - 1, max(sentence_start, span.start - reach) - 1, -1):
-            if i in self.at:
+            if i in self.at and not self.at[i].endswith("~"):
                 return self.at[i]
             token = doc[i]
             if token.text in POSSESSIVES:
@@ -110,10 +116,10 @@ class Places:
         j = span.end
         if j < len(doc) and doc[j].lower_ == "of":
             for k in range(j + 1, min(len(doc), j + 4)):
-                if k in self.at:
+                if k in self.at and not self.at[k].endswith("~"):
                     return self.at[k]
         for k in range(span.end, min(len(doc), span.end + 4)):
-            if k in self.at and doc[k - 1].text == "(":
+            if k in self.at and not self.at[k].endswith("~") and doc[k - 1].text == "(":
                 return self.at[k]
         return ""
 
@@ -276,7 +282,7 @@ def in_apposition(span: Span, people: Sequence[Span], names: Sequence[Span]) -> 
     if span.end + 1 < len(doc) and doc[span.end].text == "," and span.end + 1 in starts:
         return True
     i = span.start - 1
-    if i >= 0 and doc[i].lower_ == "the":
+    if i >= 0 and doc[i].lower_ in ("the", "a", "an"):
         i -= 1
     return i >= 0 and doc[i].text == "," and i in ends
 

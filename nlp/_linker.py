@@ -270,7 +270,7 @@ class WatchlistLinker:
         if jurisdiction:
             places = evidence.places
             qualified = places.qualifier(cand) == jurisdiction
-            own = places.counts[jurisdiction] + home.get(jurisdiction, 0)
+            own = places.own(jurisdiction) + home.get(jurisdiction, 0)
             if not qualified and own == 0 and places.foreign(jurisdiction) >= 2:
                 return False, "the text is about another jurisdiction"
             bare = _bare(cand)
@@ -289,7 +289,13 @@ class WatchlistLinker:
             return True, "named unambiguously elsewhere"
         if cand.id_ in competitors and cand.id_ not in sure_ids:
             return False, f"the document's {cand.text!r} is {competitors[cand.id_]!r}"
-        needed = 1 if cand[0].text in HONORIFICS else self.min_doc_context
+        # One context word is enough after an honorific ("Ms Kendall"), for a capitalised name
+        # inside a sentence ("users asked Grok to..."), or in a text about the entity's own
+        # jurisdiction (place words or unambiguous entities of that jurisdiction).
+        own = jurisdiction and (evidence.places.own(jurisdiction) + home.get(jurisdiction, 0)) > 0
+        first = cand[0]
+        named = len(cand) == 1 and len(first.text) > 1 and first.is_title and not first.is_sent_start
+        needed = 1 if first.text in HONORIFICS or named or own else self.min_doc_context
         supported = self._supported(cand, context.get(cand.id_, []), needed)
         return supported, "context" if supported else "no supporting context"
 
@@ -308,8 +314,8 @@ class WatchlistLinker:
         doc = cand.doc
         if record["type"] == "law" and cand.end < len(doc) and YEAR.match(doc[cand.end].text):
             years = {w for form in record["forms"] for w in form.split() if YEAR.match(w)}
-            if doc[cand.end].text not in years:
-                return False
+            if years and doc[cand.end].text not in years:
+                return False  # a law known by its year, followed by another year: another law
         return True
 
     def _role_mentions(
@@ -324,10 +330,9 @@ class WatchlistLinker:
         for span in self._longest(roles):
             if any(_overlaps(span, n) for n in names) or any(_overlaps(span, f) for f in found):
                 continue
-            before = doc[span.start - 1] if span.start > 0 else None
             after = doc[span.end] if span.end < len(doc) else None
-            if before is not None and before.lower_ in ROLE_BLOCKERS:
-                continue
+            if _qualified_role(span):
+                continue  # "former Prime Minister", "a former British prime minister"
             if after is not None and (
                 any(n.start == span.end for n in names) or any(p.start <= span.end < p.end for p in people)
             ):
@@ -353,7 +358,7 @@ class WatchlistLinker:
         qualifier = places.qualifier(span)
         if qualifier:
             return qualifier == jurisdiction
-        return places.counts[jurisdiction] > 0 or places.foreign(jurisdiction) < 2
+        return places.own(jurisdiction) > 0 or places.foreign(jurisdiction) < 2
 
     def _coreferences(
         self,
@@ -374,7 +379,7 @@ class WatchlistLinker:
             jurisdiction = record.get("jurisdiction") or ""
             named = any(s.kb_id_ == span.id_ for s in linked)
             if jurisdiction:
-                own = evidence.places.counts[jurisdiction] + home.get(jurisdiction, 0)
+                own = evidence.places.own(jurisdiction) + home.get(jurisdiction, 0)
                 if not (named or own) or not self._about(span, jurisdiction, evidence):
                     continue
             if names_other_body(doc, span, linked):
@@ -490,6 +495,19 @@ class WatchlistLinker:
         if any(_overlaps(doc[prev.i : prev.i + 1], s) for s in linked):
             return ent
         return Span(doc, prev.i, ent.end, label="ORG")
+
+
+def _qualified_role(span: Span, reach: int = 3) -> bool:
+    """A role title after "former", "shadow", "deputy"... within the few words before it
+    ("former Prime Minister", "a former British prime minister")."""
+    doc = span.doc
+    for i in range(span.start - 1, max(-1, span.start - reach - 1), -1):
+        token = doc[i]
+        if token.lower_ in ROLE_BLOCKERS:
+            return True
+        if not token.is_alpha or token.lower_ in ("a", "an", "the"):
+            return False
+    return False
 
 
 def _bare(span: Span) -> str:

@@ -127,6 +127,21 @@ def test_another_countrys_prime_minister_is_not_the_uk_holder(tagger: Tagger) ->
     assert "keir_starmer" not in watched(tagger, text)
 
 
+def test_a_former_prime_minister_a_few_words_back_is_not_the_holder(tagger: Tagger) -> None:
+    text = "The board will be chaired by Sir Tony Blair, a former British prime minister, from March."
+    assert "keir_starmer" not in watched(tagger, text)
+
+
+def test_a_eu_legal_citation_is_not_the_commission(tagger: Tagger) -> None:
+    text = "Member states of the EU apply Council Regulation (EC) 44/2001 on jurisdiction in civil matters."
+    assert "european_commission" not in watched(tagger, text)
+
+
+def test_an_ampersand_spelling_of_a_name_links(tagger: Tagger) -> None:
+    text = "A reply came from the Department for Science, Innovation & Technology in August."
+    assert "dsit" in watched(tagger, text)
+
+
 # --- people --------------------------------------------------------------------------
 
 
