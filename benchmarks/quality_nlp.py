@@ -152,7 +152,10 @@ def report(
     members = splits[detail_split]
     print()
     print(f"per entity, {detail_split} split: gold count, then tp/fp/fn of each system")
-    ids = sorted({i for n in members for i in excerpts[n].entities} | {i for r in systems.values() for n in members for i in r[n].found})
+    ids = sorted(
+        {i for n in members for i in excerpts[n].entities}
+        | {i for r in systems.values() for n in members for i in r[n].found}
+    )
     header = "  ".join(f"{name:>13}" for name in systems)
     print(f"{'entity':26} {'gold':>4}  {header}")
     for entity_id in ids:
@@ -205,14 +208,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get(CORPUS_ENV, ""),
         help=f"directory holding the source repositories (default: ${CORPUS_ENV})",
     )
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="test", help="split detailed per entity")
-    parser.add_argument("--errors-of", default="regwatch", choices=("regwatch", "naive"), help="whose errors to list")
-    parser.add_argument("--sources", action="store_true", help="list the repositories and commits needed, then exit")
+    parser.add_argument(
+        "--split", choices=("dev", "test", "all"), default="test", help="split detailed per entity"
+    )
+    parser.add_argument(
+        "--errors-of", default="regwatch", choices=("regwatch", "naive"), help="whose errors to list"
+    )
+    parser.add_argument(
+        "--labels", default="", help="label file (default: benchmarks/data/nlp_real_labels.jsonl)"
+    )
+    parser.add_argument(
+        "--sources", action="store_true", help="list the repositories and commits needed, then exit"
+    )
     parser.add_argument("--clone", action="store_true", help="clone missing repositories from GitHub first")
     parser.add_argument("--fail-under", default="", help="P,R: exit 1 when regwatch's test P or R is lower")
     args = parser.parse_args(argv)
 
-    excerpts = load_labels()
+    excerpts = load_labels(Path(args.labels)) if args.labels else load_labels()
     if args.sources:
         for repo, commits in sorted(sources(excerpts).items()):
             print(repo, " ".join(sorted(commits)))
@@ -241,7 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         want_p, want_r = (float(x) for x in args.fail_under.split(","))
         test = totals["test"]["regwatch"]
         if test.precision < want_p or test.recall < want_r:
-            print(f"FAIL: regwatch test P {test.precision:.3f} / R {test.recall:.3f} below {want_p} / {want_r}")
+            print(
+                f"FAIL: regwatch test P {test.precision:.3f} / R {test.recall:.3f} below {want_p} / {want_r}"
+            )
             return 1
     return 0
 
