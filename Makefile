@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV := $(BIN)/uv
 
-.PHONY: install system-deps demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story
+.PHONY: install system-deps demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story quality-nlp
 
 install: $(STAMP)
 
@@ -57,6 +57,14 @@ NLP_BENCH_DOCS ?= 400
 NLP_BENCH_MEMORY_DOCS ?= 10000
 bench-nlp: install
 	$(BIN)/python -m benchmarks.bench_nlp --docs $(NLP_BENCH_DOCS) --memory-docs $(NLP_BENCH_MEMORY_DOCS)
+
+# Watched-entity precision/recall on real public texts nobody here wrote (the labels in
+# benchmarks/data/nlp_real_labels.jsonl), regwatch beside a naive exact-alias matcher, same run.
+# NLP_CORPUS: the directory holding the labels' source repositories (`--sources` lists them,
+# `--clone` fetches the missing ones from GitHub). About a minute on two cores.
+NLP_CORPUS ?= $(REGWATCH_NLP_CORPUS)
+quality-nlp: install
+	$(BIN)/python benchmarks/quality_nlp.py --corpus "$(NLP_CORPUS)" $(QUALITY_NLP_ARGS)
 
 # Crawl pages/s, articles/s and peak RSS of regwatch's crawl (extraction + store) against the
 # same Scrapy settings with extraction and storage off, same run, local site (goal ratio >= 0.5,

@@ -9,7 +9,8 @@ over articles and returns a :class:`TagResult` (entities, quotes, actions).
 Importing this package registers the component factories with spaCy.
 """
 
-from nlp._components import WatchlistLinker, WatchlistRuler, watchlist_patterns
+from nlp._components import WatchlistRuler, watchlist_patterns
+from nlp._linker import WatchlistLinker
 from nlp._pipeline import build_pipeline, load_model
 from nlp._tagger import TAGGER_VERSION, Tagger, TagResult, normalise_name, tagger_version
 from nlp._watchlist import ENTITY_TYPES, Role, Watchlist, WatchlistEntry, load_watchlist

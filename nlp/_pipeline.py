@@ -9,6 +9,7 @@ import spacy
 from spacy.language import Language
 
 import nlp._actions  # noqa: F401 - registers regwatch_actions
+import nlp._linker  # noqa: F401 - registers regwatch_linker
 import nlp._ner  # noqa: F401 - registers regwatch_window_ner
 import nlp._parse  # noqa: F401 - registers regwatch_sentencizer and regwatch_trigger_parser
 import nlp._quotes  # noqa: F401 - registers regwatch_quotes

@@ -48,10 +48,15 @@ ENTRY_FIELDS = frozenset(
         "case_sensitive",
         "ambiguous",
         "blockers",
+        "jurisdiction",
+        "cues",
+        "anti_context",
+        "coreference",
     }
 )
 ROLE_FIELDS = frozenset({"title", "from", "until"})
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+JURISDICTION_RE = re.compile(r"^[A-Z]{2,3}$")
 WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
 DEFAULT_WATCHLIST_ORIGIN = "built-in watchlist (nlp/data/watchlist.yaml)"
 
@@ -81,6 +86,10 @@ class WatchlistEntry:
     case_sensitive: frozenset[str] = frozenset()
     ambiguous: frozenset[str] = frozenset()
     blockers: tuple[Blocker, ...] = ()
+    jurisdiction: str = ""
+    cues: tuple[Blocker, ...] = ()
+    anti_context: tuple[str, ...] = ()
+    coreference: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -110,6 +119,10 @@ class WatchlistEntry:
         data["case_sensitive"] = sorted(self.case_sensitive)
         data["ambiguous"] = sorted(self.ambiguous)
         data["blockers"] = [b if isinstance(b, str) else [dict(t) for t in b] for b in self.blockers]
+        data["jurisdiction"] = self.jurisdiction
+        data["cues"] = [c if isinstance(c, str) else [dict(t) for t in c] for c in self.cues]
+        data["anti_context"] = list(self.anti_context)
+        data["coreference"] = list(self.coreference)
         return data
 
 
@@ -218,14 +231,14 @@ def _roles(value: Any, where: str) -> tuple[Role, ...]:
     return tuple(roles)
 
 
-def _blockers(value: Any, where: str) -> tuple[Blocker, ...]:
+def _blockers(value: Any, where: str, name: str = "blockers") -> tuple[Blocker, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ConfigError(f"{where}: field 'blockers' must be a list of phrases or token patterns")
+        raise ConfigError(f"{where}: field {name!r} must be a list of phrases or token patterns")
     out: list[Blocker] = []
     for i, item in enumerate(value):
-        at = f"{where}: field 'blockers'[{i}]"
+        at = f"{where}: field {name!r}[{i}]"
         if isinstance(item, str) and item.strip():
             out.append(" ".join(item.split()))
         elif isinstance(item, list) and item and all(isinstance(t, Mapping) and t for t in item):
@@ -273,6 +286,11 @@ def parse_entry(data: Any, where: str) -> WatchlistEntry:
                 f"{where}: field {key!r} lists {strays[0]!r}, which is not the name or an alias"
             )
         flags[key] = frozenset(listed)
+    jurisdiction = str(data.get("jurisdiction") or "").strip()
+    if jurisdiction and not JURISDICTION_RE.match(jurisdiction):
+        raise ConfigError(
+            f"{where}: field 'jurisdiction' must be a code such as UK, EU or IE, got {jurisdiction!r}"
+        )
     return WatchlistEntry(
         entity=Entity(
             id=entity_id, name=name, type=str(data["type"]), aliases=tuple(aliases), wikidata=wikidata
@@ -282,6 +300,10 @@ def parse_entry(data: Any, where: str) -> WatchlistEntry:
         case_sensitive=flags["case_sensitive"],
         ambiguous=flags["ambiguous"],
         blockers=_blockers(data.get("blockers"), where),
+        jurisdiction=jurisdiction,
+        cues=_blockers(data.get("cues"), where, "cues"),
+        anti_context=tuple(dict.fromkeys(_strings(data.get("anti_context"), where, "anti_context"))),
+        coreference=tuple(dict.fromkeys(_strings(data.get("coreference"), where, "coreference"))),
     )
 
 

@@ -149,6 +149,22 @@ def test_ambiguous_must_list_a_known_alias(tmp_path: Path) -> None:
         load_watchlist(files=[path])
 
 
+def test_jurisdiction_cues_and_counter_context_are_validated(tmp_path: Path) -> None:
+    bad = write(tmp_path, "- {id: acme, name: Acme, type: company, jurisdiction: Britain}\n", "a.yaml")
+    with pytest.raises(ConfigError, match=r"field 'jurisdiction' must be a code such as UK"):
+        load_watchlist(files=[bad])
+    cue = write(tmp_path, "- {id: acme, name: Acme, type: company, cues: [[]]}\n", "b.yaml")
+    with pytest.raises(ConfigError, match=r"field 'cues'\[0\] must be a phrase or a non-empty list"):
+        load_watchlist(files=[cue])
+    good = write(
+        tmp_path,
+        "- {id: acme, name: Acme, type: company, jurisdiction: UK, anti_context: [rocket], cues: [Acme Ltd]}\n",
+        "c.yaml",
+    )
+    entry = load_watchlist(files=[good]).entry("acme")
+    assert (entry.jurisdiction, entry.anti_context, entry.cues) == ("UK", ("rocket",), ("Acme Ltd",))
+
+
 def test_user_file_adds_an_entity_and_overrides_one(tmp_path: Path) -> None:
     path = write(
         tmp_path,
