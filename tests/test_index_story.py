@@ -23,7 +23,7 @@ from indexer._types import ClusterDoc
 from regwatch.models import Article, Source, Subscriber, TaggedEntity
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-SITE = Path(__file__).resolve().parents[1] / "regwatch" / "sample_site" / "site"
+SITE = Path(__file__).resolve().parents[1] / "regwatch" / "app" / "sample_site" / "site"
 
 
 def make(slug: str, source_id: str, title: str, body: str, minutes: int = 0) -> Article:
