@@ -1,4 +1,4 @@
-"""Story clustering cost on upsert: ``Store.upsert_article`` with clustering on and off, same run.
+"""Story clustering cost on upsert: ``store.articles.upsert`` with stories inline and off, same run.
 
 Run with ``make bench-story`` (or ``.venv/bin/python benchmarks/bench_story.py --help``).
 
@@ -65,14 +65,13 @@ def corpus(count: int, seed: int = 11) -> tuple[list[Article], dict[int, int]]:
 
 
 def store_all(path: Path, articles: list[Article], clustering: bool) -> tuple[float, list[float]]:
-    with Store.open(path) as store:
-        store.story_clusters = clustering
+    with Store.open(path, stories="inline" if clustering else "off") as store:
         tenths: list[float] = []
         tenth = max(1, len(articles) // 10)
         started = time.perf_counter()
         mark = started
         for n, article in enumerate(articles, 1):
-            store.upsert_article(article)
+            store.articles.upsert(article)
             if n % tenth == 0:
                 now = time.perf_counter()
                 tenths.append(now - mark)
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         base, base_tenths = store_all(Path(tmp) / "baseline.db", articles, clustering=False)
         took, tenths = store_all(Path(tmp) / "stories.db", articles, clustering=True)
         with Store.open(Path(tmp) / "stories.db") as store:
-            stories = {a.id: store.get_article(a.id).story_id for a in articles}  # type: ignore[union-attr]
+            stories = {a.id: store.articles.get(a.id).story_id for a in articles}  # type: ignore[union-attr]
     ids = [a.id for a in articles]
     found = sum(1 for n, original in copies.items() if stories[ids[n]] == stories[ids[original]])
     merged = sum(1 for n, a in enumerate(articles) if n not in copies and stories[a.id] != a.id)

@@ -254,6 +254,18 @@ _LEDGERS: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX digests_status ON digests (status)",
+    # The alert ledger: one row per subscriber and article (indexer/_alert_ledger.py).
+    """
+    CREATE TABLE alerts (
+        subscriber_id TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'pending', 'sent', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, article_id)
+    )
+    """,
     # The cluster ledger: which version of each article a search cluster acknowledged,
     # per target (cluster URL + alias). No foreign key on purpose: a row whose article
     # is gone is a deletion the cluster has not seen yet.

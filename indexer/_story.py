@@ -26,21 +26,29 @@ When an article matches members of several stories (a full wire text arriving
 after two outlets each ran a different cut of it), those stories are merged
 into the one stored first, and the moved articles are marked changed so a search
 cluster is sent their new story.
-(Articles stored before story ids existed, and those a crawl stores, are
-clustered oldest first by the backfill, ``Store.cluster_stories``, which
-``index_pending`` runs.) Texts with fewer than ``MIN_SHINGLES``
+Texts with fewer than ``MIN_SHINGLES``
 shingles (a stub, a one-line brief) are too short for a meaningful overlap: they
 are clustered by headline and text together, and join a story only when those
 words are identical to another short text's, so the paywall stubs of different
 stories stay apart. When an article's text changes it is clustered again; if it
 was the first of a story, the story's other members are clustered again too (in
 the order they were stored), as their link ran through it.
+
+When: a store opened with ``stories="inline"`` (the default) clusters each new
+or changed article in its upsert's transaction. The crawl's item pipeline opens
+it with ``stories="deferred"``: an upsert then only marks the article (and the
+rest of a story it led) as awaiting a story (``story_id = ''``), and
+:meth:`SqliteStories.assign_pending`, a step of its own in the pipeline after
+every crawl (before tagging and indexing), clusters everything awaiting one,
+oldest first: the same stories as clustering each upsert. Articles stored before
+story ids existed (schema version 4) await one too, and are clustered the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -50,6 +58,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from regwatch.models import Article
+
+from ._database import Database
+from ._rows import articles_with_entities
+
+log = logging.getLogger(__name__)
+
+# When an upsert clusters: in its own transaction, later (assign_pending), or not at all
+# (a benchmark's baseline: new articles then wait for assign_pending too).
+STORY_MODES: tuple[str, ...] = ("inline", "deferred", "off")
 SHINGLE_WORDS = 5
 JACCARD_THRESHOLD = 0.5
 BANDS, ROWS = 20, 2
@@ -141,7 +159,7 @@ def same_story(a: str, b: str) -> bool:
     return jaccard(shingles(a), shingles(b)) >= JACCARD_THRESHOLD
 
 
-# -- the store side: bucket table, assignment, backfill ----------------------------------
+# -- the store side: bucket table, assignment, the pending step ----------------------------------
 
 
 def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
@@ -162,7 +180,7 @@ def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
     if not candidates:
         return []
     rows = conn.execute(
-        # An article not clustered yet (being clustered again, or awaiting the backfill) is
+        # An article not clustered yet (being clustered again, or awaiting assign_pending) is
         # skipped: it will find this one when its own turn comes, in the order stored.
         "SELECT id, story_id, title, summary, body, first_seen, doc FROM articles "
         "WHERE doc IN (SELECT value FROM json_each(?)) AND story_id != ''",
@@ -249,9 +267,9 @@ def recluster(conn: sqlite3.Connection, article_id: str, text: str) -> str:
 
 
 def defer(conn: sqlite3.Connection, article_id: str) -> None:
-    """Leave a new or changed article to the backfill, with the rest of a story it led.
+    """Leave a new or changed article to :func:`assign_pending`, with the rest of a story it led.
 
-    The backfill clusters them oldest first, the order :func:`recluster` would have
+    That step clusters them oldest first, the order :func:`recluster` would have
     followed, so the stories come out the same; meanwhile they have none (``""``).
     """
     conn.execute("UPDATE articles SET story_id = '' WHERE id = ? OR story_id = ?", (article_id, article_id))
@@ -266,11 +284,48 @@ def _reassign(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> int:
     return len(rows)
 
 
-def backfill(conn: sqlite3.Connection, limit: int) -> int:
-    """Cluster up to ``limit`` articles stored before story clusters existed, oldest first."""
+def assign_pending(conn: sqlite3.Connection, limit: int) -> int:
+    """Cluster up to ``limit`` articles awaiting a story, oldest first; return how many.
+
+    Those are the new and changed articles a store with deferred stories wrote
+    (a crawl's), and any stored before story ids existed.
+    """
     rows = conn.execute(
         "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = '' "
         "ORDER BY first_seen, doc LIMIT ?",
         (limit,),
     ).fetchall()
     return _reassign(conn, rows)
+
+
+class SqliteStories:
+    """The store's ``stories`` component: the pending-stories step and the articles of a story."""
+
+    def __init__(self, db: Database, batch_size: int = 500) -> None:
+        self._db = db
+        self.batch_size = max(1, batch_size)
+
+    def assign_pending(self) -> int:
+        """Give a story to every article awaiting one (see the module docstring); return how many.
+
+        Oldest first, in batches (a crawl writing meanwhile is not locked out for
+        long); a second call finds nothing to do.
+        """
+        done = 0
+        while True:
+            with self._db.transaction(write=True) as conn:
+                batch = assign_pending(conn, self.batch_size)
+            done += batch
+            if batch < self.batch_size:
+                break
+        if done:
+            log.info("Assigned %d articles to stories in %s", done, self._db.path)
+        return done
+
+    def articles(self, story_id: str) -> list[Article]:
+        """The articles of a story, with their entities, in the order they were first stored."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT * FROM articles WHERE story_id = ? ORDER BY first_seen, doc", (story_id,)
+            ).fetchall()
+            return articles_with_entities(conn, rows)

@@ -222,7 +222,7 @@ def test_a_refused_digest_is_recorded_failed_and_not_sent(
     with open_app(home, tmp_path, port) as app:
         store_articles(app, investigation_article())
         outcomes = {o.subscriber_id: o for o in deliver_digests(app, now=NOW, force=True)}
-        record = app.store.digest_record("ana", outcomes["ana"].period)
+        record = app.store.digest_ledger.get("ana", outcomes["ana"].period)
     assert outcomes["ana"].status == "failed" and "refused, not sent" in outcomes["ana"].error
     assert record is not None and record.status == "failed" and "refused" in record.error
     assert handler.accepted == []

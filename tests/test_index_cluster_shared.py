@@ -39,10 +39,10 @@ def names(alias: str, client: opensearchpy.OpenSearch) -> Iterator[dict[str, str
 
 def one_article_store(path: Path, url: str, text: str) -> Store:
     store = Store.open(path)
-    store.upsert_article(
+    store.articles.upsert(
         Article(url=url, source_id="news", title=text, body=f"{text} said the regulator today.")
     )
-    store.index_pending()
+    store.search.index_pending()
     return store
 
 

@@ -118,8 +118,8 @@ def test_scheduler_sends_a_missed_digest_once_at_start_and_stops_cleanly(app: Ap
         published=datetime(2026, 1, 12, 9, 0, tzinfo=UTC),
         entities=[TaggedEntity(name="Ofcom", type="regulator", entity_id="ofcom", count=1, salience=0.8)],
     )
-    app.store.upsert_article(article)
-    app.store.index_pending()
+    app.store.articles.upsert(article)
+    app.store.search.index_pending()
     stop = threading.Event()
     scheduler = RegwatchScheduler(app)
     runner = threading.Thread(target=scheduler.run_forever, kwargs={"stop_event": stop})
@@ -414,7 +414,7 @@ def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path
         assert "digests:sweep" in {job["id"] for job in RegwatchScheduler(app).list_jobs()}
     digest_sweep_job(str(home), str(config))  # the server is down: stays pending
     with App.load(home, config) as app:
-        [pending] = app.store.pending_digests()
+        [pending] = app.store.digest_ledger.pending()
     handler = Server()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -424,7 +424,7 @@ def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path
     finally:
         controller.stop()
     with App.load(home, config) as app:
-        record = app.store.digest_record("london", pending.period)
-        assert app.store.pending_digests() == []
+        record = app.store.digest_ledger.get("london", pending.period)
+        assert app.store.digest_ledger.pending() == []
     assert record is not None and record.status == "delivered"
     assert len(handler.accepted) == 1

@@ -329,7 +329,8 @@ def index_sync(app: App, as_json: bool) -> None:
     Example:
       REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index sync
     """
-    app.store.index_pending()
+    app.store.stories.assign_pending()
+    app.store.search.index_pending()
     data = app.cluster.sync().to_dict()
     if as_json:
         emit_json(data)

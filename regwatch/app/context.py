@@ -18,7 +18,7 @@ from regwatch.private import private_dir, private_subdir
 
 if TYPE_CHECKING:
     from digests import Deliverer
-    from indexer import ClusterIndex, Store
+    from indexer import ClusterIndex, SearchIndex, Store
     from nlp import Tagger, Watchlist
 
 logger = logging.getLogger(__name__)
@@ -72,9 +72,8 @@ class App:
     def store(self) -> Store:
         from indexer import Store
 
-        store = Store.from_settings(self.settings, self.home)
-        store.sources = {s.id: s for s in self.config.sources}  # source-type and jurisdiction filters
-        return store
+        # The configured sources: search's source-type and jurisdiction filters.
+        return Store.from_settings(self.settings, self.home, {s.id: s for s in self.config.sources})
 
     @property
     def uses_cluster(self) -> bool:
@@ -92,9 +91,9 @@ class App:
         return ClusterIndex.from_settings(self.settings, self.store, {s.id: s for s in self.config.sources})
 
     @property
-    def search_index(self) -> Store | ClusterIndex:
-        """What answers searches: the cluster when INDEX_URL is set, else the embedded store."""
-        return self.cluster if self.uses_cluster else self.store
+    def search_index(self) -> SearchIndex:
+        """What answers searches: the cluster when INDEX_URL is set, else the store's own search."""
+        return self.cluster if self.uses_cluster else self.store.search
 
     @cached_property
     def watchlist(self) -> Watchlist:

@@ -74,9 +74,8 @@ class StoreArticlePipeline:
     def open_spider(self, spider: Any = None) -> None:
         from indexer import Store
 
-        self.store = Store.open(self.db_path)
-        # Story clusters are found in the batch step after the crawl (index_pending), as entities are.
-        self.store.defer_stories = True
+        # Stories are assigned in a step of their own after the crawl, as entities are tagged.
+        self.store = Store.open(self.db_path, stories="deferred")
 
     def close_spider(self, spider: Any = None) -> None:
         # Index pages' validators, once everything they listed is settled (next run: 304, nothing new).
@@ -98,7 +97,7 @@ class StoreArticlePipeline:
         if not isinstance(item, Article):
             return item
         try:
-            outcome = self.store.upsert_article(item)
+            outcome = self.store.articles.upsert(item)
         except RegwatchError as exc:
             crawlers.add_error(self.stats, item.source_id, "other", item.url, f"store failed: {exc}")
             return item
@@ -114,7 +113,7 @@ class StoreArticlePipeline:
                 return  # its article was not stored: no validators, so the next run fetches it in full
             self._stored.discard(key)
         try:
-            self.store.record_fetch(
+            self.store.fetch_ledger.record(
                 record.url,
                 record.source_id,
                 record.status,
@@ -175,7 +174,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
             logger.info("source %s is disabled in the config; skipping", skipped.id)
-        states = app.store.source_states()
+        states = app.store.source_states.all()
         for source in sources:
             state = states.get(source.id)
             if state is not None and state.disabled_at is not None:
@@ -188,7 +187,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
                 )
         sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
     if due_only:
-        last_runs = {h.source_id: h.last_run for h in app.store.source_health()}
+        last_runs = {h.source_id: h.last_run for h in app.store.source_states.health()}
         now = utcnow()
         tz = app.settings["SCHEDULE_TIMEZONE"]
         sources = [s for s in sources if source_is_due(s, last_runs.get(s.id), now, tz)]
@@ -203,11 +202,11 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         app.settings,
         item_pipelines={STORE_PIPELINE: 800},
         extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
-        validators=app.store.fetch_validators(s.id for s in sources),
+        validators=app.store.fetch_ledger.validators(s.id for s in sources),
     )
     finished = utcnow()
     for stats in results:
-        app.store.record_source_run(stats, started, finished)
+        app.store.source_states.record_run(stats, started, finished)
         update_source_health(app, stats)
     return results
 
@@ -220,7 +219,7 @@ def update_source_health(app: App, stats: CrawlStats) -> None:
     """
     import crawlers
 
-    state = app.store.source_state(stats.source_id)
+    state = app.store.source_states.get(stats.source_id)
     verdict = crawlers.assess_health(
         stats,
         state.failure_score,
@@ -254,7 +253,7 @@ def update_source_health(app: App, stats: CrawlStats) -> None:
             stats.items_found,
             state.avg_items or 0.0,
         )
-    app.store.save_source_state(state)
+    app.store.source_states.save(state)
 
 
 def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
@@ -286,7 +285,7 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
     outcome = TagOutcome()
     names: set[str] = set()
     while True:
-        articles = app.store.articles_needing_tags(limit=batch, tagger_version=app.tagger.version)
+        articles = app.store.articles.needing_tags(limit=batch, tagger_version=app.tagger.version)
         if not articles:
             break
         tagged, failed = _tag_and_store(app, articles, names)
@@ -320,12 +319,12 @@ def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[
         if result.error:
             failed += 1
         if result.failed:
-            app.store.record_tag_error(
+            app.store.tag_errors.record(
                 article.id, result.error, tagger_version=version, content_hash=article.content_hash
             )
             continue
         # The content hash lets the store notice an article re-crawled while we tagged it.
-        stored = app.store.set_entities(
+        stored = app.store.articles.set_entities(
             article.id,
             article.entities,
             tagger_version=version,
@@ -334,7 +333,7 @@ def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[
             actions=article.actions,
         )
         if stored and result.error:
-            app.store.record_tag_error(
+            app.store.tag_errors.record(
                 article.id,
                 result.error,
                 tagger_version=version,
@@ -370,11 +369,11 @@ def retag(app: App, batch: int = 256, progress: Callable[[int, int], None] | Non
     """
     from indexer import RetagQueue
 
-    queue = RetagQueue(app.store, app.tagger.version)
+    queue = RetagQueue(app.store.articles, app.tagger.version)
     outcome = RetagOutcome(tagger_version=app.tagger.version, stale=queue.total())
     names: set[str] = set()
     after = 0
-    while rows := app.store.articles_with_tag_errors(after, batch):
+    while rows := app.store.tag_errors.articles(after, batch):
         after = rows[-1][0]
         _, failed = _tag_and_store(app, [article for _, article in rows], names)
         outcome.retried += len(rows)
@@ -401,7 +400,8 @@ def index_pending(app: App) -> int:
     does not fail the run: what it has not acknowledged stays pending in the
     store's ledger and goes with the next run (or `regwatch index sync`).
     """
-    count = app.store.index_pending()
+    app.store.stories.assign_pending()
+    count = app.store.search.index_pending()
     if app.uses_cluster:
         try:
             count = app.cluster.sync().sent
@@ -501,8 +501,8 @@ def _covered_until(app: App, subscriber_id: str) -> datetime | None:
     must not repeat their articles. A digest that failed for good does not: its
     articles roll into the next one.
     """
-    marks = [app.store.last_watermark(subscriber_id)]
-    marks += [r.watermark for r in app.store.pending_digests() if r.subscriber_id == subscriber_id]
+    marks = [app.store.digest_ledger.last_watermark(subscriber_id)]
+    marks += [r.watermark for r in app.store.digest_ledger.pending() if r.subscriber_id == subscriber_id]
     known = [mark for mark in marks if mark is not None]
     return max(known) if known else None
 
@@ -510,9 +510,9 @@ def _covered_until(app: App, subscriber_id: str) -> datetime | None:
 def _previous_articles(app: App, subscriber_id: str, period: date) -> list[Article] | None:
     """The articles of the subscriber's last delivered digest before ``period`` (None: there is none)."""
     for back in range(1, PREVIOUS_DIGEST_LOOKBACK + 1):
-        record = app.store.digest_record(subscriber_id, period - timedelta(days=back))
+        record = app.store.digest_ledger.get(subscriber_id, period - timedelta(days=back))
         if record is not None and record.status == "delivered":
-            found = (app.store.get_article(article_id) for article_id in record.article_ids)
+            found = (app.store.articles.get(article_id) for article_id in record.article_ids)
             return [article for article in found if article is not None]
     return None
 
@@ -528,8 +528,12 @@ def build_next_digest(
     """
     from digests import build_digest
 
-    since = app.store.last_watermark(subscriber.id) if rebuild else _covered_until(app, subscriber.id)
-    articles = app.store.articles_first_seen_between(since, now)
+    since = (
+        app.store.digest_ledger.last_watermark(subscriber.id)
+        if rebuild
+        else _covered_until(app, subscriber.id)
+    )
+    articles = app.store.articles.first_seen_between(since, now)
     digest = build_digest(
         resolve_subscriber_entities(app, subscriber),
         articles,
@@ -584,7 +588,7 @@ def deliver_digests(
     outcomes: list[DigestOutcome] = []
     with _delivery_lock(app):
         handled: set[tuple[str, date]] = set()
-        for record in app.store.pending_digests():
+        for record in app.store.digest_ledger.pending():
             if record.subscriber_id not in configured:
                 logger.warning(
                     "digest of %s for %s is pending but the subscriber is no longer configured; not sending",
@@ -599,7 +603,7 @@ def deliver_digests(
             period = local_period(subscriber, now) if force else due_period(subscriber, now)
             if (subscriber.id, period) in handled:
                 continue
-            record = app.store.digest_record(subscriber.id, period)
+            record = app.store.digest_ledger.get(subscriber.id, period)
             if record is not None and record.status in ("delivered", "failed"):
                 status = f"already-{record.status}"
                 outcomes.append(
@@ -613,7 +617,7 @@ def deliver_digests(
                 continue
             if digest is None:
                 # The period is done: record it, so new articles wait for the next send time.
-                app.store.record_digest(
+                app.store.digest_ledger.record(
                     subscriber.id,
                     period,
                     message_id="",
@@ -686,7 +690,7 @@ def _retry_pending(app: App, record: Any, now: datetime) -> DigestOutcome:
         except DeliveryError as exc:
             return _refused(app, record.subscriber_id, record.period, exc)
         if rebuilt is None:
-            app.store.record_digest(
+            app.store.digest_ledger.record(
                 record.subscriber_id,
                 record.period,
                 record.message_id,
@@ -712,7 +716,7 @@ def _refused(app: App, subscriber_id: str, period: date, exc: DeliveryError) -> 
     """A digest that could not be built safely (its headers did not read back as built): failed, not sent."""
     logger.error("digest for %s (%s) failed: %s", subscriber_id, period, exc)
     message_id = str(getattr(exc, "message_id", ""))
-    app.store.record_digest(subscriber_id, period, message_id, "failed", None, error=str(exc))
+    app.store.digest_ledger.record(subscriber_id, period, message_id, "failed", None, error=str(exc))
     return DigestOutcome(subscriber_id, period, "failed", error=str(exc))
 
 
@@ -747,17 +751,17 @@ def _deliver(app: App, digest: Any) -> DigestOutcome:
         spool.save(digest)
     except OSError as exc:
         logger.warning("digest %s: cannot spool it (%s); a retry would rebuild it", digest.message_id, exc)
-    app.store.record_digest(**base, status="pending", **ledger)  # "sending"
+    app.store.digest_ledger.record(**base, status="pending", **ledger)  # "sending"
     try:
         location = app.deliverer.deliver(digest)
     except DeliveryError as exc:
         status = "failed" if exc.permanent else "pending"
         logger.error("digest for %s (%s) %s: %s", digest.subscriber_id, digest.period, status, exc)
-        app.store.record_digest(**base, status=status, error=str(exc), **ledger)
+        app.store.digest_ledger.record(**base, status=status, error=str(exc), **ledger)
         if exc.permanent:
             spool.discard(digest.subscriber_id, digest.period)
         return DigestOutcome(**base, status=status, error=str(exc), items=len(digest.article_ids))
-    app.store.record_digest(**base, status="delivered", location=location, **ledger)
+    app.store.digest_ledger.record(**base, status="delivered", location=location, **ledger)
     spool.discard(digest.subscriber_id, digest.period)
     logger.info("digest for %s (%s) delivered: %s", digest.subscriber_id, digest.period, location)
     return DigestOutcome(**base, status="delivered", location=location, items=len(digest.article_ids))
@@ -789,7 +793,7 @@ def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
     if not subscribers:
         return []
     settings = app.settings
-    articles = app.store.articles_first_seen_between(now - timedelta(hours=settings["ALERT_LOOKBACK"]), now)
+    articles = app.store.articles.first_seen_between(now - timedelta(hours=settings["ALERT_LOOKBACK"]), now)
     sources = {s.id: s for s in app.config.sources}
     interval = timedelta(minutes=settings["ALERT_MIN_INTERVAL"])
     outcomes: list[AlertOutcome] = []
