@@ -121,7 +121,7 @@ class SqliteArticles:
                 if self.stories == "deferred":
                     _story.defer(conn, article_id)
                 else:
-                    _story.recluster(
+                    _story.assign_changed(
                         conn, article_id, _story.story_text(article.title, article.body, article.summary)
                     )
         log.debug("Stored %s article %s from %s (%s)", status, article_id, article.source_id, article.url)

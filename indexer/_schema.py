@@ -254,9 +254,9 @@ _V3: tuple[str, ...] = (
 )
 
 _V4: tuple[str, ...] = (
-    # Story clusters (see indexer/_story.py): the id of the first stored article of
-    # the article's story. '' until clustered: articles stored before this version
-    # are clustered by store.stories.assign_pending().
+    # Stories (see indexer/_story.py): the id of the first stored article of the
+    # article's story. '' until assigned: articles stored before this version get
+    # theirs from store.stories.assign_pending().
     "ALTER TABLE articles ADD COLUMN story_id TEXT NOT NULL DEFAULT ''",
     "CREATE INDEX articles_story ON articles (story_id)",
     # The LSH bucket keys of the article's MinHash (a JSON list), so its rows in

@@ -46,7 +46,7 @@ _ARTICLES: tuple[str, ...] = (
         -- from the text like the entities, so an update of the text empties them
         quotes TEXT NOT NULL DEFAULT '[]',
         actions TEXT NOT NULL DEFAULT '[]',
-        -- the id of the first stored article of its story ('' until clustered: indexer/_story.py)
+        -- the id of the first stored article of its story ('' until assigned: indexer/_story.py)
         story_id TEXT NOT NULL DEFAULT '',
         -- the LSH bucket keys of its MinHash (JSON), to remove its story_buckets rows by key
         story_buckets TEXT NOT NULL DEFAULT '[]'
@@ -197,7 +197,7 @@ _SEARCH: tuple[str, ...] = (
         INSERT INTO search_changes (doc) VALUES (old.doc);
     END
     """,
-    # Story clusters: MinHash LSH buckets, looked up by primary key (see indexer/_story.py).
+    # Stories: MinHash LSH buckets, looked up by primary key (see indexer/_story.py).
     """
     CREATE TABLE story_buckets (
         bucket INTEGER NOT NULL,

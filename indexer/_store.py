@@ -17,7 +17,7 @@ from typing import Any
 
 from regwatch.models import Source
 
-from ._alert_ledger import SqliteAlertLedger
+from ._alert_ledger import LEGACY_ALERT_LEDGER_FILE, SqliteAlertLedger
 from ._articles import SqliteArticles
 from ._cluster_ledger import SqliteClusterLedger
 from ._database import Database
@@ -128,12 +128,16 @@ class Store:
     def from_settings(
         cls, settings: Mapping[str, Any], home: Path, sources: Mapping[str, Source] | None = None
     ) -> Store:
-        """Open the store in the regwatch home dir as the ``INDEX_*`` settings say."""
+        """Open the store in the regwatch home dir as the ``INDEX_*`` settings say.
+
+        An alert ledger an older regwatch left in the home dir (``alerts.db``) is imported on the way, once.
+        """
         return cls.open(
             Path(home) / settings["INDEX_DB_NAME"],
             busy_timeout=float(settings["INDEX_BUSY_TIMEOUT"]),
             index_batch_size=int(settings["INDEX_BATCH_SIZE"]),
             sources=sources,
+            legacy_alert_ledger=Path(home) / LEGACY_ALERT_LEDGER_FILE,
         )
 
     def close(self) -> None:

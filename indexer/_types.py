@@ -83,7 +83,7 @@ class SearchHit:
     entities: list[str] = field(default_factory=list)  # watched (canonical) names first
     snippet: str = ""
     score: float | None = None  # bm25 rank (lower is better); None when listing by date
-    story: str = ""  # the story cluster (see indexer/_story.py): copies of one story share it
+    story: str = ""  # the story (see indexer/_story.py): copies of one story share its id
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -230,7 +230,7 @@ class Article:
     entities: list[TaggedEntity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    # The story cluster: the id of the first stored article telling the same story
+    # The story: the id of the first stored article telling the same story
     # (wire copies, syndication); set by the store, "" before it is stored.
     story_id: str = ""
 

@@ -204,8 +204,7 @@ def test_a_refused_alert_is_recorded_failed_and_the_next_subscriber_still_gets_t
         store_articles(app, hostile)
         outcomes = {o.subscriber_id: o for o in send_alerts(app, now=NOW)}
         assert send_alerts(app, now=NOW + timedelta(hours=2)) == []  # failed: not tried again
-        with digests._alerts.AlertLedger(app.home / "alerts.db") as ledger:
-            assert set(ledger.known("ana").values()) == {"failed"}
+        assert set(app.store.alert_ledger.known("ana").values()) == {"failed"}
     assert (outcomes["ana"].status, outcomes["cy"].status) == ("failed", "sent")
     assert "refused, not sent" in outcomes["ana"].error
     [message] = received(handler)

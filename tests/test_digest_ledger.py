@@ -27,8 +27,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from test_digest_delivery import free_port
 
+from digests import due_period
 from regwatch.app import App
-from regwatch.app.pipeline import DIGEST_LOCK_FILE, deliver_digests, due_period
+from regwatch.app.context import DIGEST_LOCK_FILE
+from regwatch.app.pipeline import deliver_digests
 from regwatch.models import Article, Subscriber, TaggedEntity
 
 CONFIG = """

@@ -1,4 +1,4 @@
-"""Story clusters: wire copies and syndicated versions share a story id; other stories do not."""
+"""Stories: wire copies and syndicated versions share a story id; other stories do not."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_case_punctuation_and_spacing_do_not_change_the_signature() -> None:
 
 def test_short_texts_match_only_when_their_words_are_identical() -> None:
     stub = story_text("Ofcom fines Acme", "Subscribe to read this article.")
-    assert stub.startswith("Ofcom fines Acme")  # a short body is clustered with its headline
+    assert stub.startswith("Ofcom fines Acme")  # a short body is compared with its headline
     assert same_story(stub, story_text("OFCOM fines Acme!", "Subscribe to read this article"))
     assert not same_story(stub, story_text("Ofcom warns Acme", "Subscribe to read this article."))
     assert len(signature(stub).buckets) == 1
@@ -136,7 +136,7 @@ def test_search_hits_carry_the_story(store: Store) -> None:
     }
 
 
-def test_an_updated_article_is_clustered_again(store: Store) -> None:
+def test_an_updated_article_is_assigned_a_story_again(store: Store) -> None:
     store.articles.upsert(wire())
     store.articles.upsert(follow_up())
     edited = dataclasses.replace(follow_up(), body=COPY_BODY)  # the page now carries the wire story
@@ -146,7 +146,7 @@ def test_an_updated_article_is_clustered_again(store: Store) -> None:
     assert story_of(store, follow_up()) == follow_up().id
 
 
-def test_when_the_first_copy_changes_story_its_copies_are_clustered_again(store: Store) -> None:
+def test_when_the_first_copy_changes_story_its_copies_are_assigned_again(store: Store) -> None:
     first, second = wire(), copy()
     third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
     for article in (first, second, third):
@@ -226,6 +226,16 @@ def test_articles_stored_before_stories_existed_get_one_from_the_pending_step(st
     assert store.stories.assign_pending() == 0  # nothing left to do
 
 
+def test_the_articles_of_a_story_come_in_the_order_they_were_stored(store: Store) -> None:
+    for article in (wire(), follow_up(), copy()):
+        store.articles.upsert(dataclasses.replace(article, entities=[OFCOM]))
+    members = store.stories.articles(wire().id)
+    assert [a.url for a in members] == [wire().url, copy().url]
+    assert all(a.story_id == wire().id and a.entities == [OFCOM] for a in members)
+    assert [a.url for a in store.stories.articles(follow_up().id)] == [follow_up().url]
+    assert store.stories.articles("no-such-story") == []
+
+
 def test_the_cluster_document_carries_the_story(store: Store) -> None:
     store.articles.upsert(wire())
     store.articles.upsert(copy())
@@ -300,8 +310,8 @@ def test_without_stories_a_digest_still_collapses_by_title() -> None:
     assert len(items) == 1
 
 
-def test_stories_left_to_the_batch_step_come_out_as_clustering_each_upsert(tmp_path: Path) -> None:
-    """A crawl defers clustering to the pending step; the stories must be the ones upserts would give."""
+def test_stories_left_to_the_pending_step_come_out_as_assigning_each_upsert(tmp_path: Path) -> None:
+    """A crawl defers stories to the pending step; the stories must be the ones upserts would give."""
     third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
     edited_first = dataclasses.replace(wire(), body=FOLLOW_UP_BODY)  # the leader changes story
     start, middle, end = paragraph("opening"), paragraph("middle"), paragraph("ending")
