@@ -23,7 +23,7 @@ everywhere else.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -107,7 +107,7 @@ class DigestDelivery:
         subscribers: Sequence[Subscriber],
         now: datetime,
         *,
-        only: Collection[str] = (),
+        only: Iterable[str] = (),
         force: bool = False,
     ) -> list[DigestOutcome]:
         """Resend every pending digest, then send each subscriber's due one; ``force`` sends today's now.
@@ -231,29 +231,36 @@ class DigestDelivery:
         same bytes and Message-ID so the duplicate is recognisable, and it is logged
         as a warning. Everywhere else it is exactly once.
         """
-        key = {"subscriber_id": digest.subscriber_id, "period": digest.period}
-        row = {
-            "message_id": digest.message_id,
-            "watermark": digest.watermark,
-            "article_ids": digest.article_ids,
-        }
+        who, period, message_id = digest.subscriber_id, digest.period, digest.message_id
+        items = len(digest.article_ids)
+
+        def record(status: str, location: str = "", error: str = "") -> None:
+            self.ledger.record(
+                who,
+                period,
+                message_id,
+                status,
+                digest.watermark,
+                location=location,
+                error=error,
+                article_ids=digest.article_ids,
+            )
+
         try:
             self.spool.save(digest)
         except OSError as exc:
-            logger.warning(
-                "digest %s: cannot spool it (%s); a retry would rebuild it", digest.message_id, exc
-            )
-        self.ledger.record(**key, status="pending", **row)  # "sending"
+            logger.warning("digest %s: cannot spool it (%s); a retry would rebuild it", message_id, exc)
+        record("pending")  # "sending"
         try:
             location = self.deliverer.deliver(digest)
         except DeliveryError as exc:
             status = "failed" if exc.permanent else "pending"
-            logger.error("digest for %s (%s) %s: %s", digest.subscriber_id, digest.period, status, exc)
-            self.ledger.record(**key, status=status, error=str(exc), **row)
+            logger.error("digest for %s (%s) %s: %s", who, period, status, exc)
+            record(status, error=str(exc))
             if exc.permanent:
-                self.spool.discard(digest.subscriber_id, digest.period)
-            return DigestOutcome(**key, status=status, error=str(exc), items=len(digest.article_ids))
-        self.ledger.record(**key, status="delivered", location=location, **row)
-        self.spool.discard(digest.subscriber_id, digest.period)
-        logger.info("digest for %s (%s) delivered: %s", digest.subscriber_id, digest.period, location)
-        return DigestOutcome(**key, status="delivered", location=location, items=len(digest.article_ids))
+                self.spool.discard(who, period)
+            return DigestOutcome(who, period, status, error=str(exc), items=items)
+        record("delivered", location=location)
+        self.spool.discard(who, period)
+        logger.info("digest for %s (%s) delivered: %s", who, period, location)
+        return DigestOutcome(who, period, "delivered", location=location, items=items)

@@ -25,8 +25,8 @@ Protocol per component (``Articles``, ``EmbeddedSearch``, ``DigestLedger``…).
 The SQLite classes (``SqliteArticles``…, built on one ``_database.Database``)
 are the first implementation and ``Store.open`` builds them; a second engine
 implements the same Protocols on its own connection and builds a ``Store``
-from them (``Store(articles=..., search=..., ...)``), chosen by the setting that
-names the database. Nothing outside ``indexer`` names a SQLite class.
+from them (``Store(articles=..., search=..., ...)``), and ``Store.from_settings``
+picks it by a setting. Nothing outside ``indexer`` names a SQLite class.
 
 "cluster" here always means the search cluster: :class:`ClusterIndex` moves
 search to OpenSearch/Elasticsearch (``INDEX_URL``) with the same

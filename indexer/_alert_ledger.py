@@ -81,9 +81,9 @@ class SqliteAlertLedger:
 
     def records(self, subscriber_id: str | None = None) -> list[AlertRecord]:
         """The ledger's rows (of one subscriber, or all), by subscriber and article."""
-        sql, params = "SELECT * FROM alerts", ()
+        sql, params = "SELECT * FROM alerts", []
         if subscriber_id is not None:
-            sql, params = sql + " WHERE subscriber_id = ?", (subscriber_id,)
+            sql, params = sql + " WHERE subscriber_id = ?", [subscriber_id]
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sql + " ORDER BY subscriber_id, article_id", params).fetchall()
         return [
@@ -107,8 +107,10 @@ class SqliteAlertLedger:
         that cannot be read is logged and left in place (and tried again next time).
         """
         path = Path(path)
+        if not path.exists():  # the usual case: no write lock taken
+            return 0
         with self._db.transaction(write=True) as conn:
-            if not path.exists():  # checked under the write lock: one process imports it
+            if not path.exists():  # again under the write lock: another process imported it meanwhile
                 return 0
             try:
                 rows = _read_legacy(path)

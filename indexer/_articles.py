@@ -3,9 +3,9 @@
 :class:`SqliteArticles` is the store's articles component (see the package docstring). An
 upsert writes the text, the URLs it was seen at and, when it came tagged, its
 entities; a new or changed text gets its story in the same transaction, or is
-left to :meth:`indexer.Store.stories` ``.assign_pending`` when the store was
-opened with ``stories="deferred"`` (the crawl's item pipeline does this, so the
-crawl spends its time fetching).
+left to ``store.stories.assign_pending()`` when the store was opened with
+``stories="deferred"`` (the crawl's item pipeline does this, so the crawl
+spends its time fetching).
 """
 
 from __future__ import annotations

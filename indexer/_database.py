@@ -32,7 +32,7 @@ class Database:
         self.writes = 0
 
     @classmethod
-    def open(cls, path: Path, busy_timeout: float = 30.0) -> Database:
+    def open(cls, path: str | Path, busy_timeout: float = 30.0) -> Database:
         """Open (or create, at the current schema) the database at ``path``; IndexBackendError if unusable."""
         path = Path(path)
         return cls(connect(path, busy_timeout), path)

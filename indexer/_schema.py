@@ -13,6 +13,8 @@ but it must never hold terms an article no longer has: the ``articles_unindex_*`
 triggers remove an article from the index, with the exact values it was indexed
 with, before its text changes or it is deleted, and drop its index-ledger row
 so ``index_pending`` indexes it again.
+
+Longer than most modules on purpose: the migrations are an append-only history.
 """
 
 from __future__ import annotations

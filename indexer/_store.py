@@ -81,7 +81,7 @@ class Store:
     @classmethod
     def open(
         cls,
-        path: Path,
+        path: str | Path,
         *,
         busy_timeout: float = 30.0,
         index_batch_size: int = 500,

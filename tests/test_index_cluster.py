@@ -14,7 +14,7 @@ from pathlib import Path
 import opensearchpy
 import pytest
 from cluster_fixtures import Gate, open_cluster
-from test_index_search import CORPUS, OFCOM, article, fill, id_of
+from test_index_search import CORPUS, OFCOM, SOURCES, article, fill, id_of
 
 from indexer import ClusterIndex, SearchQuery, Store
 from indexer._cluster_mapping import MAPPING_VERSION
@@ -23,7 +23,7 @@ from regwatch.errors import ConfigError, IndexBackendError, QueryError
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "regwatch.db") as opened:
+    with Store.open(tmp_path / "regwatch.db", sources=SOURCES) as opened:
         yield fill(opened)
 
 

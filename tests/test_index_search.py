@@ -97,8 +97,10 @@ SOURCES = {
 
 
 def fill(store: Store) -> Store:
-    """Store and index the corpus (the cluster tests reuse it); "cafe" is in French."""
-    store.search.sources = dict(SOURCES)
+    """Store and index the corpus (the cluster tests reuse it); "cafe" is in French.
+
+    Open the store with ``sources=SOURCES``: the type and jurisdiction filters read them.
+    """
     for key, (*_, entities) in CORPUS.items():
         seen = UNDATED_SEEN if key == "undated" else T0
         store.articles.upsert(article(key, language="fr" if key == "cafe" else "en"), seen_at=seen)
@@ -116,8 +118,9 @@ def eager_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=["columns", "sql"])
 def store(tmp_path: Path, request: pytest.FixtureRequest):
     """The corpus, searched through the in-memory columns or in SQL alone: the same answers."""
-    with Store.open(tmp_path / "regwatch.db") as opened:
-        opened.search.use_columns = request.param == "columns"
+    with Store.open(
+        tmp_path / "regwatch.db", sources=SOURCES, search_columns=request.param == "columns"
+    ) as opened:
         yield fill(opened)
 
 
@@ -468,8 +471,7 @@ def random_article(rng: random.Random, n: int) -> tuple[Article, list[TaggedEnti
 
 def random_store(path: Path, seed: int, count: int = 120) -> Store:
     rng = random.Random(seed)
-    store = Store.open(path)
-    store.search.sources = dict(SOURCES)
+    store = Store.open(path, sources=SOURCES)
     for n in range(count):
         article, entities, seen = random_article(rng, n)
         store.articles.upsert(article, seen_at=seen)
@@ -625,7 +627,7 @@ def test_a_new_store_answers_narrow_text_in_sql_and_builds_the_columns_for_a_bro
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("indexer._search.COLUMNS_AFTER_MATCHES", 2)
-    with Store.open(tmp_path / "regwatch.db") as opened:
+    with Store.open(tmp_path / "regwatch.db", sources=SOURCES) as opened:
         fill(opened)
         assert opened.search.search(SearchQuery("fines")).total == 2
         assert opened.search._columns.builds == 0  # two matches: SQL, no build
