@@ -32,6 +32,7 @@ from typing import Any
 
 from indexer._cluster import ClusterIndex
 from indexer._cluster_mapping import index_body, to_document
+from indexer._search import SqliteSearch
 from indexer._store import Store
 from indexer._types import SearchQuery
 from regwatch.models import Article, Source, TaggedEntity
@@ -117,7 +118,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def search_all(backend: Any, query: SearchQuery) -> int:
     """What a search page shows: the hits, facets and a day histogram, each run cold."""
-    if isinstance(backend, Store):
+    if isinstance(backend, SqliteSearch):
         # Cold: the match itself (FTS5, filters, ranking), not the store's reuse of the last one.
         # The search columns stay built: they depend on the data, not on the query.
         backend._hits_key = None
@@ -164,39 +165,39 @@ def main(argv: list[str] | None = None) -> int:
     print(f"synthetic corpus: {args.docs} articles, 20 sources, {len(ENTITIES)} watched entities")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Store.open(Path(tmp) / "bench.db", index_batch_size=5000) as store,
+        Store.open(Path(tmp) / "bench.db", index_batch_size=5000, sources=SOURCES) as store,
     ):
-        store.sources = dict(SOURCES)
 
         def store_articles() -> None:
             for article, entities in items:
-                store.upsert_article(article)
-                store.set_entities(article.id, entities, "bench")
+                store.articles.upsert(article)
+                store.articles.set_entities(article.id, entities, "bench")
 
         seconds, _ = timed(store_articles)
         print(f"\ningest, embedded: store {args.docs / seconds:8.0f} docs/s", end="")
-        seconds, indexed = timed(store.index_pending)
+        seconds, indexed = timed(store.search.index_pending)
         print(f"   FTS index {indexed / seconds:8.0f} docs/s")
 
-        seconds, _ = timed(lambda: store.search(SearchQuery("regulator")))
-        columns = store._columns
+        seconds, _ = timed(lambda: store.search.search(SearchQuery("regulator")))
+        columns = store.search._columns
         print(
             f"search columns: first search {seconds * 1000:.0f} ms with the build,"
-            f" {columns.nbytes / 1e6:.1f} MB for {store.count_articles()} articles"
+            f" {columns.nbytes / 1e6:.1f} MB for {store.articles.count()} articles"
         )
-        plan = store._conn.execute(
-            "EXPLAIN QUERY PLAN SELECT rowid, rank FROM article_fts WHERE article_fts MATCH 'regulator' "
-            "ORDER BY rank + 0.0 LIMIT 20"
-        ).fetchall()
+        with store.search._db.transaction(write=False) as conn:
+            plan = conn.execute(
+                "EXPLAIN QUERY PLAN SELECT rowid, rank FROM article_fts WHERE article_fts MATCH 'regulator' "
+                "ORDER BY rank + 0.0 LIMIT 20"
+            ).fetchall()
         print("query plan of a relevance page (matches counted, filtered and faceted in the columns):")
         for row in plan:
             print(f"  {row['detail']}")
 
-        bench_search("the embedded store", store, args.repeat)
+        bench_search("the embedded store", store.search, args.repeat)
         if args.sql:
-            store.search_columns = False
-            bench_search("the embedded store, SQL alone (no columns)", store, args.repeat)
-            store.search_columns = True
+            store.search.use_columns = False
+            bench_search("the embedded store, SQL alone (no columns)", store.search, args.repeat)
+            store.search.use_columns = True
         if args.url:
             bench_cluster(store, args, items)
     return 0
@@ -216,7 +217,9 @@ def bench_cluster(
     try:
         # The same documents, read from the store beforehand, through a plain helpers.bulk first
         # (it also warms the node up), then ClusterIndex.sync, which reads the store as it goes.
-        docs = [to_document(item, SOURCES) for item in store.cluster_pending("plain", limit=len(items))]
+        docs = [
+            to_document(item, SOURCES) for item in store.cluster_ledger.pending("plain", limit=len(items))
+        ]
         client.indices.create(index=plain, body=index_body())
         actions = ({"_index": plain, "_id": doc["id"], "_source": doc} for doc in docs)
         plain_seconds, _ = timed(lambda: helpers.bulk(client, actions, chunk_size=500, refresh=False))

@@ -1,15 +1,15 @@
-"""Story clustering cost on upsert: ``Store.upsert_article`` with clustering on and off, same run.
+"""Story assignment cost on upsert: ``store.articles.upsert`` with stories inline and off, same run.
 
 Run with ``make bench-story`` (or ``.venv/bin/python benchmarks/bench_story.py --help``).
 
 Stores N synthetic articles (≈300 words of Zipf-distributed vocabulary each; one
 in ten is a lightly edited copy of an earlier one, at another URL) into two fresh
-stores: one with story clustering (the default), one with it switched off (the
-baseline). Printed: ms/article of each, the clustering cost per article (goal:
+stores: one assigning stories (the default), one with it switched off (the
+baseline). Printed: ms/article of each, the story cost per article (goal:
 under 1 ms, small beside extraction and tagging, which take tens of ms per
 article), the ratio of the rates, the copies found (recall of the planted
 copies) and any false merges, and the upsert time of the last tenth against the
-first beside the same figure without clustering (the store's own growth):
+first beside the same figure without stories (the store's own growth):
 candidates come from the bucket index, not a scan.
 """
 
@@ -64,15 +64,14 @@ def corpus(count: int, seed: int = 11) -> tuple[list[Article], dict[int, int]]:
     return articles, copies
 
 
-def store_all(path: Path, articles: list[Article], clustering: bool) -> tuple[float, list[float]]:
-    with Store.open(path) as store:
-        store.story_clusters = clustering
+def store_all(path: Path, articles: list[Article], stories: bool) -> tuple[float, list[float]]:
+    with Store.open(path, stories="inline" if stories else "off") as store:
         tenths: list[float] = []
         tenth = max(1, len(articles) // 10)
         started = time.perf_counter()
         mark = started
         for n, article in enumerate(articles, 1):
-            store.upsert_article(article)
+            store.articles.upsert(article)
             if n % tenth == 0:
                 now = time.perf_counter()
                 tenths.append(now - mark)
@@ -86,22 +85,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     articles, copies = corpus(args.docs)
     with tempfile.TemporaryDirectory() as tmp:
-        base, base_tenths = store_all(Path(tmp) / "baseline.db", articles, clustering=False)
-        took, tenths = store_all(Path(tmp) / "stories.db", articles, clustering=True)
+        base, base_tenths = store_all(Path(tmp) / "baseline.db", articles, stories=False)
+        took, tenths = store_all(Path(tmp) / "stories.db", articles, stories=True)
         with Store.open(Path(tmp) / "stories.db") as store:
-            stories = {a.id: store.get_article(a.id).story_id for a in articles}  # type: ignore[union-attr]
+            stories = {a.id: store.articles.get(a.id).story_id for a in articles}  # type: ignore[union-attr]
     ids = [a.id for a in articles]
     found = sum(1 for n, original in copies.items() if stories[ids[n]] == stories[ids[original]])
     merged = sum(1 for n, a in enumerate(articles) if n not in copies and stories[a.id] != a.id)
     n = len(articles)
     print(f"articles: {n} ({len(copies)} planted copies)")
-    print(f"upsert without clustering: {base / n * 1000:.3f} ms/article")
-    print(f"upsert with clustering:    {took / n * 1000:.3f} ms/article")
-    print(f"clustering cost:           {(took - base) / n * 1000:.3f} ms/article (goal < 1 ms)")
-    print(f"rate ratio (clustered/baseline): {base / took:.2f}")
+    print(f"upsert without stories:    {base / n * 1000:.3f} ms/article")
+    print(f"upsert with stories:       {took / n * 1000:.3f} ms/article")
+    print(f"story cost:                {(took - base) / n * 1000:.3f} ms/article (goal < 1 ms)")
+    print(f"rate ratio (stories/baseline): {base / took:.2f}")
     print(f"copies found: {found}/{len(copies)}; originals merged wrongly: {merged}")
     print(
-        f"last tenth / first tenth upsert time: {tenths[-1] / tenths[0]:.2f} with clustering, "
+        f"last tenth / first tenth upsert time: {tenths[-1] / tenths[0]:.2f} with stories, "
         f"{base_tenths[-1] / base_tenths[0]:.2f} without (a scan would grow with the archive)"
     )
     return 0

@@ -10,42 +10,37 @@ alert lists every article that triggered since the last one (at most
 Rate limit: at most one alert per subscriber every ``min_interval``; articles
 that trigger meanwhile are not dropped, they go in the next alert.
 
-Exactly once: :class:`AlertLedger` (``HOME/alerts.db``; the store's digest
-ledger is keyed by day, an alert by article) records each (subscriber, article)
-as "sending" before the attempt and "sent" after. A transient failure puts the
-rows back to pending for the next cycle; a permanent one marks them failed. As
-for digests, a crash between the server's acceptance and the "sent" commit
-alerts about those articles again on the next cycle (at-least-once, logged).
+Exactly once: :class:`AlertDelivery` records each (subscriber, article) in the
+alert ledger (the store's, beside the digest ledger; the digest ledger is keyed
+by day, an alert by article) as "sending" before the attempt and "sent" after.
+A transient failure puts the rows back to pending for the next cycle; a
+permanent one marks them failed. As for digests, a crash between the server's
+acceptance and the "sent" commit alerts about those articles again on the next
+cycle (at-least-once, logged), and alerts and digests share one sender's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
+from digests._delivery import Deliverer
+from digests._exactly_once import delivery_lock
 from digests._headers import header_text, message_headers, new_message, render_message
 from digests._keywords import match_keywords
+from digests._protocols import AlertLedger, ArticleReader
 from digests._sections import action_sentence, clean_line, safe_url, time_label
 from digests._select import OFFICIAL_SOURCE_TYPES, actions_involving, in_scope, watched_for
+from regwatch.errors import DeliveryError
 from regwatch.models import Article, Digest, Source, Subscriber
-from regwatch.private import private_file
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    subscriber_id TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('sending', 'pending', 'sent', 'failed')),
-    error TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (subscriber_id, article_id)
-)
-"""
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -134,63 +129,6 @@ def _alert_html(subject: str, items: Sequence[tuple[str, str, str, str, str]]) -
     return _environment().get_template("alert.html.j2").render(subject=subject, items=items)
 
 
-class AlertLedger:
-    """Which articles each subscriber was alerted about (SQLite, one small file)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        private_file(self.path, sqlite=True)
-        self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(_SCHEMA)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> AlertLedger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def known(self, subscriber_id: str) -> dict[str, str]:
-        """article id -> status, for every article this subscriber was (or is being) alerted about."""
-        rows = self._conn.execute(
-            "SELECT article_id, status FROM alerts WHERE subscriber_id = ?", (subscriber_id,)
-        ).fetchall()
-        return {article_id: status for article_id, status in rows}
-
-    def last_sent(self, subscriber_id: str) -> datetime | None:
-        row = self._conn.execute(
-            "SELECT max(updated_at) FROM alerts WHERE subscriber_id = ? AND status = 'sent'", (subscriber_id,)
-        ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-    def mark(
-        self,
-        subscriber_id: str,
-        article_ids: Sequence[str],
-        message_id: str,
-        status: str,
-        *,
-        now: datetime,
-        error: str = "",
-    ) -> None:
-        stamp = now.astimezone(UTC).isoformat()
-        with self._conn:
-            self._conn.executemany(
-                """
-                INSERT INTO alerts (subscriber_id, article_id, message_id, status, error, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (subscriber_id, article_id) DO UPDATE SET
-                    message_id = excluded.message_id, status = excluded.status,
-                    error = excluded.error, updated_at = excluded.updated_at
-                """,
-                [(subscriber_id, a, message_id, status, error, stamp) for a in article_ids],
-            )
-
-
 def due_hits(
     ledger: AlertLedger,
     subscriber: Subscriber,
@@ -208,3 +146,100 @@ def due_hits(
     if last is not None and now - last < min_interval:
         return []
     return fresh[:max_items]
+
+
+@dataclass
+class AlertOutcome:
+    """What one cycle did about one subscriber's alert."""
+
+    subscriber_id: str
+    status: str  # sent | pending | failed
+    items: int = 0
+    location: str = ""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shape the CLI prints (``--json``)."""
+        return {
+            "subscriber": self.subscriber_id,
+            "status": self.status,
+            "items": self.items,
+            "error": self.error,
+        }
+
+
+class AlertDelivery:
+    """Sends each subscriber with alerts one alert about what triggered since their last one (see above).
+
+    Built from plain parts: the alert ledger, the stored articles, a deliverer,
+    the sender's lock file, ``DIGEST_SENDER`` and the ``ALERT_*`` settings
+    (``lookback``, ``min_interval``, ``max_items``). ``resolve`` maps a
+    subscriber's entity names to the watchlist's canonical names (identity by default).
+    """
+
+    def __init__(
+        self,
+        ledger: AlertLedger,
+        articles: ArticleReader,
+        *,
+        deliverer: Deliverer,
+        lock_path: Path,
+        sender: str,
+        lookback: timedelta,
+        min_interval: timedelta,
+        max_items: int,
+        sources: Mapping[str, Source] | None = None,
+        resolve: Callable[[Subscriber], Subscriber] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.articles = articles
+        self.deliverer = deliverer
+        self.lock_path = Path(lock_path)
+        self.sources = dict(sources or {})
+        self.sender = sender
+        self.lookback = lookback
+        self.min_interval = min_interval
+        self.max_items = max_items
+        self.resolve = resolve or (lambda subscriber: subscriber)
+
+    def send(self, subscribers: Sequence[Subscriber], now: datetime) -> list[AlertOutcome]:
+        """Alert each of ``subscribers`` (those with alerts on) about the articles first seen in the look-back."""
+        subscribers = [s for s in subscribers if s.alerts or s.alert_searches]
+        if not subscribers:
+            return []
+        articles = self.articles.first_seen_between(now - self.lookback, now)
+        outcomes: list[AlertOutcome] = []
+        with delivery_lock(self.lock_path):
+            for subscriber in subscribers:
+                resolved = self.resolve(subscriber)
+                hits = due_hits(
+                    self.ledger,
+                    resolved,
+                    alert_hits(resolved, articles, self.sources),
+                    now,
+                    self.min_interval,
+                    self.max_items,
+                )
+                if hits:
+                    outcomes.append(self._send(resolved, hits, now))
+        return outcomes
+
+    def _send(self, subscriber: Subscriber, hits: Sequence[AlertHit], now: datetime) -> AlertOutcome:
+        """Build, record as sending, deliver, record the outcome."""
+        article_ids = sorted(hit.article.id for hit in hits)
+        message_id = ""
+        try:
+            # A message whose headers do not read back as built is refused here (failed, not sent).
+            alert = build_alert(subscriber, hits, sender=self.sender, now=now)
+            message_id = alert.message_id
+            self.ledger.mark(subscriber.id, article_ids, message_id, "sending", now=now)
+            location = self.deliverer.deliver(alert)
+        except DeliveryError as exc:
+            message_id = message_id or str(getattr(exc, "message_id", ""))
+            status = "failed" if exc.permanent else "pending"
+            logger.error("alert for %s %s: %s", subscriber.id, status, exc)
+            self.ledger.mark(subscriber.id, article_ids, message_id, status, now=now, error=str(exc))
+            return AlertOutcome(subscriber.id, status, len(hits), error=str(exc))
+        self.ledger.mark(subscriber.id, article_ids, message_id, "sent", now=now)
+        logger.info("alert for %s sent (%d items): %s", subscriber.id, len(hits), location)
+        return AlertOutcome(subscriber.id, "sent", len(hits), location)

@@ -103,17 +103,21 @@ def build_digest(
     now: datetime | None = None,
     previous: Sequence[Article] | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Digest | None:
     """The digest of ``articles`` for ``subscriber`` and ``period``; None when nothing qualifies.
 
-    ``period`` is the subscriber's local date. ``previous`` are the articles of
-    the subscriber's previous digest (mentions are compared with them), ``since``
-    when that digest's window ended (shown in the header). When nothing
-    qualifies, a subscriber with ``empty_day: notice`` gets a short "nothing
-    new" digest (no article ids) and one with ``skip`` gets None. The watermark
-    is the newest ``fetched_at`` among all ``articles`` given, qualifying or not,
-    so the caller never offers the same non-qualifying articles again.
+    ``period`` is the subscriber's local date. ``articles`` are those first seen
+    in the window (``since``, ``until``]: ``since`` is where the previous
+    digest's window ended (shown in the header), ``until`` (default ``now``, the
+    message's Date) becomes this digest's watermark, so the next digest starts
+    after it and never offers the same articles again, qualifying or not.
+    ``previous`` are the articles of the subscriber's previous digest (mentions
+    are compared with them). When nothing qualifies, a subscriber with
+    ``empty_day: notice`` gets a short "nothing new" digest (no article ids)
+    and one with ``skip`` gets None.
     """
+    now = now or utcnow()
     items = select_articles(subscriber, articles, sources, max_items)
     if not items and subscriber.empty_day != "notice":
         logger.info(
@@ -152,7 +156,7 @@ def build_digest(
         sender=sender,
         recipient_name=subscriber.name,
         recipient_email=subscriber.email,
-        date=format_datetime(now or utcnow()),
+        date=format_datetime(now),
         message_id=message_id,
     )
     message = new_message(headers)
@@ -161,7 +165,6 @@ def build_digest(
     data = render_message(message, headers)  # raises UnsafeMessageError unless its headers read back as built
 
     article_ids = [article_id for item in items for article_id in item.article_ids]
-    watermark = max((a.fetched_at for a in articles), default=None)
     logger.info("digest for %s on %s: %d items, %s", subscriber.id, period, len(items), message_id)
     return Digest(
         subscriber_id=subscriber.id,
@@ -170,7 +173,7 @@ def build_digest(
         message_id=message_id,
         message=data,
         article_ids=article_ids,
-        watermark=watermark,
+        watermark=until or now,
     )
 
 

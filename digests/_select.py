@@ -6,7 +6,7 @@ jurisdictions, and scores at least their ``min_relevance``. The score adds the
 salience of the watched entities, a bonus per title mention, a bonus for a
 regulator or government source, for a detected regulatory action involving a
 watched entity, and for each keyword matched. Syndicated copies are folded into
-one item ("also reported by"): articles of one story cluster (``Article.story_id``,
+one item ("also reported by"): articles of one story (``Article.story_id``,
 set by the store) first, and as a fallback for articles without one, the same
 normalised title or a near-identical body. Items are ordered by score, newest
 first on ties.
@@ -225,7 +225,7 @@ def select_articles(
 ) -> list[DigestItem]:
     """The digest items for ``subscriber``, best first, at most ``max_items``.
 
-    Syndicated copies (same story cluster; else same normalised title, or
+    Syndicated copies (same story; else same normalised title, or
     near-identical body) collapse into the best-scored copy; on equal scores the earliest published copy is
     kept, as it is most likely the original. Items sort by score, then newest first.
     """

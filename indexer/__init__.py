@@ -1,27 +1,75 @@
-"""The embedded store: articles (the source of truth), FTS5 search, and the ledgers.
+"""The store of truth and search: articles, their search index, stories and the ledgers.
 
-``Store`` keeps everything in one SQLite file: articles keyed by canonical URL,
-their entities, an FTS5 index brought up to date by ``Store.index_pending``,
-the crawl ledger (source health) and the digest ledger (exactly-once delivery).
+:class:`Store` is a facade over one component per thing it owns, all sharing
+one SQLite file (WAL, so a crawl subprocess writes while the parent reads):
 
-``ClusterIndex`` moves search to an OpenSearch/Elasticsearch cluster (``INDEX_URL``)
-with the same :class:`SearchQuery` and :class:`SearchResult`; the store stays the
-source of truth and keeps, per cluster, which article versions it acknowledged.
+``articles``        articles by canonical URL with entities, quotes, actions (``_articles``)
+``tag_errors``      articles the tagger failed on, skipped until it changes (``_tag_errors``)
+``stories``         story ids (MinHash LSH): ``assign_pending()`` is the pipeline's step (``_story``)
+``search``          FTS5 search, filters and facets from in-memory columns (``_search``, ``_fts``)
+``fetch_ledger``    HTTP validators per page, for conditional GETs (``_fetch_ledger``)
+``source_states``   each source's runs and health state (``_source_states``)
+``digest_ledger``   one row per subscriber and period (``_digest_ledger``)
+``alert_ledger``    one row per subscriber and article (``_alert_ledger``)
+``cluster_ledger``  what a search cluster acknowledged or refused (``_cluster_ledger``)
+
+Reading, for the CLI and a web desk: ``store.search.search(query)``,
+``.facets(query)`` and ``.histogram(query, interval)`` (or the same three on
+``ClusterIndex``: both are a ``SearchIndex``); ``store.articles.get(id)``, whose
+``entities`` carry each entity's mentions; ``store.stories.articles(story_id)``;
+the articles mentioning an entity are ``SearchQuery(entity=...)``, and the
+entities most mentioned among a query's matches are ``facets(query)["entities"]``.
+
+The seam for a second store engine (PostgreSQL): ``_interfaces`` declares one
+Protocol per component (``Articles``, ``EmbeddedSearch``, ``DigestLedger``…).
+The SQLite classes (``SqliteArticles``…, built on one ``_database.Database``)
+are the first implementation and ``Store.open`` builds them; a second engine
+implements the same Protocols on its own connection and builds a ``Store``
+from them (``Store(articles=..., search=..., ...)``), and ``Store.from_settings``
+picks it by a setting. Nothing outside ``indexer`` names a SQLite class.
+
+"cluster" here always means the search cluster: :class:`ClusterIndex` moves
+search to OpenSearch/Elasticsearch (``INDEX_URL``) with the same
+:class:`SearchQuery` and :class:`SearchResult`; the store stays the source of
+truth and keeps, per cluster, which article versions it acknowledged.
 """
 
 from ._cluster import ClusterIndex, SyncOutcome
+from ._interfaces import (
+    AlertLedger,
+    Articles,
+    ClusterLedger,
+    DigestLedger,
+    EmbeddedSearch,
+    FetchLedger,
+    SearchIndex,
+    SourceStates,
+    Stories,
+    TagErrors,
+)
 from ._retag import RetagQueue
+from ._source_states import SourceState
 from ._store import Store
-from ._types import DigestRecord, SearchHit, SearchQuery, SearchResult, SourceHealth
+from ._types import SearchHit, SearchQuery, SearchResult, SourceHealth
 
 __all__ = [
+    "AlertLedger",
+    "Articles",
     "ClusterIndex",
-    "DigestRecord",
+    "ClusterLedger",
+    "DigestLedger",
+    "EmbeddedSearch",
+    "FetchLedger",
     "RetagQueue",
     "SearchHit",
+    "SearchIndex",
     "SearchQuery",
     "SearchResult",
     "SourceHealth",
+    "SourceState",
+    "SourceStates",
+    "Stories",
     "Store",
     "SyncOutcome",
+    "TagErrors",
 ]

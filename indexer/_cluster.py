@@ -39,6 +39,7 @@ from ._cluster_mapping import (
     to_document,
 )
 from ._cluster_query import facets_body, histogram_body, search_body
+from ._interfaces import ClusterLedger
 from ._schema import from_db
 from ._search import _lead, facet_counts
 from ._store import Store
@@ -99,12 +100,15 @@ def detect_flavor(url: str, settings: Mapping[str, Any]) -> tuple[str, str]:
 
 
 class ClusterIndex:
-    """Search and indexing on a cluster, with the store as source of truth and ledger."""
+    """Search and indexing on a cluster, with the store as source of truth and its ledger.
+
+    ``ledger`` is the store's cluster ledger: what this cluster acknowledged and refused.
+    """
 
     def __init__(
         self,
         wire: Wire,
-        store: Store,
+        ledger: ClusterLedger,
         *,
         url: str,
         alias: str = "regwatch",
@@ -117,7 +121,7 @@ class ClusterIndex:
         backoff: float = 1.0,
     ) -> None:
         self.wire = wire
-        self.store = store
+        self.ledger = ledger
         # As shown in messages, logs and status, and as the ledger's key: credentials masked.
         # The wire was built with the real URL and keeps it.
         self.url = redact_url(url.rstrip("/"))
@@ -148,7 +152,7 @@ class ClusterIndex:
             flavor, version = detect_flavor(url, settings)
         index = cls(
             connect(flavor, url, settings),
-            store,
+            store.cluster_ledger,
             url=url,
             alias=str(settings["INDEX_NAME"]),
             flavor=flavor,
@@ -305,7 +309,7 @@ class ClusterIndex:
             timeout=3600,
         )
         self._point_alias(new, previous=old)
-        resent = self.store.cluster_forget(self.target, acked_since=started)
+        resent = self.ledger.forget(self.target, acked_since=started)
         outcome = self.sync()
         self._call("deleting the old version", "DELETE", f"/{old}")
         log.info("Migrated %s from %s to %s (%s documents)", self.alias, old, new, result.get("total"))
@@ -322,11 +326,11 @@ class ClusterIndex:
 
     def _actions(self) -> Iterator[tuple[str, int, bytes]]:
         """(id, version, NDJSON lines) for every deletion and pending article, read in batches."""
-        for article_id in self.store.cluster_deletions(self.target):
+        for article_id in self.ledger.deletions(self.target):
             yield article_id, -1, _ndjson({"delete": {"_index": self.alias, "_id": article_id}})
         after = ""
         while True:
-            batch = self.store.cluster_pending(self.target, after=after, limit=self.bulk_docs)
+            batch = self.ledger.pending(self.target, after=after, limit=self.bulk_docs)
             for item in batch:
                 body = to_document(item, self.sources)
                 action = {"index": {"_index": self.alias, "_id": item.article.id}}
@@ -401,9 +405,7 @@ class ClusterIndex:
 
     def _record(self, posted: _Posted, outcome: SyncOutcome) -> None:
         """Write what the cluster answered into the ledger; raise the chunk's error, if any, after that."""
-        self.store.cluster_record(
-            self.target, acked=posted.acked, deleted=posted.deleted, failed=posted.failed
-        )
+        self.ledger.record(self.target, acked=posted.acked, deleted=posted.deleted, failed=posted.failed)
         outcome.sent += len(posted.acked)
         outcome.deleted += len(posted.deleted)
         outcome.failed += len(posted.failed)
@@ -433,13 +435,13 @@ class ClusterIndex:
                     self._record(posted, outcome)
         finally:
             if in_flight is not None and in_flight.done() and in_flight.exception() is None:
-                self.store.cluster_record(self.target, acked=in_flight.result().acked)  # keep what was acked
+                self.ledger.record(self.target, acked=in_flight.result().acked)  # keep what was acked
             if outcome.sent or outcome.deleted:
                 try:
                     self.wire.request("POST", f"/{self.alias}/_refresh")
                 except WireError as exc:
                     log.warning("Search cluster %s: refresh failed (%s)", self.url, redact_url(str(exc)))
-        outcome.pending = self.store.cluster_counts(self.target)["pending"]
+        outcome.pending = self.ledger.counts(self.target)["pending"]
         if outcome.sent or outcome.deleted or outcome.failed:
             log.info(
                 "Search cluster %s: %d sent, %d deleted, %d refused, %d pending",
@@ -451,17 +453,13 @@ class ClusterIndex:
             )
         return outcome
 
-    def index_pending(self) -> int:
-        """The pipeline's hook: sync, and return how many articles the cluster acknowledged."""
-        return self.sync().sent
-
     # -- search ----------------------------------------------------------------------
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("search", "POST", f"/{self.alias}/_search", body)  # type: ignore[no-any-return]
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """The same search as :meth:`Store.search`, answered by the cluster.
+        """The same search as the store's (``store.search.search``), answered by the cluster.
 
         Pages within the cluster's result window use from/size; deeper pages walk
         there with search_after over the same total order (score, newest, store
@@ -556,8 +554,8 @@ class ClusterIndex:
             "documents": int(count),
             "mapping_version": stored_version,
             "mapping_current": stored_version == MAPPING_VERSION,
-            **self.store.cluster_counts(self.target),
-            "failures": self.store.cluster_failures(self.target),
+            **self.ledger.counts(self.target),
+            "failures": self.ledger.failures(self.target),
         }
 
 

@@ -95,7 +95,7 @@ MAPPINGS: dict[str, Any] = {
         "section": _KEYWORD,
         "authors": _KEYWORD,
         "tags": _KEYWORD,
-        "story": _KEYWORD,  # the story cluster (indexer/_story.py): the first stored article's id
+        "story": _KEYWORD,  # the story (indexer/_story.py): the id of its first stored article
         "published": {"type": "date"},
         "first_seen": {"type": "date"},
         "sort_at": {"type": "date"},  # published, or first seen when that is unknown

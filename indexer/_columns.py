@@ -11,7 +11,7 @@ SQLite still decides which rows match the text (FTS5), ranks them (bm25) and
 reads the page's rows and snippets.
 
 Exactness: every value compared is the stored one, compared the way the SQL of
-:meth:`Store.search` compares it: ``sort_at`` as UTF-8 bytes (SQLite's BINARY
+:meth:`SqliteSearch.search` compares it: ``sort_at`` as UTF-8 bytes (SQLite's BINARY
 collation is memcmp), day buckets as its first ten characters
 (``substr(sort_at, 1, 10)``), weeks by SQLite's own ``date()``, language
 filters by SQLite's own ``lower()``, facet groups by exact (BINARY) source and
@@ -52,7 +52,7 @@ MAX_SLOTS_PER_ARTICLE = 8
 
 @dataclass(frozen=True)
 class Filters:
-    """A query's filters, normalised (see ``Store._filter_values``); None: no such filter."""
+    """A query's filters, normalised (see ``SqliteSearch._filter_values``); None: no such filter."""
 
     entity: str | None = None  # entity_id = entity COLLATE NOCASE, or
     entity_norm: str = ""  # norm_name = entity_norm
@@ -308,7 +308,7 @@ class SearchColumns:
         """The row numbers in ``docs`` that are stored articles passing the filters.
 
         ``entity_docs``: the row numbers tagged with the filter's entity (SQL reads them
-        from the entity indexes, see ``Store._matches``).
+        from the entity indexes, see ``SqliteSearch._matches``).
         """
         self._derive()
         docs = docs[(docs >= 0) & (docs < len(self.present))]
@@ -402,7 +402,7 @@ class SearchColumns:
         return result
 
     def histogram(self, conn: sqlite3.Connection, docs: np.ndarray, interval: str) -> dict[str, int]:
-        """Matches per day, week or month, as ``Store.histogram``'s SQL buckets them."""
+        """Matches per day, week or month, as ``SqliteSearch.histogram``'s SQL buckets them."""
         counts = np.bincount(self.day[docs], minlength=len(self._days.values))
         days = {self._days.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
         if interval == "day":

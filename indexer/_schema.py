@@ -8,11 +8,13 @@ change the schema, append a migration and make the same change in
 a migration that has shipped.
 
 Search uses an FTS5 *external content* table over ``articles``. Indexing is
-deferred (``Store.index_pending``), so the index may lag behind the articles,
+deferred (``store.search.index_pending()``), so the index may lag behind the articles,
 but it must never hold terms an article no longer has: the ``articles_unindex_*``
 triggers remove an article from the index, with the exact values it was indexed
 with, before its text changes or it is deleted, and drop its index-ledger row
 so ``index_pending`` indexes it again.
+
+Longer than most modules on purpose: the migrations are an append-only history.
 """
 
 from __future__ import annotations
@@ -254,9 +256,9 @@ _V3: tuple[str, ...] = (
 )
 
 _V4: tuple[str, ...] = (
-    # Story clusters (see indexer/_story.py): the id of the first stored article of
-    # the article's story. '' until clustered: articles stored before this version
-    # are clustered by Store.index_pending (the backfill).
+    # Stories (see indexer/_story.py): the id of the first stored article of the
+    # article's story. '' until assigned: articles stored before this version get
+    # theirs from store.stories.assign_pending().
     "ALTER TABLE articles ADD COLUMN story_id TEXT NOT NULL DEFAULT ''",
     "CREATE INDEX articles_story ON articles (story_id)",
     # The LSH bucket keys of the article's MinHash (a JSON list), so its rows in
@@ -283,7 +285,7 @@ _V4: tuple[str, ...] = (
 )
 
 _V5: tuple[str, ...] = (
-    # Covering indexes for search (see Store.facets and Store._filters): the entity
+    # Covering indexes for search (see SqliteSearch.facets and SqliteSearch._filters): the entity
     # facet reads (entity_id, name) of each hit's entities, and the entity filter
     # reads the article ids of an entity, from the index alone, not row by row
     # from the table (a third less time for a term in half of 100,000 articles).
@@ -316,7 +318,7 @@ _V6: tuple[str, ...] = (
     # The row numbers of the articles whose search fields or entities changed, in commit
     # order: a snapshot held by any process brings itself up to date from here. The
     # sequence never goes back (AUTOINCREMENT), so a reader can tell when old rows it has
-    # not seen were pruned (Store.index_pending keeps the latest ones) and rebuild.
+    # not seen were pruned (SqliteSearch.index_pending keeps the latest ones) and rebuild.
     """
     CREATE TABLE search_changes (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -378,7 +380,24 @@ _V7: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+_V8: tuple[str, ...] = (
+    # The alert ledger (see indexer/_alert_ledger.py), beside the digest ledger: one row per
+    # subscriber and article. Until this version it was a file of its own (HOME/alerts.db),
+    # whose rows Store.from_settings imports once.
+    """
+    CREATE TABLE alerts (
+        subscriber_id TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'pending', 'sent', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, article_id)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -46,7 +46,7 @@ _ARTICLES: tuple[str, ...] = (
         -- from the text like the entities, so an update of the text empties them
         quotes TEXT NOT NULL DEFAULT '[]',
         actions TEXT NOT NULL DEFAULT '[]',
-        -- the id of the first stored article of its story ('' until clustered: indexer/_story.py)
+        -- the id of the first stored article of its story ('' until assigned: indexer/_story.py)
         story_id TEXT NOT NULL DEFAULT '',
         -- the LSH bucket keys of its MinHash (JSON), to remove its story_buckets rows by key
         story_buckets TEXT NOT NULL DEFAULT '[]'
@@ -197,7 +197,7 @@ _SEARCH: tuple[str, ...] = (
         INSERT INTO search_changes (doc) VALUES (old.doc);
     END
     """,
-    # Story clusters: MinHash LSH buckets, looked up by primary key (see indexer/_story.py).
+    # Stories: MinHash LSH buckets, looked up by primary key (see indexer/_story.py).
     """
     CREATE TABLE story_buckets (
         bucket INTEGER NOT NULL,
@@ -254,6 +254,18 @@ _LEDGERS: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX digests_status ON digests (status)",
+    # The alert ledger: one row per subscriber and article (indexer/_alert_ledger.py).
+    """
+    CREATE TABLE alerts (
+        subscriber_id TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'pending', 'sent', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, article_id)
+    )
+    """,
     # The cluster ledger: which version of each article a search cluster acknowledged,
     # per target (cluster URL + alias). No foreign key on purpose: a row whose article
     # is gone is a deletion the cluster has not seen yet.

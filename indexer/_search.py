@@ -1,11 +1,13 @@
-"""The embedded store's search: FTS5 finds and ranks, filters and facets come from columns.
+"""The embedded search: the store's ``search`` component, FTS5 finding and ranking, columns filtering.
 
-:class:`SearchMixin` is the search half of :class:`~indexer._store.Store`: a query's
-matches are materialised once per query (and kept while nothing is written), then
-a page, its facets and its histogram read them. With ``search_columns`` (the
-default) filters, facets and histograms come from the in-memory columns of
-``indexer/_columns.py``; without, everything runs in SQL (the reference the
-tests compare the columns with).
+:class:`SqliteSearch` answers a :class:`SearchQuery` over the articles of its
+database, as ``ClusterIndex`` does over a cluster (both are a
+``SearchIndex``). A query's matches are materialised once per query (and kept
+while nothing is written), then a page, its facets and its histogram read
+them. With ``use_columns`` (the default) filters, facets and histograms come
+from the in-memory columns of ``indexer/_columns.py``; without, everything
+runs in SQL (the reference the tests compare the columns with).
+:meth:`SqliteSearch.index_pending` brings the FTS5 index up to date (``_fts``).
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from regwatch.errors import IndexBackendError, QueryError
-from regwatch.models import Source, TaggedEntity
+from regwatch.models import Source
 
+from . import _fts
 from ._columns import Filters, SearchColumns, fts_rowids, group_ints
+from ._database import Database
 from ._query import lower_bound, match_expression, normalise_name, upper_bound
+from ._rows import display_names, entities_of
 from ._schema import from_db, to_db
 from ._types import HISTOGRAM_INTERVALS, SearchHit, SearchQuery, SearchResult
 
@@ -38,7 +43,7 @@ _ENTITY_DOCS = (
     " UNION ALL SELECT doc FROM article_entities WHERE entity_id = :entity COLLATE NOCASE"
 )
 # Until its search columns are built, a store answers a text matching at most this many articles
-# in SQL (see Store._matches).
+# in SQL (see SqliteSearch._matches).
 COLUMNS_AFTER_MATCHES = 2_000
 # Rows ranked past a relevance page's end, so that ties across its end are settled in one pass.
 TIE_MARGIN = 256
@@ -50,27 +55,34 @@ def _lead(text: str, words: int = SNIPPET_TOKENS) -> str:
     return " ".join(parts[:words]) + (f" {SNIPPET_ELLIPSIS}" if len(parts) > words else "")
 
 
-class SearchMixin:
-    """Search over the store's FTS5 index (see the module docstring); mixed into Store."""
+class SqliteSearch:
+    """Search over the store's FTS5 index (see the module docstring).
 
-    sources: dict[str, Source]
-    _writes: int
+    ``sources`` are the configured sources, for the source-type and jurisdiction
+    filters and facets. ``use_columns`` may be switched off and on again (a
+    benchmark's baseline, the tests' reference): the answers are the same.
+    """
 
-    def _transaction(self, write: bool) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # the store's
-
-    @staticmethod
-    def _entities(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, list[TaggedEntity]]:
-        raise NotImplementedError  # the store's
-
-    def _init_search(self) -> None:
-        # Filters and facets from in-memory columns (see indexer/_columns.py); False: all in SQL,
-        # the reference the tests compare the columns with, and a benchmark's baseline.
-        self.search_columns = True
+    def __init__(
+        self,
+        db: Database,
+        *,
+        sources: Mapping[str, Source] | None = None,
+        use_columns: bool = True,
+        batch_size: int = 500,
+    ) -> None:
+        self._db = db
+        self.sources: dict[str, Source] = dict(sources or {})
+        self.use_columns = use_columns
+        self.batch_size = max(1, batch_size)
         self._columns = SearchColumns()
         self._hits_key: tuple[Any, ...] | None = None  # the query whose matches are at hand
         self._hit_docs = np.zeros(0, dtype=np.int64)  # their row numbers (columns), or temp.regwatch_hits
         self._hit_narrowed = False  # whether filters dropped some of the text's matches
+
+    def index_pending(self) -> int:
+        """Bring the FTS5 index up to date; return how many articles were (re)indexed (see ``_fts``)."""
+        return _fts.index_pending(self._db, self.batch_size)
 
     def _filter_values(self, query: SearchQuery) -> Filters:
         """A query's filters, normalised and checked once, for SQL and for the columns alike."""
@@ -175,7 +187,7 @@ class SearchMixin:
     def _hits(self, conn: sqlite3.Connection, query: SearchQuery) -> None:
         """Materialise the query's matches into ``temp.regwatch_hits`` (doc, id, source_id, sort_at, score).
 
-        The SQL way: ``search_columns`` off, a narrow text before the columns are built,
+        The SQL way: ``use_columns`` off, a narrow text before the columns are built,
         or row numbers too sparse for them (see :meth:`_matches`).
         A page, its total, the facets and the histogram of one query then read
         one small table instead of each running the full-text match (and bm25)
@@ -191,7 +203,7 @@ class SearchMixin:
             score,
             json.dumps(params, sort_keys=True, default=str),
             conn.execute("PRAGMA data_version").fetchone()[0],
-            self._writes,
+            self._db.writes,
         )
         if key == self._hits_key:
             return
@@ -217,7 +229,7 @@ class SearchMixin:
         """
         filters = self._filter_values(query)
         match = match_expression(query.text)
-        key = ("columns", match, filters, conn.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        key = ("columns", match, filters, conn.execute("PRAGMA data_version").fetchone()[0], self._db.writes)
         if key == self._hits_key:
             return self._hit_docs
         self._hits_key = None
@@ -252,9 +264,9 @@ class SearchMixin:
         The matches are row numbers from the columns, or (None) ``temp.regwatch_hits``.
         """
         try:
-            with self._transaction(write=False) as conn:
+            with self._db.transaction(write=False) as conn:
                 try:
-                    docs = self._matches(conn, query) if self.search_columns else None
+                    docs = self._matches(conn, query) if self.use_columns else None
                     if docs is None:
                         self._hits(conn, query)
                     yield conn, docs
@@ -352,7 +364,7 @@ class SearchMixin:
                         (match, doc),
                     ).fetchone()
                     snippets[doc] = snippet[0] if snippet else ""
-            entities = self._entities(conn, [row["id"] for row in found.values()])
+            entities = entities_of(conn, [row["id"] for row in found.values()])
         hits = []
         for doc, score in page:
             row = found[doc]
@@ -364,7 +376,7 @@ class SearchMixin:
                     url=row["url"],
                     source=row["source_id"],
                     published=from_db(row["published"]),
-                    entities=_display_names(entities.get(row["id"], [])),
+                    entities=display_names(entities.get(row["id"], [])),
                     snippet=snippet if snippet and row["body"] else _lead(row["summary"] or row["body"]),
                     score=score,
                     story=row["story_id"],
@@ -414,15 +426,6 @@ class SearchMixin:
                 f"SELECT {bucket} AS key, count(*) AS n FROM temp.regwatch_hits GROUP BY key ORDER BY key"
             ).fetchall()
         return {r["key"]: int(r["n"]) for r in rows}
-
-
-def _display_names(entities: Sequence[TaggedEntity]) -> list[str]:
-    """Entity names for a hit: watched (canonical) names first by salience, then the others, once each."""
-    ordered = sorted(enumerate(entities), key=lambda pair: (not pair[1].watched, -pair[1].salience, pair[0]))
-    names: dict[str, str] = {}
-    for _, entity in ordered:
-        names.setdefault(normalise_name(entity.name), entity.name)
-    return list(names.values())
 
 
 def facet_counts(

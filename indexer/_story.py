@@ -1,4 +1,4 @@
-"""Story clusters: wire copies and syndicated versions of one story share a ``story_id``.
+"""Stories: wire copies and syndicated versions of one story share a ``story_id``.
 
 An article's signature is the set of its body's word 5-shingles (casefolded words
 only, so punctuation and case do not matter), each hashed to 32 bits; the
@@ -25,22 +25,33 @@ first article *stored* in the story, and does not change when copies arrive.
 When an article matches members of several stories (a full wire text arriving
 after two outlets each ran a different cut of it), those stories are merged
 into the one stored first, and the moved articles are marked changed so a search
-cluster is sent their new story.
-(Articles stored before story ids existed, and those a crawl stores, are
-clustered oldest first by the backfill, ``Store.cluster_stories``, which
-``index_pending`` runs.) Texts with fewer than ``MIN_SHINGLES``
+cluster is sent their new story. Texts with fewer than ``MIN_SHINGLES``
 shingles (a stub, a one-line brief) are too short for a meaningful overlap: they
-are clustered by headline and text together, and join a story only when those
+are compared by headline and text together, and join a story only when those
 words are identical to another short text's, so the paywall stubs of different
-stories stay apart. When an article's text changes it is clustered again; if it
-was the first of a story, the story's other members are clustered again too (in
-the order they were stored), as their link ran through it.
+stories stay apart. When an article's text changes it is assigned a story again;
+if it was the first of a story, the story's other members are too (in the order
+they were stored), as their link ran through it.
+
+When: a store opened with ``stories="inline"`` (the default) gives each new or
+changed article its story in its upsert's transaction. The crawl's item
+pipeline opens it with ``stories="deferred"``: an upsert then only marks the
+article (and the rest of a story it led) as awaiting a story (``story_id =
+''``), and :meth:`SqliteStories.assign_pending`, a step of its own in the
+pipeline after every crawl (before tagging and indexing), assigns everything
+awaiting one, oldest first: the same stories as assigning at each upsert.
+Articles stored before story ids existed (schema version 4) await one too, and
+get it the same way.
+
+("cluster" in regwatch means the search cluster only; what this module computes
+are stories.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -50,6 +61,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from regwatch.models import Article
+
+from ._database import Database
+from ._rows import articles_with_entities
+
+log = logging.getLogger(__name__)
+
+# When an upsert assigns the story: in its own transaction, later (assign_pending), or not at all
+# (a benchmark's baseline: new articles then wait for assign_pending too).
+STORY_MODES: tuple[str, ...] = ("inline", "deferred", "off")
 SHINGLE_WORDS = 5
 JACCARD_THRESHOLD = 0.5
 BANDS, ROWS = 20, 2
@@ -68,14 +89,14 @@ _B = _rng.integers(0, 1 << 63, size=BANDS * ROWS, dtype=np.uint64)
 
 @dataclass(frozen=True)
 class Signature:
-    """What clustering knows of a text: its shingle hashes and its LSH bucket keys."""
+    """What story assignment knows of a text: its shingle hashes and its LSH bucket keys."""
 
     shingles: frozenset[int]
     buckets: tuple[int, ...]
 
 
 def story_text(title: str, body: str, summary: str = "") -> str:
-    """The text an article is clustered by: its body (else its summary), with the title when that is short."""
+    """The text an article's story is found by: its body (else its summary), with the title when that is short."""
     text = body or summary
     if len(words(text)) - SHINGLE_WORDS + 1 < MIN_SHINGLES:
         return f"{title}\n{text}"
@@ -137,11 +158,11 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def same_story(a: str, b: str) -> bool:
-    """Whether two texts tell the same story (the test clustering applies to candidates)."""
+    """Whether two texts tell the same story (the test applied to the candidates)."""
     return jaccard(shingles(a), shingles(b)) >= JACCARD_THRESHOLD
 
 
-# -- the store side: bucket table, assignment, backfill ----------------------------------
+# -- the store side: bucket table, assignment, the pending step ----------------------------------
 
 
 def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
@@ -162,7 +183,7 @@ def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
     if not candidates:
         return []
     rows = conn.execute(
-        # An article not clustered yet (being clustered again, or awaiting the backfill) is
+        # An article without a story yet (being assigned again, or awaiting assign_pending) is
         # skipped: it will find this one when its own turn comes, in the order stored.
         "SELECT id, story_id, title, summary, body, first_seen, doc FROM articles "
         "WHERE doc IN (SELECT value FROM json_each(?)) AND story_id != ''",
@@ -203,7 +224,7 @@ def _merge(conn: sqlite3.Connection, stories: Sequence[str]) -> str:
 def assign(
     conn: sqlite3.Connection, article_id: str, text: str, *, bump_version: bool = False, old_story: str = ""
 ) -> str:
-    """(Re)cluster one stored article inside the caller's write transaction; return its story id.
+    """(Re)assign the story of one stored article inside the caller's write transaction; return it.
 
     ``bump_version`` marks the article changed when its story is not ``old_story``
     (so a search cluster is sent the new story); an upsert, which raised the
@@ -230,8 +251,8 @@ def assign(
     return story
 
 
-def recluster(conn: sqlite3.Connection, article_id: str, text: str) -> str:
-    """Cluster an article whose text is new or changed; its story's members follow if it led the story."""
+def assign_changed(conn: sqlite3.Connection, article_id: str, text: str) -> str:
+    """Assign the story of an article whose text is new or changed; its story's members follow if it led it."""
     led = conn.execute(
         "SELECT 1 FROM articles WHERE story_id = ? AND id != ? LIMIT 1", (article_id, article_id)
     ).fetchone()
@@ -249,16 +270,16 @@ def recluster(conn: sqlite3.Connection, article_id: str, text: str) -> str:
 
 
 def defer(conn: sqlite3.Connection, article_id: str) -> None:
-    """Leave a new or changed article to the backfill, with the rest of a story it led.
+    """Leave a new or changed article to :func:`assign_pending`, with the rest of a story it led.
 
-    The backfill clusters them oldest first, the order :func:`recluster` would have
+    That step assigns them oldest first, the order :func:`assign_changed` would have
     followed, so the stories come out the same; meanwhile they have none (``""``).
     """
     conn.execute("UPDATE articles SET story_id = '' WHERE id = ? OR story_id = ?", (article_id, article_id))
 
 
 def _reassign(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> int:
-    """Cluster ``rows`` again, in order; all are unclustered first, so none links through a stale story."""
+    """Assign ``rows`` their stories again, in order; all lose theirs first, so none links through a stale one."""
     conn.executemany("UPDATE articles SET story_id = '' WHERE id = ?", [(row["id"],) for row in rows])
     for row in rows:
         text = story_text(row["title"], row["body"], row["summary"])
@@ -266,11 +287,48 @@ def _reassign(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> int:
     return len(rows)
 
 
-def backfill(conn: sqlite3.Connection, limit: int) -> int:
-    """Cluster up to ``limit`` articles stored before story clusters existed, oldest first."""
+def assign_pending(conn: sqlite3.Connection, limit: int) -> int:
+    """Assign a story to up to ``limit`` articles awaiting one, oldest first; return how many.
+
+    Those are the new and changed articles a store with deferred stories wrote
+    (a crawl's), and any stored before story ids existed.
+    """
     rows = conn.execute(
         "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = '' "
         "ORDER BY first_seen, doc LIMIT ?",
         (limit,),
     ).fetchall()
     return _reassign(conn, rows)
+
+
+class SqliteStories:
+    """The store's ``stories`` component: the pending-stories step and the articles of a story."""
+
+    def __init__(self, db: Database, batch_size: int = 500) -> None:
+        self._db = db
+        self.batch_size = max(1, batch_size)
+
+    def assign_pending(self) -> int:
+        """Give a story to every article awaiting one (see the module docstring); return how many.
+
+        Oldest first, in batches (a crawl writing meanwhile is not locked out for
+        long); a second call finds nothing to do.
+        """
+        done = 0
+        while True:
+            with self._db.transaction(write=True) as conn:
+                batch = assign_pending(conn, self.batch_size)
+            done += batch
+            if batch < self.batch_size:
+                break
+        if done:
+            log.info("Assigned %d articles to stories in %s", done, self._db.path)
+        return done
+
+    def articles(self, story_id: str) -> list[Article]:
+        """The articles of a story, with their entities, in the order they were first stored."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT * FROM articles WHERE story_id = ? ORDER BY first_seen, doc", (story_id,)
+            ).fetchall()
+            return articles_with_entities(conn, rows)

@@ -1,4 +1,4 @@
-"""The tag-error ledger, as a mixin of :class:`~indexer.Store`.
+"""The tag-error ledger: the store's ``tag_errors`` component.
 
 An article the tagger could not tag (a text that makes a spaCy component raise)
 gets a row in ``tag_errors`` with the error, the tagger version and the content
@@ -7,31 +7,27 @@ alone (``fallback``) is stored as tagged and gets a row too. Untagged articles
 with a row for the current tagger version and their current text are not tried
 again by later runs, so one bad article costs one attempt, not one per run; a
 new tagger version or a changed text tries again, and so does ``regwatch retag``
-(:meth:`articles_with_tag_errors`). Tagging an article in full removes its row.
+(:meth:`SqliteTagErrors.articles`). Tagging an article in full removes its row.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractContextManager
 from typing import Any
 
-from regwatch.models import Article, TaggedEntity, utcnow
+from regwatch.models import Article, utcnow
 
+from ._database import Database
+from ._rows import to_article
 from ._schema import from_db, to_db
 
 
-class TagErrorsMixin:
-    """Tag-error methods; the host class provides ``_transaction`` and ``_to_article``."""
+class SqliteTagErrors:
+    """Articles whose tagging failed (see the module docstring)."""
 
-    def _transaction(self, write: bool) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    @staticmethod
-    def _to_article(row: sqlite3.Row, entities: list[TaggedEntity]) -> Article:
-        raise NotImplementedError
-
-    def record_tag_error(
+    def record(
         self,
         article_id: str,
         error: str,
@@ -45,7 +41,7 @@ class TagErrorsMixin:
         ``fallback``: it was stored with the watchlist's entities alone.
         """
         now = to_db(utcnow())
-        with self._transaction(write=True) as conn:
+        with self._db.transaction(write=True) as conn:
             row = conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
             if row is None or row["content_hash"] != content_hash:
                 return False
@@ -61,9 +57,9 @@ class TagErrorsMixin:
             )
         return True
 
-    def tag_errors(self, limit: int = 20) -> list[dict[str, Any]]:
+    def latest(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest recorded tag errors: article id, URL, source, error, attempts, when."""
-        with self._transaction(write=False) as conn:
+        with self._db.transaction(write=False) as conn:
             rows = conn.execute(
                 """
                 SELECT e.article_id, a.url, a.source_id, e.error, e.fallback, e.attempts,
@@ -78,13 +74,13 @@ class TagErrorsMixin:
             for row in rows
         ]
 
-    def count_tag_errors(self) -> int:
-        with self._transaction(write=False) as conn:
+    def count(self) -> int:
+        with self._db.transaction(write=False) as conn:
             return int(conn.execute("SELECT count(*) FROM tag_errors").fetchone()[0])
 
-    def articles_with_tag_errors(self, after_doc: int = 0, limit: int = 256) -> list[tuple[int, Article]]:
+    def articles(self, after_doc: int = 0, limit: int = 256) -> list[tuple[int, Article]]:
         """(row number, article) of articles with a recorded tag error, in row order after ``after_doc``."""
-        with self._transaction(write=False) as conn:
+        with self._db.transaction(write=False) as conn:
             rows = conn.execute(
                 """
                 SELECT a.* FROM tag_errors e JOIN articles a ON a.id = e.article_id
@@ -92,4 +88,4 @@ class TagErrorsMixin:
                 """,
                 (after_doc, limit),
             ).fetchall()
-        return [(int(row["doc"]), self._to_article(row, [])) for row in rows]
+        return [(int(row["doc"]), to_article(row, [])) for row in rows]

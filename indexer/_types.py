@@ -1,4 +1,7 @@
-"""The values the store takes and returns: queries, results and ledger rows."""
+"""The values the store takes and returns: queries, results, source health, cluster documents.
+
+The ledgers' record types (DigestRecord, AlertRecord) are in ``regwatch.models``: digests speaks them too.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from typing import Any
 from regwatch.errors import QueryError
 from regwatch.models import Article, Source
 
-DIGEST_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
 SORTS: tuple[str, ...] = ("relevance", "newest")
 HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
 # Far beyond any page a user reads, well inside what SQLite and the clusters take.
@@ -81,7 +83,7 @@ class SearchHit:
     entities: list[str] = field(default_factory=list)  # watched (canonical) names first
     snippet: str = ""
     score: float | None = None  # bm25 rank (lower is better); None when listing by date
-    story: str = ""  # the story cluster (see indexer/_story.py): copies of one story share it
+    story: str = ""  # the story (see indexer/_story.py): copies of one story share its id
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,41 +150,4 @@ class SourceHealth:
             "items_last_run": self.items_last_run,
             "newest_item": _iso(self.newest_item),
             "total_articles": self.total_articles,
-        }
-
-
-@dataclass
-class DigestRecord:
-    """The ledger row of one subscriber's digest for one period.
-
-    ``attempts`` counts recorded send outcomes: delivered, failed, or pending with an error.
-    """
-
-    subscriber_id: str
-    period: date
-    message_id: str
-    status: str
-    watermark: datetime | None = None
-    location: str = ""
-    error: str = ""
-    article_ids: list[str] = field(default_factory=list)
-    attempts: int = 0
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    delivered_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "subscriber_id": self.subscriber_id,
-            "period": self.period.isoformat(),
-            "message_id": self.message_id,
-            "status": self.status,
-            "watermark": _iso(self.watermark),
-            "location": self.location,
-            "error": self.error,
-            "article_ids": list(self.article_ids),
-            "attempts": self.attempts,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "delivered_at": _iso(self.delivered_at),
         }

@@ -230,7 +230,7 @@ class Article:
     entities: list[TaggedEntity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    # The story cluster: the id of the first stored article telling the same story
+    # The story: the id of the first stored article telling the same story
     # (wire copies, syndication); set by the store, "" before it is stored.
     story_id: str = ""
 
@@ -310,7 +310,7 @@ class Subscriber:
 
 @dataclass
 class Digest:
-    """A rendered digest for one subscriber and one period (a local date)."""
+    """A rendered digest (or alert) for one subscriber and one period (a local date)."""
 
     subscriber_id: str
     period: date
@@ -318,7 +318,70 @@ class Digest:
     message_id: str
     message: bytes  # the RFC 5322 message, multipart/alternative
     article_ids: list[str] = field(default_factory=list)
-    watermark: datetime | None = None  # newest article first-seen time covered
+    # The end of the first-seen window it covers: it holds what qualified among the articles
+    # first seen up to here, and the subscriber's next digest starts after it.
+    watermark: datetime | None = None
+
+
+# The ledgers of delivery, as the store keeps them and digests reads and writes them.
+
+DIGEST_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
+# sending: recorded before the attempt; pending: a transient failure, retried; sent; failed: for good.
+ALERT_STATUSES: tuple[str, ...] = ("sending", "pending", "sent", "failed")
+
+
+@dataclass
+class DigestRecord:
+    """The digest ledger's row of one subscriber's digest for one period.
+
+    ``status`` is one of DIGEST_STATUSES; "pending" with no ``error`` means "sending"
+    (recorded before the attempt, nothing after). ``attempts`` counts recorded send
+    outcomes: delivered, failed, or pending with an error.
+    """
+
+    subscriber_id: str
+    period: date
+    message_id: str
+    status: str
+    watermark: datetime | None = None
+    location: str = ""
+    error: str = ""
+    article_ids: list[str] = field(default_factory=list)
+    attempts: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subscriber_id": self.subscriber_id,
+            "period": self.period.isoformat(),
+            "message_id": self.message_id,
+            "status": self.status,
+            "watermark": _iso(self.watermark),
+            "location": self.location,
+            "error": self.error,
+            "article_ids": list(self.article_ids),
+            "attempts": self.attempts,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "delivered_at": _iso(self.delivered_at),
+        }
+
+
+@dataclass
+class AlertRecord:
+    """The alert ledger's row of one article alerted (or being alerted) to one subscriber."""
+
+    subscriber_id: str
+    article_id: str
+    message_id: str
+    status: str  # one of ALERT_STATUSES
+    error: str = ""
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "updated_at": _iso(self.updated_at)}
 
 
 @dataclass

@@ -65,7 +65,7 @@ def alias(cluster_url: str) -> Iterator[str]:
 
 def open_cluster(store: Store, url: str, alias: str, **more: Any) -> ClusterIndex:
     """The cluster behind ``alias``, with the store's configured sources."""
-    return ClusterIndex.from_settings(cluster_settings(url, alias, **more), store, store.sources)
+    return ClusterIndex.from_settings(cluster_settings(url, alias, **more), store, store.search.sources)
 
 
 class Gate:

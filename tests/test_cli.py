@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,27 @@ def test_a_source_dates_shown_days_in_its_jurisdictions_zone_unless_it_names_one
 def test_missing_config_file_is_one_line(home: Path, tmp_path: Path) -> None:
     result = Cli(home=home, config=tmp_path / "nope.yaml")("sources", expect=None)
     assert_one_line_error(result, "nope.yaml", "not found")
+
+
+def test_crawl_says_it_sends_alerts_in_its_help_and_its_summary(home: Path, tmp_path: Path) -> None:
+    from test_digest_alerts import CONFIG, investigation_article
+    from test_digest_ledger import store_articles
+
+    from regwatch.app import App
+
+    assert "then tag, index and send alerts" in " ".join(Cli()("crawl", "--help").output.split())
+    config = write(
+        tmp_path / "alerts.yaml",
+        CONFIG.replace(
+            'url: "http://127.0.0.1:9/o.xml"', 'url: "http://127.0.0.1:9/o.xml", enabled: false'
+        ).replace('url: "http://127.0.0.1:9/p.xml"', 'url: "http://127.0.0.1:9/p.xml", enabled: false'),
+    )
+    with App.load(home, config) as app:
+        store_articles(app, investigation_article(seen=datetime.now(UTC) - timedelta(minutes=10)))
+    result = Cli(home=home, config=config)("crawl")
+    assert "alerts sent:       1" in result.output.splitlines()
+    assert "alert ana: sent, 1 item(s)" in result.output.splitlines()
+    assert [p.name for p in (home / "outbox").glob("*-ana-alert-*.eml")]
 
 
 def test_crawl_of_an_unknown_source_lists_the_known_ones(cli: Cli) -> None:

@@ -29,8 +29,8 @@ def stored(home: Path) -> Path:
             ("https://news.example.org/ico", "ICO fine", "The ICO issued a fine to a retailer."),
             ("https://news.example.org/ofcom", "Ofcom fine", "Ofcom issued a fine to a broadcaster."),
         ):
-            app.store.upsert_article(Article(url=url, source_id="news", title=title, body=body))
-        app.store.index_pending()
+            app.store.articles.upsert(Article(url=url, source_id="news", title=title, body=body))
+        app.store.search.index_pending()
     return home
 
 

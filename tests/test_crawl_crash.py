@@ -11,6 +11,7 @@ full only what had no ledger row: the pages in flight or never reached.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -123,7 +124,7 @@ def test_a_killed_crawl_loses_no_stored_article_and_a_rerun_fetches_only_what_wa
             stderr=log,
         )
         try:
-            wait_for(lambda: app.store.count_articles() >= FAST, "the fast pages to be stored")
+            wait_for(lambda: app.store.articles.count() >= FAST, "the fast pages to be stored")
             wait_for(lambda: any(p.startswith(f"/a/{FAST}") for p in server.requested), "a hanging request")
         finally:
             crawl.kill()  # SIGKILL: no cleanup of any kind in the crawl process
@@ -133,14 +134,16 @@ def test_a_killed_crawl_loses_no_stored_article_and_a_rerun_fetches_only_what_wa
 
     release.set()
     with make_app(home, base) as app:
-        conn = app.store._conn
+        conn = sqlite3.connect(app.store.path)
+        conn.row_factory = sqlite3.Row
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        stored = app.store.count_articles()
+        stored = app.store.articles.count()
         assert stored >= FAST
         ledger = conn.execute("SELECT url, content_hash, article_url FROM fetch_ledger").fetchall()
+        conn.close()
         for row in ledger:  # a ledger row only ever follows its stored article
-            article_id = app.store.article_id_for_url(row["article_url"])
-            article = app.store.get_article(article_id) if article_id else None
+            article_id = app.store.articles.id_for_url(row["article_url"])
+            article = app.store.articles.get(article_id) if article_id else None
             assert article is not None and article.content_hash == row["content_hash"], row["url"]
 
         [rerun] = pipeline.crawl(app)
@@ -151,4 +154,4 @@ def test_a_killed_crawl_loses_no_stored_article_and_a_rerun_fetches_only_what_wa
         )  # in flight, or stored but not yet in the ledger
         assert rerun.new == FAST + SLOW - stored
         assert rerun.errors == 0
-        assert app.store.count_articles() == FAST + SLOW
+        assert app.store.articles.count() == FAST + SLOW

@@ -288,7 +288,7 @@ def test_a_rerun_asks_the_content_api_conditionally_and_refetches_nothing(home: 
         0,
     )
     with App.load(home, home / "config.yaml") as app:
-        entry = app.store.fetch_entry("govuk-cma", canonical_url(base + "/api/content" + NEWS))
+        entry = app.store.fetch_ledger.entry("govuk-cma", canonical_url(base + "/api/content" + NEWS))
         assert entry is not None and entry["article_url"] == base + NEWS
 
 

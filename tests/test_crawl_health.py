@@ -255,7 +255,7 @@ def test_an_auto_disabled_source_is_skipped_by_a_full_run(home: Path, fault_site
         for source in app.config.sources:
             if source.id != "good":
                 pipeline.update_source_health(app, CrawlStats(source.id, errors=1, index_error="dns x: gone"))
-                assert app.store.source_state(source.id).disabled_at is not None
+                assert app.store.source_states.get(source.id).disabled_at is not None
         results = pipeline.crawl(app)
     assert [s.source_id for s in results] == ["good"]
 
@@ -267,7 +267,7 @@ def test_a_low_volume_run_shows_in_sources(home: Path, fault_site: Any) -> None:
         for _ in range(3):
             pipeline.update_source_health(app, CrawlStats("good", items_found=20, not_modified=20))
         pipeline.update_source_health(app, CrawlStats("good", items_found=1, pages_fetched=1, new=1))
-        app.store.record_source_run(CrawlStats("good", new=1), datetime.now(UTC), datetime.now(UTC))
+        app.store.source_states.record_run(CrawlStats("good", new=1), datetime.now(UTC), datetime.now(UTC))
     row = {row["id"]: row for row in cli.json("sources")}["good"]
     assert row["status"] == "low-volume" and row["low_volume"]
     assert "low volume: 1 listed" in cli("sources").output
@@ -283,7 +283,7 @@ def test_probe_reports_every_enabled_source_and_stores_nothing(home: Path, fault
         assert (rows[source_id]["status"], rows[source_id]["error_class"]) == ("failing", error_class)
     assert not [path for path in server.requested if path.startswith("/good/") and path.endswith(".html")]
     with App.load(home, home / "config.yaml") as app:
-        assert app.store.count_articles() == 0
+        assert app.store.articles.count() == 0
 
 
 def test_an_unchanged_index_is_a_success_that_keeps_the_volume_average() -> None:

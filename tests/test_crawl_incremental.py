@@ -137,12 +137,12 @@ def test_an_edited_article_is_refetched_and_updates_the_same_record(home: Path, 
 
     assert (third.pages_fetched, third.not_modified, third.updated, third.new) == (1, 1, 1, 0)
     with make_app(home, base) as app:
-        assert app.store.count_articles() == 2
-        entry = app.store.fetch_entry("fixture", canonical_url(f"{base}/a/two.html"))
+        assert app.store.articles.count() == 2
+        entry = app.store.fetch_ledger.entry("fixture", canonical_url(f"{base}/a/two.html"))
         assert entry is not None and entry["status"] == 200
-        article_id = app.store.article_id_for_url(f"{base}/a/two.html")
+        article_id = app.store.articles.id_for_url(f"{base}/a/two.html")
         assert article_id is not None
-        stored = app.store.get_article(article_id)
+        stored = app.store.articles.get(article_id)
         assert stored is not None and "doubled" in stored.body
 
 
@@ -150,10 +150,10 @@ def test_the_ledger_keeps_validators_and_the_stored_articles_hash(home: Path, si
     base, server = site
     crawl_once(home, base)
     with make_app(home, base) as app:
-        entry = app.store.fetch_entry("fixture", f"{base}/a/one.html")
-        article_id = app.store.article_id_for_url(f"{base}/a/one.html")
+        entry = app.store.fetch_ledger.entry("fixture", f"{base}/a/one.html")
+        article_id = app.store.articles.id_for_url(f"{base}/a/one.html")
         assert article_id is not None
-        article = app.store.get_article(article_id)
+        article = app.store.articles.get(article_id)
         assert entry is not None and article is not None
         assert entry["etag"].startswith('"') and entry["content_hash"] == article.content_hash
         assert entry["article_url"] == article.url
@@ -165,7 +165,7 @@ def test_a_page_that_gave_no_article_is_fetched_in_full_next_time(home: Path, si
     first = crawl_once(home, base)
     assert first.errors == 1 and first.new == 1
     with make_app(home, base) as app:
-        assert app.store.fetch_entry("fixture", f"{base}/a/two.html") is None
+        assert app.store.fetch_ledger.entry("fixture", f"{base}/a/two.html") is None
 
     server.request_headers.clear()
     crawl_once(home, base)

@@ -39,7 +39,7 @@ def two_runs(sample_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     with App.load(home, config) as app:
         first = {s.source_id: s for s in pipeline.crawl(app)}
-        ledger = {s.id: app.store.fetch_entry(s.id, canonical_url(s.url)) for s in app.config.sources}
+        ledger = {s.id: app.store.fetch_ledger.entry(s.id, canonical_url(s.url)) for s in app.config.sources}
         second = {s.source_id: s for s in pipeline.crawl(app)}
     rows = {row["id"]: row for row in Cli(home=home, config=config).json("sources")}
     yield {"first": first, "second": second, "ledger": ledger, "rows": rows}

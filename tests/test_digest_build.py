@@ -167,11 +167,20 @@ class HtmlShape(HTMLParser):
 
 def test_exported_names_are_pinned() -> None:
     assert sorted(digests.__all__) == [
+        "AlertDelivery",
         "AlertHit",
         "AlertLedger",
+        "AlertOutcome",
         "AlsoReported",
+        "ArticleReader",
         "Deliverer",
+        "DigestBuilder",
+        "DigestDelivery",
         "DigestItem",
+        "DigestLedger",
+        "DigestOutcome",
+        "DigestPreview",
+        "NOTHING_NEW_LOCATION",
         "OutboxDelivery",
         "RetryingDelivery",
         "SmtpDelivery",
@@ -180,9 +189,16 @@ def test_exported_names_are_pinned() -> None:
         "build_alert",
         "build_digest",
         "deliverer_from_settings",
+        "delivery_lock",
         "due_hits",
+        "due_period",
+        "local_period",
         "render_preview",
         "select_articles",
+        "select_subscribers",
+        "send_days",
+        "send_time",
+        "sends_on",
     ]
 
 
@@ -380,12 +396,19 @@ def test_times_are_shown_in_the_subscriber_timezone(zone: str, expected: str) ->
     assert expected in "".join(HtmlShape(html_part(digest)).text)
 
 
-def test_watermark_is_the_newest_fetch_among_all_articles_given() -> None:
+def test_the_watermark_is_the_end_of_the_window_the_articles_were_first_seen_in() -> None:
+    """Not the newest fetch among them: the next digest starts where this one's window ended."""
     unwatched = article("weather", "politics", "Storm", [], published=MONDAY + timedelta(days=1))
-    digest = build_digest(analyst(), [ofcom_statement(), unwatched], PERIOD, sources=SOURCES)
+    built_at = MONDAY + timedelta(days=2)
+    digest = build_digest(analyst(), [ofcom_statement(), unwatched], PERIOD, sources=SOURCES, now=built_at)
     assert digest is not None
-    assert digest.watermark == unwatched.fetched_at
+    assert digest.watermark == built_at != unwatched.fetched_at
     assert digest.article_ids == [ofcom_statement().id]
+    window_end = built_at - timedelta(hours=5)  # a rebuilt digest keeps the window it had
+    rebuilt = build_digest(
+        analyst(), [ofcom_statement()], PERIOD, sources=SOURCES, now=built_at, until=window_end
+    )
+    assert rebuilt is not None and rebuilt.watermark == window_end
 
 
 def test_scraped_markup_is_escaped_and_unsafe_links_dropped() -> None:
@@ -641,12 +664,18 @@ def test_min_relevance_drops_weak_items() -> None:
 def test_an_empty_day_sends_a_short_notice_when_asked() -> None:
     unwatched = article("weather", "politics", "Storm", [])
     assert build_digest(analyst(empty_day="skip"), [unwatched], PERIOD, sources=SOURCES) is None
+    built_at = MONDAY + timedelta(hours=3)
     notice = build_digest(
-        analyst(empty_day="notice"), [unwatched], PERIOD, sources=SOURCES, since=MONDAY - timedelta(days=1)
+        analyst(empty_day="notice"),
+        [unwatched],
+        PERIOD,
+        sources=SOURCES,
+        since=MONDAY - timedelta(days=1),
+        now=built_at,
     )
     assert notice is not None
     assert notice.subject == "regwatch — nothing new, Mon 12 Jan"
-    assert notice.article_ids == [] and notice.watermark == unwatched.fetched_at
+    assert notice.article_ids == [] and notice.watermark == built_at
     assert "Nothing new for Ana Analyst since Sun 11 Jan 09:30 GMT." in text_of(notice)
     assert HtmlShape(html_part(notice)).headings == []
 

@@ -204,8 +204,7 @@ def test_a_refused_alert_is_recorded_failed_and_the_next_subscriber_still_gets_t
         store_articles(app, hostile)
         outcomes = {o.subscriber_id: o for o in send_alerts(app, now=NOW)}
         assert send_alerts(app, now=NOW + timedelta(hours=2)) == []  # failed: not tried again
-        with digests._alerts.AlertLedger(app.home / "alerts.db") as ledger:
-            assert set(ledger.known("ana").values()) == {"failed"}
+        assert set(app.store.alert_ledger.known("ana").values()) == {"failed"}
     assert (outcomes["ana"].status, outcomes["cy"].status) == ("failed", "sent")
     assert "refused, not sent" in outcomes["ana"].error
     [message] = received(handler)
@@ -222,7 +221,7 @@ def test_a_refused_digest_is_recorded_failed_and_not_sent(
     with open_app(home, tmp_path, port) as app:
         store_articles(app, investigation_article())
         outcomes = {o.subscriber_id: o for o in deliver_digests(app, now=NOW, force=True)}
-        record = app.store.digest_record("ana", outcomes["ana"].period)
+        record = app.store.digest_ledger.get("ana", outcomes["ana"].period)
     assert outcomes["ana"].status == "failed" and "refused, not sent" in outcomes["ana"].error
     assert record is not None and record.status == "failed" and "refused" in record.error
     assert handler.accepted == []

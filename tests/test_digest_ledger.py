@@ -27,8 +27,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from test_digest_delivery import free_port
 
+from digests import due_period
 from regwatch.app import App
-from regwatch.app.pipeline import DIGEST_LOCK_FILE, deliver_digests, due_period
+from regwatch.app.context import DIGEST_LOCK_FILE
+from regwatch.app.pipeline import deliver_digests
 from regwatch.models import Article, Subscriber, TaggedEntity
 
 CONFIG = """
@@ -113,8 +115,8 @@ def ofcom_article(
 
 def store_articles(app: App, *articles: Article) -> None:
     for article in articles:
-        app.store.upsert_article(article, seen_at=article.fetched_at)
-    app.store.index_pending()
+        app.store.articles.upsert(article, seen_at=article.fetched_at)
+    app.store.search.index_pending()
 
 
 def spooled(app: App) -> list[Path]:
@@ -131,7 +133,7 @@ def test_server_down_keeps_the_digest_pending_then_recovery_sends_it_once(
         [down] = deliver_digests(app, now=MONDAY_0800)
         assert down.status == "pending"
         assert "ConnectionRefusedError" in down.error and "(2 attempts)" in down.error
-        record = app.store.digest_record("ana", date(2026, 1, 12))
+        record = app.store.digest_ledger.get("ana", date(2026, 1, 12))
         assert record is not None and record.status == "pending" and record.error
         [first_bytes] = [path.read_bytes() for path in spooled(app)]
 
@@ -174,7 +176,7 @@ def test_a_421_beyond_the_retries_stays_pending_and_goes_out_on_the_next_run(
         store_articles(app, ofcom_article())
         [busy] = deliver_digests(app, now=MONDAY_0800)
         assert busy.status == "pending" and "421" in busy.error
-        record = app.store.digest_record("ana", date(2026, 1, 12))
+        record = app.store.digest_ledger.get("ana", date(2026, 1, 12))
         assert record is not None and record.attempts == 1
         [sent] = deliver_digests(app, now=MONDAY_0800 + timedelta(hours=1))
         assert sent.status == "delivered"
@@ -260,7 +262,7 @@ def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_once
     assert sender[0].wait(timeout=120) == -signal.SIGKILL
     handler.on_data = None
     with open_app(home, config, port) as app:
-        [record] = app.store.pending_digests()
+        [record] = app.store.digest_ledger.pending()
         assert record.error == ""  # "sending": recorded before the attempt, nothing after
         period = record.period
         with caplog.at_level(logging.WARNING):

@@ -14,7 +14,7 @@ from pathlib import Path
 import opensearchpy
 import pytest
 from cluster_fixtures import Gate, open_cluster
-from test_index_search import CORPUS, OFCOM, article, fill, id_of
+from test_index_search import CORPUS, OFCOM, SOURCES, article, fill, id_of
 
 from indexer import ClusterIndex, SearchQuery, Store
 from indexer._cluster_mapping import MAPPING_VERSION
@@ -23,7 +23,7 @@ from regwatch.errors import ConfigError, IndexBackendError, QueryError
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "regwatch.db") as opened:
+    with Store.open(tmp_path / "regwatch.db", sources=SOURCES) as opened:
         yield fill(opened)
 
 
@@ -118,7 +118,7 @@ def test_the_cluster_matches_what_the_store_matches(
     cluster: ClusterIndex, store: Store, query: SearchQuery
 ) -> None:
     cluster.sync()
-    embedded, clustered = store.search(query), cluster.search(query)
+    embedded, clustered = store.search.search(query), cluster.search(query)
     assert clustered.total == embedded.total
     if query.text and query.sort == "relevance":
         assert set(ids(clustered)) == set(ids(embedded))
@@ -128,7 +128,7 @@ def test_the_cluster_matches_what_the_store_matches(
 
 def test_a_hit_has_the_same_shape_and_a_highlighted_snippet(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
-    [embedded] = store.search(SearchQuery("ages check")).to_dict()["hits"]
+    [embedded] = store.search.search(SearchQuery("ages check")).to_dict()["hits"]
     [clustered] = cluster.search(SearchQuery("ages check")).to_dict()["hits"]
     assert {k: v for k, v in clustered.items() if k != "snippet"} == {
         k: v for k, v in embedded.items() if k != "snippet"
@@ -139,7 +139,7 @@ def test_a_hit_has_the_same_shape_and_a_highlighted_snippet(cluster: ClusterInde
 def test_facets_are_the_same_as_the_stores(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
     for query in (SearchQuery("ofcom"), SearchQuery(), SearchQuery("regulat*", source_types=("news",))):
-        assert cluster.facets(query) == store.facets(query)
+        assert cluster.facets(query) == store.search.facets(query)
 
 
 @pytest.mark.parametrize("interval", ["day", "week", "month"])
@@ -148,7 +148,7 @@ def test_date_histograms_are_the_same_as_the_stores(
 ) -> None:
     cluster.sync()
     for query in (SearchQuery(), SearchQuery("ofcom"), SearchQuery("penalty", until=date(2024, 5, 3))):
-        assert cluster.histogram(query, interval) == store.histogram(query, interval)
+        assert cluster.histogram(query, interval) == store.search.histogram(query, interval)
     with pytest.raises(QueryError, match="interval must be one of"):
         cluster.histogram(SearchQuery(), "year")
 
@@ -159,7 +159,7 @@ def test_pages_beyond_the_result_window_walk_there_and_stay_exact(
 ) -> None:
     cluster.sync()
     everything = ids(cluster.search(SearchQuery(text, limit=100)))
-    assert len(everything) == store.search(SearchQuery(text)).total >= 4
+    assert len(everything) == store.search.search(SearchQuery(text)).total >= 4
     cluster.result_window = 2  # as if the index allowed only two hits per request
     pages = [
         cluster.search(SearchQuery(text, limit=2, offset=offset)) for offset in range(0, len(everything), 2)
@@ -170,10 +170,12 @@ def test_pages_beyond_the_result_window_walk_there_and_stay_exact(
 
 
 @pytest.mark.parametrize("text", ['"unbalanced', "ofcom OR", "NEAR(", "-ofcom", '{"match_all": {}}'])
-def test_malformed_text_is_the_same_query_error_and_never_raw_dsl(cluster: ClusterIndex, text: str) -> None:
+def test_malformed_text_is_the_same_query_error_and_never_raw_dsl(
+    cluster: ClusterIndex, store: Store, text: str
+) -> None:
     cluster.sync()
     with pytest.raises(QueryError) as embedded:
-        cluster.store.search(SearchQuery(text))
+        store.search.search(SearchQuery(text))
     with pytest.raises(QueryError) as clustered:
         cluster.search(SearchQuery(text))
     assert str(clustered.value) == str(embedded.value)
@@ -181,7 +183,7 @@ def test_malformed_text_is_the_same_query_error_and_never_raw_dsl(cluster: Clust
 
 def test_an_updated_article_replaces_its_document(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
-    store.upsert_article(article("cma", body="The CMA closed its review of hyperscalers without action."))
+    store.articles.upsert(article("cma", body="The CMA closed its review of hyperscalers without action."))
     assert cluster.sync().sent == 1
     assert cluster.search(SearchQuery("egress")).total == 0
     assert ids(cluster.search(SearchQuery("hyperscalers"))) == [id_of("cma")]
@@ -190,14 +192,14 @@ def test_an_updated_article_replaces_its_document(cluster: ClusterIndex, store: 
 
 def test_new_entities_are_sent_again(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
-    store.set_entities(id_of("cma"), [OFCOM], "v2")
+    store.articles.set_entities(id_of("cma"), [OFCOM], "v2")
     assert cluster.sync().sent == 1
     assert id_of("cma") in ids(cluster.search(SearchQuery(entity="ofcom")))
 
 
 def test_a_deleted_article_leaves_the_cluster_on_the_next_sync(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
-    store.delete_article(id_of("fine"))
+    store.articles.delete(id_of("fine"))
     outcome = cluster.sync()
     assert (outcome.deleted, outcome.sent) == (1, 0)
     assert cluster.status()["documents"] == len(CORPUS) - 1
@@ -212,10 +214,10 @@ def test_documents_written_while_the_node_is_down_arrive_after_the_next_sync(
     index = open_cluster(store, gate.url, alias, INDEX_RETRIES=1)
     assert index.sync().sent == len(CORPUS)
     gate.close()  # the node goes away
-    store.upsert_article(article("cma", url="https://news.example/while-down", title="Written while down"))
+    store.articles.upsert(article("cma", url="https://news.example/while-down", title="Written while down"))
     with pytest.raises(IndexBackendError, match="stay pending"):
         index.sync()
-    assert store.cluster_counts(index.target)["pending"] == 1
+    assert store.cluster_ledger.counts(index.target)["pending"] == 1
     gate.open()  # back, at the same address
     outcome = index.sync()
     assert (outcome.sent, outcome.pending) == (1, 0)

@@ -51,14 +51,14 @@ def test_the_demo_indexes_the_sample_site_into_the_cluster_and_both_backends_agr
     with App.load(home, home / "demo.yaml") as app:
         for text in QUERIES:
             query = SearchQuery(text, limit=100)
-            embedded, clustered = app.store.search(query), app.cluster.search(query)
+            embedded, clustered = app.store.search.search(query), app.cluster.search(query)
             assert clustered.total == embedded.total > 0, text
             assert {h.id for h in clustered.hits} == {h.id for h in embedded.hits}, text
             first, second = (embedded.hits + embedded.hits)[:2]
             same_best += clustered.hits[0].title == first.title
             if first.score < 1.2 * second.score:  # bm25 ranks are negative: a clear best match
                 assert clustered.hits[0].title == first.title, text
-            assert app.cluster.facets(query)["sources"] == app.store.facets(query)["sources"], text
+            assert app.cluster.facets(query)["sources"] == app.store.search.facets(query)["sources"], text
     # The rankings differ by design where the store has no clear best match: FTS5's bm25
     # gives a word in over half the articles an IDF of ~0 (ties broken by date), Lucene's
     # IDF stays positive; FTS5 normalises by the whole article, Lucene per field.

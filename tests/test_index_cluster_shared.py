@@ -13,7 +13,7 @@ from pathlib import Path
 import opensearchpy
 import pytest
 from cluster_fixtures import open_cluster
-from test_index_search import CORPUS, fill
+from test_index_search import CORPUS, SOURCES, fill
 
 from indexer import ClusterIndex, SearchQuery, Store
 from indexer._cluster_mapping import index_body, index_template, is_version_of, next_version
@@ -39,10 +39,10 @@ def names(alias: str, client: opensearchpy.OpenSearch) -> Iterator[dict[str, str
 
 def one_article_store(path: Path, url: str, text: str) -> Store:
     store = Store.open(path)
-    store.upsert_article(
+    store.articles.upsert(
         Article(url=url, source_id="news", title=text, body=f"{text} said the regulator today.")
     )
-    store.index_pending()
+    store.search.index_pending()
     return store
 
 
@@ -109,7 +109,7 @@ def test_a_template_stored_by_an_older_regwatch_is_upgraded_on_the_next_sync(
         body={"index_patterns": [f"{first}-*"], "template": index_body(), "priority": 100},
     )
     client.indices.create(index=f"{first}-000001", body={"aliases": {first: {"is_write_index": True}}})
-    with Store.open(tmp_path / "old.db") as store:
+    with Store.open(tmp_path / "old.db", sources=SOURCES) as store:
         cluster = open_cluster(fill(store), cluster_url, first)
         try:
             assert cluster.sync().sent == len(CORPUS)

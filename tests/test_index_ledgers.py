@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import DigestRecord, SourceHealth, Store
-from regwatch.models import Article, CrawlStats
+from indexer import SourceHealth, Store
+from regwatch.models import Article, CrawlStats, DigestRecord
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 MAY_1, MAY_2, MAY_3 = date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)
@@ -22,11 +22,11 @@ def store(tmp_path: Path):
 
 def run(store: Store, hour: int, stats: CrawlStats) -> None:
     started = T0 + timedelta(hours=hour)
-    store.record_source_run(stats, started, started + timedelta(minutes=2))
+    store.source_states.record_run(stats, started, started + timedelta(minutes=2))
 
 
 def health_of(store: Store, source_id: str) -> SourceHealth:
-    return {h.source_id: h for h in store.source_health()}[source_id]
+    return {h.source_id: h for h in store.source_states.health()}[source_id]
 
 
 # -- crawl ledger --------------------------------------------------------------
@@ -74,12 +74,12 @@ def test_an_error_count_without_messages_still_fails_the_run(store: Store) -> No
 def test_health_reports_each_sources_articles_and_newest_item(store: Store) -> None:
     newest = datetime(2024, 4, 30, 12, 0, tzinfo=UTC)
     for n, published in enumerate([newest - timedelta(days=3), newest, None]):
-        store.upsert_article(
+        store.articles.upsert(
             Article(url=f"https://ico.example/{n}", source_id="ico", title="t", body="b", published=published)
         )
     run(store, 0, CrawlStats("fca", new=1))
 
-    assert [h.source_id for h in store.source_health()] == ["fca", "ico"]
+    assert [h.source_id for h in store.source_states.health()] == ["fca", "ico"]
     ico = health_of(store, "ico")
     assert (ico.total_articles, ico.newest_item, ico.last_run) == (3, newest, None)
     assert health_of(store, "fca").total_articles == 0
@@ -98,81 +98,81 @@ def test_one_row_per_source_per_run_keeps_sources_apart(store: Store) -> None:
 
 
 def test_an_unknown_digest_has_no_record(store: Store) -> None:
-    assert store.digest_record("alice", MAY_1) is None
-    assert store.last_watermark("alice") is None
+    assert store.digest_ledger.get("alice", MAY_1) is None
+    assert store.digest_ledger.last_watermark("alice") is None
 
 
 def test_pending_then_delivered_upserts_one_row_and_counts_one_attempt(store: Store) -> None:
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "pending", T0, article_ids=["a", "b"])
-    assert [r.subscriber_id for r in store.pending_digests()] == ["alice"]
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "pending", T0, article_ids=["a", "b"])
+    assert [r.subscriber_id for r in store.digest_ledger.pending()] == ["alice"]
 
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "delivered", None, location="smtp:localhost")
-    record = store.digest_record("alice", MAY_1)
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "delivered", None, location="smtp:localhost")
+    record = store.digest_ledger.get("alice", MAY_1)
     assert isinstance(record, DigestRecord)
     assert (record.status, record.attempts, record.message_id) == ("delivered", 1, "<a1@regwatch>")
     # what the delivered call left empty is kept from the pending one
     assert (record.watermark, record.article_ids, record.location) == (T0, ["a", "b"], "smtp:localhost")
     assert record.delivered_at is not None and record.period == MAY_1
-    assert store.pending_digests() == []
+    assert store.digest_ledger.pending() == []
 
 
 def test_a_retryable_failure_is_pending_with_an_error_and_counts_as_an_attempt(store: Store) -> None:
-    store.record_digest("bob", MAY_1, "<b1@regwatch>", "pending", T0, error="421 try again later")
-    store.record_digest("bob", MAY_1, "<b1@regwatch>", "pending", T0, error="timed out")
-    record = store.digest_record("bob", MAY_1)
+    store.digest_ledger.record("bob", MAY_1, "<b1@regwatch>", "pending", T0, error="421 try again later")
+    store.digest_ledger.record("bob", MAY_1, "<b1@regwatch>", "pending", T0, error="timed out")
+    record = store.digest_ledger.get("bob", MAY_1)
     assert record is not None
     assert (record.status, record.attempts, record.error) == ("pending", 2, "timed out")
-    assert [(r.subscriber_id, r.period) for r in store.pending_digests()] == [("bob", MAY_1)]
+    assert [(r.subscriber_id, r.period) for r in store.digest_ledger.pending()] == [("bob", MAY_1)]
 
-    store.record_digest("bob", MAY_1, "<b1@regwatch>", "delivered", T0, location="smtp:localhost")
-    record = store.digest_record("bob", MAY_1)
+    store.digest_ledger.record("bob", MAY_1, "<b1@regwatch>", "delivered", T0, location="smtp:localhost")
+    record = store.digest_ledger.get("bob", MAY_1)
     assert record is not None
     assert (record.status, record.attempts, record.error) == ("delivered", 3, "")
-    assert store.pending_digests() == []
+    assert store.digest_ledger.pending() == []
 
 
 def test_a_permanent_failure_is_not_pending(store: Store) -> None:
-    store.record_digest("bob", MAY_1, "<b1@regwatch>", "failed", T0, error="550 mailbox unavailable")
-    record = store.digest_record("bob", MAY_1)
+    store.digest_ledger.record("bob", MAY_1, "<b1@regwatch>", "failed", T0, error="550 mailbox unavailable")
+    record = store.digest_ledger.get("bob", MAY_1)
     assert record is not None and (record.status, record.attempts) == ("failed", 1)
-    assert store.pending_digests() == []
-    assert store.last_watermark("bob") is None
+    assert store.digest_ledger.pending() == []
+    assert store.digest_ledger.last_watermark("bob") is None
 
 
 def test_last_watermark_comes_only_from_delivered_digests(store: Store) -> None:
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "delivered", T0)
-    store.record_digest("alice", MAY_2, "<a2@regwatch>", "pending", T0 + timedelta(days=1))
-    store.record_digest("alice", MAY_3, "<a3@regwatch>", "failed", T0 + timedelta(days=2), error="550")
-    store.record_digest("bob", MAY_3, "<b3@regwatch>", "delivered", T0 + timedelta(days=9))
-    assert store.last_watermark("alice") == T0
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "delivered", T0)
+    store.digest_ledger.record("alice", MAY_2, "<a2@regwatch>", "pending", T0 + timedelta(days=1))
+    store.digest_ledger.record("alice", MAY_3, "<a3@regwatch>", "failed", T0 + timedelta(days=2), error="550")
+    store.digest_ledger.record("bob", MAY_3, "<b3@regwatch>", "delivered", T0 + timedelta(days=9))
+    assert store.digest_ledger.last_watermark("alice") == T0
 
-    store.record_digest("alice", MAY_2, "<a2@regwatch>", "delivered", None)
-    assert store.last_watermark("alice") == T0 + timedelta(days=1)
+    store.digest_ledger.record("alice", MAY_2, "<a2@regwatch>", "delivered", None)
+    assert store.digest_ledger.last_watermark("alice") == T0 + timedelta(days=1)
 
 
 def test_a_delivered_digest_cannot_silently_go_back_to_pending(store: Store) -> None:
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "delivered", T0)
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "delivered", T0)
     with pytest.raises(ValueError, match="already delivered"):
-        store.record_digest("alice", MAY_1, "<a1-again@regwatch>", "pending", T0)
-    assert store.digest_record("alice", MAY_1).status == "delivered"  # type: ignore[union-attr]
+        store.digest_ledger.record("alice", MAY_1, "<a1-again@regwatch>", "pending", T0)
+    assert store.digest_ledger.get("alice", MAY_1).status == "delivered"  # type: ignore[union-attr]
 
-    store.record_digest("alice", MAY_1, "<a1-resend@regwatch>", "pending", T0, force=True)
-    record = store.digest_record("alice", MAY_1)
+    store.digest_ledger.record("alice", MAY_1, "<a1-resend@regwatch>", "pending", T0, force=True)
+    record = store.digest_ledger.get("alice", MAY_1)
     assert record is not None and (record.status, record.message_id) == ("pending", "<a1-resend@regwatch>")
 
 
 def test_an_unknown_status_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="pending, delivered, failed"):
-        store.record_digest("alice", MAY_1, "<a1@regwatch>", "sent", T0)
-    assert store.digest_record("alice", MAY_1) is None
+        store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "sent", T0)
+    assert store.digest_ledger.get("alice", MAY_1) is None
 
 
 def test_pending_digests_come_oldest_period_first(store: Store) -> None:
-    store.record_digest("carol", MAY_2, "<c2@regwatch>", "pending", None)
-    store.record_digest("bob", MAY_2, "<b2@regwatch>", "pending", None)
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "pending", None)
-    store.record_digest("dave", MAY_1, "<d1@regwatch>", "delivered", None)
-    assert [(r.subscriber_id, r.period) for r in store.pending_digests()] == [
+    store.digest_ledger.record("carol", MAY_2, "<c2@regwatch>", "pending", None)
+    store.digest_ledger.record("bob", MAY_2, "<b2@regwatch>", "pending", None)
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "pending", None)
+    store.digest_ledger.record("dave", MAY_1, "<d1@regwatch>", "delivered", None)
+    assert [(r.subscriber_id, r.period) for r in store.digest_ledger.pending()] == [
         ("alice", MAY_1),
         ("bob", MAY_2),
         ("carol", MAY_2),
@@ -180,6 +180,6 @@ def test_pending_digests_come_oldest_period_first(store: Store) -> None:
 
 
 def test_a_digest_record_serialises_dates_as_iso_text(store: Store) -> None:
-    store.record_digest("alice", MAY_1, "<a1@regwatch>", "delivered", T0, article_ids=["x"])
-    data = store.digest_record("alice", MAY_1).to_dict()  # type: ignore[union-attr]
+    store.digest_ledger.record("alice", MAY_1, "<a1@regwatch>", "delivered", T0, article_ids=["x"])
+    data = store.digest_ledger.get("alice", MAY_1).to_dict()  # type: ignore[union-attr]
     assert (data["period"], data["watermark"], data["article_ids"]) == ("2024-05-01", T0.isoformat(), ["x"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -54,10 +55,21 @@ def test_the_package_exports_exactly_the_public_api() -> None:
             "SearchResult",
             "SearchHit",
             "SourceHealth",
-            "DigestRecord",
+            "SourceState",
             "ClusterIndex",
             "SyncOutcome",
             "RetagQueue",
+            # the interface of each component, for a second store engine
+            "AlertLedger",
+            "Articles",
+            "ClusterLedger",
+            "DigestLedger",
+            "EmbeddedSearch",
+            "FetchLedger",
+            "SearchIndex",
+            "SourceStates",
+            "Stories",
+            "TagErrors",
         ]
     )
     for name in indexer.__all__:
@@ -165,25 +177,25 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
     opened.close()
     opened.close()  # closing twice is harmless
     with pytest.raises(IndexBackendError, match="closed"):
-        opened.count_articles()
+        opened.articles.count()
 
 
 def test_a_new_article_is_new_and_the_same_content_again_is_a_duplicate(store: Store) -> None:
     article = make_article()
-    assert store.upsert_article(article) == "new"
-    assert store.upsert_article(make_article()) == "duplicate"
-    assert store.count_articles() == 1
+    assert store.articles.upsert(article) == "new"
+    assert store.articles.upsert(make_article()) == "duplicate"
+    assert store.articles.count() == 1
 
 
 def test_a_duplicate_only_moves_last_seen(store: Store) -> None:
-    store.upsert_article(make_article(), seen_at=T0)
-    store.upsert_article(make_article(section="Other", tags=["changed"]), seen_at=T0 + timedelta(days=1))
-    stored = store.get_article(make_article().id)
+    store.articles.upsert(make_article(), seen_at=T0)
+    store.articles.upsert(make_article(section="Other", tags=["changed"]), seen_at=T0 + timedelta(days=1))
+    stored = store.articles.get(make_article().id)
     assert stored is not None
     assert stored.section == "Tech" and stored.tags == ["online safety"]
     # first_seen is still T0: the article belongs to T0's window, not the later one
-    assert [a.id for a in store.articles_first_seen_between(None, T0)] == [make_article().id]
-    assert store.articles_first_seen_between(T0, T0 + timedelta(days=2)) == []
+    assert [a.id for a in store.articles.first_seen_between(None, T0)] == [make_article().id]
+    assert store.articles.first_seen_between(T0, T0 + timedelta(days=2)) == []
 
 
 def test_a_syndicated_copy_with_the_same_canonical_url_is_a_duplicate_whose_url_is_known(
@@ -191,73 +203,73 @@ def test_a_syndicated_copy_with_the_same_canonical_url_is_a_duplicate_whose_url_
 ) -> None:
     original = make_article()
     copy = make_article(fetch_url="https://aggregator.example/syndicated/123")
-    assert store.upsert_article(original, seen_at=T0) == "new"
-    assert store.upsert_article(copy, seen_at=T0 + timedelta(hours=1)) == "duplicate"
-    assert store.article_id_for_url("https://aggregator.example/syndicated/123") == original.id
-    assert store.article_id_for_url(original.url) == original.id
-    assert store.article_id_for_url("https://elsewhere.example/") is None
-    assert store.article_urls(original.id) == [
+    assert store.articles.upsert(original, seen_at=T0) == "new"
+    assert store.articles.upsert(copy, seen_at=T0 + timedelta(hours=1)) == "duplicate"
+    assert store.articles.id_for_url("https://aggregator.example/syndicated/123") == original.id
+    assert store.articles.id_for_url(original.url) == original.id
+    assert store.articles.id_for_url("https://elsewhere.example/") is None
+    assert store.articles.urls(original.id) == [
         original.url,
         original.fetch_url,
         "https://aggregator.example/syndicated/123",
     ]
-    stored = store.get_article(original.id)
+    stored = store.articles.get(original.id)
     assert stored is not None and stored.fetch_url == original.fetch_url
 
 
 def test_changed_content_is_updated_keeps_first_seen_and_needs_tags_again(store: Store) -> None:
     article = make_article()
-    store.upsert_article(article, seen_at=T0)
-    store.set_entities(article.id, [OFCOM], "v1")
-    assert store.articles_needing_tags() == []
+    store.articles.upsert(article, seen_at=T0)
+    store.articles.set_entities(article.id, [OFCOM], "v1")
+    assert store.articles.needing_tags() == []
 
     changed = make_article(body="Ofcom has now fined the platform after its investigation.")
-    assert store.upsert_article(changed, seen_at=T0 + timedelta(days=1)) == "updated"
+    assert store.articles.upsert(changed, seen_at=T0 + timedelta(days=1)) == "updated"
 
-    stored = store.get_article(article.id)
+    stored = store.articles.get(article.id)
     assert stored is not None
     assert stored.body == changed.body and stored.entities == []
-    assert [a.id for a in store.articles_needing_tags()] == [article.id]
-    assert [a.id for a in store.articles_first_seen_between(None, T0)] == [article.id]
+    assert [a.id for a in store.articles.needing_tags()] == [article.id]
+    assert [a.id for a in store.articles.first_seen_between(None, T0)] == [article.id]
 
 
 def test_get_article_round_trips_every_field_and_the_entities(store: Store) -> None:
     article = make_article(updated=T0 + timedelta(minutes=5))
-    store.upsert_article(article)
-    store.set_entities(article.id, [OFCOM, PLATFORM], "tagger-1")
-    stored = store.get_article(article.id)
+    store.articles.upsert(article)
+    store.articles.set_entities(article.id, [OFCOM, PLATFORM], "tagger-1")
+    stored = store.articles.get(article.id)
     assert stored is not None
     # A story of its own: the store sets story_id, the only field the crawl does not give.
     expected = article.to_dict() | {"entities": [OFCOM.to_dict(), PLATFORM.to_dict()], "story_id": article.id}
     assert stored.to_dict() == expected
-    assert store.get_article("0000000000000000") is None
+    assert store.articles.get("0000000000000000") is None
 
 
 def test_an_article_stored_with_entities_is_already_tagged(store: Store) -> None:
-    store.upsert_article(make_article(1, entities=[OFCOM]))
-    store.upsert_article(make_article(2))
-    assert [a.url for a in store.articles_needing_tags()] == [make_article(2).url]
-    stored = store.get_article(make_article(1).id)
+    store.articles.upsert(make_article(1, entities=[OFCOM]))
+    store.articles.upsert(make_article(2))
+    assert [a.url for a in store.articles.needing_tags()] == [make_article(2).url]
+    stored = store.articles.get(make_article(1).id)
     assert stored is not None and stored.entities == [OFCOM]
 
 
 def test_articles_needing_tags_come_oldest_first_and_respect_the_limit(store: Store) -> None:
     for n in (1, 2, 3):
-        store.upsert_article(make_article(n), seen_at=T0 + timedelta(hours=n))
-    store.set_entities(make_article(2).id, [])
-    assert [a.url for a in store.articles_needing_tags()] == [make_article(1).url, make_article(3).url]
-    assert [a.url for a in store.articles_needing_tags(limit=1)] == [make_article(1).url]
+        store.articles.upsert(make_article(n), seen_at=T0 + timedelta(hours=n))
+    store.articles.set_entities(make_article(2).id, [])
+    assert [a.url for a in store.articles.needing_tags()] == [make_article(1).url, make_article(3).url]
+    assert [a.url for a in store.articles.needing_tags(limit=1)] == [make_article(1).url]
 
 
 def test_set_entities_skips_an_article_that_changed_since_it_was_read(store: Store) -> None:
-    store.upsert_article(make_article())
-    read = store.articles_needing_tags()[0]
-    store.upsert_article(make_article(body="A different body now."))
-    assert store.set_entities(read.id, [OFCOM], content_hash=read.content_hash) is False
-    assert [a.body for a in store.articles_needing_tags()] == ["A different body now."]
-    fresh = store.articles_needing_tags()[0]
-    assert store.set_entities(fresh.id, [OFCOM], content_hash=fresh.content_hash) is True
-    assert store.articles_needing_tags() == []
+    store.articles.upsert(make_article())
+    read = store.articles.needing_tags()[0]
+    store.articles.upsert(make_article(body="A different body now."))
+    assert store.articles.set_entities(read.id, [OFCOM], content_hash=read.content_hash) is False
+    assert [a.body for a in store.articles.needing_tags()] == ["A different body now."]
+    fresh = store.articles.needing_tags()[0]
+    assert store.articles.set_entities(fresh.id, [OFCOM], content_hash=fresh.content_hash) is True
+    assert store.articles.needing_tags() == []
 
 
 QUOTE = Quote("We will act swiftly", "Ofcom", "ofcom", 120)
@@ -266,32 +278,32 @@ ACTION = Action("Ofcom", "investigation", "Acme Social", "ofcom", None, "Ofcom o
 
 def test_quotes_and_actions_are_stored_with_the_entities_and_read_back(store: Store) -> None:
     article = make_article()
-    store.upsert_article(article)
-    store.set_entities(article.id, [OFCOM], "t", quotes=[QUOTE], actions=[ACTION])
-    stored = store.get_article(article.id)
+    store.articles.upsert(article)
+    store.articles.set_entities(article.id, [OFCOM], "t", quotes=[QUOTE], actions=[ACTION])
+    stored = store.articles.get(article.id)
     assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
-    [listed] = store.articles_first_seen_between(None, utcnow_later())
+    [listed] = store.articles.first_seen_between(None, utcnow_later())
     assert listed.quotes == [QUOTE] and listed.actions == [ACTION]
 
 
 def test_set_entities_without_quotes_or_actions_leaves_them_unchanged(store: Store) -> None:
     article = make_article()
-    store.upsert_article(article)
-    store.set_entities(article.id, [OFCOM], quotes=[QUOTE], actions=[ACTION])
-    store.set_entities(article.id, [OFCOM, PLATFORM])
-    stored = store.get_article(article.id)
+    store.articles.upsert(article)
+    store.articles.set_entities(article.id, [OFCOM], quotes=[QUOTE], actions=[ACTION])
+    store.articles.set_entities(article.id, [OFCOM, PLATFORM])
+    stored = store.articles.get(article.id)
     assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
-    store.set_entities(article.id, [OFCOM], quotes=[], actions=[])
-    stored = store.get_article(article.id)
+    store.articles.set_entities(article.id, [OFCOM], quotes=[], actions=[])
+    stored = store.articles.get(article.id)
     assert stored is not None and stored.quotes == [] and stored.actions == []
 
 
 def test_changed_text_drops_the_quotes_and_actions_with_the_entities(store: Store) -> None:
-    store.upsert_article(make_article(entities=[OFCOM], quotes=[QUOTE], actions=[ACTION]))
-    stored = store.get_article(make_article().id)
+    store.articles.upsert(make_article(entities=[OFCOM], quotes=[QUOTE], actions=[ACTION]))
+    stored = store.articles.get(make_article().id)
     assert stored is not None and stored.quotes == [QUOTE] and stored.actions == [ACTION]
-    store.upsert_article(make_article(body="Ofcom has now closed the investigation without action."))
-    stored = store.get_article(make_article().id)
+    store.articles.upsert(make_article(body="Ofcom has now closed the investigation without action."))
+    stored = store.articles.get(make_article().id)
     assert stored is not None and (stored.entities, stored.quotes, stored.actions) == ([], [], [])
 
 
@@ -301,60 +313,60 @@ def utcnow_later() -> datetime:
 
 def test_set_entities_on_an_unknown_article_raises_key_error(store: Store) -> None:
     with pytest.raises(KeyError):
-        store.set_entities("0000000000000000", [OFCOM])
+        store.articles.set_entities("0000000000000000", [OFCOM])
 
 
 def test_articles_first_seen_between_is_half_open_with_entities_newest_published_first(
     store: Store,
 ) -> None:
-    store.upsert_article(make_article(1, published=T0), seen_at=T0)
-    store.upsert_article(make_article(2, published=T0 + timedelta(days=2)), seen_at=T0 + timedelta(hours=1))
-    store.upsert_article(make_article(3, published=None), seen_at=T0 + timedelta(hours=2))
-    store.set_entities(make_article(2).id, [OFCOM])
+    store.articles.upsert(make_article(1, published=T0), seen_at=T0)
+    store.articles.upsert(make_article(2, published=T0 + timedelta(days=2)), seen_at=T0 + timedelta(hours=1))
+    store.articles.upsert(make_article(3, published=None), seen_at=T0 + timedelta(hours=2))
+    store.articles.set_entities(make_article(2).id, [OFCOM])
 
-    window = store.articles_first_seen_between(T0, T0 + timedelta(hours=2))
+    window = store.articles.first_seen_between(T0, T0 + timedelta(hours=2))
     # (T0, T0+2h]: article 1 was seen exactly at T0 and is left out; article 3 has no
     # published time and sorts by when it was first seen (T0+2h), after article 2's T0+2d.
     assert [a.url for a in window] == [make_article(2).url, make_article(3).url]
     assert window[0].entities == [OFCOM]
-    assert len(store.articles_first_seen_between(None, T0 + timedelta(hours=2))) == 3
+    assert len(store.articles.first_seen_between(None, T0 + timedelta(hours=2))) == 3
 
 
 def test_deleting_an_article_removes_it_everywhere(store: Store) -> None:
     article = make_article()
-    store.upsert_article(article)
-    store.set_entities(article.id, [OFCOM])
-    store.index_pending()
-    assert store.delete_article(article.id) is True
-    assert store.delete_article(article.id) is False
-    assert store.get_article(article.id) is None
-    assert store.search(SearchQuery("investigation")).total == 0
-    assert store.article_id_for_url(article.url) is None
-    assert store.counts() == {"articles": 0, "untagged": 0, "unindexed": 0}
+    store.articles.upsert(article)
+    store.articles.set_entities(article.id, [OFCOM])
+    store.search.index_pending()
+    assert store.articles.delete(article.id) is True
+    assert store.articles.delete(article.id) is False
+    assert store.articles.get(article.id) is None
+    assert store.search.search(SearchQuery("investigation")).total == 0
+    assert store.articles.id_for_url(article.url) is None
+    assert store.articles.counts() == {"articles": 0, "untagged": 0, "unindexed": 0}
 
 
 def test_reopening_preserves_articles_index_and_ledgers(tmp_path: Path) -> None:
     path = tmp_path / "regwatch.db"
     article = make_article()
     with Store.open(path) as first:
-        first.upsert_article(article, seen_at=T0)
-        first.set_entities(article.id, [OFCOM, PLATFORM], "v1")
-        first.index_pending()
-        first.record_source_run(
+        first.articles.upsert(article, seen_at=T0)
+        first.articles.set_entities(article.id, [OFCOM, PLATFORM], "v1")
+        first.search.index_pending()
+        first.source_states.record_run(
             CrawlStats("example-news", pages_fetched=3, new=1), T0, T0 + timedelta(minutes=1)
         )
-        first.record_digest("alice", date(2024, 5, 2), "<m1@regwatch>", "delivered", T0)
+        first.digest_ledger.record("alice", date(2024, 5, 2), "<m1@regwatch>", "delivered", T0)
 
     with Store.open(path) as second:
-        stored = second.get_article(article.id)
+        stored = second.articles.get(article.id)
         assert stored is not None and stored.entities == [OFCOM, PLATFORM]
-        assert second.index_pending() == 0
-        assert [h.id for h in second.search(SearchQuery("investigation", entity="ofcom")).hits] == [
+        assert second.search.index_pending() == 0
+        assert [h.id for h in second.search.search(SearchQuery("investigation", entity="ofcom")).hits] == [
             article.id
         ]
-        assert second.source_health()[0].items_last_run == 1
-        assert second.last_watermark("alice") == T0
-        assert second.upsert_article(article) == "duplicate"
+        assert second.source_states.health()[0].items_last_run == 1
+        assert second.digest_ledger.last_watermark("alice") == T0
+        assert second.articles.upsert(article) == "duplicate"
 
 
 def test_a_second_store_on_the_same_file_sees_writes_and_is_not_blocked_by_a_reader(
@@ -368,12 +380,12 @@ def test_a_second_store_on_the_same_file_sees_writes_and_is_not_blocked_by_a_rea
             # mode a writer does not wait for it (busy_timeout=0 would fail at once).
             reader.execute("BEGIN")
             reader.execute("SELECT count(*) FROM articles").fetchone()
-            assert crawler.upsert_article(make_article()) == "new"
+            assert crawler.articles.upsert(make_article()) == "new"
             assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # its snapshot
             reader.execute("COMMIT")
         finally:
             reader.close()
-        assert parent.count_articles() == 1
+        assert parent.articles.count() == 1
 
 
 def test_opening_a_version_5_store_gives_entities_their_row_numbers(tmp_path: Path) -> None:
@@ -401,31 +413,34 @@ def test_opening_a_version_5_store_gives_entities_their_row_numbers(tmp_path: Pa
     finally:
         conn.close()
     with Store.open(path) as store:
-        rows = store._conn.execute("SELECT article_id, doc FROM article_entities ORDER BY doc").fetchall()
+        with closing(sqlite3.connect(path)) as conn:
+            rows = conn.execute("SELECT article_id, doc FROM article_entities ORDER BY doc").fetchall()
         assert [tuple(row) for row in rows] == [("a", 7), ("b", 9)]
-        assert store.index_pending() == 2
-        assert store.search(SearchQuery("fine", entity="OFCOM")).total == 2
-        assert store.facets(SearchQuery("fine"))["entities"] == {"Ofcom": 2}
+        assert store.search.index_pending() == 2
+        assert store.search.search(SearchQuery("fine", entity="OFCOM")).total == 2
+        assert store.search.facets(SearchQuery("fine"))["entities"] == {"Ofcom": 2}
 
 
 def test_every_write_that_changes_what_search_filters_on_is_logged_for_other_processes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def logged() -> list[int]:
-        return [row[0] for row in store._conn.execute("SELECT doc FROM search_changes ORDER BY seq")]
+        with closing(sqlite3.connect(store.path)) as conn:
+            return [row[0] for row in conn.execute("SELECT doc FROM search_changes ORDER BY seq")]
 
     article = make_article()
-    store.upsert_article(article)
-    doc = store._conn.execute("SELECT doc FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+    store.articles.upsert(article)
+    with closing(sqlite3.connect(store.path)) as conn:
+        doc = conn.execute("SELECT doc FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
     assert logged() == [doc]
-    store.upsert_article(make_article())  # a duplicate changes nothing search reads
+    store.articles.upsert(make_article())  # a duplicate changes nothing search reads
     assert logged() == [doc]
-    store.set_entities(article.id, [OFCOM, PLATFORM])  # two entity rows
+    store.articles.set_entities(article.id, [OFCOM, PLATFORM])  # two entity rows
     assert logged() == [doc] * 3
-    store.upsert_article(make_article(body="Ofcom closed it."))  # an update, which drops its entities
+    store.articles.upsert(make_article(body="Ofcom closed it."))  # an update, which drops its entities
     assert len(logged()) == 6
-    monkeypatch.setattr("indexer._store.SEARCH_CHANGES_KEPT", 2)
-    store.index_pending()  # keeps the latest changes only
+    monkeypatch.setattr("indexer._fts.SEARCH_CHANGES_KEPT", 2)
+    store.search.index_pending()  # keeps the latest changes only
     assert len(logged()) == 2
-    store.delete_article(article.id)
+    store.articles.delete(article.id)
     assert logged()[-1] == doc

@@ -1,4 +1,4 @@
-"""Story clusters: wire copies and syndicated versions share a story id; other stories do not."""
+"""Stories: wire copies and syndicated versions share a story id; other stories do not."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from indexer._types import ClusterDoc
 from regwatch.models import Article, Source, Subscriber, TaggedEntity
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-SITE = Path(__file__).resolve().parents[1] / "regwatch" / "sample_site" / "site"
+SITE = Path(__file__).resolve().parents[1] / "regwatch" / "app" / "sample_site" / "site"
 
 
 def make(slug: str, source_id: str, title: str, body: str, minutes: int = 0) -> Article:
@@ -56,7 +56,7 @@ def store(tmp_path: Path):
 
 
 def story_of(store: Store, article: Article) -> str:
-    stored = store.get_article(article.id)
+    stored = store.articles.get(article.id)
     assert stored is not None
     return stored.story_id
 
@@ -82,7 +82,7 @@ def test_case_punctuation_and_spacing_do_not_change_the_signature() -> None:
 
 def test_short_texts_match_only_when_their_words_are_identical() -> None:
     stub = story_text("Ofcom fines Acme", "Subscribe to read this article.")
-    assert stub.startswith("Ofcom fines Acme")  # a short body is clustered with its headline
+    assert stub.startswith("Ofcom fines Acme")  # a short body is compared with its headline
     assert same_story(stub, story_text("OFCOM fines Acme!", "Subscribe to read this article"))
     assert not same_story(stub, story_text("Ofcom warns Acme", "Subscribe to read this article."))
     assert len(signature(stub).buckets) == 1
@@ -112,23 +112,23 @@ def test_bucket_keys_are_the_same_in_another_process() -> None:
 
 def test_a_syndicated_copy_at_another_url_gets_the_originals_story(store: Store) -> None:
     for article in (wire(), copy(), follow_up()):
-        store.upsert_article(article)
+        store.articles.upsert(article)
     assert story_of(store, wire()) == wire().id
     assert story_of(store, copy()) == wire().id
     assert story_of(store, follow_up()) == follow_up().id
 
 
 def test_the_story_is_the_first_stored_copy_whichever_arrives_first(store: Store) -> None:
-    store.upsert_article(copy())
-    store.upsert_article(wire())
+    store.articles.upsert(copy())
+    store.articles.upsert(wire())
     assert story_of(store, wire()) == story_of(store, copy()) == copy().id
 
 
 def test_search_hits_carry_the_story(store: Store) -> None:
     for article in (wire(), copy(), follow_up()):
-        store.upsert_article(article)
-    store.index_pending()
-    hits = store.search(SearchQuery("Grok", limit=10)).to_dict()["hits"]
+        store.articles.upsert(article)
+    store.search.index_pending()
+    hits = store.search.search(SearchQuery("Grok", limit=10)).to_dict()["hits"]
     assert {hit["url"]: hit["story"] for hit in hits} == {
         wire().url: wire().id,
         copy().url: wire().id,
@@ -136,28 +136,28 @@ def test_search_hits_carry_the_story(store: Store) -> None:
     }
 
 
-def test_an_updated_article_is_clustered_again(store: Store) -> None:
-    store.upsert_article(wire())
-    store.upsert_article(follow_up())
+def test_an_updated_article_is_assigned_a_story_again(store: Store) -> None:
+    store.articles.upsert(wire())
+    store.articles.upsert(follow_up())
     edited = dataclasses.replace(follow_up(), body=COPY_BODY)  # the page now carries the wire story
-    assert store.upsert_article(edited) == "updated"
+    assert store.articles.upsert(edited) == "updated"
     assert story_of(store, follow_up()) == wire().id
-    assert store.upsert_article(follow_up()) == "updated"
+    assert store.articles.upsert(follow_up()) == "updated"
     assert story_of(store, follow_up()) == follow_up().id
 
 
-def test_when_the_first_copy_changes_story_its_copies_are_clustered_again(store: Store) -> None:
+def test_when_the_first_copy_changes_story_its_copies_are_assigned_again(store: Store) -> None:
     first, second = wire(), copy()
     third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
     for article in (first, second, third):
-        store.upsert_article(article)
+        store.articles.upsert(article)
     assert {story_of(store, a) for a in (first, second, third)} == {first.id}
-    before = {d.article.id: d.version for d in store.cluster_pending("t")}
-    store.upsert_article(dataclasses.replace(first, body=FOLLOW_UP_BODY))
+    before = {d.article.id: d.version for d in store.cluster_ledger.pending("t")}
+    store.articles.upsert(dataclasses.replace(first, body=FOLLOW_UP_BODY))
     assert story_of(store, first) == first.id
     # The copies no longer link through it: the earlier stored copy now leads their story.
     assert story_of(store, second) == story_of(store, third) == second.id
-    after = {d.article.id: d.version for d in store.cluster_pending("t")}
+    after = {d.article.id: d.version for d in store.cluster_ledger.pending("t")}
     assert after[second.id] > before[second.id]  # a search cluster is sent the new story
 
 
@@ -175,13 +175,13 @@ def test_a_full_text_matching_two_stories_merges_them_into_the_first_stored(stor
     full = make("full-text", "wire", "Full text", f"{start}\n{middle}\n{end}", minutes=20)
     assert jaccard(shingles(first_cut.body), shingles(second_cut.body)) < JACCARD_THRESHOLD
     assert min(jaccard(shingles(full.body), shingles(cut.body)) for cut in (first_cut, second_cut)) >= 0.5
-    store.upsert_article(first_cut)
-    store.upsert_article(second_cut)
+    store.articles.upsert(first_cut)
+    store.articles.upsert(second_cut)
     assert story_of(store, second_cut) == second_cut.id  # a story of its own, for now
-    before = {d.article.id: d.version for d in store.cluster_pending("t")}
-    store.upsert_article(full)
+    before = {d.article.id: d.version for d in store.cluster_ledger.pending("t")}
+    store.articles.upsert(full)
     assert story_of(store, first_cut) == story_of(store, second_cut) == story_of(store, full) == first_cut.id
-    after = {d.article.id: d.version for d in store.cluster_pending("t")}
+    after = {d.article.id: d.version for d in store.cluster_ledger.pending("t")}
     assert after[second_cut.id] > before[second_cut.id]  # a search cluster is sent the merged story
     assert after[first_cut.id] == before[first_cut.id]  # the kept story's members are unchanged
 
@@ -192,15 +192,15 @@ def test_an_unrelated_story_is_not_merged(store: Store) -> None:
     first_cut = make("first-cut", "tabloid", "Cut one", f"{start}\n{middle}", minutes=5)
     full = make("full-text", "wire", "Full text", f"{start}\n{middle}\n{end}", minutes=20)
     for article in (other, first_cut, full):
-        store.upsert_article(article)
+        store.articles.upsert(article)
     assert story_of(store, full) == first_cut.id
     assert story_of(store, other) == other.id
 
 
 def test_a_deleted_article_leaves_no_buckets(store: Store) -> None:
-    store.upsert_article(wire())
-    store.delete_article(wire().id)
-    store.upsert_article(copy())
+    store.articles.upsert(wire())
+    store.articles.delete(wire().id)
+    store.articles.upsert(copy())
     assert story_of(store, copy()) == copy().id
     conn = sqlite3.connect(store.path)
     try:
@@ -209,9 +209,9 @@ def test_a_deleted_article_leaves_no_buckets(store: Store) -> None:
         conn.close()
 
 
-def test_articles_stored_before_story_clusters_are_backfilled_by_index_pending(store: Store) -> None:
+def test_articles_stored_before_stories_existed_get_one_from_the_pending_step(store: Store) -> None:
     for article in (wire(), copy(), follow_up()):
-        store.upsert_article(article)
+        store.articles.upsert(article)
     conn = sqlite3.connect(store.path)
     try:  # the state a migrated archive starts in: no story, no buckets
         conn.execute("UPDATE articles SET story_id = ''")
@@ -220,16 +220,26 @@ def test_articles_stored_before_story_clusters_are_backfilled_by_index_pending(s
     finally:
         conn.close()
     assert story_of(store, wire()) == ""
-    store.index_pending()
+    assert store.stories.assign_pending() == 3
     assert story_of(store, copy()) == story_of(store, wire()) == wire().id
     assert story_of(store, follow_up()) == follow_up().id
-    assert store.cluster_stories() == 0  # nothing left to do
+    assert store.stories.assign_pending() == 0  # nothing left to do
+
+
+def test_the_articles_of_a_story_come_in_the_order_they_were_stored(store: Store) -> None:
+    for article in (wire(), follow_up(), copy()):
+        store.articles.upsert(dataclasses.replace(article, entities=[OFCOM]))
+    members = store.stories.articles(wire().id)
+    assert [a.url for a in members] == [wire().url, copy().url]
+    assert all(a.story_id == wire().id and a.entities == [OFCOM] for a in members)
+    assert [a.url for a in store.stories.articles(follow_up().id)] == [follow_up().url]
+    assert store.stories.articles("no-such-story") == []
 
 
 def test_the_cluster_document_carries_the_story(store: Store) -> None:
-    store.upsert_article(wire())
-    store.upsert_article(copy())
-    docs = {d.article.id: d for d in store.cluster_pending("t")}
+    store.articles.upsert(wire())
+    store.articles.upsert(copy())
+    docs = {d.article.id: d for d in store.cluster_ledger.pending("t")}
     document = to_document(docs[copy().id], {})
     assert document["story"] == wire().id
     unstored = ClusterDoc(article=copy(), doc=1, version=1, first_seen=T0)
@@ -238,15 +248,15 @@ def test_the_cluster_document_carries_the_story(store: Store) -> None:
 
 def test_the_cluster_backend_answers_the_same_stories(store: Store, cluster_url: str, alias: str) -> None:
     for article in (wire(), copy(), follow_up()):
-        store.upsert_article(article)
-    store.index_pending()
+        store.articles.upsert(article)
+    store.search.index_pending()
     cluster = open_cluster(store, cluster_url, alias)
     try:
         cluster.sync()
         clustered = {h.url: h.story for h in cluster.search(SearchQuery("Grok", limit=10)).hits}
     finally:
         cluster.close()
-    embedded = {h.url: h.story for h in store.search(SearchQuery("Grok", limit=10)).hits}
+    embedded = {h.url: h.story for h in store.search.search(SearchQuery("Grok", limit=10)).hits}
     assert clustered == embedded
     assert clustered[copy().url] == wire().id
 
@@ -261,7 +271,7 @@ def test_the_sample_sites_syndicated_pair_shares_a_story_at_its_own_url(store: S
     )
     same_topic = extract_file(SITE / "ledger/2026/01/ofcom-opens-investigation-into-x.html", "ledger")
     for article in (ledger, copied, same_topic):
-        store.upsert_article(article)
+        store.articles.upsert(article)
     assert copied.id != ledger.id
     assert story_of(store, copied) == story_of(store, ledger) == ledger.id
     assert story_of(store, same_topic) == same_topic.id
@@ -278,8 +288,8 @@ SOURCES = {
 
 def test_a_digest_collapses_copies_of_one_story_into_also_reported_by(store: Store) -> None:
     for article in (wire(), copy(), follow_up()):
-        store.upsert_article(dataclasses.replace(article, entities=[OFCOM]))
-    articles = store.articles_first_seen_between(None, datetime.now(UTC))
+        store.articles.upsert(dataclasses.replace(article, entities=[OFCOM]))
+    articles = store.articles.first_seen_between(None, datetime.now(UTC))
     # Different headlines and a body far from the old near-identical rule (0.85): only the story joins them.
     assert jaccard(shingles(WIRE_BODY), shingles(COPY_BODY)) < 0.85
     subscriber = Subscriber("ana", "Ana", "ana@example.org")
@@ -300,8 +310,8 @@ def test_without_stories_a_digest_still_collapses_by_title() -> None:
     assert len(items) == 1
 
 
-def test_stories_left_to_the_batch_step_come_out_as_clustering_each_upsert(tmp_path: Path) -> None:
-    """A crawl defers clustering to index_pending; the stories must be the ones upserts would give."""
+def test_stories_left_to_the_pending_step_come_out_as_assigning_each_upsert(tmp_path: Path) -> None:
+    """A crawl defers stories to the pending step; the stories must be the ones upserts would give."""
     third = make("third-copy", "politics", WIRE_TITLE, WIRE_BODY + "\nRead more politics news.", 90)
     edited_first = dataclasses.replace(wire(), body=FOLLOW_UP_BODY)  # the leader changes story
     start, middle, end = paragraph("opening"), paragraph("middle"), paragraph("ending")
@@ -313,14 +323,14 @@ def test_stories_left_to_the_batch_step_come_out_as_clustering_each_upsert(tmp_p
     batches = [[wire(), copy(), third, follow_up()], [edited_first], cuts]
     stories: dict[bool, dict[str, str]] = {}
     for deferred in (False, True):
-        with Store.open(tmp_path / f"deferred-{deferred}.db") as opened:
-            opened.defer_stories = deferred
+        mode = "deferred" if deferred else "inline"
+        with Store.open(tmp_path / f"deferred-{deferred}.db", stories=mode) as opened:
             for batch in batches:
                 for article in batch:
-                    opened.upsert_article(article)
+                    opened.articles.upsert(article)
                 if deferred:
-                    assert story_of(opened, batch[0]) == ""  # none until the batch step
-                    opened.index_pending()
+                    assert story_of(opened, batch[0]) == ""  # none until the pending step
+                    assert opened.stories.assign_pending() > 0
             stories[deferred] = {a.id: story_of(opened, a) for batch in batches for a in batch}
     assert stories[True] == stories[False]
     assert stories[True][copy().id] == stories[True][third.id] == copy().id  # the leader left

@@ -28,7 +28,7 @@ def write_config(path: Path, with_acme: bool) -> Path:
 def store_articles(home: Path, config: Path) -> None:
     with App.load(home, config) as app:
         for url, title, body in ARTICLES:
-            app.store.upsert_article(Article(url=url, source_id="news", title=title, body=body))
+            app.store.articles.upsert(Article(url=url, source_id="news", title=title, body=body))
 
 
 def watched_ids(home: Path, config: Path) -> dict[str, set[str]]:
@@ -36,7 +36,7 @@ def watched_ids(home: Path, config: Path) -> dict[str, set[str]]:
     with App.load(home, config) as app:
         found = {}
         for url, _, _ in ARTICLES:
-            article = app.store.get_article(Article(url=url, source_id="", title="", body="").id)
+            article = app.store.articles.get(Article(url=url, source_id="", title="", body="").id)
             assert article is not None
             ids = {e.entity_id for e in article.entities if e.entity_id}
             if ids:
@@ -74,7 +74,7 @@ def test_retag_stores_quotes_and_actions(home: Path, tmp_path: Path) -> None:
     store_articles(home, config)
     Cli(home=home, config=config).json("retag")
     with App.load(home, config) as app:
-        article = app.store.get_article(Article(url=ARTICLES[0][0], source_id="", title="", body="").id)
+        article = app.store.articles.get(Article(url=ARTICLES[0][0], source_id="", title="", body="").id)
         assert article is not None
         assert [(a.actor, a.action, a.target) for a in article.actions] == [("Ofcom", "fine", "Acme Social")]
 

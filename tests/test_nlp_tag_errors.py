@@ -157,7 +157,7 @@ def write_config(tmp_path: Path) -> Path:
 def store(app: App, *articles: tuple[str, str, str]) -> list[Article]:
     stored = [Article(url=url, source_id="news", title=title, body=body) for url, title, body in articles]
     for article in stored:
-        app.store.upsert_article(article)
+        app.store.articles.upsert(article)
     return stored
 
 
@@ -202,8 +202,8 @@ def test_a_failed_article_is_recorded_skipped_by_later_runs_and_retried_by_retag
         assert [r.getMessage() for r in caplog.records] == [
             "source=news url=https://news.example.org/2 tagging failed (ValueError: tokenizer broke on TOKENIZER-FAULT)"
         ]
-        assert app.store.get_article(first.id).entities and app.store.get_article(last.id).entities
-        [error] = app.store.tag_errors()
+        assert app.store.articles.get(first.id).entities and app.store.articles.get(last.id).entities
+        [error] = app.store.tag_errors.latest()
         assert (error["article_id"], error["error"], error["attempts"], error["fallback"]) == (
             broken.id,
             "ValueError: tokenizer broke on TOKENIZER-FAULT",
@@ -220,14 +220,14 @@ def test_a_failed_article_is_recorded_skipped_by_later_runs_and_retried_by_retag
         assert pipeline.tag_pending(app).failed == 1
         assert pipeline.tag_pending(app).failed == 0
         assert failing_tokenizer.failures == 2
-        assert app.store.tag_errors()[0]["attempts"] == 2
+        assert app.store.tag_errors.latest()[0]["attempts"] == 2
 
         # ...and so does `regwatch retag`, which tags it once the fault is gone.
         failing_tokenizer.marker = "no such marker"
         outcome = pipeline.retag(app)
         assert (outcome.retried, outcome.failed) == (1, 0)
-        assert app.store.tag_errors() == []
-        assert {e.name for e in app.store.get_article(broken.id).watched_entities()} == {"Ofcom", "Grok"}
+        assert app.store.tag_errors.latest() == []
+        assert {e.name for e in app.store.articles.get(broken.id).watched_entities()} == {"Ofcom", "Grok"}
 
 
 def test_an_article_tagged_with_the_watchlist_alone_is_stored_and_its_error_recorded(
@@ -238,8 +238,8 @@ def test_an_article_tagged_with_the_watchlist_alone_is_stored_and_its_error_reco
         [article] = store(app, ("https://news.example.org/b", COMPONENT_FAULT, "Ofcom fined Grok."))
         outcome = pipeline.tag_pending(app)
         assert (outcome.articles, outcome.failed) == (1, 1)
-        assert {e.name for e in app.store.get_article(article.id).entities} == {"Ofcom", "Grok"}
-        [error] = app.store.tag_errors()
+        assert {e.name for e in app.store.articles.get(article.id).entities} == {"Ofcom", "Grok"}
+        [error] = app.store.tag_errors.latest()
         assert error["fallback"] and error["error"] == "RuntimeError: component broke"
         assert pipeline.tag_pending(app).articles == 0  # stored as tagged: not tried again by runs
         assert pipeline.retag(app).retried == 1  # but by `regwatch retag`

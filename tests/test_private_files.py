@@ -58,7 +58,7 @@ def test_a_new_home_and_everything_regwatch_writes_in_it_are_owner_only(tmp_path
         assert {o.status for o in deliver_digests(app, now=NOW, force=True)} == {"delivered"}
         found |= modes_under(home)
 
-    for name in ("regwatch.db", "regwatch.db-wal", "regwatch.db-shm", "alerts.db", "digests.lock"):
+    for name in ("regwatch.db", "regwatch.db-wal", "regwatch.db-shm", "digests.lock"):
         assert name in found, sorted(found)
     for name in ("scheduler.db", LOCK_FILE):
         assert name in found, sorted(found)
@@ -84,7 +84,7 @@ def test_an_existing_home_keeps_its_mode_and_user_files_but_regwatch_files_are_t
     config.write_text(CONFIG, encoding="utf-8")
     with App.load(home, config) as app:
         store_articles(app, investigation_article())
-        send_alerts(app, now=NOW)  # outbox, alerts.db, the lock
+        send_alerts(app, now=NOW)  # outbox, the lock
     # As an older regwatch left them (its outbox files were 0600 already: written through mkstemp).
     for path in home.rglob("*"):
         if path.suffix != ".eml":
@@ -96,7 +96,7 @@ def test_an_existing_home_keeps_its_mode_and_user_files_but_regwatch_files_are_t
         send_alerts(app, now=NOW + timedelta(hours=2))  # the next alert
         found = modes_under(home)  # while open: the SQLite WAL and shm files are there too
     assert mode(home) == 0o755 and mode(notes) == 0o644
-    for name in ("regwatch.db", "regwatch.db-wal", "regwatch.db-shm", "alerts.db", "digests.lock"):
+    for name in ("regwatch.db", "regwatch.db-wal", "regwatch.db-shm", "digests.lock"):
         assert found[name] == 0o600, name
     assert found["outbox"] == 0o700
     assert {value for name, value in found.items() if name.startswith("outbox/")} == {0o600}

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from conftest import Cli
 
-from regwatch.app import App
+from digests import due_period, send_days
+from regwatch.app import App, pipeline
 from regwatch.app.pipeline import schedule_trigger_args, source_is_due
 from regwatch.app.scheduler import (
     LOCK_FILE,
@@ -23,10 +25,12 @@ from regwatch.app.scheduler import (
     SchedulerLock,
     SteadyCronTrigger,
     _shutdown,
+    crawl_job,
     digest_sweep_job,
+    digest_trigger,
 )
 from regwatch.errors import ConfigError
-from regwatch.models import Article, Source, TaggedEntity
+from regwatch.models import Article, Source, Subscriber, TaggedEntity
 
 CONFIG = """
 sources:
@@ -118,8 +122,8 @@ def test_scheduler_sends_a_missed_digest_once_at_start_and_stops_cleanly(app: Ap
         published=datetime(2026, 1, 12, 9, 0, tzinfo=UTC),
         entities=[TaggedEntity(name="Ofcom", type="regulator", entity_id="ofcom", count=1, salience=0.8)],
     )
-    app.store.upsert_article(article)
-    app.store.index_pending()
+    app.store.articles.upsert(article)
+    app.store.search.index_pending()
     stop = threading.Event()
     scheduler = RegwatchScheduler(app)
     runner = threading.Thread(target=scheduler.run_forever, kwargs={"stop_event": stop})
@@ -414,7 +418,7 @@ def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path
         assert "digests:sweep" in {job["id"] for job in RegwatchScheduler(app).list_jobs()}
     digest_sweep_job(str(home), str(config))  # the server is down: stays pending
     with App.load(home, config) as app:
-        [pending] = app.store.pending_digests()
+        [pending] = app.store.digest_ledger.pending()
     handler = Server()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -424,7 +428,60 @@ def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path
     finally:
         controller.stop()
     with App.load(home, config) as app:
-        record = app.store.digest_record("london", pending.period)
-        assert app.store.pending_digests() == []
+        record = app.store.digest_ledger.get("london", pending.period)
+        assert app.store.digest_ledger.pending() == []
     assert record is not None and record.status == "delivered"
     assert len(handler.accepted) == 1
+
+
+# --- one definition each: the crawl sequence, and a cadence's days -----------------------------
+
+
+def test_the_crawl_job_regwatch_crawl_and_run_all_run_the_one_crawl_cycle(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crawl → stories → tag → index → alerts is pipeline.crawl_cycle, and nothing runs its own copy."""
+    calls: list[tuple[list[str], bool]] = []
+
+    def recorded(
+        app: App, source_ids: Any = (), due_only: bool = False, now: datetime | None = None
+    ) -> pipeline.RunSummary:
+        calls.append((list(source_ids), due_only))
+        return pipeline.RunSummary()
+
+    monkeypatch.setattr(pipeline, "crawl_cycle", recorded)
+    crawl_job(str(app.home), str(app.config.path), "hourly")
+    Cli(home=app.home, config=app.config.path)("crawl", "weekdays")
+    pipeline.run_once(app, now=datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    assert calls == [(["hourly"], False), (["weekdays"], False), ([], True)]
+
+
+def test_the_crawl_cycle_runs_its_stages_in_order(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    results = {
+        "crawl": [],
+        "assign_stories": 0,
+        "tag_pending": pipeline.TagOutcome(),
+        "index_pending": 0,
+        "send_alerts": [],
+    }
+    for name, result in results.items():
+        monkeypatch.setattr(
+            pipeline, name, lambda *a, name=name, result=result, **k: order.append(name) or result
+        )
+    pipeline.crawl_cycle(app)
+    assert order == ["crawl", "assign_stories", "tag_pending", "index_pending", "send_alerts"]
+
+
+@pytest.mark.parametrize(
+    ("cadence", "weekday", "days"),
+    [("daily", 0, (0, 1, 2, 3, 4, 5, 6)), ("weekdays", 0, (0, 1, 2, 3, 4)), ("weekly", 3, (3,))],
+)
+def test_the_digest_trigger_fires_on_the_days_the_due_periods_fall_on(
+    cadence: str, weekday: int, days: tuple[int, ...]
+) -> None:
+    subscriber = Subscriber("ana", "Ana", "ana@example.org", cadence=cadence, weekday=weekday)
+    assert digest_trigger(subscriber).weekdays == send_days(subscriber) == days
+    start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+    periods = {due_period(subscriber, start + timedelta(hours=h)) for h in range(0, 24 * 14, 5)}
+    assert {period.weekday() for period in periods} == set(days)

@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
 from regwatch.errors import RegwatchError
 from regwatch.settings import SETTINGS
 
+if TYPE_CHECKING:
+    from digests import DigestOutcome
+
 logger = logging.getLogger("regwatch.app.cli")
 
 
@@ -24,7 +27,7 @@ EXIT_DIGEST_FAILED = 1  # a digest was rejected for good (5xx, bad address): see
 EXIT_DIGEST_PENDING = 75  # EX_TEMPFAIL: a digest is pending; a later `regwatch digest --send` retries it
 
 
-def _digest_exit_status(outcomes: list[pipeline.DigestOutcome]) -> int:
+def _digest_exit_status(outcomes: list[DigestOutcome]) -> int:
     """0 when every digest of this run went out (or had nothing to send), else why not."""
     statuses = {outcome.status for outcome in outcomes}
     if "failed" in statuses:
@@ -49,6 +52,7 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"entities found:    {data['entities_found']}"
         + (f" ({', '.join(data['watched_entities'])})" if data["watched_entities"] else ""),
         f"articles indexed:  {data['indexed']}",
+        _alerts_line(data["alerts"]),
     ]
     for stats in summary.crawl:
         for message in stats.error_messages[:5]:
@@ -63,6 +67,13 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
     for key, value in (extra or {}).items():
         lines.append(f"{key}: {value}")
     click.echo("\n".join(lines))
+
+
+def _alerts_line(alerts: list[dict[str, Any]]) -> str:
+    """How many immediate alert emails went out (a crawl sends them, not only `run`)."""
+    statuses = [alert["status"] for alert in alerts]
+    unsent = [f"{statuses.count(s)} {s}" for s in ("pending", "failed") if s in statuses]
+    return f"alerts sent:       {statuses.count('sent')}" + (f" ({', '.join(unsent)})" if unsent else "")
 
 
 @cli.command()
@@ -111,17 +122,17 @@ def demo(ctx: click.Context, out: Path, as_json: bool) -> None:
 @json_option
 @with_app
 def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
-    """Crawl sources now (default: every enabled source), then tag and index.
+    """Crawl sources now (default: every enabled source), then tag, index and send alerts.
+
+    Alerts are the immediate emails of subscribers with `alerts: true` or
+    `alert_searches` (see the README); digests wait for `regwatch run` or
+    `regwatch digest --send`.
 
     \b
     Example:
       regwatch crawl ofcom-news gov-dsit
     """
-    summary = pipeline.RunSummary()
-    summary.crawl = pipeline.crawl(app, source_ids)
-    summary.tagged = pipeline.tag_pending(app)
-    summary.indexed = pipeline.index_pending(app)
-    summary.alerts = pipeline.send_alerts(app)
+    summary = pipeline.crawl_cycle(app, source_ids)
     emit_json(summary.to_dict()) if as_json else _print_summary(summary)
 
 
@@ -130,7 +141,7 @@ def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
 @json_option
 @with_app
 def run(app: App, crawl_all: bool, as_json: bool) -> None:
-    """One pass of everything due: crawl, tag, index, send due digests.
+    """One pass of everything due: crawl, tag, index, send alerts and due digests.
 
     \b
     Example (from cron):
@@ -329,7 +340,8 @@ def index_sync(app: App, as_json: bool) -> None:
     Example:
       REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index sync
     """
-    app.store.index_pending()
+    pipeline.assign_stories(app)  # the cluster is sent each article's story
+    app.store.search.index_pending()
     data = app.cluster.sync().to_dict()
     if as_json:
         emit_json(data)
@@ -408,17 +420,7 @@ def digest(
         raise click.UsageError("choose one of --preview or --send")
     if send:
         outcomes = pipeline.deliver_digests(app, subscriber_ids=subscriber_ids, force=force)
-        rows = [
-            {
-                "subscriber": o.subscriber_id,
-                "period": o.period.isoformat(),
-                "status": o.status,
-                "items": o.items,
-                "path": o.location,
-                "error": o.error,
-            }
-            for o in outcomes
-        ]
+        rows = [o.to_dict() for o in outcomes]
         if as_json:
             emit_json(rows)
         else:

@@ -1,27 +1,33 @@
 """The run context: home dir, config and lazily opened components.
 
 Every CLI command and scheduler job builds one :class:`App`; components (the
-store, the watchlist, the spaCy tagger, the deliverer) are created on first use
-so a command pays only for what it needs.
+store, the watchlist, the spaCy tagger, the deliverer, digest and alert
+delivery) are created on first use, from the settings, so a command pays only
+for what it needs.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regwatch.config import Config, load_config, resolve_home
 from regwatch.errors import ConfigError
+from regwatch.models import Subscriber
 from regwatch.private import private_dir, private_subdir
 
 if TYPE_CHECKING:
-    from digests import Deliverer
-    from indexer import ClusterIndex, Store
+    from digests import AlertDelivery, Deliverer, DigestBuilder, DigestDelivery
+    from indexer import ClusterIndex, SearchIndex, Store
     from nlp import Tagger, Watchlist
 
 logger = logging.getLogger(__name__)
+
+DIGEST_LOCK_FILE = "digests.lock"  # in the home dir: one sender of digests and alerts at a time
 
 
 class App:
@@ -72,9 +78,8 @@ class App:
     def store(self) -> Store:
         from indexer import Store
 
-        store = Store.from_settings(self.settings, self.home)
-        store.sources = {s.id: s for s in self.config.sources}  # source-type and jurisdiction filters
-        return store
+        # The configured sources: search's source-type and jurisdiction filters.
+        return Store.from_settings(self.settings, self.home, {s.id: s for s in self.config.sources})
 
     @property
     def uses_cluster(self) -> bool:
@@ -92,9 +97,9 @@ class App:
         return ClusterIndex.from_settings(self.settings, self.store, {s.id: s for s in self.config.sources})
 
     @property
-    def search_index(self) -> Store | ClusterIndex:
-        """What answers searches: the cluster when INDEX_URL is set, else the embedded store."""
-        return self.cluster if self.uses_cluster else self.store
+    def search_index(self) -> SearchIndex:
+        """What answers searches: the cluster when INDEX_URL is set, else the store's own search."""
+        return self.cluster if self.uses_cluster else self.store.search
 
     @cached_property
     def watchlist(self) -> Watchlist:
@@ -118,6 +123,62 @@ class App:
         from digests import deliverer_from_settings
 
         return deliverer_from_settings(self.settings, self.home)
+
+    def resolve_subscriber(self, subscriber: Subscriber) -> Subscriber:
+        """The subscriber with their entity names and aliases mapped to the watchlist's canonical names.
+
+        An entity that is not on the watchlist is dropped with a warning.
+        """
+        canonical: list[str] = []
+        for name in subscriber.entities:
+            entity = self.watchlist.find(name)
+            if entity is None:
+                logger.warning("subscriber %s watches %r, which is not on the watchlist", subscriber.id, name)
+                continue
+            canonical.append(entity.name)
+        return replace(subscriber, entities=tuple(canonical))
+
+    @cached_property
+    def digest_builder(self) -> DigestBuilder:
+        from digests import DigestBuilder
+
+        return DigestBuilder(
+            self.store.digest_ledger,
+            self.store.articles,
+            sender=self.settings["DIGEST_SENDER"],
+            max_items=self.settings["DIGEST_MAX_ITEMS"],
+            sources={s.id: s for s in self.config.sources},
+            resolve=self.resolve_subscriber,
+        )
+
+    @cached_property
+    def digest_delivery(self) -> DigestDelivery:
+        from digests import DigestDelivery, Spool
+
+        return DigestDelivery(
+            self.digest_builder,
+            self.store.digest_ledger,
+            deliverer=self.deliverer,
+            spool=Spool(self.home / self.settings["DIGEST_SPOOL"]),
+            lock_path=self.home / DIGEST_LOCK_FILE,
+        )
+
+    @cached_property
+    def alert_delivery(self) -> AlertDelivery:
+        from digests import AlertDelivery
+
+        return AlertDelivery(
+            self.store.alert_ledger,
+            self.store.articles,
+            deliverer=self.deliverer,
+            lock_path=self.home / DIGEST_LOCK_FILE,
+            sender=self.settings["DIGEST_SENDER"],
+            lookback=timedelta(hours=self.settings["ALERT_LOOKBACK"]),
+            min_interval=timedelta(minutes=self.settings["ALERT_MIN_INTERVAL"]),
+            max_items=self.settings["ALERT_MAX_ITEMS"],
+            sources={s.id: s for s in self.config.sources},
+            resolve=self.resolve_subscriber,
+        )
 
     def close(self) -> None:
         if "cluster" in self.__dict__:

@@ -1,39 +1,35 @@
-"""Pipeline wiring: crawl → store → tag → index → digest.
+"""Pipeline wiring: the order of the stages, and the crawl's store pipeline.
 
 Stages never call each other; this module passes the domain models between
-them. The crawl runs in a subprocess (Scrapy's reactor cannot restart) whose
-item pipeline :class:`StoreArticlePipeline` writes each article straight into
-the SQLite store (WAL lets the parent read meanwhile). Tagging then runs over
-every article not yet tagged in batches (``nlp.pipe`` is far faster batched than
-per item), indexing brings the search index up to date, immediate alerts go
-out, and digests read the store's ledger so each (subscriber, period) is
-delivered once.
+them, and :func:`crawl_cycle` is the one sequence a crawl runs: crawl → stories
+→ tag → index → alerts (`regwatch crawl`, each scheduled crawl job, and
+:func:`run_once`, which then delivers the due digests).
 
-Digest delivery (:func:`deliver_digests`, :func:`_deliver`): one sender per
-home (a lock), pending digests resent byte for byte from the spool before
-anything new is built, the ledger row written as "sending" (pending, no error)
-before each attempt and the outcome after it. If the process dies between the
-SMTP server accepting a message and the ledger recording it, the next run
-resends it (same bytes and Message-ID) and logs a warning: at-least-once in that
-window only, exactly once everywhere else.
+The crawl runs in a subprocess (Scrapy's reactor cannot restart) whose item
+pipeline :class:`StoreArticlePipeline` writes each article straight into the
+store (WAL lets the parent read meanwhile), leaving stories to the next step.
+Stories are then assigned to what it stored, tagging runs over every article
+not yet tagged in batches (``nlp.pipe`` is far faster batched than per item),
+indexing brings the search index up to date, and immediate alerts go out.
+Delivery (due periods, the exactly-once protocol, alerts) is ``digests``':
+:func:`deliver_digests` and :func:`send_alerts` only hand it the configured
+subscribers.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from regwatch.errors import ConfigError, DeliveryError, RegwatchError
-from regwatch.models import Article, CrawlStats, Source, Subscriber, utcnow
-from regwatch.private import private_file
+from regwatch.errors import RegwatchError
+from regwatch.models import Article, CrawlStats, Source, utcnow
 
 if TYPE_CHECKING:
+    from digests import AlertOutcome, DigestOutcome
     from regwatch.app import App
 
 logger = logging.getLogger(__name__)
@@ -74,9 +70,8 @@ class StoreArticlePipeline:
     def open_spider(self, spider: Any = None) -> None:
         from indexer import Store
 
-        self.store = Store.open(self.db_path)
-        # Story clusters are found in the batch step after the crawl (index_pending), as entities are.
-        self.store.defer_stories = True
+        # Stories are assigned in a step of their own after the crawl, as entities are tagged.
+        self.store = Store.open(self.db_path, stories="deferred")
 
     def close_spider(self, spider: Any = None) -> None:
         # Index pages' validators, once everything they listed is settled (next run: 304, nothing new).
@@ -98,7 +93,7 @@ class StoreArticlePipeline:
         if not isinstance(item, Article):
             return item
         try:
-            outcome = self.store.upsert_article(item)
+            outcome = self.store.articles.upsert(item)
         except RegwatchError as exc:
             crawlers.add_error(self.stats, item.source_id, "other", item.url, f"store failed: {exc}")
             return item
@@ -114,7 +109,7 @@ class StoreArticlePipeline:
                 return  # its article was not stored: no validators, so the next run fetches it in full
             self._stored.discard(key)
         try:
-            self.store.record_fetch(
+            self.store.fetch_ledger.record(
                 record.url,
                 record.source_id,
                 record.status,
@@ -175,7 +170,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
             logger.info("source %s is disabled in the config; skipping", skipped.id)
-        states = app.store.source_states()
+        states = app.store.source_states.all()
         for source in sources:
             state = states.get(source.id)
             if state is not None and state.disabled_at is not None:
@@ -188,7 +183,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
                 )
         sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
     if due_only:
-        last_runs = {h.source_id: h.last_run for h in app.store.source_health()}
+        last_runs = {h.source_id: h.last_run for h in app.store.source_states.health()}
         now = utcnow()
         tz = app.settings["SCHEDULE_TIMEZONE"]
         sources = [s for s in sources if source_is_due(s, last_runs.get(s.id), now, tz)]
@@ -203,11 +198,11 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         app.settings,
         item_pipelines={STORE_PIPELINE: 800},
         extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
-        validators=app.store.fetch_validators(s.id for s in sources),
+        validators=app.store.fetch_ledger.validators(s.id for s in sources),
     )
     finished = utcnow()
     for stats in results:
-        app.store.record_source_run(stats, started, finished)
+        app.store.source_states.record_run(stats, started, finished)
         update_source_health(app, stats)
     return results
 
@@ -220,7 +215,7 @@ def update_source_health(app: App, stats: CrawlStats) -> None:
     """
     import crawlers
 
-    state = app.store.source_state(stats.source_id)
+    state = app.store.source_states.get(stats.source_id)
     verdict = crawlers.assess_health(
         stats,
         state.failure_score,
@@ -254,7 +249,7 @@ def update_source_health(app: App, stats: CrawlStats) -> None:
             stats.items_found,
             state.avg_items or 0.0,
         )
-    app.store.save_source_state(state)
+    app.store.source_states.save(state)
 
 
 def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
@@ -286,7 +281,7 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
     outcome = TagOutcome()
     names: set[str] = set()
     while True:
-        articles = app.store.articles_needing_tags(limit=batch, tagger_version=app.tagger.version)
+        articles = app.store.articles.needing_tags(limit=batch, tagger_version=app.tagger.version)
         if not articles:
             break
         tagged, failed = _tag_and_store(app, articles, names)
@@ -320,12 +315,12 @@ def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[
         if result.error:
             failed += 1
         if result.failed:
-            app.store.record_tag_error(
+            app.store.tag_errors.record(
                 article.id, result.error, tagger_version=version, content_hash=article.content_hash
             )
             continue
         # The content hash lets the store notice an article re-crawled while we tagged it.
-        stored = app.store.set_entities(
+        stored = app.store.articles.set_entities(
             article.id,
             article.entities,
             tagger_version=version,
@@ -334,7 +329,7 @@ def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[
             actions=article.actions,
         )
         if stored and result.error:
-            app.store.record_tag_error(
+            app.store.tag_errors.record(
                 article.id,
                 result.error,
                 tagger_version=version,
@@ -370,11 +365,11 @@ def retag(app: App, batch: int = 256, progress: Callable[[int, int], None] | Non
     """
     from indexer import RetagQueue
 
-    queue = RetagQueue(app.store, app.tagger.version)
+    queue = RetagQueue(app.store.articles, app.tagger.version)
     outcome = RetagOutcome(tagger_version=app.tagger.version, stale=queue.total())
     names: set[str] = set()
     after = 0
-    while rows := app.store.articles_with_tag_errors(after, batch):
+    while rows := app.store.tag_errors.articles(after, batch):
         after = rows[-1][0]
         _, failed = _tag_and_store(app, [article for _, article in rows], names)
         outcome.retried += len(rows)
@@ -394,6 +389,17 @@ def retag(app: App, batch: int = 256, progress: Callable[[int, int], None] | Non
     return outcome
 
 
+def assign_stories(app: App) -> int:
+    """Give a story to every article awaiting one: those the crawl stored (see ``indexer._story``).
+
+    Before tagging and indexing, so the search cluster is sent each article's story.
+    """
+    count = app.store.stories.assign_pending()
+    if count:
+        logger.info("assigned %d article(s) to stories", count)
+    return count
+
+
 def index_pending(app: App) -> int:
     """Bring the embedded index up to date, then the search cluster (INDEX_URL) if there is one.
 
@@ -401,7 +407,7 @@ def index_pending(app: App) -> int:
     does not fail the run: what it has not acknowledged stays pending in the
     store's ledger and goes with the next run (or `regwatch index sync`).
     """
-    count = app.store.index_pending()
+    count = app.store.search.index_pending()
     if app.uses_cluster:
         try:
             count = app.cluster.sync().sent
@@ -413,423 +419,46 @@ def index_pending(app: App) -> int:
     return count
 
 
-@dataclass
-class DigestOutcome:
-    subscriber_id: str
-    period: date
-    # delivered | pending | failed | already-delivered | already-failed | nothing-new
-    status: str
-    location: str = ""
-    items: int = 0
-    error: str = ""
-
-
-def _send_time(subscriber: Subscriber) -> tuple[int, int]:
-    hour, minute = (int(part) for part in subscriber.send_time.split(":"))
-    return hour, minute
-
-
-def sends_on(subscriber: Subscriber, day: date) -> bool:
-    """Whether the subscriber's cadence has a digest on this local date."""
-    if subscriber.cadence == "weekdays":
-        return day.weekday() < 5
-    if subscriber.cadence == "weekly":
-        return day.weekday() == subscriber.weekday
-    return True
-
-
-def local_period(subscriber: Subscriber, now: datetime) -> date:
-    """The subscriber's local date at ``now`` (the period of a digest sent on demand)."""
-    return now.astimezone(ZoneInfo(subscriber.timezone)).date()
-
-
-def due_period(subscriber: Subscriber, now: datetime) -> date:
-    """The local date of the subscriber's most recent send time at or before ``now``.
-
-    That digest is due until the ledger says it was delivered (or failed for
-    good), so a run after a missed send time still sends it, once. Local wall
-    clock times make this right across DST changes: a send time skipped by the
-    spring change is due from the first minute after it.
-    """
-    local = now.astimezone(ZoneInfo(subscriber.timezone))
-    day = local.date()
-    if (local.hour, local.minute) < _send_time(subscriber):
-        day -= timedelta(days=1)
-    for _ in range(7):
-        if sends_on(subscriber, day):
-            return day
-        day -= timedelta(days=1)
-    raise ConfigError(f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} never sends")
-
-
-def digest_is_due(subscriber: Subscriber, now: datetime) -> bool:
-    """Whether the subscriber's send time has passed today (and today is one of their days)."""
-    return due_period(subscriber, now) == local_period(subscriber, now)
-
-
-def resolve_subscriber_entities(app: App, subscriber: Subscriber) -> Subscriber:
-    """Map the subscriber's entity names/aliases to canonical names (unknown ones are warned about)."""
-    from dataclasses import replace
-
-    canonical: list[str] = []
-    for name in subscriber.entities:
-        entity = app.watchlist.find(name)
-        if entity is None:
-            logger.warning("subscriber %s watches %r, which is not on the watchlist", subscriber.id, name)
-            continue
-        canonical.append(entity.name)
-    return replace(subscriber, entities=tuple(canonical))
-
-
-def select_subscribers(app: App, subscriber_ids: Iterable[str] = ()) -> list[Subscriber]:
-    """The configured subscribers with these ids (all when empty); unknown ids are a ConfigError."""
-    wanted = set(subscriber_ids)
-    unknown = wanted - {s.id for s in app.config.subscribers}
-    if unknown:
-        known = ", ".join(s.id for s in app.config.subscribers)
-        raise ConfigError(f"unknown subscriber(s): {', '.join(sorted(unknown))}; configured: {known}")
-    return [s for s in app.config.subscribers if not wanted or s.id in wanted]
-
-
-PREVIOUS_DIGEST_LOOKBACK = 35  # days searched back for the previous digest (mentions are compared with it)
-
-
-def _covered_until(app: App, subscriber_id: str) -> datetime | None:
-    """Where the next digest starts: the newest watermark of a delivered or still pending digest.
-
-    Pending digests count: they will be delivered as they are, so the next one
-    must not repeat their articles. A digest that failed for good does not: its
-    articles roll into the next one.
-    """
-    marks = [app.store.last_watermark(subscriber_id)]
-    marks += [r.watermark for r in app.store.pending_digests() if r.subscriber_id == subscriber_id]
-    known = [mark for mark in marks if mark is not None]
-    return max(known) if known else None
-
-
-def _previous_articles(app: App, subscriber_id: str, period: date) -> list[Article] | None:
-    """The articles of the subscriber's last delivered digest before ``period`` (None: there is none)."""
-    for back in range(1, PREVIOUS_DIGEST_LOOKBACK + 1):
-        record = app.store.digest_record(subscriber_id, period - timedelta(days=back))
-        if record is not None and record.status == "delivered":
-            found = (app.store.get_article(article_id) for article_id in record.article_ids)
-            return [article for article in found if article is not None]
-    return None
-
-
-def build_next_digest(
-    app: App, subscriber: Subscriber, period: date, now: datetime, *, rebuild: bool = False
-) -> Any:
-    """The digest of everything first seen since the subscriber's last one (None: nothing to send).
-
-    Its watermark is ``now``: the next digest starts after it. ``rebuild``
-    rebuilds a pending digest whose spooled copy is gone: its window starts at
-    the last delivered digest and ends at its own watermark (``now``).
-    """
-    from digests import build_digest
-
-    since = app.store.last_watermark(subscriber.id) if rebuild else _covered_until(app, subscriber.id)
-    articles = app.store.articles_first_seen_between(since, now)
-    digest = build_digest(
-        resolve_subscriber_entities(app, subscriber),
-        articles,
-        period,
-        sources={s.id: s for s in app.config.sources},
-        sender=app.settings["DIGEST_SENDER"],
-        max_items=app.settings["DIGEST_MAX_ITEMS"],
-        now=now,
-        previous=_previous_articles(app, subscriber.id, period),
-        since=since,
-    )
-    if digest is not None:
-        digest.watermark = now
-    return digest
-
-
-@contextmanager
-def _delivery_lock(app: App) -> Iterator[None]:
-    """One digest sender per home at a time (a scheduler job and `regwatch digest --send`, say).
-
-    Without it two processes could both find a digest undelivered and both send it.
-    """
-    import fcntl
-
-    with open(private_file(app.home / DIGEST_LOCK_FILE), "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-DIGEST_LOCK_FILE = "digests.lock"
+# --- delivery (the protocols are digests'; the App builds them from the settings) ---------
 
 
 def deliver_digests(
-    app: App,
-    now: datetime | None = None,
-    subscriber_ids: Iterable[str] = (),
-    force: bool = False,
+    app: App, now: datetime | None = None, subscriber_ids: Iterable[str] = (), force: bool = False
 ) -> list[DigestOutcome]:
     """Deliver every pending digest, then each subscriber's due one; ``force`` sends today's now.
 
-    Pending digests (a transient failure in an earlier run) are sent again as
-    they were built, from the spool, before anything new is built: see
-    :func:`_deliver` for the exactly-once protocol.
+    See ``digests.DigestDelivery`` for the exactly-once protocol.
     """
-    now = now or utcnow()
-    subscribers = select_subscribers(app, subscriber_ids)
-    wanted = {s.id for s in subscribers}
-    configured = {s.id for s in app.config.subscribers}
-    outcomes: list[DigestOutcome] = []
-    with _delivery_lock(app):
-        handled: set[tuple[str, date]] = set()
-        for record in app.store.pending_digests():
-            if record.subscriber_id not in configured:
-                logger.warning(
-                    "digest of %s for %s is pending but the subscriber is no longer configured; not sending",
-                    record.subscriber_id,
-                    record.period,
-                )
-                continue
-            if record.subscriber_id in wanted:
-                outcomes.append(_retry_pending(app, record, now))
-                handled.add((record.subscriber_id, record.period))
-        for subscriber in subscribers:
-            period = local_period(subscriber, now) if force else due_period(subscriber, now)
-            if (subscriber.id, period) in handled:
-                continue
-            record = app.store.digest_record(subscriber.id, period)
-            if record is not None and record.status in ("delivered", "failed"):
-                status = f"already-{record.status}"
-                outcomes.append(
-                    DigestOutcome(subscriber.id, period, status, record.location, error=record.error)
-                )
-                continue
-            try:
-                digest = build_next_digest(app, subscriber, period, now)
-            except DeliveryError as exc:
-                outcomes.append(_refused(app, subscriber.id, period, exc))
-                continue
-            if digest is None:
-                # The period is done: record it, so new articles wait for the next send time.
-                app.store.record_digest(
-                    subscriber.id,
-                    period,
-                    message_id="",
-                    status="delivered",
-                    watermark=now,
-                    location=NOTHING_NEW_LOCATION,
-                )
-                outcomes.append(DigestOutcome(subscriber.id, period, "nothing-new"))
-                continue
-            outcomes.append(_deliver(app, digest))
-    return outcomes
-
-
-NOTHING_NEW_LOCATION = "(nothing new: not sent)"
+    return app.digest_delivery.deliver(
+        app.config.subscribers, now or utcnow(), only=subscriber_ids, force=force
+    )
 
 
 def preview_digests(
     app: App, now: datetime | None = None, subscriber_ids: Iterable[str] = ()
 ) -> list[dict[str, Any]]:
     """Build (but neither send nor record) each subscriber's next digest."""
-    from digests import render_preview
+    from digests import select_subscribers
 
-    now = now or utcnow()
-    previews = []
-    for subscriber in select_subscribers(app, subscriber_ids):
-        period = local_period(subscriber, now)
-        digest = build_next_digest(app, subscriber, period, now)
-        previews.append(
-            {
-                "subscriber": subscriber.id,
-                "period": period.isoformat(),
-                "subject": digest.subject if digest else "",
-                "items": len(digest.article_ids) if digest else 0,
-                "text": render_preview(digest) if digest else "",
-            }
-        )
-    return previews
-
-
-def _spool(app: App) -> Any:
-    from digests import Spool
-
-    return Spool(app.home / app.settings["DIGEST_SPOOL"])
-
-
-def _retry_pending(app: App, record: Any, now: datetime) -> DigestOutcome:
-    """Send a digest left pending by an earlier run, with the bytes it was built with."""
-    from regwatch.models import Digest
-
-    if not record.error:
-        # Recorded as about to be sent, and nothing after: the process died mid-send.
-        logger.warning(
-            "digest of %s for %s (%s) was interrupted mid-send in an earlier run and may have reached "
-            "the server; sending it again with the same Message-ID (at-least-once)",
-            record.subscriber_id,
-            record.period,
-            record.message_id,
-        )
-    message = _spool(app).load(record.subscriber_id, record.period, record.message_id)
-    if message is None:
-        logger.warning(
-            "digest of %s for %s: its spooled copy is gone; rebuilding it from the store",
-            record.subscriber_id,
-            record.period,
-        )
-        [subscriber] = [s for s in app.config.subscribers if s.id == record.subscriber_id]
-        until = record.watermark or now
-        try:
-            rebuilt = build_next_digest(app, subscriber, record.period, until, rebuild=True)
-        except DeliveryError as exc:
-            return _refused(app, record.subscriber_id, record.period, exc)
-        if rebuilt is None:
-            app.store.record_digest(
-                record.subscriber_id,
-                record.period,
-                record.message_id,
-                "delivered",
-                until,
-                location=NOTHING_NEW_LOCATION,
-            )
-            return DigestOutcome(record.subscriber_id, record.period, "nothing-new")
-        return _deliver(app, rebuilt)
-    digest = Digest(
-        subscriber_id=record.subscriber_id,
-        period=record.period,
-        subject="",
-        message_id=record.message_id,
-        message=message,
-        article_ids=list(record.article_ids),
-        watermark=record.watermark,
-    )
-    return _deliver(app, digest)
-
-
-def _refused(app: App, subscriber_id: str, period: date, exc: DeliveryError) -> DigestOutcome:
-    """A digest that could not be built safely (its headers did not read back as built): failed, not sent."""
-    logger.error("digest for %s (%s) failed: %s", subscriber_id, period, exc)
-    message_id = str(getattr(exc, "message_id", ""))
-    app.store.record_digest(subscriber_id, period, message_id, "failed", None, error=str(exc))
-    return DigestOutcome(subscriber_id, period, "failed", error=str(exc))
-
-
-def _deliver(app: App, digest: Any) -> DigestOutcome:
-    """Send one digest and record the outcome in the ledger.
-
-    The protocol, and what a crash at each step leads to:
-
-    1. The message is spooled and the ledger row written as pending with no
-       error ("sending"). A crash before this: nothing was sent; the next run
-       builds the digest again.
-    2. The deliverer sends it (retrying transient failures within the run).
-    3. The outcome is recorded: delivered, failed (permanent: reported, not
-       retried) or pending with the error (transient: the next run resends the
-       spooled bytes).
-
-    A crash between the server accepting the message (end of SMTP DATA) and step
-    3 leaves the row "sending"; the next run cannot know whether the server got
-    it, and sends it again: delivery is at-least-once in that window (the
-    milliseconds between the server's 250 and the ledger's commit), with the
-    same bytes and Message-ID so the duplicate is recognisable, and it is logged
-    as a warning. Everywhere else it is exactly once.
-    """
-    base = {"subscriber_id": digest.subscriber_id, "period": digest.period}
-    ledger = {
-        "message_id": digest.message_id,
-        "watermark": digest.watermark,
-        "article_ids": digest.article_ids,
-    }
-    spool = _spool(app)
-    try:
-        spool.save(digest)
-    except OSError as exc:
-        logger.warning("digest %s: cannot spool it (%s); a retry would rebuild it", digest.message_id, exc)
-    app.store.record_digest(**base, status="pending", **ledger)  # "sending"
-    try:
-        location = app.deliverer.deliver(digest)
-    except DeliveryError as exc:
-        status = "failed" if exc.permanent else "pending"
-        logger.error("digest for %s (%s) %s: %s", digest.subscriber_id, digest.period, status, exc)
-        app.store.record_digest(**base, status=status, error=str(exc), **ledger)
-        if exc.permanent:
-            spool.discard(digest.subscriber_id, digest.period)
-        return DigestOutcome(**base, status=status, error=str(exc), items=len(digest.article_ids))
-    app.store.record_digest(**base, status="delivered", location=location, **ledger)
-    spool.discard(digest.subscriber_id, digest.period)
-    logger.info("digest for %s (%s) delivered: %s", digest.subscriber_id, digest.period, location)
-    return DigestOutcome(**base, status="delivered", location=location, items=len(digest.article_ids))
-
-
-ALERT_LEDGER_FILE = "alerts.db"
-
-
-@dataclass
-class AlertOutcome:
-    subscriber_id: str
-    status: str  # sent | pending | failed
-    items: int = 0
-    location: str = ""
-    error: str = ""
+    subscribers = select_subscribers(app.config.subscribers, subscriber_ids)
+    return [preview.to_dict() for preview in app.digest_builder.preview(subscribers, now or utcnow())]
 
 
 def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
     """Send each subscriber with alerts on an immediate alert about what triggered since their last one.
 
-    Called after every crawl's tag and index steps, so an alert goes out within
-    one crawl cycle. Rate-limited by ALERT_MIN_INTERVAL, exactly once per
-    (subscriber, article) by the alert ledger (see ``digests._alerts``).
+    A step of every crawl cycle, after tagging and indexing, so an alert goes out
+    within one cycle; see ``digests.AlertDelivery``.
     """
-    from digests import AlertLedger, alert_hits, build_alert, due_hits
+    return app.alert_delivery.send(app.config.subscribers, now or utcnow())
 
-    now = now or utcnow()
-    subscribers = [s for s in app.config.subscribers if s.alerts or s.alert_searches]
-    if not subscribers:
-        return []
-    settings = app.settings
-    articles = app.store.articles_first_seen_between(now - timedelta(hours=settings["ALERT_LOOKBACK"]), now)
-    sources = {s.id: s for s in app.config.sources}
-    interval = timedelta(minutes=settings["ALERT_MIN_INTERVAL"])
-    outcomes: list[AlertOutcome] = []
-    with _delivery_lock(app), AlertLedger(app.home / ALERT_LEDGER_FILE) as ledger:
-        for subscriber in subscribers:
-            resolved = resolve_subscriber_entities(app, subscriber)
-            hits = due_hits(
-                ledger,
-                resolved,
-                alert_hits(resolved, articles, sources),
-                now,
-                interval,
-                settings["ALERT_MAX_ITEMS"],
-            )
-            if not hits:
-                continue
-            article_ids = sorted(hit.article.id for hit in hits)
-            message_id = ""
-            try:
-                # A message whose headers do not read back as built is refused here (failed, not sent).
-                alert = build_alert(resolved, hits, sender=settings["DIGEST_SENDER"], now=now)
-                message_id = alert.message_id
-                ledger.mark(subscriber.id, article_ids, message_id, "sending", now=now)
-                location = app.deliverer.deliver(alert)
-            except DeliveryError as exc:
-                message_id = message_id or str(getattr(exc, "message_id", ""))
-                status = "failed" if exc.permanent else "pending"
-                logger.error("alert for %s %s: %s", subscriber.id, status, exc)
-                ledger.mark(subscriber.id, article_ids, message_id, status, now=now, error=str(exc))
-                outcomes.append(AlertOutcome(subscriber.id, status, len(hits), error=str(exc)))
-                continue
-            ledger.mark(subscriber.id, article_ids, message_id, "sent", now=now)
-            logger.info("alert for %s sent (%d items): %s", subscriber.id, len(hits), location)
-            outcomes.append(AlertOutcome(subscriber.id, "sent", len(hits), location))
-    return outcomes
+
+# --- the sequence ----------------------------------------------------------------------
 
 
 @dataclass
 class RunSummary:
-    """What one pass did: printed by `regwatch run` and `regwatch demo`."""
+    """What one pass did: printed by `regwatch crawl`, `run` and `demo`."""
 
     crawl: list[CrawlStats] = field(default_factory=list)
     tagged: TagOutcome = field(default_factory=TagOutcome)
@@ -859,22 +488,26 @@ class RunSummary:
             "watched_entities": self.tagged.watched_names,
             "indexed": self.indexed,
             "per_source": [s.to_dict() for s in self.crawl],
-            "digests": [
-                {
-                    "subscriber": d.subscriber_id,
-                    "period": d.period.isoformat(),
-                    "status": d.status,
-                    "items": d.items,
-                    "path": d.location,
-                    "error": d.error,
-                }
-                for d in self.digests
-            ],
-            "alerts": [
-                {"subscriber": a.subscriber_id, "status": a.status, "items": a.items, "error": a.error}
-                for a in self.alerts
-            ],
+            "digests": [d.to_dict() for d in self.digests],
+            "alerts": [a.to_dict() for a in self.alerts],
         }
+
+
+def crawl_cycle(
+    app: App, source_ids: Sequence[str] = (), due_only: bool = False, now: datetime | None = None
+) -> RunSummary:
+    """The one crawl sequence: crawl → stories → tag → index → alerts.
+
+    `regwatch crawl`, each scheduled crawl job and :func:`run_once` run this, and
+    nothing else runs these stages in another order.
+    """
+    summary = RunSummary()
+    summary.crawl = crawl(app, source_ids, due_only=due_only)
+    assign_stories(app)
+    summary.tagged = tag_pending(app)
+    summary.indexed = index_pending(app)
+    summary.alerts = send_alerts(app, now=now)
+    return summary
 
 
 def run_once(
@@ -884,11 +517,7 @@ def run_once(
     force_digests: bool = False,
     now: datetime | None = None,
 ) -> RunSummary:
-    """One pass: crawl what is due, tag, index, deliver due digests."""
-    summary = RunSummary()
-    summary.crawl = crawl(app, source_ids, due_only=due_only)
-    summary.tagged = tag_pending(app)
-    summary.indexed = index_pending(app)
-    summary.alerts = send_alerts(app, now=now)
+    """One pass: the crawl cycle over what is due, then the due digests."""
+    summary = crawl_cycle(app, source_ids, due_only=due_only, now=now)
     summary.digests = deliver_digests(app, now=now, force=force_digests)
     return summary

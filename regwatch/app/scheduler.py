@@ -46,6 +46,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError, RegwatchError
+from regwatch.models import Subscriber
 from regwatch.private import private_file
 
 logger = logging.getLogger(__name__)
@@ -55,15 +56,13 @@ LOCK_FILE = "scheduler.lock"
 
 
 def crawl_job(home: str, config_path: str | None, source_id: str) -> None:
-    """Scheduled: crawl one source (in a subprocess), then tag and index what is new."""
+    """Scheduled: the crawl cycle of one source (crawl in a subprocess, stories, tag, index, alerts)."""
     try:
         with App.load(home, config_path) as app:
-            stats = pipeline.crawl(app, [source_id])
-            pipeline.tag_pending(app)
-            pipeline.index_pending(app)
-            for alert in pipeline.send_alerts(app):
+            summary = pipeline.crawl_cycle(app, [source_id])
+            for alert in summary.alerts:
                 logger.info("alert %s: %s (%d items)", alert.subscriber_id, alert.status, alert.items)
-            for s in stats:
+            for s in summary.crawl:
                 logger.info(
                     "crawl %s: %d fetched, %d new, %d updated, %d errors",
                     s.source_id,
@@ -164,11 +163,12 @@ class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]
         return fire
 
 
-def digest_trigger(subscriber: Any) -> LocalTimeTrigger:
-    """The subscriber's send time on the days of their cadence, in their timezone."""
-    hour, minute = (int(part) for part in subscriber.send_time.split(":"))
-    weekdays = {"daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekly": (subscriber.weekday,)}
-    return LocalTimeTrigger(hour, minute, subscriber.timezone, weekdays[subscriber.cadence])
+def digest_trigger(subscriber: Subscriber) -> LocalTimeTrigger:
+    """The subscriber's send time on the days of their cadence (``digests.send_days``), in their timezone."""
+    from digests import send_days, send_time
+
+    hour, minute = send_time(subscriber)
+    return LocalTimeTrigger(hour, minute, subscriber.timezone, send_days(subscriber))
 
 
 def _shutdown(scheduler: Any, wait: bool) -> None:

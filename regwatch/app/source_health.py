@@ -38,8 +38,8 @@ def status_of(source: Source, health: Any, state: Any) -> str:
 
 def health_rows(app: App) -> list[dict[str, Any]]:
     """One row per configured source, from the crawl ledger and the source state."""
-    health = {h.source_id: h for h in app.store.source_health()}
-    states = app.store.source_states()
+    health = {h.source_id: h for h in app.store.source_states.health()}
+    states = app.store.source_states.all()
     rows = []
     for source in app.config.sources:
         h, state = health.get(source.id), states.get(source.id)

@@ -1,0 +1,193 @@
+"""What a store engine provides: one Protocol per component of :class:`indexer.Store`.
+
+SQLite is the first engine (``SqliteArticles``, ``SqliteSearch``…, all sharing one
+``Database``). A second one (PostgreSQL, say) implements these same Protocols
+over its own connection and builds a ``Store`` from them; nothing outside
+``indexer`` changes, because the pipeline, the CLI and the other stages only
+call what is declared here (digests declares the few ledger methods it needs as
+Protocols of its own, which these components match structurally).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from regwatch.models import (
+    Action,
+    AlertRecord,
+    Article,
+    CrawlStats,
+    DigestRecord,
+    Quote,
+    Source,
+    TaggedEntity,
+)
+
+from ._source_states import SourceState
+from ._types import ClusterDoc, SearchQuery, SearchResult, SourceHealth
+
+
+class Articles(Protocol):
+    """The source of truth: articles by canonical URL, with entities, quotes and actions."""
+
+    def upsert(self, article: Article, *, seen_at: datetime | None = None) -> str: ...
+    def get(self, article_id: str) -> Article | None: ...
+    def id_for_url(self, url: str) -> str | None: ...
+    def urls(self, article_id: str) -> list[str]: ...
+    def delete(self, article_id: str) -> bool: ...
+    def count(self) -> int: ...
+    def counts(self) -> dict[str, int]: ...
+    def needing_tags(self, limit: int | None = None, tagger_version: str | None = None) -> list[Article]: ...
+    def set_entities(
+        self,
+        article_id: str,
+        entities: list[TaggedEntity],
+        tagger_version: str = "",
+        *,
+        content_hash: str | None = None,
+        quotes: Sequence[Quote] | None = None,
+        actions: Sequence[Action] | None = None,
+    ) -> bool: ...
+    def first_seen_between(self, after: datetime | None, until: datetime) -> list[Article]: ...
+    def tagged_by_other_version(
+        self, tagger_version: str, after_doc: int, limit: int
+    ) -> list[tuple[int, Article]]: ...
+    def count_tagged_by_other_version(self, tagger_version: str) -> int: ...
+
+
+class TagErrors(Protocol):
+    """Articles whose tagging failed, so later runs skip them until the tagger or the text changes."""
+
+    def record(
+        self, article_id: str, error: str, *, tagger_version: str, content_hash: str, fallback: bool = False
+    ) -> bool: ...
+    def latest(self, limit: int = 20) -> list[dict[str, Any]]: ...
+    def count(self) -> int: ...
+    def articles(self, after_doc: int = 0, limit: int = 256) -> list[tuple[int, Article]]: ...
+
+
+class Stories(Protocol):
+    """Story ids: copies of one story share the id of its first stored article."""
+
+    def assign_pending(self) -> int: ...
+    def articles(self, story_id: str) -> list[Article]: ...
+
+
+class SearchIndex(Protocol):
+    """What answers searches: the embedded search, or ``ClusterIndex`` (same queries, same answers)."""
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+    def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]: ...
+    def histogram(self, query: SearchQuery, interval: str = "day") -> dict[str, int]: ...
+
+
+class EmbeddedSearch(SearchIndex, Protocol):
+    """The store's own search index, brought up to date from the articles by ``index_pending``."""
+
+    sources: dict[str, Source]  # the configured sources: the type and jurisdiction filters
+
+    def index_pending(self) -> int: ...
+
+
+class FetchLedger(Protocol):
+    """Per source and article page: the validators of the last fetch, for conditional GETs."""
+
+    def record(
+        self,
+        url: str,
+        source_id: str,
+        status: int,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        content_hash: str = "",
+        article_url: str = "",
+        at: datetime | None = None,
+    ) -> None: ...
+    def validators(self, source_ids: Iterable[str]) -> dict[str, dict[str, dict[str, str]]]: ...
+    def entry(self, source_id: str, url: str) -> dict[str, Any] | None: ...
+    def count(self, source_id: str | None = None) -> int: ...
+
+
+class SourceStates(Protocol):
+    """Each source's runs (the crawl ledger) and the health state carried from run to run."""
+
+    def record_run(self, stats: CrawlStats, started: datetime, finished: datetime) -> None: ...
+    def health(self) -> list[SourceHealth]: ...
+    def get(self, source_id: str) -> SourceState: ...
+    def all(self) -> dict[str, SourceState]: ...
+    def save(self, state: SourceState) -> None: ...
+
+
+class DigestLedger(Protocol):
+    """One row per subscriber and period: what makes digest delivery exactly once."""
+
+    def get(self, subscriber_id: str, period: date) -> DigestRecord | None: ...
+    def record(
+        self,
+        subscriber_id: str,
+        period: date,
+        message_id: str,
+        status: str,
+        watermark: datetime | None,
+        location: str = "",
+        error: str = "",
+        article_ids: Sequence[str] = (),
+        *,
+        force: bool = False,
+    ) -> None: ...
+    def last_watermark(self, subscriber_id: str) -> datetime | None: ...
+    def pending(self) -> list[DigestRecord]: ...
+
+
+class AlertLedger(Protocol):
+    """One row per subscriber and article: each article alerts a subscriber once."""
+
+    def known(self, subscriber_id: str) -> dict[str, str]: ...
+    def last_sent(self, subscriber_id: str) -> datetime | None: ...
+    def mark(
+        self,
+        subscriber_id: str,
+        article_ids: Sequence[str],
+        message_id: str,
+        status: str,
+        *,
+        now: datetime,
+        error: str = "",
+    ) -> None: ...
+    def records(self, subscriber_id: str | None = None) -> list[AlertRecord]: ...
+    def import_file(self, path: Path) -> int: ...
+
+
+class ClusterLedger(Protocol):
+    """Per search cluster, which article versions it acknowledged and which documents it refused."""
+
+    def pending(self, target: str, after: str = "", limit: int = 500) -> list[ClusterDoc]: ...
+    def deletions(self, target: str) -> list[str]: ...
+    def record(
+        self,
+        target: str,
+        acked: Sequence[tuple[str, int]] = (),
+        deleted: Sequence[str] = (),
+        failed: Sequence[tuple[str, int, str]] = (),
+    ) -> None: ...
+    def forget(self, target: str, acked_since: datetime | None = None) -> int: ...
+    def counts(self, target: str) -> dict[str, int]: ...
+    def failures(self, target: str, limit: int = 20) -> list[dict[str, Any]]: ...
+
+
+__all__ = [
+    "AlertLedger",
+    "Articles",
+    "ClusterLedger",
+    "DigestLedger",
+    "EmbeddedSearch",
+    "FetchLedger",
+    "SearchIndex",
+    "SourceStates",
+    "Stories",
+    "TagErrors",
+]
