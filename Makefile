@@ -75,12 +75,12 @@ bench-story: install
 bench: bench-nlp bench-index bench-crawl bench-story
 
 lint: install
-	$(BIN)/ruff check regwatch crawlers nlp indexer digests tests
-	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests tests
+	$(BIN)/ruff check regwatch crawlers nlp indexer digests tests benchmarks/extraction
+	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests tests benchmarks/extraction
 
 format: install
-	$(BIN)/ruff format regwatch crawlers nlp indexer digests tests
-	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests tests
+	$(BIN)/ruff format regwatch crawlers nlp indexer digests tests benchmarks/extraction
+	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests tests benchmarks/extraction
 
 lock: install
 	$(UV) pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock

@@ -1,0 +1,1 @@
+"""Benchmarks and evaluation harnesses: kept out of the pipeline stages, run from the repository root."""

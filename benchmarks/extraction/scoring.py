@@ -1,0 +1,115 @@
+"""How one extraction is scored against a page's gold: body, title, published time, authors.
+
+- body, where the gold is a whole text: shingle precision, recall and F1 (word 4-grams
+  counted with multiplicity: boilerplate kept costs precision, text dropped costs recall);
+- body, where the gold is snippets (text that must be in the body, text that must not):
+  recall over the first, precision over the second;
+- title: equal after Unicode NFKC, case folding and whitespace collapsing;
+- published: the same instant to the minute (an answer must state its offset); a gold that
+  is only a day is met by the same calendar day;
+- authors: F1 over the set of names, compared as titles are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+SHINGLE = 4
+_WORD = re.compile(r"\w+", re.UNICODE)
+_WS = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Text as titles, names and snippets are compared: NFKC, case-folded, whitespace collapsed."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def shingles(text: str, n: int = SHINGLE) -> Counter[tuple[str, ...]]:
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    if len(words) < n:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def prf(predicted: Counter[tuple[str, ...]], gold: Counter[tuple[str, ...]]) -> tuple[float, float, float]:
+    overlap = sum((predicted & gold).values())
+    precision = overlap / sum(predicted.values()) if predicted else 0.0
+    recall = overlap / sum(gold.values()) if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def body_prf(predicted: str, gold: str) -> tuple[float, float, float]:
+    """Shingle (precision, recall, F1) of a body against a whole gold text."""
+    return prf(shingles(predicted), shingles(gold))
+
+
+def snippet_scores(body: str, with_: Sequence[str], without: Sequence[str]) -> tuple[float, float]:
+    """(recall over ``with``, precision over ``without``); 1.0 where a list is empty."""
+    text = normalise(body)
+    found = sum(normalise(s) in text for s in with_)
+    leaked = sum(normalise(s) in text for s in without)
+    recall = found / len(with_) if with_ else 1.0
+    precision = 1 - leaked / len(without) if without else 1.0
+    return recall, precision
+
+
+def f1_of(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def title_ok(predicted: str, gold: str) -> bool:
+    return normalise(predicted) == normalise(gold)
+
+
+def authors_f1(predicted: Sequence[str], gold: Sequence[str]) -> float:
+    """F1 over sets of names; no name on either side is a match (the page has no byline)."""
+    norm_p = {normalise(a) for a in predicted if normalise(a)}
+    norm_g = {normalise(a) for a in gold if normalise(a)}
+    if not norm_p and not norm_g:
+        return 1.0
+    overlap = len(norm_p & norm_g)
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / len(norm_p), overlap / len(norm_g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def gold_instant(gold: str) -> datetime | date:
+    """A gold published value: a date when it names only a day; an instant (naive read as UTC) otherwise."""
+    text = gold.strip()
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def published_ok(predicted: datetime | date | None, gold: str) -> bool:
+    """Same minute, with an offset stated, for a gold instant; same calendar day for a gold day.
+
+    A predicted day (what bare trafilatura gives) never meets a gold instant. A predicted
+    instant meets a gold day when its day, read in UTC or as the page states it, is that day.
+    """
+    if predicted is None:
+        return False
+    expected = gold_instant(gold)
+    if not isinstance(expected, datetime):
+        day = predicted.date() if isinstance(predicted, datetime) else predicted
+        return day == expected
+    if not isinstance(predicted, datetime) or predicted.utcoffset() is None:
+        return False
+    return abs((predicted - expected).total_seconds()) < 60
+
+
+def published_day_ok(predicted: datetime | date | None, gold: str) -> bool:
+    """The gold's calendar day (a lenient check, shown beside the minute)."""
+    if predicted is None:
+        return False
+    expected = gold_instant(gold)
+    want = expected.date() if isinstance(expected, datetime) else expected
+    day = predicted.date() if isinstance(predicted, datetime) else predicted
+    return day == want
