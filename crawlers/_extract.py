@@ -49,6 +49,7 @@ from ._text import (
     parse_date,
     unescape_text,
 )
+from ._title import headline
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,6 @@ UPDATED_META = (
     "last-modified",
 )
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
-_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ")
 
 
 # --- JSON-LD -----------------------------------------------------------------
@@ -223,71 +223,19 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
 # --- fields ------------------------------------------------------------------
 
 
-def _title_from_title_tag(doc: lxml.html.HtmlElement, site_name: str) -> str:
-    """``<title>`` without the " | Site" suffix it usually carries."""
-    title = clean_text(doc.findtext(".//title"))
-    if not title:
-        return ""
-    for sep in _TITLE_SEPARATORS:
-        if site_name and title.lower().endswith((sep + site_name).lower()):
-            return title[: -len(sep + site_name)].strip()
-    if " | " in title:
-        return title.split(" | ")[0].strip()
-    return title
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
-
-
-def _site_chrome_texts(doc: lxml.html.HtmlElement) -> set[str]:
-    """Lower-cased texts of the short elements in the page's header and navigation (site and section names)."""
-    texts: set[str] = set()
-    for region in doc.xpath("//header|//nav|//*[@role='banner']"):
-        for element in region.iter():
-            if not isinstance(element.tag, str) or element.tag == "h1" or element.xpath("ancestor::h1"):
-                continue
-            text = clean_text(element.text_content()).lower()
-            if text and len(text) < 80:
-                texts.add(text)
-    return texts
-
-
-def _headline_over_declared(
-    declared: str, h1: str, meta: dict[str, list[str]], doc: lxml.html.HtmlElement
-) -> bool:
-    """Whether a page's lone ``<h1>`` is a better title than the one its meta tags declare.
-
-    It is when the declared title is the headline plus the site's name ("Headline - Committees -
-    UK Parliament") or is only the site's or section's name, as an app shell declares for every
-    page ("Press corner").
-    """
-    site = _first(meta, "og:site_name", "application-name").lower()
-    if declared.lower().startswith(h1.lower()):
-        rest = declared[len(h1) :]
-        return bool(re.match(r"\s+[|–—\-:•·]\s+", rest)) and bool(site) and site in rest.lower()
-    if len(h1) <= len(declared):
-        return False
-    return declared.lower() == site or declared.lower() in _site_chrome_texts(doc)
-
-
-def _title(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, fallback: str) -> str:
-    title = _ld_text(ld.get("headline")) or _ld_text(ld.get("name"))
-    if title:
-        return title
-    h1s = [clean_text(h.text_content()) for h in doc.iter("h1")]
-    h1s = [h for h in h1s if h]
-    declared = _first(meta, "og:title", "twitter:title", "dc.title", "dcterms.title", "title")
-    if declared:
-        if len(h1s) == 1 and h1s[0] != declared and _headline_over_declared(declared, h1s[0], meta, doc):
-            return h1s[0]
-        return declared
-    tag_title = _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
-    # A lone <h1> is the headline (<title> is often cut short) unless it shares no word
-    # with <title>: on blogs it is then the section ("Neuigkeiten") or the site's name.
-    if len(h1s) == 1 and (not tag_title or _words(h1s[0]) & _words(tag_title)):
-        return h1s[0]
-    return fallback or tag_title
+def _title(
+    ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, url: str, publisher: str
+) -> str:
+    """The headline as the page presents it (see ``_title``): JSON-LD, then declared titles and ``<title>``, confirmed by the page."""
+    return headline(
+        doc,
+        url,
+        jsonld=_ld_text(ld.get("headline")) or _ld_text(ld.get("name")),
+        declared=[
+            _first(meta, key) for key in ("og:title", "twitter:title", "dc.title", "dcterms.title", "title")
+        ],
+        site_names=[_first(meta, "og:site_name"), _first(meta, "application-name"), publisher],
+    )
 
 
 def _time_element(doc: lxml.html.HtmlElement) -> str:
@@ -435,6 +383,13 @@ def _byline_names(text: str) -> list[str]:
         if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper():
             names.append(" ".join(words))
     return names
+
+
+def _publisher_name(ld: dict[str, Any], by_id: Mapping[str, dict[str, Any]]) -> str:
+    publisher = ld.get("publisher")
+    if isinstance(publisher, dict) and isinstance(publisher.get("@id"), str) and not publisher.get("name"):
+        publisher = by_id.get(publisher["@id"], publisher)
+    return _ld_text(publisher)
 
 
 def _authors(
@@ -618,7 +573,9 @@ def extract_article(
     objects = list(_jsonld_objects(doc, url))
     ld = _find_article_jsonld(objects)
     meta = _meta_tags(doc)
-    title = _title(ld, meta, doc, clean_text(hint.get("title")))
+    title = _title(ld, meta, doc, url, _publisher_name(ld, _ld_by_id(objects))) or clean_text(
+        hint.get("title")
+    )
     if not title:
         raise ExtractionError(f"{url}: no title")
     declared_summary = _ld_text(ld.get("description")) or _ld_text(
