@@ -79,7 +79,8 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
             ):
                 break
             box = ancestor
-        box.drop_tree()
+        if box.getparent() is not None:  # not inside a box already dropped (two forms in one sign-up block)
+            box.drop_tree()
 
 
 # A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.
@@ -184,36 +185,95 @@ def _heads_nothing(elements: list[Any], blocks: list[tuple[str, list[str]] | Non
     return following is None or blocks[following][0] == "head"
 
 
-def body_text(text: str, url: str, title: str, exclude: str = "") -> str:
-    """Main text via trafilatura: one paragraph per block, blank lines between them.
+# A body under this many words may be precision mode's cut of a longer article (an opening
+# paragraph kept, the rest judged boilerplate): trafilatura's default mode is then asked too.
+SHORT_BODY_WORDS = 150
+# ... and its answer replaces the precise one only when it holds at least this many times the words.
+WIDER_BODY_RATIO = 2.0
+# ... and carries it on: at most this share of its words comes before the precise body's opening.
+WIDER_BODY_LEAD_SHARE = 0.1
+_WORDS = re.compile(r"\w+")
 
-    trafilatura's blocks are then cut further: blocks that are mostly links, repeats of
-    other blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a
-    heading left with nothing under it by those cuts.
+
+def word_count(text: str) -> int:
+    return len(_WORDS.findall(text))
+
+
+def _trafilatura_main(text: str, url: str, prune: list[str] | None, *, precise: bool) -> Any:
+    """trafilatura's main-text element tree in one mode, its fallback extractors included; None if empty.
+
+    bare_extraction gives the tree trafilatura's XML output is serialised from, without the
+    serialise/parse round trip and the content fingerprint only that output needs. Its fallback
+    (readability and jusText, run when its own pick looks wrong) is what saves pages whose markup
+    misleads it: without it a site's header and copyright line can come out as the article.
     """
-    # bare_extraction gives the element tree trafilatura's XML output is serialised from,
-    # without the serialise/parse round trip and the content fingerprint only that output needs.
-    main = None
+    document = trafilatura.bare_extraction(
+        text,
+        url=url if is_web_url(url) else None,
+        prune_xpath=prune,
+        favor_precision=precise,
+        fast=False,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=True,  # for the link share of each block; the text keeps only the words
+        with_metadata=False,
+    )
+    body = getattr(document, "body", None)
+    if body is not None and len(body) and "".join(body.itertext()).strip():
+        return body
+    return None
+
+
+def body_text(text: str, url: str, title: str, exclude: str = "") -> str:
+    """Main text: trafilatura's blocks, cut by the rules here; one paragraph per block, blank lines between.
+
+    Precision mode first (its default mode when that finds nothing). A body under
+    SHORT_BODY_WORDS words is checked against the default mode's, which replaces it when it
+    holds WIDER_BODY_RATIO times the words and opens the same way: precision mode sometimes
+    keeps only an article's opening. The blocks are then cut further: blocks that are mostly links, repeats of other
+    blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a heading
+    left with nothing under it by those cuts.
+    """
     prune = _prune_xpath(exclude, url)
-    for precise in (True, False):
-        document = trafilatura.bare_extraction(
-            text,
-            url=url if is_web_url(url) else None,
-            prune_xpath=prune,
-            favor_precision=precise,
-            fast=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=True,  # for the link share of each block; the text keeps only the words
-            with_metadata=False,
+    main = _trafilatura_main(text, url, prune, precise=True)
+    body = _cut_blocks(main, title) if main is not None else ""
+    if word_count(body) < SHORT_BODY_WORDS:
+        wider_main = _trafilatura_main(text, url, prune, precise=False)
+        wider = _cut_blocks(wider_main, title) if wider_main is not None else ""
+        if word_count(wider) > WIDER_BODY_RATIO * word_count(body) and _continues(body, wider):
+            logger.debug(
+                "extract %s: precision mode kept %d words, default mode %d: taking the wider",
+                url,
+                word_count(body),
+                word_count(wider),
+            )
+            body = wider
+        main = main if main is not None else wider_main
+    if not body and main is not None:
+        # Every block was cut (all links, say): trafilatura's own text beats an empty body.
+        body = "\n\n".join(
+            clean_text("".join(block.itertext())) for block in main if isinstance(block.tag, str)
         )
-        body = getattr(document, "body", None)
-        if body is not None and len(body) and "".join(body.itertext()).strip():
-            main = body
-            break
-    if main is None:
-        return ""
+        body = "\n\n".join(p for p in body.split("\n\n") if p)
+    return body
+
+
+def _continues(opening: str, wider: str) -> bool:
+    """Whether a wider body carries on the same article: the opening's first paragraph is in it, with
+    little before it (a kicker, a dateline).
+
+    A wider body that puts much other text first (a cookie notice, a menu) is another pick, not more
+    of the article.
+    """
+    if not opening:
+        return True
+    at = wider.find(opening.split("\n\n", 1)[0][:200])
+    return at >= 0 and word_count(wider[:at]) <= WIDER_BODY_LEAD_SHARE * word_count(wider)
+
+
+def _cut_blocks(main: Any, title: str) -> str:
+    """The text of trafilatura's blocks after the cuts (see :func:`body_text`)."""
     elements = [block for block in main if isinstance(block.tag, str)]
     blocks: list[tuple[str, list[str]] | None] = []  # None: a block cut here
     for block in elements:

@@ -36,7 +36,7 @@ from regwatch.errors import ExtractionError
 from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
-from ._body import body_text, drop_non_article
+from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, word_count
 from ._text import (
     canonicalize_url,
     clean_authors,
@@ -49,12 +49,14 @@ from ._text import (
     parse_date,
     unescape_text,
 )
-from ._title import headline
+from ._title import headline, usable
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_BODY_CHARS: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default
 SUMMARY_MAX_CHARS = 500
+# A page naming its article nowhere is titled by its opening words, this long at most.
+UNTITLED_TITLE_CHARS = 120
 
 # schema.org types that describe one article (lower-cased).
 ARTICLE_TYPES = frozenset(
@@ -96,6 +98,7 @@ UPDATED_META = (
     "dcterms.modified",
     "last-modified",
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
 
 
@@ -444,6 +447,29 @@ def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
     return tags
 
 
+# A JSON-LD articleBody shorter than this is a teaser, never preferred to the page's own text.
+DECLARED_BODY_MIN_WORDS = 50
+
+
+def _declared_body(ld: dict[str, Any]) -> str:
+    """The article text a page's JSON-LD declares (``articleBody``), one paragraph per line break."""
+    value = ld.get("articleBody")
+    if isinstance(value, list):
+        value = "\n".join(str(v) for v in value if isinstance(v, str))
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if looks_like_markup(value):
+        try:
+            root = lxml.html.fragment_fromstring(value, create_parent="div")
+        except (etree.ParserError, ValueError):
+            return ""
+        for block in root.iter("p", "br", "li", "div", "h2", "h3", "h4"):
+            block.tail = "\n" + (block.tail or "")
+        value = root.text_content()
+    paragraphs = [unescape_text(line) for line in re.split(r"\n+", value)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _article_part(doc: Any, body_css: str, url: str) -> str | None:
     """The HTML of the element a source's ``body`` override names, or None (read the whole page)."""
     try:
@@ -565,6 +591,7 @@ def extract_article(
         text = html
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
+    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses a decoded string that declares its encoding
     try:
         doc = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -576,8 +603,10 @@ def extract_article(
     title = _title(ld, meta, doc, url, _publisher_name(ld, _ld_by_id(objects))) or clean_text(
         hint.get("title")
     )
-    if not title:
-        raise ExtractionError(f"{url}: no title")
+    if not title:  # no title anywhere: a heading, else the body's opening words, name the article
+        title = next(
+            (t for t in (clean_text(h.text_content()) for h in doc.iter("h2", "h3")) if usable(t)), ""
+        )
     declared_summary = _ld_text(ld.get("description")) or _ld_text(
         _first(meta, "og:description", "description", "twitter:description", "dc.description")
     )
@@ -590,8 +619,25 @@ def extract_article(
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
     body = body_text(part or lxml.html.tostring(doc, encoding="unicode"), url, title, exclude)
+    declared_body = _declared_body(ld)
+    if not part and word_count(declared_body) > max(
+        DECLARED_BODY_MIN_WORDS, WIDER_BODY_RATIO * word_count(body)
+    ):
+        # The page's markup hid its article from the extractor (a script-rendered page, a misleading
+        # layout) but its JSON-LD carries the text: that is the article, not what was picked instead.
+        logger.debug(
+            "extract %s: body of %d words, JSON-LD articleBody %d: taking the declared one",
+            url,
+            word_count(body),
+            word_count(declared_body),
+        )
+        body = declared_body
     if standfirst and body.startswith(declared_summary + "\n\n"):
         body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
+    if not title:
+        title = _shorten(body.split("\n\n", 1)[0], UNTITLED_TITLE_CHARS)
+    if not title:
+        raise ExtractionError(f"{url}: no title and no text")
     if len(body) < minimum:
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
 
