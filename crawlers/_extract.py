@@ -20,7 +20,7 @@ import gzip
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from regwatch.errors import ExtractionError
 from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
+from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, word_count
 from ._text import (
     canonicalize_url,
@@ -109,7 +110,7 @@ def _jsonld_objects(doc: lxml.html.HtmlElement, url: str) -> Iterator[dict[str, 
     """Every JSON-LD object on the page, flattened out of lists and ``@graph``."""
     for script in doc.xpath('//script[@type and contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
         text = (script.text or "").strip()
-        text = re.sub(r"^\s*(<!--|//\s*<!\[CDATA\[)|(-->|//\s*\]\]>)\s*$", "", text)
+        text = re.sub(r"^\s*(<!--|(//\s*)?<!\[CDATA\[)|(-->|(//\s*)?\]\]>)\s*$", "", text)
         if not text:
             continue
         try:
@@ -150,24 +151,6 @@ def _ld_by_id(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if isinstance(key, str) and (key not in index or len(obj) > len(index[key])):
             index[key] = obj
     return index
-
-
-def _is_organisation(obj: dict[str, Any]) -> bool:
-    return any("organization" in t or t in ("corporation", "website", "brand") for t in _types(obj))
-
-
-def _ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """(people, organisations) named by a JSON-LD ``author``: a publisher named as author is not a byline."""
-    people: list[str] = []
-    organisations: list[str] = []
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
-            item = by_id.get(item["@id"], item)
-        text = _ld_text(item)
-        if not text:
-            continue
-        (organisations if isinstance(item, dict) and _is_organisation(item) else people).append(text)
-    return people, organisations
 
 
 def _ld_text(value: Any) -> str:
@@ -344,91 +327,11 @@ def _language(doc: lxml.html.HtmlElement, ld: dict[str, Any], meta: dict[str, li
     )
 
 
-# A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
-_ROLE = re.compile(
-    r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
-    r"contributor|staff|desk|team|news)s?\b",
-    re.I,
-)
-_NAME_WORD = re.compile(
-    r"^(?:[A-Z\u00c0-\u00de][\w'’.\-]*|de|da|del|der|van|von|la|le|al|bin|ibn|O['’][A-Z]\w*)$"
-)
-_BYLINE_XPATH = (
-    '//*[contains(translate(@class, "BYLINE", "byline"), "byline")'
-    ' or contains(translate(@data-testid, "BYLINE", "byline"), "byline")]'
-)
-
-
-# Words that name an organisation, not a person ("BBC News", "eSafety Commissioner", "Reuters Staff").
-_ORG_WORD = re.compile(
-    r"\b(?:news|press|media|newsroom|staff|desk|team|editors|reporters|authority|commission|commissioner|"
-    r"office|department|ministry|agency|council|board|committee|group|ltd|limited|inc|plc|llc|gmbh|"
-    r"government|regulator|services?|university|institute|foundation|association|bureau)\b",
-    re.I,
-)
-
-
-def _looks_like_person(name: str) -> bool:
-    """Not an organisation ("Competition and Markets Authority") nor a CMS login ("cnam_editor", "admin")."""
-    if _ORG_WORD.search(name):
-        return False
-    return " " in name or not (name.islower() or "_" in name or any(c.isdigit() for c in name))
-
-
-def _byline_names(text: str) -> list[str]:
-    """Person names in a visible byline; a part holding a job title keeps only the words after it."""
-    names: list[str] = []
-    for part in clean_authors([text]):
-        roles = list(_ROLE.finditer(part))
-        if roles:
-            part = part[roles[-1].end() :].strip(" ,:")
-        words = part.split()
-        if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper():
-            names.append(" ".join(words))
-    return names
-
-
 def _publisher_name(ld: dict[str, Any], by_id: Mapping[str, dict[str, Any]]) -> str:
     publisher = ld.get("publisher")
     if isinstance(publisher, dict) and isinstance(publisher.get("@id"), str) and not publisher.get("name"):
         publisher = by_id.get(publisher["@id"], publisher)
     return _ld_text(publisher)
-
-
-def _authors(
-    ld: dict[str, Any],
-    meta: dict[str, list[str]],
-    doc: lxml.html.HtmlElement,
-    by_id: Mapping[str, dict[str, Any]],
-) -> list[str]:
-    """People who wrote the article, best source first; the publisher's own name is never one of them."""
-    people, organisations = _ld_people(ld.get("author") or ld.get("creator"), by_id)
-    publisher = ld.get("publisher")
-    if isinstance(publisher, dict) and isinstance(publisher.get("@id"), str) and not publisher.get("name"):
-        publisher = by_id.get(publisher["@id"], publisher)
-    if isinstance(publisher, dict) and _is_organisation(publisher):
-        organisations.append(_ld_text(publisher))  # a person publishing a blog may well be its author
-    not_people = {name.lower() for name in organisations if name}
-
-    def persons(values: Iterable[str]) -> list[str]:
-        return [a for a in clean_authors(values) if a.lower() not in not_people and _looks_like_person(a)]
-
-    authors = persons(people)
-    if not authors:
-        authors = persons(
-            _all(meta, "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author")
-        )
-    if not authors:
-        nodes = doc.xpath('//*[@rel="author"]|//*[@itemprop="author"]')
-        authors = persons(clean_text(node.text_content()) for node in nodes)
-    if not authors:
-        # Only a visible byline left ("By Political Correspondent Carl Dinnen"): the first that names someone.
-        for node in doc.xpath(_BYLINE_XPATH):
-            text = clean_text(node.text_content())
-            found = [n for n in _byline_names(text) if n.lower() not in not_people] if len(text) < 160 else []
-            if found:
-                return found
-    return authors
 
 
 def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
@@ -614,7 +517,10 @@ def extract_article(
     time_element = _time_element(doc)
     canonical = _canonical(doc, url)
     language = _language(doc, ld, meta)
-    authors = _authors(ld, meta, doc, _ld_by_id(objects)) or clean_authors(hint.get("authors") or [])
+    by_id = _ld_by_id(objects)
+    authors = authors_of(doc, ld, meta, by_id, _publisher_name(ld, by_id)) or clean_authors(
+        hint.get("authors") or []
+    )
     standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None

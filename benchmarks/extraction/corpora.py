@@ -59,6 +59,8 @@ READABILITY_BYLINE_FLAWS: dict[str, str] = {
     "wikipedia-4": "the wiki's contributors",
     "yahoo-4": "a role ('individual')",
     "youth": "the site's name glued to the author's",
+    "herald-sun-1": "another story's byline; the page's meta and JSON name Laurie Oakes",
+    "salon-1": "a sidebar story's byline; the page's rel=author link names Richard Eskow",
 }
 # Readability pages that are not real pages though larger than SYNTHETIC_MAX_BYTES.
 READABILITY_SYNTHETIC = frozenset({"data-url-image"})
@@ -193,6 +195,7 @@ def readability_byline_names(byline: str) -> list[str]:
         lines = [lines[0] + " " + lines[1], *lines[2:]]  # "By" alone on its line, the name on the next
     text = _BYLINE_LEAD.sub("", lines[0] if lines else "").strip()
     text = re.sub(r"\s*\((?:avec|with)\b.*$", "", text)
+    text = re.sub(r"\s*\([^)]*\)", "", text)  # "Bruno (Henrique Zecchin) Rodrigues": a nickname aside
     names = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&|\bet\b)\s*", text) if part.strip()]
     return [n for n in names if not re.fullmatch(r"(?:MA|MD|PhD|MSc|BSc|RN)\.?", n)]
 
@@ -307,6 +310,10 @@ def _read_l3s(directory: Path) -> Iterator[GoldPage]:
         )
 
 
+# The gold joins several names in one string ("Benjamin Fischer und Marcus Theurer", "A; B"): one name each.
+_NAME_LIST = re.compile(r"\s*(?:;|,|\s(?:und|and|et|&)\s)\s*")
+
+
 def _valid_gold_time(value: object) -> str | None:
     """A gold time the scorer can read, or None (a malformed one, "2022-01.26", is not scored)."""
     if not isinstance(value, str) or not value.strip():
@@ -331,8 +338,8 @@ def _read_trafilatura_eval(directory: Path) -> Iterator[GoldPage]:
         author = item.get("author")
         authors = None
         if author is not None:
-            names = author if isinstance(author, list) else [a for a in author.split("; ")]
-            authors = [a.strip() for a in names if a.strip()]
+            names = author if isinstance(author, list) else [author]
+            authors = [a.strip() for n in names for a in _NAME_LIST.split(n) if a.strip()]
         yield GoldPage(
             corpus="trafilatura-eval",
             id=name,

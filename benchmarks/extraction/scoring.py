@@ -7,7 +7,7 @@
 - title: equal after Unicode NFKC, case folding and whitespace collapsing;
 - published: the same instant to the minute (an answer must state its offset); a gold that
   is only a day is met by the same calendar day;
-- authors: F1 over the set of names, compared as titles are.
+- authors: F1 over the set of names, compared by their words (case, punctuation and degrees aside).
 """
 
 from __future__ import annotations
@@ -66,10 +66,19 @@ def title_ok(predicted: str, gold: str) -> bool:
     return normalise(predicted) == normalise(gold)
 
 
+_DEGREE = re.compile(r"^(?:phd|md|ma|msc|bsc|mba|rn|dr|prof|jr|sr)$")
+
+
+def name_key(name: str) -> str:
+    """A name as names are compared: its words, case-folded, without punctuation or degrees ("Perry Bacon Jr.")."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(w for w in words if not _DEGREE.match(w))
+
+
 def authors_f1(predicted: Sequence[str], gold: Sequence[str]) -> float:
     """F1 over sets of names; no name on either side is a match (the page has no byline)."""
-    norm_p = {normalise(a) for a in predicted if normalise(a)}
-    norm_g = {normalise(a) for a in gold if normalise(a)}
+    norm_p = {name_key(a) for a in predicted if name_key(a)}
+    norm_g = {name_key(a) for a in gold if name_key(a)}
     if not norm_p and not norm_g:
         return 1.0
     overlap = len(norm_p & norm_g)
