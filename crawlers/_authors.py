@@ -106,6 +106,9 @@ _BYLINE_XPATH = (
         for name in _BYLINE_NAMES
     )
     + "][not(self::meta or self::link or self::script or self::style or self::img or self::body or self::html)]"
+    # A quotation's attribution ("ecl-blockquote__author") or a comment's author is not the article's byline.
+    + "[not(ancestor-or-self::blockquote or ancestor-or-self::q or ancestor-or-self::figure"
+    + ' or ancestor-or-self::*[contains(@class, "quote") or contains(@class, "comment")])]'
 )
 
 

@@ -34,17 +34,11 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
         return None
 
 
-# Embeds of social posts: each platform's own embed markup (tweets, Instagram, TikTok, Bluesky…).
-_SOCIAL_EMBED = re.compile(
-    r"\b(?:twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed|"
-    r"text-post-media|fb-post|reddit-embed-bq)\b"
-)
-
-
 def drop_non_article(doc: lxml.html.HtmlElement) -> None:
     """Remove, in place, page parts that are never article text but that trafilatura keeps.
 
-    - embedded social posts (the article quotes what it needs), and image captions outside ``<figure>``;
+    - image captions outside ``<figure>`` (an element named a caption holding no block of its own:
+      a container called "item-caption" around a byline and paragraphs is not one);
     - footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word before;
     - permalinks that hold only a time (a live blog's "15.40 GMT" above each entry): trafilatura's
       link-density test would otherwise drop the entry's heading with them;
@@ -52,11 +46,9 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
       precision pass drops every header, and there it holds the entry's heading, not the page's chrome;
     - sign-up boxes: the smallest block around a form asking for an email address.
     """
-    for element in doc.xpath("//blockquote[@class]|//div[@class]"):
-        if _SOCIAL_EMBED.search(element.get("class", "")):
-            element.drop_tree()
     for caption in doc.xpath(
         "//*[self::p or self::div or self::span][contains(translate(@class, 'CAPTION', 'caption'), 'caption')]"
+        "[not(.//p or .//ul or .//ol or .//dl or .//table or .//h1 or .//h2 or .//h3 or .//h4)]"
     ):
         caption.drop_tree()
     for sup in doc.xpath("//sup[a[starts-with(@href, '#')]]"):

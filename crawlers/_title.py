@@ -186,6 +186,9 @@ def headline(
     # Nothing the page shows confirms a declared title: the first heading that shares words with
     # one (a <title> cut short), else the declared title without the parts naming the site.
     words = {w for text in [*candidates, tag_title] for w in _norm(text).split()}
+    lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
+    if lone_h1 and set(_norm(lone_h1).split()) & words and not _is_site_part(lone_h1, site):
+        return lone_h1  # the page's one headline, beside a declared title that is only a section's name
     for heading in shown.headings:
         norm = _norm(heading).split()
         if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):

@@ -93,3 +93,11 @@ def test_an_author_biography_is_not_a_byline() -> None:
         + "</div>"
     )
     assert authors_of(byline=bio) == []
+
+
+def test_a_quotations_attribution_is_not_the_byline() -> None:
+    quote = (
+        "<blockquote><p>Today's fine shows that we will enforce our rules.</p>"
+        '<footer><cite class="blockquote__author">Henna Virkkunen, Executive Vice-President</cite></footer></blockquote>'
+    )
+    assert authors_of(byline=quote) == []

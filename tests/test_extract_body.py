@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import lxml.etree as etree
+import lxml.html
 import pytest
 
 import crawlers._body as body_module
@@ -122,3 +123,15 @@ def test_trafilatura_runs_with_its_fallback_extractors(monkeypatch: pytest.Monke
     monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
     body_module.body_text(f"<html><body><article>{paragraphs(8)}</article></body></html>", URL, "")
     assert calls and all(call["fast"] is False for call in calls)
+
+
+def test_a_container_named_caption_around_paragraphs_is_not_a_caption() -> None:
+    """Found on a real page (zdf.de): "item-caption" held the byline and the article's opening."""
+    doc = lxml.html.document_fromstring(
+        "<html><body><article>"
+        '<div class="item-caption"><p>Ministers met the watchdog on Monday.</p></div>'
+        '<div class="caption">Photo: a regulator\'s office</div></article></body></html>'
+    )
+    body_module.drop_non_article(doc)
+    text = doc.text_content()
+    assert "Ministers met the watchdog" in text and "Photo:" not in text

@@ -93,3 +93,14 @@ def test_a_json_ld_headline_cut_with_an_ellipsis_yields_to_the_whole_one() -> No
         f'<meta property="og:title" content="{whole}">'
     )
     assert title_of(head, f"<h1>{whole}</h1>") == whole
+
+
+def test_a_declared_section_name_shown_nowhere_else_yields_to_the_lone_h1() -> None:
+    head = (
+        '<title>Press corner | European Commission</title><meta property="og:title" content="Press corner">'
+    )
+    body = (
+        '<div class="page-header"><span>Press release</span><span>4 February 2026</span>'
+        "<h1>Commission fines Meta for breaching the DMA</h1></div>"
+    )
+    assert title_of(head, body) == "Commission fines Meta for breaching the DMA"
