@@ -80,6 +80,7 @@ ARTICLE_TYPES = frozenset(
 # Meta tags naming an article's publication and update times, best first.
 PUBLISHED_META = (
     "article:published_time",
+    "datepublished",  # <meta itemprop="datePublished">
     "og:article:published_time",
     "govuk:first-published-at",
     "dc.date.issued",
@@ -93,6 +94,7 @@ PUBLISHED_META = (
 )
 UPDATED_META = (
     "article:modified_time",
+    "datemodified",
     "og:updated_time",
     "govuk:public-updated-at",
     "govuk:updated-at",

@@ -26,6 +26,9 @@ TITLE_MAX_CHARS = 300
 # " : ", " / ", a glued "_" (Chinese portals: "Headline_Section_Site") or a trailing "(Site)".
 _SEPARATOR = re.compile(r"\s+(?:[|\-–—»«•·/~]|::|:)\s+|\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)")
 _CODE = re.compile(r"[{};]|\bfunction\b|document\.|\bvar\b|</")
+# A heading is a line, not a paragraph: an element named "title" holding more words is a teaser.
+HEADING_MAX_WORDS = 25
+_HOLDS_BLOCKS = ".//*[self::div or self::p or self::ul or self::ol or self::nav or self::h1 or self::h2 or self::h3 or self::time or self::br]"
 _HEADING_CLASS = re.compile(r"head|title|hed\b|hdr", re.I)
 _WORD = re.compile(r"\w+")
 _CHROME = "ancestor-or-self::*[self::header or self::nav or @role='banner' or @role='navigation'][not(.//h1)]"
@@ -61,7 +64,12 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
             continue  # a site's or section's name in its banner or menu is not the article's headline
         texts.add(norm)
         named = " ".join(element.get(k, "") for k in ("class", "id", "itemprop"))
-        if element.tag in ("h1", "h2", "h3") or (named and _HEADING_CLASS.search(named)):
+        if element.tag in ("h1", "h2", "h3") or (
+            named
+            and _HEADING_CLASS.search(named)
+            and len(norm.split()) <= HEADING_MAX_WORDS
+            and not element.xpath(_HOLDS_BLOCKS)  # an "entry-header" around a date, a byline and the h1
+        ):
             headings.append(text)
     return _Shown(frozenset(texts), tuple(headings))
 
@@ -174,7 +182,7 @@ def headline(
             longer = [c for c in [*candidates, *shown.headings] if c.startswith(stem) and len(c) > len(stem)]
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
-        return jsonld
+        return _without_site(jsonld, site)
     for text in [*candidates, *([tag_title] if usable(tag_title) else [])]:
         if _is_site_part(text, site) and not _runs(text)[1:]:
             continue  # only the site's name ("Press corner" on every page of an app)

@@ -41,6 +41,9 @@ def test_a_published_time_is_met_to_the_minute_and_a_day_by_its_day() -> None:
     assert published_ok(date(2024, 3, 5), "2024-03-05")
     assert published_ok(datetime(2024, 3, 5, 23, 0, tzinfo=UTC), "2024-03-05")
     assert published_ok(datetime(2018, 4, 5, 6, 0, tzinfo=UTC), "2018-04-05T06:00")  # naive: UTC
+    # A page's shown day is local: 01:06 UTC on 8 May is 7 May in Lima, 9 May is no zone's 7 May.
+    assert published_ok(datetime(2022, 5, 8, 1, 6, tzinfo=UTC), "2022-05-07")
+    assert not published_ok(datetime(2022, 5, 9, 1, 6, tzinfo=UTC), "2022-05-07")
 
 
 def test_html_text_keeps_one_block_per_line_so_words_never_glue() -> None:

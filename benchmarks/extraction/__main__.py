@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--record-split",
         metavar="COMMIT",
-        help="write the corpus's split to splits.json, noting the corpus commit (one corpus)",
+        help="only write the corpus's split to splits.json, noting the corpus commit (one corpus at a time)",
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         name = kind if kind != "regwatch" else directory.name
         if args.record_split:
             record(name, [p.id for p in pages], _SOURCES.get(kind, str(directory)), args.record_split)
-            recorded = load_recorded()
+            print(f"{name}: {len(pages)} pages' split recorded in splits.json")  # noqa: T201
+            continue
         for page in pages:
             page.corpus = name
         chosen = [
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             groups.extend((name, split, [s for s in scores if s.split == split]) for split in SPLITS)
         else:
             groups.append((name, args.split, scores))
+    if args.record_split:
+        return 0
     groups = [g for g in groups if g[2]]
     print(table(groups))  # noqa: T201 - the harness's report is its output
     if args.worst:

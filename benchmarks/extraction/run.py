@@ -14,10 +14,10 @@ from .scoring import (
     authors_f1,
     body_prf,
     f1_of,
-    normalise,
     published_day_ok,
     published_ok,
     snippet_scores,
+    title_key,
     title_ok,
 )
 from .sides import Extracted, regwatch_side, trafilatura_side
@@ -52,7 +52,7 @@ def _title_matches(predicted: str, page: GoldPage) -> bool:
     gold = page.title or ""
     if not page.title_wildcard or "?" not in gold:
         return title_ok(predicted, gold)
-    want, got = normalise(gold), normalise(predicted)
+    want, got = title_key(gold), title_key(predicted)
     return len(want) == len(got) and all(w in ("?", g) for w, g in zip(want, got, strict=True))
 
 
@@ -60,7 +60,10 @@ def score_side(extracted: Extracted, page: GoldPage) -> SideScore:
     if page.body is not None:
         precision, recall, f1 = body_prf(extracted.body, page.body)
     else:
-        recall, precision = snippet_scores(extracted.body, page.with_, page.without)
+        # Snippet gold (trafilatura's evaluation) counts the headline and a standfirst as text of the
+        # article; regwatch keeps them as title and summary. Both sides are judged on all three.
+        shown = "\n\n".join(t for t in (extracted.title, extracted.summary, extracted.body) if t)
+        recall, precision = snippet_scores(shown, page.with_, page.without)
         if not extracted.body.strip():
             precision = 0.0  # an empty body leaks nothing, but it is not a precise extraction
         f1 = f1_of(precision, recall)

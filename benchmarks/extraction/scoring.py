@@ -4,9 +4,10 @@
   counted with multiplicity: boilerplate kept costs precision, text dropped costs recall);
 - body, where the gold is snippets (text that must be in the body, text that must not):
   recall over the first, precision over the second;
-- title: equal after Unicode NFKC, case folding and whitespace collapsing;
+- title: equal after Unicode NFKC, case folding, whitespace collapsing, straightening quotes and dashes;
 - published: the same instant to the minute (an answer must state its offset); a gold that
-  is only a day is met by the same calendar day;
+  is only a day is met by that day, or by an instant falling on it in some zone (UTC-12 to +14:
+  the page shows its local day, regwatch stores UTC);
 - authors: F1 over the set of names, compared by their words (case, punctuation and degrees aside).
 """
 
@@ -16,7 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 SHINGLE = 4
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -62,8 +63,19 @@ def f1_of(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+_TYPOGRAPHY = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "–": "-", "—": "-"}
+)
+
+
+def title_key(title: str) -> str:
+    """A title as titles are compared: normalised, curly quotes and dashes as straight ones (a page's
+    <title> and its heading often differ only in typography)."""
+    return normalise(title.translate(_TYPOGRAPHY)).strip(" .")
+
+
 def title_ok(predicted: str, gold: str) -> bool:
-    return normalise(predicted) == normalise(gold)
+    return title_key(predicted) == title_key(gold)
 
 
 _DEGREE = re.compile(r"^(?:phd|md|ma|msc|bsc|mba|rn|dr|prof|jr|sr)$")
@@ -107,8 +119,12 @@ def published_ok(predicted: datetime | date | None, gold: str) -> bool:
         return False
     expected = gold_instant(gold)
     if not isinstance(expected, datetime):
-        day = predicted.date() if isinstance(predicted, datetime) else predicted
-        return day == expected
+        if not isinstance(predicted, datetime):
+            return predicted == expected
+        # The page shows its local day; an instant (regwatch stores UTC) meets it when it falls on that
+        # day in some zone from UTC-12 to UTC+14 ("2022-05-08 01:06 UTC" is 7 May in Lima).
+        start = datetime.combine(expected, datetime.min.time(), UTC)
+        return start - timedelta(hours=14) <= predicted < start + timedelta(days=1, hours=12)
     if not isinstance(predicted, datetime) or predicted.utcoffset() is None:
         return False
     return abs((predicted - expected).total_seconds()) < 60

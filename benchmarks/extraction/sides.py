@@ -28,6 +28,7 @@ class Extracted:
 
     body: str
     title: str = ""
+    summary: str = ""
     published: datetime | date | None = None
     authors: list[str] = field(default_factory=list)
     language: str = ""
@@ -51,6 +52,7 @@ def regwatch_side(html: bytes, url: str, *, exclude: str = "", timezone: str = "
     return Extracted(
         body=article.body,
         title=article.title,
+        summary=article.summary,
         published=article.published,
         authors=list(article.authors),
         language=article.language,
@@ -75,6 +77,7 @@ def trafilatura_side(html: bytes, url: str) -> Extracted:
     return Extracted(
         body=body,
         title=(meta.title if meta else None) or "",
+        summary=(meta.description if meta else None) or "",
         published=published,
         authors=authors,
         error="" if body else "no text",
