@@ -98,18 +98,22 @@ _BYLINE_NAMES = (
     "verfasser",
     "firma",
 )
-_BYLINE_XPATH = (
-    "//*["
-    + " or ".join(
-        f'contains(translate(@{attr}, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"), "{name}")'
-        for attr in ("class", "id", "data-testid")
-        for name in _BYLINE_NAMES
-    )
-    + "][not(self::meta or self::link or self::script or self::style or self::img or self::body or self::html)]"
-    # A quotation's attribution ("ecl-blockquote__author") or a comment's author is not the article's byline.
-    + "[not(ancestor-or-self::blockquote or ancestor-or-self::q or ancestor-or-self::figure"
-    + ' or ancestor-or-self::*[contains(@class, "quote") or contains(@class, "comment")])]'
-)
+_BYLINE_NAMED = re.compile("|".join(_BYLINE_NAMES))
+_NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body", "html"})
+# A quotation's attribution ("ecl-blockquote__author") or a comment's author is not the article's byline.
+_QUOTED = "ancestor-or-self::*[self::blockquote or self::q or self::figure or contains(@class, 'quote') or contains(@class, 'comment')]"
+
+
+def _byline_nodes(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Elements whose class, id or test id says byline or author, in document order."""
+    nodes = []
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_BYLINE_TAGS:
+            continue
+        named = " ".join(v for k in ("class", "id", "data-testid") if (v := element.get(k))).lower()
+        if named and _BYLINE_NAMED.search(named) and not element.xpath(_QUOTED):
+            nodes.append(element)
+    return nodes
 
 
 def _person_name(part: str, *, strict: bool) -> str:
@@ -235,7 +239,7 @@ def _lines(node: lxml.html.HtmlElement) -> list[str]:
 
 def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
     """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next)."""
-    for node in doc.xpath(_BYLINE_XPATH):
+    for node in _byline_nodes(doc):
         text = clean_text(node.text_content())
         if not text or len(text) > BYLINE_MAX_CHARS:
             continue

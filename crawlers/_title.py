@@ -31,7 +31,7 @@ HEADING_MAX_WORDS = 25
 _HOLDS_BLOCKS = ".//*[self::div or self::p or self::ul or self::ol or self::nav or self::h1 or self::h2 or self::h3 or self::time or self::br]"
 _HEADING_CLASS = re.compile(r"head|title|hed\b|hdr", re.I)
 _WORD = re.compile(r"\w+")
-_CHROME = "ancestor-or-self::*[self::header or self::nav or @role='banner' or @role='navigation'][not(.//h1)]"
+_CHROME_ROOTS = ".//*[self::header or self::nav or @role='banner' or @role='navigation'][not(.//h1)]"
 
 
 def _norm(text: str) -> str:
@@ -52,6 +52,7 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
         return _Shown(frozenset(), ())
     texts: set[str] = set()
     headings: list[str] = []
+    chrome = {e for root in body.xpath(_CHROME_ROOTS) for e in root.iter()}  # held: lxml keeps their proxies
     for element in body.xpath(
         ".//*[not(self::script or self::style or self::option or self::noscript)]"
         f"[string-length(normalize-space()) > 2 and string-length(normalize-space()) <= {TITLE_MAX_CHARS}]"
@@ -60,7 +61,7 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
         norm = _norm(text)
         if not norm:
             continue
-        if element.tag != "h1" and element.xpath(_CHROME):
+        if element.tag != "h1" and element in chrome:
             continue  # a site's or section's name in its banner or menu is not the article's headline
         texts.add(norm)
         named = " ".join(element.get(k, "") for k in ("class", "id", "itemprop"))
