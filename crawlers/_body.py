@@ -39,7 +39,8 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
 
     - image captions outside ``<figure>`` (an element named a caption holding no block of its own:
       a container called "item-caption" around a byline and paragraphs is not one);
-    - footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word before;
+    - bare footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word
+      before (a bracketed "[1]" stands apart: real pages' gold keeps it);
     - permalinks that hold only a time (a live blog's "15.40 GMT" above each entry): trafilatura's
       link-density test would otherwise drop the entry's heading with them;
     - and it opens the ``<header>`` of an article nested in another (a live blog's entry): trafilatura's
@@ -52,8 +53,8 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
     ):
         caption.drop_tree()
     for sup in doc.xpath("//sup[a[starts-with(@href, '#')]]"):
-        if len(clean_text(sup.text_content())) <= 4:
-            sup.drop_tree()  # drop_tree keeps the tail text
+        if re.fullmatch(r"\w{1,4}", clean_text(sup.text_content())):
+            sup.drop_tree()  # drop_tree keeps the tail text; a bracketed "[1]" stands apart and stays
     for link in doc.xpath("//a[time][normalize-space(.) = normalize-space(time)]"):
         link.drop_tree()
     for header in doc.xpath("//article//article/header"):
@@ -99,6 +100,33 @@ def _link_share(element: Any) -> float:
     return linked / len(text)
 
 
+_BLOCK_CHILDREN = frozenset({"p", "head", "lb", "list", "item", "quote", "div", "table", "row", "cell"})
+
+
+def _spaced_text(element: Any) -> str:
+    """An element's text, with a space where a block inside it starts or ends.
+
+    A list item holding a heading and a paragraph ("<head>WebIDE</head><p>Develop…</p>") reads
+    "WebIDE Develop…", never "WebIDEDevelop…"; inline parts (links, emphasis) still join as written.
+    """
+    pieces: list[str] = []
+
+    def walk(node: Any) -> None:
+        block = node is not element and node.tag in _BLOCK_CHILDREN
+        if block:
+            pieces.append(" ")
+        pieces.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child)
+            pieces.append(child.tail or "")
+        if block:
+            pieces.append(" ")
+
+    walk(element)
+    return clean_text("".join(pieces))
+
+
 def _norm_words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
@@ -107,10 +135,10 @@ def _block_lines(block: Any) -> list[str] | None:
     """Text lines of one block of trafilatura's output; None when the block is not article text."""
     if block.tag == "list":
         items = [item for item in block.iter("item") if _link_share(item) < LINK_SHARE_MAX]
-        lines = ["- " + clean_text("".join(item.itertext())) for item in items]
+        lines = ["- " + _spaced_text(item) for item in items]
         return [line for line in lines if line != "- "] or None
     if block.tag == "table":
-        rows = [" | ".join(clean_text("".join(c.itertext())) for c in row) for row in block.iter("row")]
+        rows = [" | ".join(_spaced_text(c) for c in row) for row in block.iter("row")]
         return [row for row in rows if row.strip(" |")] or None
     if block.tag != "head" and _link_share(block) >= LINK_SHARE_MAX:
         return None  # a linked heading stays; if all under it goes, so does it (_heads_nothing)

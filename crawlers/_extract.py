@@ -4,11 +4,15 @@ Metadata comes from what publishers declare on purpose, best first: JSON-LD
 (``NewsArticle`` and kin, also inside ``@graph``), OpenGraph and other meta tags
 (``article:*``, ``dc.*``, ``govuk:*``, ``author``), ``<time datetime>``,
 ``<link rel=canonical>`` and ``<html lang>``; a byline or a date the page only
-shows is the last resort. The body comes from trafilatura, which strips
-navigation, scripts and other boilerplate, after a few page parts it keeps
-(social embeds, sign-up boxes, footnote markers) are removed, and its blocks are
-cut further: mostly-link blocks, repeats (pull quotes), wire credits (``_body``). Each rule is
-general, never a site's: a site the rules get wrong gets a per-source override
+shows is the last resort. The headline is the declared or ``<title>`` text the
+page confirms by showing it (``_title``); the authors come from ``_authors``.
+The body comes from trafilatura with its fallback extractors, precision mode first
+and its default mode when that carries a too-short body on; a JSON-LD
+``articleBody`` that dwarfs it wins. A few page parts trafilatura keeps (sign-up
+boxes, captions, footnote markers) are removed first, and its blocks are cut further:
+mostly-link blocks, repeats (pull quotes), wire credits (``_body``). Each rule is
+general, never a site's, and kept only where it wins on real pages
+(``benchmarks/extraction``): a site the rules get wrong gets a per-source override
 (``_overrides``). Everything returned is plain text: no markup survives, and text
 that merely *looks* like markup (a headline quoting ``<script>``) stays as text
 for the renderer to escape.
@@ -473,9 +477,10 @@ def extract_article(
 
     ``headers_charset`` is the charset of the HTTP Content-Type header, if any;
     bytes are decoded robustly even when it is wrong. Raises
-    :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has no
-    title, or its body is shorter than ``min_body_chars`` (default:
-    the EXTRACT_MIN_BODY_CHARS setting's default).
+    :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has
+    neither a title nor text, or its body is shorter than ``min_body_chars`` (default:
+    the EXTRACT_MIN_BODY_CHARS setting's default). A page naming its article
+    nowhere is titled by its first heading, else by its opening words.
 
     ``fallback`` holds what the index that linked to the page says (keys
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):

@@ -135,3 +135,27 @@ def test_a_container_named_caption_around_paragraphs_is_not_a_caption() -> None:
     body_module.drop_non_article(doc)
     text = doc.text_content()
     assert "Ministers met the watchdog" in text and "Photo:" not in text
+
+
+def test_a_list_item_holding_a_heading_and_a_paragraph_keeps_a_space_between_them(
+    modes: dict[bool, Any],
+) -> None:
+    main = etree.Element("body")
+    items = etree.SubElement(main, "list")
+    for name in ("WebIDE", "Valence", "Inspector", "Console", "Debugger", "Network", "Audio", "Style"):
+        item = etree.SubElement(items, "item")
+        etree.SubElement(item, "head").text = name
+        etree.SubElement(item, "p").text = f"Develop and debug apps with {name} on every device you own."
+    modes[True] = main
+    modes[False] = None
+    body = body_module.body_text("<html></html>", URL, "")
+    assert "- WebIDE Develop and debug apps" in body and "WebIDEDevelop" not in body
+
+
+def test_a_bare_footnote_marker_goes_and_a_bracketed_one_stays() -> None:
+    doc = lxml.html.document_fromstring(
+        "<html><body><p>Exceptions<sup><a href='#fn1'>1</a></sup> apply.</p>"
+        "<p>Minor ones.<sup><a href='#cite-2'>[2]</a></sup></p></body></html>"
+    )
+    body_module.drop_non_article(doc)
+    assert doc.text_content() == "Exceptions apply.Minor ones.[2]"
