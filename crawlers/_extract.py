@@ -216,7 +216,12 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
 
 
 def _title(
-    ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, url: str, publisher: str
+    ld: dict[str, Any],
+    meta: dict[str, list[str]],
+    doc: lxml.html.HtmlElement,
+    url: str,
+    publisher: str,
+    listed: str = "",
 ) -> str:
     """The headline as the page presents it (see ``_title``): JSON-LD, then declared titles and ``<title>``, confirmed by the page."""
     return headline(
@@ -227,6 +232,7 @@ def _title(
             _first(meta, key) for key in ("og:title", "twitter:title", "dc.title", "dcterms.title", "title")
         ],
         site_names=[_first(meta, "og:site_name"), _first(meta, "application-name"), publisher],
+        listed=listed,
     )
 
 
@@ -510,9 +516,8 @@ def extract_article(
     objects = list(_jsonld_objects(doc, url))
     ld = _find_article_jsonld(objects)
     meta = _meta_tags(doc)
-    title = _title(ld, meta, doc, url, _publisher_name(ld, _ld_by_id(objects))) or clean_text(
-        hint.get("title")
-    )
+    listed = clean_text(hint.get("title"))
+    title = _title(ld, meta, doc, url, _publisher_name(ld, _ld_by_id(objects)), listed) or listed
     if not title:  # no title anywhere: a heading, else the body's opening words, name the article
         title = next(
             (t for t in (clean_text(h.text_content()) for h in doc.iter("h2", "h3")) if usable(t)), ""

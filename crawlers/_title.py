@@ -166,11 +166,14 @@ def headline(
     jsonld: str = "",
     declared: Iterable[str] = (),
     site_names: Iterable[str] = (),
+    listed: str = "",
 ) -> str:
     """The article's headline, or "" when the page names none.
 
     ``jsonld`` is the article's JSON-LD ``headline`` (its publisher's own field for it, taken as
-    it is unless cut short with an ellipsis); ``declared`` the ``og:title``-like values, best first.
+    it is unless cut short with an ellipsis); ``declared`` the ``og:title``-like values, best first;
+    ``listed`` the title the feed or listing that linked to the page gave it, which wins over the
+    ``<title>`` when the page shows it too.
     """
     site = _site(url, site_names)
     shown = _shown_texts(doc)
@@ -184,18 +187,27 @@ def headline(
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
         return _without_site(jsonld, site)
-    for text in [*candidates, *([tag_title] if usable(tag_title) else [])]:
+    listed = clean_text(listed)
+    lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
+    for text in [
+        *candidates,
+        *([listed] if usable(listed) else []),
+        *([tag_title] if usable(tag_title) else []),
+    ]:
         if _is_site_part(text, site) and not _runs(text)[1:]:
             continue  # only the site's name ("Press corner" on every page of an app)
         confirmed = _confirmed(text, shown, site)
         if confirmed:
             # A <title> cut short ("Neue Öffnungszeiten der Bibliothek" for the <h1>'s "… ab April").
             longer = [h for h in h1s if _norm(h).startswith(_norm(confirmed) + " ")]
-            return longer[0] if len(longer) == 1 else confirmed
+            if len(longer) == 1:
+                return longer[0]
+            if len(_norm(confirmed).split()) <= 2 and len(_norm(lone_h1).split()) >= 3 and text is tag_title:
+                return lone_h1  # "Written statements", a section's name, beside the page's one headline
+            return confirmed
     # Nothing the page shows confirms a declared title: the first heading that shares words with
     # one (a <title> cut short), else the declared title without the parts naming the site.
     words = {w for text in [*candidates, tag_title] for w in _norm(text).split()}
-    lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
     if lone_h1 and set(_norm(lone_h1).split()) & words and not _is_site_part(lone_h1, site):
         return lone_h1  # the page's one headline, beside a declared title that is only a section's name
     for heading in shown.headings:

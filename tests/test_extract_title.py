@@ -104,3 +104,22 @@ def test_a_declared_section_name_shown_nowhere_else_yields_to_the_lone_h1() -> N
         "<h1>Commission fines Meta for breaching the DMA</h1></div>"
     )
     assert title_of(head, body) == "Commission fines Meta for breaching the DMA"
+
+
+def test_a_sections_name_in_the_title_yields_to_the_pages_one_headline() -> None:
+    """Found by the crawl tests (a Parliament statement): <title> starts with the section's name,
+    which the page also shows as a heading; the lone h1 is the statement's own title."""
+    head = "<title>Written statements - Written questions, answers and statements - UK Parliament</title>"
+    body = "<h2>Written statements</h2><h1>Online Safety Act: Categorisation Thresholds</h1>"
+    assert title_of(head, body) == "Online Safety Act: Categorisation Thresholds"
+
+
+def test_the_title_a_feed_gave_wins_over_the_title_tag_when_the_page_shows_it() -> None:
+    page = (
+        "<html><head><title>News | Example</title></head><body><h2>News</h2>"
+        f"<h3>Watchdog opens inquiry</h3><h3>Other story</h3><p>{TEXT}</p></body></html>"
+    )
+    article = extract_article(
+        page, "https://e.example/a", min_body_chars=0, fallback={"title": "Watchdog opens inquiry"}
+    )
+    assert article.title == "Watchdog opens inquiry"
