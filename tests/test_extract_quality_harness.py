@@ -173,3 +173,17 @@ def test_cli_says_what_it_cannot_read(capsys: pytest.CaptureFixture[str], tmp_pa
     assert cli.main([str(tmp_path)]) == 2
     assert "not a corpus this harness reads" in capsys.readouterr().err
     assert cli.main([str(tmp_path / "absent")]) == 2
+
+
+def test_a_clone_at_another_commit_is_flagged(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import subprocess
+
+    corpus = _readability_corpus(tmp_path / "readability")
+    subprocess.run(["git", "init", "-q", str(corpus)], check=True)
+    subprocess.run(["git", "-C", str(corpus), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(corpus), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+        check=True,
+    )
+    cli._check_commit("readability", corpus, {"readability": {"commit": "0" * 40}})
+    assert "the figures were measured at 000000000000" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +24,25 @@ _SOURCES = {
     "l3s-gn1": "https://github.com/geodrome/page-signal",
     "trafilatura-eval": "https://github.com/adbar/trafilatura",
 }
+
+
+def _check_commit(name: str, directory: Path, recorded: dict) -> None:
+    """Warn when a cloned corpus is not at the commit its split and the README's figures were measured on."""
+    expected = recorded.get(name, {}).get("commit")
+    if not expected or not (directory / ".git").exists():
+        return
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return
+    if head != expected:
+        print(  # noqa: T201 - a one-line warning for the user
+            f"warning: {directory} is at {head[:12]}, the figures were measured at {expected[:12]}"
+            f" (git -C {directory} checkout {expected})",
+            file=sys.stderr,
+        )
 
 
 def _fmt(value: float | None, width: int = 6) -> str:
@@ -121,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - a one-line error for the user
             return 2
         name = kind if kind != "regwatch" else directory.name
+        _check_commit(name, directory, recorded)
         if args.record_split:
             record(name, [p.id for p in pages], _SOURCES.get(kind, str(directory)), args.record_split)
             print(f"{name}: {len(pages)} pages' split recorded in splits.json")  # noqa: T201
