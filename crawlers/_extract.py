@@ -41,7 +41,7 @@ from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
 from ._authors import authors_of
-from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, word_count
+from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
 from ._text import (
     canonicalize_url,
     clean_authors,
@@ -536,7 +536,13 @@ def extract_article(
     standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
-    body = body_text(part or lxml.html.tostring(doc, encoding="unicode"), url, title, exclude)
+    body = body_text(
+        part or lxml.html.tostring(doc, encoding="unicode"),
+        url,
+        title,
+        exclude,
+        prose=0 if part else prose_words(doc),
+    )
     declared_body = _declared_body(ld)
     if not part and word_count(declared_body) > max(
         DECLARED_BODY_MIN_WORDS, WIDER_BODY_RATIO * word_count(body)

@@ -70,7 +70,7 @@ def modes(monkeypatch: pytest.MonkeyPatch) -> dict[bool, Any]:
     """What trafilatura's precision (True) and default (False) modes return, set by each test."""
     answers: dict[bool, Any] = {}
 
-    def fake(text: str, url: str, prune: Any, *, precise: bool) -> Any:
+    def fake(text: str, url: str, prune: Any, *, precise: bool, fast: bool = False) -> Any:
         return answers[precise]
 
     monkeypatch.setattr(body_module, "_trafilatura_main", fake)
@@ -159,3 +159,35 @@ def test_a_bare_footnote_marker_goes_and_a_bracketed_one_stays() -> None:
     )
     body_module.drop_non_article(doc)
     assert doc.text_content() == "Exceptions apply.Minor ones.[2]"
+
+
+def _spy_modes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    calls: list[bool] = []
+    real = body_module.trafilatura.bare_extraction
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["fast"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
+    return calls
+
+
+def test_a_fast_pick_holding_the_pages_prose_is_kept_without_the_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _spy_modes(monkeypatch)
+    page = f"<html><body><nav><a href='/'>Home</a></nav><article>{paragraphs(16)}</article></body></html>"
+    doc = lxml.html.document_fromstring(page)
+    body = body_module.body_text(page, URL, "", prose=body_module.prose_words(doc))
+    assert body.count(SENTENCE) == 16
+    assert calls == [True]  # trafilatura's readability and jusText fallbacks never ran
+
+
+def test_a_fast_pick_missing_the_pages_prose_is_read_again_with_the_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _spy_modes(monkeypatch)
+    page = f"<html><body><article>{paragraphs(3)}</article></body></html>"
+    body_module.body_text(page, URL, "", prose=body_module.prose_words(lxml.html.document_fromstring(page)))
+    assert calls[0] is True and False in calls[1:]  # three paragraphs: too little to trust without them
