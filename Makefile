@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV := $(BIN)/uv
 
-.PHONY: install system-deps demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story quality-nlp
+.PHONY: install system-deps demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story quality quality-nlp
 
 install: $(STAMP)
 
@@ -78,6 +78,14 @@ bench-crawl: install
 STORY_BENCH_DOCS ?= 10000
 bench-story: install
 	$(BIN)/python -m benchmarks.bench_story --docs $(STORY_BENCH_DOCS)
+
+# Extraction quality: regwatch beside bare trafilatura on corpora with gold output, per corpus and
+# dev/test split (README, "Extraction quality"; clones of the public corpora go in var/corpora/).
+# Exits 1 when regwatch is below trafilatura on any of them. QUALITY_FLAGS: --split test, --worst 20…
+CORPORA ?= $(wildcard var/corpora/readability var/corpora/page-signal var/corpora/trafilatura) tests/data/crawl_quality
+QUALITY_FLAGS ?=
+quality: install
+	$(BIN)/python -m benchmarks.extraction $(CORPORA) $(QUALITY_FLAGS)
 
 # Every benchmark, each printing its ratio against a baseline measured in the same run.
 bench: bench-nlp bench-index bench-crawl bench-story

@@ -34,34 +34,27 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
         return None
 
 
-# Embeds of social posts: each platform's own embed markup (tweets, Instagram, TikTok, Bluesky…).
-_SOCIAL_EMBED = re.compile(
-    r"\b(?:twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed|"
-    r"text-post-media|fb-post|reddit-embed-bq)\b"
-)
-
-
 def drop_non_article(doc: lxml.html.HtmlElement) -> None:
     """Remove, in place, page parts that are never article text but that trafilatura keeps.
 
-    - embedded social posts (the article quotes what it needs), and image captions outside ``<figure>``;
-    - footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word before;
+    - image captions outside ``<figure>`` (an element named a caption holding no block of its own:
+      a container called "item-caption" around a byline and paragraphs is not one);
+    - bare footnote markers (``<sup><a href="#fn1">1</a></sup>``), which glue a number to the word
+      before (a bracketed "[1]" stands apart: real pages' gold keeps it);
     - permalinks that hold only a time (a live blog's "15.40 GMT" above each entry): trafilatura's
       link-density test would otherwise drop the entry's heading with them;
     - and it opens the ``<header>`` of an article nested in another (a live blog's entry): trafilatura's
       precision pass drops every header, and there it holds the entry's heading, not the page's chrome;
     - sign-up boxes: the smallest block around a form asking for an email address.
     """
-    for element in doc.xpath("//blockquote[@class]|//div[@class]"):
-        if _SOCIAL_EMBED.search(element.get("class", "")):
-            element.drop_tree()
     for caption in doc.xpath(
         "//*[self::p or self::div or self::span][contains(translate(@class, 'CAPTION', 'caption'), 'caption')]"
+        "[not(.//p or .//ul or .//ol or .//dl or .//table or .//h1 or .//h2 or .//h3 or .//h4)]"
     ):
         caption.drop_tree()
     for sup in doc.xpath("//sup[a[starts-with(@href, '#')]]"):
-        if len(clean_text(sup.text_content())) <= 4:
-            sup.drop_tree()  # drop_tree keeps the tail text
+        if re.fullmatch(r"\w{1,4}", clean_text(sup.text_content())):
+            sup.drop_tree()  # drop_tree keeps the tail text; a bracketed "[1]" stands apart and stays
     for link in doc.xpath("//a[time][normalize-space(.) = normalize-space(time)]"):
         link.drop_tree()
     for header in doc.xpath("//article//article/header"):
@@ -79,7 +72,8 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
             ):
                 break
             box = ancestor
-        box.drop_tree()
+        if box.getparent() is not None:  # not inside a box already dropped (two forms in one sign-up block)
+            box.drop_tree()
 
 
 # A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.
@@ -108,6 +102,33 @@ def _link_share(element: Any) -> float:
     return linked / len(text)
 
 
+_BLOCK_CHILDREN = frozenset({"p", "head", "lb", "list", "item", "quote", "div", "table", "row", "cell"})
+
+
+def _spaced_text(element: Any) -> str:
+    """An element's text, with a space where a block inside it starts or ends.
+
+    A list item holding a heading and a paragraph ("<head>WebIDE</head><p>Develop…</p>") reads
+    "WebIDE Develop…", never "WebIDEDevelop…"; inline parts (links, emphasis) still join as written.
+    """
+    pieces: list[str] = []
+
+    def walk(node: Any) -> None:
+        block = node is not element and node.tag in _BLOCK_CHILDREN
+        if block:
+            pieces.append(" ")
+        pieces.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child)
+            pieces.append(child.tail or "")
+        if block:
+            pieces.append(" ")
+
+    walk(element)
+    return clean_text("".join(pieces))
+
+
 def _norm_words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
@@ -116,10 +137,10 @@ def _block_lines(block: Any) -> list[str] | None:
     """Text lines of one block of trafilatura's output; None when the block is not article text."""
     if block.tag == "list":
         items = [item for item in block.iter("item") if _link_share(item) < LINK_SHARE_MAX]
-        lines = ["- " + clean_text("".join(item.itertext())) for item in items]
+        lines = ["- " + _spaced_text(item) for item in items]
         return [line for line in lines if line != "- "] or None
     if block.tag == "table":
-        rows = [" | ".join(clean_text("".join(c.itertext())) for c in row) for row in block.iter("row")]
+        rows = [" | ".join(_spaced_text(c) for c in row) for row in block.iter("row")]
         return [row for row in rows if row.strip(" |")] or None
     if block.tag != "head" and _link_share(block) >= LINK_SHARE_MAX:
         return None  # a linked heading stays; if all under it goes, so does it (_heads_nothing)
@@ -186,36 +207,128 @@ def _heads_nothing(elements: list[Any], blocks: list[tuple[str, list[str]] | Non
     return following is None or blocks[following][0] == "head"
 
 
-def body_text(text: str, url: str, title: str, exclude: str = "") -> str:
-    """Main text via trafilatura: one paragraph per block, blank lines between them.
+# A body under this many words may be precision mode's cut of a longer article (an opening
+# paragraph kept, the rest judged boilerplate): trafilatura's default mode is then asked too.
+SHORT_BODY_WORDS = 150
+# ... and its answer replaces the precise one only when it holds at least this many times the words.
+WIDER_BODY_RATIO = 2.0
+# A fast pick (trafilatura without its fallbacks) is kept when it holds at least this many
+# paragraphs of prose, this many words, and between these shares of the page's prose.
+PROSE_MIN_WORDS = 10
+TRUSTED_MIN_PARAGRAPHS = 6
+TRUSTED_MIN_WORDS = 300
+TRUSTED_PROSE_SHARE = (0.8, 1.5)
+# ... and carries it on: at most this share of its words comes before the precise body's opening.
+WIDER_BODY_LEAD_SHARE = 0.1
+_WORDS = re.compile(r"\w+")
 
-    trafilatura's blocks are then cut further: blocks that are mostly links, repeats of
-    other blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a
-    heading left with nothing under it by those cuts.
+
+def word_count(text: str) -> int:
+    return len(_WORDS.findall(text))
+
+
+def _trafilatura_main(
+    text: str, url: str, prune: list[str] | None, *, precise: bool, fast: bool = False
+) -> Any:
+    """trafilatura's main-text element tree in one mode, its fallback extractors included unless ``fast``; None if empty.
+
+    bare_extraction gives the tree trafilatura's XML output is serialised from, without the
+    serialise/parse round trip and the content fingerprint only that output needs. Its fallback
+    (readability and jusText, run when its own pick looks wrong) is what saves pages whose markup
+    misleads it: without it a site's header and copyright line can come out as the article.
     """
-    # bare_extraction gives the element tree trafilatura's XML output is serialised from,
-    # without the serialise/parse round trip and the content fingerprint only that output needs.
-    main = None
+    document = trafilatura.bare_extraction(
+        text,
+        url=url if is_web_url(url) else None,
+        prune_xpath=prune,
+        favor_precision=precise,
+        fast=fast,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=True,  # for the link share of each block; the text keeps only the words
+        with_metadata=False,
+    )
+    body = getattr(document, "body", None)
+    if body is not None and len(body) and "".join(body.itertext()).strip():
+        return body
+    return None
+
+
+def prose_words(doc: lxml.html.HtmlElement) -> int:
+    """Words in the page's paragraphs of prose (``<p>`` of ten words or more): what an article body holds."""
+    counts = (word_count(p.text_content()) for p in doc.iter("p"))
+    return sum(n for n in counts if n >= PROSE_MIN_WORDS)
+
+
+def _holds_the_prose(body: str, prose: int) -> bool:
+    """Whether trafilatura's own pick is plainly the article: many paragraphs, most of the page's prose and not much else."""
+    paragraphs = sum(1 for part in body.split("\n\n") if word_count(part) >= PROSE_MIN_WORDS)
+    words = word_count(body)
+    return (
+        paragraphs >= TRUSTED_MIN_PARAGRAPHS
+        and words >= TRUSTED_MIN_WORDS
+        and TRUSTED_PROSE_SHARE[0] * prose <= words <= TRUSTED_PROSE_SHARE[1] * prose
+    )
+
+
+def body_text(text: str, url: str, title: str, exclude: str = "", *, prose: int = 0) -> str:
+    """Main text: trafilatura's blocks, cut by the rules here; one paragraph per block, blank lines between.
+
+    trafilatura's fallback extractors cost a third of its time and change nothing on a page
+    whose own pick is plainly the article: given the page's ``prose`` (:func:`prose_words`),
+    a fast pick holding most of it in many paragraphs is kept as it is; any other page is read
+    with the fallbacks. Precision mode first (its default mode when that finds nothing). A body under
+    SHORT_BODY_WORDS words is checked against the default mode's, which replaces it when it
+    holds WIDER_BODY_RATIO times the words and opens the same way: precision mode sometimes
+    keeps only an article's opening. The blocks are then cut further: blocks that are mostly links, repeats of other
+    blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a heading
+    left with nothing under it by those cuts.
+    """
     prune = _prune_xpath(exclude, url)
-    for precise in (True, False):
-        document = trafilatura.bare_extraction(
-            text,
-            url=url if is_web_url(url) else None,
-            prune_xpath=prune,
-            favor_precision=precise,
-            fast=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=True,  # for the link share of each block; the text keeps only the words
-            with_metadata=False,
+    if prose:
+        main = _trafilatura_main(text, url, prune, precise=True, fast=True)
+        body = _cut_blocks(main, title) if main is not None else ""
+        if _holds_the_prose(body, prose):
+            return body
+    main = _trafilatura_main(text, url, prune, precise=True)
+    body = _cut_blocks(main, title) if main is not None else ""
+    if word_count(body) < SHORT_BODY_WORDS:
+        wider_main = _trafilatura_main(text, url, prune, precise=False)
+        wider = _cut_blocks(wider_main, title) if wider_main is not None else ""
+        if word_count(wider) > WIDER_BODY_RATIO * word_count(body) and _continues(body, wider):
+            logger.debug(
+                "extract %s: precision mode kept %d words, default mode %d: taking the wider",
+                url,
+                word_count(body),
+                word_count(wider),
+            )
+            body = wider
+        main = main if main is not None else wider_main
+    if not body and main is not None:
+        # Every block was cut (all links, say): trafilatura's own text beats an empty body.
+        body = "\n\n".join(
+            clean_text("".join(block.itertext())) for block in main if isinstance(block.tag, str)
         )
-        body = getattr(document, "body", None)
-        if body is not None and len(body) and "".join(body.itertext()).strip():
-            main = body
-            break
-    if main is None:
-        return ""
+        body = "\n\n".join(p for p in body.split("\n\n") if p)
+    return body
+
+
+def _continues(opening: str, wider: str) -> bool:
+    """Whether a wider body carries on the same article: the opening's first paragraph is in it, with
+    little before it (a kicker, a dateline).
+
+    A wider body that puts much other text first (a cookie notice, a menu) is another pick, not more
+    of the article.
+    """
+    if not opening:
+        return True
+    at = wider.find(opening.split("\n\n", 1)[0][:200])
+    return at >= 0 and word_count(wider[:at]) <= WIDER_BODY_LEAD_SHARE * word_count(wider)
+
+
+def _cut_blocks(main: Any, title: str) -> str:
+    """The text of trafilatura's blocks after the cuts (see :func:`body_text`)."""
     elements = [block for block in main if isinstance(block.tag, str)]
     blocks: list[tuple[str, list[str]] | None] = []  # None: a block cut here
     for block in elements:

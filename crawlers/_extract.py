@@ -4,11 +4,15 @@ Metadata comes from what publishers declare on purpose, best first: JSON-LD
 (``NewsArticle`` and kin, also inside ``@graph``), OpenGraph and other meta tags
 (``article:*``, ``dc.*``, ``govuk:*``, ``author``), ``<time datetime>``,
 ``<link rel=canonical>`` and ``<html lang>``; a byline or a date the page only
-shows is the last resort. The body comes from trafilatura, which strips
-navigation, scripts and other boilerplate, after a few page parts it keeps
-(social embeds, sign-up boxes, footnote markers) are removed, and its blocks are
-cut further: mostly-link blocks, repeats (pull quotes), wire credits (``_body``). Each rule is
-general, never a site's: a site the rules get wrong gets a per-source override
+shows is the last resort. The headline is the declared or ``<title>`` text the
+page confirms by showing it (``_title``); the authors come from ``_authors``.
+The body comes from trafilatura with its fallback extractors, precision mode first
+and its default mode when that carries a too-short body on; a JSON-LD
+``articleBody`` that dwarfs it wins. A few page parts trafilatura keeps (sign-up
+boxes, captions, footnote markers) are removed first, and its blocks are cut further:
+mostly-link blocks, repeats (pull quotes), wire credits (``_body``). Each rule is
+general, never a site's, and kept only where it wins on real pages
+(``benchmarks/extraction``): a site the rules get wrong gets a per-source override
 (``_overrides``). Everything returned is plain text: no markup survives, and text
 that merely *looks* like markup (a headline quoting ``<script>``) stays as text
 for the renderer to escape.
@@ -20,7 +24,7 @@ import gzip
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -36,7 +40,8 @@ from regwatch.errors import ExtractionError
 from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
-from ._body import body_text, drop_non_article
+from ._authors import authors_of
+from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -50,6 +55,7 @@ from ._text import (
     parse_date,
     unescape_text,
 )
+from ._title import headline, usable
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,8 @@ DEFAULT_MIN_BODY_CHARS: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default
 DEFAULT_JSONLD_MAX_CHARS: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default
 DEFAULT_MAX_BODY_CHARS: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default
 SUMMARY_MAX_CHARS = 500
+# A page naming its article nowhere is titled by its opening words, this long at most.
+UNTITLED_TITLE_CHARS = 120
 
 # schema.org types that describe one article (lower-cased).
 ARTICLE_TYPES = frozenset(
@@ -79,6 +87,7 @@ ARTICLE_TYPES = frozenset(
 # Meta tags naming an article's publication and update times, best first.
 PUBLISHED_META = (
     "article:published_time",
+    "datepublished",  # <meta itemprop="datePublished">
     "og:article:published_time",
     "govuk:first-published-at",
     "dc.date.issued",
@@ -92,14 +101,15 @@ PUBLISHED_META = (
 )
 UPDATED_META = (
     "article:modified_time",
+    "datemodified",
     "og:updated_time",
     "govuk:public-updated-at",
     "govuk:updated-at",
     "dcterms.modified",
     "last-modified",
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
-_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ")
 
 
 # --- JSON-LD -----------------------------------------------------------------
@@ -109,7 +119,7 @@ def _jsonld_objects(doc: lxml.html.HtmlElement, url: str, max_chars: int) -> Ite
     """Every JSON-LD object on the page, flattened out of lists and ``@graph``; strings cut at ``max_chars``."""
     for script in doc.xpath('//script[@type and contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
         text = (script.text or "").strip()
-        text = re.sub(r"^\s*(<!--|//\s*<!\[CDATA\[)|(-->|//\s*\]\]>)\s*$", "", text)
+        text = re.sub(r"^\s*(<!--|(//\s*)?<!\[CDATA\[)|(-->|(//\s*)?\]\]>)\s*$", "", text)
         if not text:
             continue
         try:
@@ -150,24 +160,6 @@ def _ld_by_id(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if isinstance(key, str) and (key not in index or len(obj) > len(index[key])):
             index[key] = obj
     return index
-
-
-def _is_organisation(obj: dict[str, Any]) -> bool:
-    return any("organization" in t or t in ("corporation", "website", "brand") for t in _types(obj))
-
-
-def _ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """(people, organisations) named by a JSON-LD ``author``: a publisher named as author is not a byline."""
-    people: list[str] = []
-    organisations: list[str] = []
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
-            item = by_id.get(item["@id"], item)
-        text = _ld_text(item)
-        if not text:
-            continue
-        (organisations if isinstance(item, dict) and _is_organisation(item) else people).append(text)
-    return people, organisations
 
 
 def _ld_text(value: Any) -> str:
@@ -226,71 +218,25 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
 # --- fields ------------------------------------------------------------------
 
 
-def _title_from_title_tag(doc: lxml.html.HtmlElement, site_name: str) -> str:
-    """``<title>`` without the " | Site" suffix it usually carries."""
-    title = clean_text(doc.findtext(".//title"))
-    if not title:
-        return ""
-    for sep in _TITLE_SEPARATORS:
-        if site_name and title.lower().endswith((sep + site_name).lower()):
-            return title[: -len(sep + site_name)].strip()
-    if " | " in title:
-        return title.split(" | ")[0].strip()
-    return title
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
-
-
-def _site_chrome_texts(doc: lxml.html.HtmlElement) -> set[str]:
-    """Lower-cased texts of the short elements in the page's header and navigation (site and section names)."""
-    texts: set[str] = set()
-    for region in doc.xpath("//header|//nav|//*[@role='banner']"):
-        for element in region.iter():
-            if not isinstance(element.tag, str) or element.tag == "h1" or element.xpath("ancestor::h1"):
-                continue
-            text = clean_text(element.text_content()).lower()
-            if text and len(text) < 80:
-                texts.add(text)
-    return texts
-
-
-def _headline_over_declared(
-    declared: str, h1: str, meta: dict[str, list[str]], doc: lxml.html.HtmlElement
-) -> bool:
-    """Whether a page's lone ``<h1>`` is a better title than the one its meta tags declare.
-
-    It is when the declared title is the headline plus the site's name ("Headline - Committees -
-    UK Parliament") or is only the site's or section's name, as an app shell declares for every
-    page ("Press corner").
-    """
-    site = _first(meta, "og:site_name", "application-name").lower()
-    if declared.lower().startswith(h1.lower()):
-        rest = declared[len(h1) :]
-        return bool(re.match(r"\s+[|–—\-:•·]\s+", rest)) and bool(site) and site in rest.lower()
-    if len(h1) <= len(declared):
-        return False
-    return declared.lower() == site or declared.lower() in _site_chrome_texts(doc)
-
-
-def _title(ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement, fallback: str) -> str:
-    title = _ld_text(ld.get("headline")) or _ld_text(ld.get("name"))
-    if title:
-        return title
-    h1s = [clean_text(h.text_content()) for h in doc.iter("h1")]
-    h1s = [h for h in h1s if h]
-    declared = _first(meta, "og:title", "twitter:title", "dc.title", "dcterms.title", "title")
-    if declared:
-        if len(h1s) == 1 and h1s[0] != declared and _headline_over_declared(declared, h1s[0], meta, doc):
-            return h1s[0]
-        return declared
-    tag_title = _title_from_title_tag(doc, _first(meta, "og:site_name", "application-name"))
-    # A lone <h1> is the headline (<title> is often cut short) unless it shares no word
-    # with <title>: on blogs it is then the section ("Neuigkeiten") or the site's name.
-    if len(h1s) == 1 and (not tag_title or _words(h1s[0]) & _words(tag_title)):
-        return h1s[0]
-    return fallback or tag_title
+def _title(
+    ld: dict[str, Any],
+    meta: dict[str, list[str]],
+    doc: lxml.html.HtmlElement,
+    url: str,
+    publisher: str,
+    listed: str = "",
+) -> str:
+    """The headline as the page presents it (see ``_title``): JSON-LD, then declared titles and ``<title>``, confirmed by the page."""
+    return headline(
+        doc,
+        url,
+        jsonld=_ld_text(ld.get("headline")) or _ld_text(ld.get("name")),
+        declared=[
+            _first(meta, key) for key in ("og:title", "twitter:title", "dc.title", "dcterms.title", "title")
+        ],
+        site_names=[_first(meta, "og:site_name"), _first(meta, "application-name"), publisher],
+        listed=listed,
+    )
 
 
 def _time_element(doc: lxml.html.HtmlElement) -> str:
@@ -396,84 +342,11 @@ def _language(doc: lxml.html.HtmlElement, ld: dict[str, Any], meta: dict[str, li
     )
 
 
-# A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
-_ROLE = re.compile(
-    r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
-    r"contributor|staff|desk|team|news)s?\b",
-    re.I,
-)
-_NAME_WORD = re.compile(
-    r"^(?:[A-Z\u00c0-\u00de][\w'’.\-]*|de|da|del|der|van|von|la|le|al|bin|ibn|O['’][A-Z]\w*)$"
-)
-_BYLINE_XPATH = (
-    '//*[contains(translate(@class, "BYLINE", "byline"), "byline")'
-    ' or contains(translate(@data-testid, "BYLINE", "byline"), "byline")]'
-)
-
-
-# Words that name an organisation, not a person ("BBC News", "eSafety Commissioner", "Reuters Staff").
-_ORG_WORD = re.compile(
-    r"\b(?:news|press|media|newsroom|staff|desk|team|editors|reporters|authority|commission|commissioner|"
-    r"office|department|ministry|agency|council|board|committee|group|ltd|limited|inc|plc|llc|gmbh|"
-    r"government|regulator|services?|university|institute|foundation|association|bureau)\b",
-    re.I,
-)
-
-
-def _looks_like_person(name: str) -> bool:
-    """Not an organisation ("Competition and Markets Authority") nor a CMS login ("cnam_editor", "admin")."""
-    if _ORG_WORD.search(name):
-        return False
-    return " " in name or not (name.islower() or "_" in name or any(c.isdigit() for c in name))
-
-
-def _byline_names(text: str) -> list[str]:
-    """Person names in a visible byline; a part holding a job title keeps only the words after it."""
-    names: list[str] = []
-    for part in clean_authors([text]):
-        roles = list(_ROLE.finditer(part))
-        if roles:
-            part = part[roles[-1].end() :].strip(" ,:")
-        words = part.split()
-        if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper():
-            names.append(" ".join(words))
-    return names
-
-
-def _authors(
-    ld: dict[str, Any],
-    meta: dict[str, list[str]],
-    doc: lxml.html.HtmlElement,
-    by_id: Mapping[str, dict[str, Any]],
-) -> list[str]:
-    """People who wrote the article, best source first; the publisher's own name is never one of them."""
-    people, organisations = _ld_people(ld.get("author") or ld.get("creator"), by_id)
+def _publisher_name(ld: dict[str, Any], by_id: Mapping[str, dict[str, Any]]) -> str:
     publisher = ld.get("publisher")
     if isinstance(publisher, dict) and isinstance(publisher.get("@id"), str) and not publisher.get("name"):
         publisher = by_id.get(publisher["@id"], publisher)
-    if isinstance(publisher, dict) and _is_organisation(publisher):
-        organisations.append(_ld_text(publisher))  # a person publishing a blog may well be its author
-    not_people = {name.lower() for name in organisations if name}
-
-    def persons(values: Iterable[str]) -> list[str]:
-        return [a for a in clean_authors(values) if a.lower() not in not_people and _looks_like_person(a)]
-
-    authors = persons(people)
-    if not authors:
-        authors = persons(
-            _all(meta, "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author")
-        )
-    if not authors:
-        nodes = doc.xpath('//*[@rel="author"]|//*[@itemprop="author"]')
-        authors = persons(clean_text(node.text_content()) for node in nodes)
-    if not authors:
-        # Only a visible byline left ("By Political Correspondent Carl Dinnen"): the first that names someone.
-        for node in doc.xpath(_BYLINE_XPATH):
-            text = clean_text(node.text_content())
-            found = [n for n in _byline_names(text) if n.lower() not in not_people] if len(text) < 160 else []
-            if found:
-                return found
-    return authors
+    return _ld_text(publisher)
 
 
 def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
@@ -490,6 +363,29 @@ def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     return tags
+
+
+# A JSON-LD articleBody shorter than this is a teaser, never preferred to the page's own text.
+DECLARED_BODY_MIN_WORDS = 50
+
+
+def _declared_body(ld: dict[str, Any]) -> str:
+    """The article text a page's JSON-LD declares (``articleBody``), one paragraph per line break."""
+    value = ld.get("articleBody")
+    if isinstance(value, list):
+        value = "\n".join(str(v) for v in value if isinstance(v, str))
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if looks_like_markup(value):
+        try:
+            root = lxml.html.fragment_fromstring(value, create_parent="div")
+        except (etree.ParserError, ValueError):
+            return ""
+        for block in root.iter("p", "br", "li", "div", "h2", "h3", "h4"):
+            block.tail = "\n" + (block.tail or "")
+        value = root.text_content()
+    paragraphs = [unescape_text(line) for line in re.split(r"\n+", value)]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _article_part(doc: Any, body_css: str, url: str) -> str | None:
@@ -615,12 +511,13 @@ def extract_article(
 
     ``headers_charset`` is the charset of the HTTP Content-Type header, if any;
     bytes are decoded robustly even when it is wrong. Raises
-    :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has no
-    title, or its body is shorter than ``min_body_chars`` (default:
-    the EXTRACT_MIN_BODY_CHARS setting's default). JSON-LD strings are cut at
-    ``jsonld_max_chars`` (default: EXTRACT_JSONLD_MAX_CHARS's).
-    the EXTRACT_MIN_BODY_CHARS setting's default). A body longer than
-    ``max_body_chars`` (default: EXTRACT_MAX_BODY_CHARS's) is cut there, with a log line.
+    :class:`~regwatch.errors.ExtractionError` when the page is not HTML, has
+    neither a title nor text, or its body is shorter than ``min_body_chars`` (default:
+    the EXTRACT_MIN_BODY_CHARS setting's default). A page naming its article
+    nowhere is titled by its first heading, else by its opening words. JSON-LD
+    strings are cut at ``jsonld_max_chars`` (default: EXTRACT_JSONLD_MAX_CHARS's);
+    a body longer than ``max_body_chars`` (default: EXTRACT_MAX_BODY_CHARS's) is
+    cut there, with a log line.
 
     ``fallback`` holds what the index that linked to the page says (keys
     ``title``, ``summary``, ``published``, ``updated``, ``authors``, ``tags``, ``section``):
@@ -641,6 +538,7 @@ def extract_article(
         text = html
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
+    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses a decoded string that declares its encoding
     try:
         doc = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -651,9 +549,12 @@ def extract_article(
     )
     ld = _find_article_jsonld(objects)
     meta = _meta_tags(doc)
-    title = _title(ld, meta, doc, clean_text(hint.get("title")))
-    if not title:
-        raise ExtractionError(f"{url}: no title")
+    listed = clean_text(hint.get("title"))
+    title = _title(ld, meta, doc, url, _publisher_name(ld, _ld_by_id(objects)), listed) or listed
+    if not title:  # no title anywhere: a heading, else the body's opening words, name the article
+        title = next(
+            (t for t in (clean_text(h.text_content()) for h in doc.iter("h2", "h3")) if usable(t)), ""
+        )
     declared_summary = _ld_text(ld.get("description")) or _ld_text(
         _first(meta, "og:description", "description", "twitter:description", "dc.description")
     )
@@ -661,13 +562,39 @@ def extract_article(
     time_element = _time_element(doc)
     canonical = _canonical(doc, url)
     language = _language(doc, ld, meta)
-    authors = _authors(ld, meta, doc, _ld_by_id(objects)) or clean_authors(hint.get("authors") or [])
+    by_id = _ld_by_id(objects)
+    authors = authors_of(doc, ld, meta, by_id, _publisher_name(ld, by_id)) or clean_authors(
+        hint.get("authors") or []
+    )
     standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
-    body = body_text(part or lxml.html.tostring(doc, encoding="unicode"), url, title, exclude)
+    body = body_text(
+        part or lxml.html.tostring(doc, encoding="unicode"),
+        url,
+        title,
+        exclude,
+        prose=0 if part else prose_words(doc),
+    )
+    declared_body = _declared_body(ld)
+    if not part and word_count(declared_body) > max(
+        DECLARED_BODY_MIN_WORDS, WIDER_BODY_RATIO * word_count(body)
+    ):
+        # The page's markup hid its article from the extractor (a script-rendered page, a misleading
+        # layout) but its JSON-LD carries the text: that is the article, not what was picked instead.
+        logger.debug(
+            "extract %s: body of %d words, JSON-LD articleBody %d: taking the declared one",
+            url,
+            word_count(body),
+            word_count(declared_body),
+        )
+        body = declared_body
     if standfirst and body.startswith(declared_summary + "\n\n"):
         body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
+    if not title:
+        title = _shorten(body.split("\n\n", 1)[0], UNTITLED_TITLE_CHARS)
+    if not title:
+        raise ExtractionError(f"{url}: no title and no text")
     if len(body) < minimum:
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
     body = cap_body(body, max_body_chars, url, source_id)

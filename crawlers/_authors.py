@@ -1,0 +1,294 @@
+"""Who wrote an article: the people its page names, in order, without publishers, roles or page furniture.
+
+Sources, best first, the first that names someone wins:
+
+1. JSON-LD ``author``/``creator`` (a string, an object, a list, an ``@id`` reference), people only:
+   an ``Organization`` (the publisher named as author) is no byline;
+2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…;
+3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
+4. a visible byline: an element whose class or id says byline or author (in the languages news is
+   written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone.
+
+Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a job title
+("Political Correspondent Carl Dinnen", "A, Reporter"), an email, a handle, a date or a
+parenthesis goes; a CMS login ("admin", "Super User") or an organisation ("BBC News") is no name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import lxml.html
+
+from ._text import clean_text, unescape_text
+
+# More names than this in one byline is a list of other stories' authors, not this one's.
+MAX_AUTHORS = 8
+# A byline element with more text than this is an author's biography or a whole teaser.
+BYLINE_MAX_CHARS = 160
+
+_LEAD = re.compile(
+    r"^(?:(?:written|posted|reported|words|text|story|photos?)\s+by|by|von|par|por|door|di|da|av|af|"
+    r"auteur|autor(?:in)?|author|text|texte|reportage|interview)\b\s*[:\-–—]?\s*",
+    re.I,
+)
+_SPLIT = re.compile(r"\s*(?:,|;|\||/|\s(?:and|und|et|y|e|en|og|och|i|&|with|mit|avec)\s)\s*", re.I)
+# A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
+_ROLE = re.compile(
+    r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
+    r"contributor|staff|desk|team|news|korrespondent(?:in)?|redakteur(?:in)?|journalistin|"
+    r"journaliste|rédacteur|rédactrice|periodista|redactor[a]?|experte|expert)s?\b",
+    re.I,
+)
+# Words that name an organisation, not a person ("BBC News", "eSafety Commissioner", "Reuters Staff").
+_ORG_WORD = re.compile(
+    r"\b(?:news|press|media|newsroom|staff|desk|team|editors|reporters|authority|commission|commissioner|"
+    r"office|department|ministry|agency|council|board|committee|group|ltd|limited|inc|plc|llc|gmbh|ag|"
+    r"government|regulator|services?|university|institute|foundation|association|bureau|kitchens?|"
+    r"online|redaktion|rédaction|redacción|agencies|agenturen|zeitung|verlag|magazine?|"
+    r"departement|abteilung|feuerwehr|verein|e\.\s?v)\b",
+    re.I,
+)
+# Logins and labels a CMS prints where a name would be.
+_NOT_A_NAME = frozenset(
+    {
+        "admin",
+        "administrator",
+        "super user",
+        "superuser",
+        "webmaster",
+        "editor",
+        "guest",
+        "user",
+        "username",
+        "anonymous",
+        "name",
+        "posted",
+        "author",
+        "autor",
+        "auteur",
+        "redaktion",
+        "unknown",
+        "view my complete profile",
+        "more articles",
+        "follow",
+        "follow author",
+    }
+)
+_NOISE = re.compile(
+    r"\S+@\S+\.\w+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]|"
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?\b"
+)
+_NAME_WORD = re.compile(r"^[\w'’.\-]+$")
+_PARTICLE = frozenset(
+    {"de", "da", "del", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "di", "du", "dos", "zu"}
+)
+
+_AUTHOR_MARKUP = '//*[@itemprop="author"]|//*[@rel="author" or contains(concat(" ", normalize-space(@rel), " "), " author ")]'
+_BYLINE_NAMES = (
+    "byline",
+    "author",
+    "autor",
+    "auteur",
+    "posted-by",
+    "postedby",
+    "writer",
+    "verfasser",
+    "firma",
+)
+_BYLINE_NAMED = re.compile("|".join(_BYLINE_NAMES))
+_NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body", "html"})
+# A quotation's attribution ("ecl-blockquote__author") or a comment's author is not the article's byline.
+_QUOTED = "ancestor-or-self::*[self::blockquote or self::q or self::figure or contains(@class, 'quote') or contains(@class, 'comment')]"
+
+
+def _byline_nodes(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Elements whose class, id or test id says byline or author, in document order."""
+    nodes = []
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_BYLINE_TAGS:
+            continue
+        named = " ".join(v for k in ("class", "id", "data-testid") if (v := element.get(k))).lower()
+        if named and _BYLINE_NAMED.search(named) and not element.xpath(_QUOTED):
+            nodes.append(element)
+    return nodes
+
+
+def _person_name(part: str, *, strict: bool) -> str:
+    """One name from one part of a byline, or "" when the part names no one.
+
+    ``strict``: the text comes from a visible byline, where a name is two to five capitalised
+    words; markup that says "this is the author" may also hold a login-like single word.
+    """
+    part = _LEAD.sub("", part.strip(" .,:;-–—·•|→«»\"'")).strip(" .,:;-–—·•|→«»\"'")
+    roles = list(_ROLE.finditer(part))
+    if roles:  # "Political Correspondent Carl Dinnen": the name follows the title; "Carl Dinnen Reporter": precedes it
+        after = part[roles[-1].end() :].strip(" ,:")
+        before = part[: roles[0].start()].strip(" ,:")
+        if len(after.split()) < 2 and _ORG_WORD.search(part):
+            return ""  # "BBC News", "Reuters Staff": an organisation, not a title before a name
+        part = after if len(after.split()) >= 2 else before
+    words = part.split()
+    if not words or len(words) > 5 or len(part) > 60 or any(ch.isdigit() for ch in part):
+        return ""
+    if part.lower() in _NOT_A_NAME or _ORG_WORD.search(part) or not all(_NAME_WORD.match(w) for w in words):
+        return ""
+    capitalised = [w for w in words if w[0].isupper()]
+    if len(words) == 1:
+        if strict or "_" in part:
+            return ""
+        return part
+    if len(capitalised) + sum(w.lower() in _PARTICLE for w in words) < len(words) and not part.islower():
+        return ""  # a phrase ("deinen Hochzeitsbloggern"), not a name
+    if part.islower() and strict:
+        return ""
+    return part
+
+
+def names_in(values: Iterable[object], *, strict: bool = False) -> list[str]:
+    """The person names a set of byline values give, in order, each once."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        text = unescape_text(value)
+        if not text or text.startswith(("http://", "https://", "/")):
+            continue
+        text = _NOISE.sub(" ", text)
+        text = _LEAD.sub("", text.strip())
+        for part in _SPLIT.split(text):
+            name = clean_text(_person_name(part, strict=strict))
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                names.append(name)
+    return names
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type", [])
+    values = value if isinstance(value, list) else [value]
+    return {str(v).rsplit("/", 1)[-1].lower() for v in values if v}
+
+
+def is_organisation(obj: dict[str, Any]) -> bool:
+    return any("organization" in t or t in ("corporation", "website", "brand") for t in _types(obj))
+
+
+def _ld_name(item: Any) -> str:
+    if isinstance(item, dict):
+        item = item.get("name") or item.get("alternateName") or ""
+        if isinstance(item, list):
+            item = next((i for i in item if isinstance(i, str)), "")
+    return clean_text(unescape_text(item)) if isinstance(item, str) else ""
+
+
+def ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(people, organisations) a JSON-LD ``author`` names: a publisher named as author is no byline."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
+            item = by_id.get(item["@id"], item)
+        text = _ld_name(item)
+        if text:
+            (organisations if isinstance(item, dict) and is_organisation(item) else people).append(text)
+    return people, organisations
+
+
+def _markup_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names in ``itemprop=author``/``rel=author`` markup: the first element naming someone, and its siblings."""
+    found: list[str] = []
+    parent = None
+    for node in doc.xpath(_AUTHOR_MARKUP):
+        if parent is not None and node.getparent() is not parent:
+            continue
+        named = node.xpath('.//*[@itemprop="name"]/@content|.//*[@itemprop="name"]')
+        texts = [v if isinstance(v, str) else v.text_content() for v in named] or [node.text_content()]
+        texts = [clean_text(t) for t in texts if len(clean_text(t)) <= BYLINE_MAX_CHARS]
+        names = names_in(texts)
+        if names:
+            found.extend(n for n in names if n not in found)
+            parent = node.getparent()
+    return found
+
+
+_BLOCKS = frozenset({"br", "p", "div", "li", "time", "span", "small", "ul", "section", "header"})
+
+
+def _lines(node: lxml.html.HtmlElement) -> list[str]:
+    """A byline's text, one line per line break or block it holds ("By Nathan Willis<br>March 25, 2015")."""
+    pieces: list[str] = []
+
+    def walk(element: lxml.html.HtmlElement) -> None:
+        block = isinstance(element.tag, str) and element.tag in _BLOCKS
+        if block:
+            pieces.append("\n")
+        if isinstance(element.tag, str) and element.text and element.tag not in ("script", "style"):
+            pieces.append(element.text)
+        for child in element:
+            walk(child)
+        if block:
+            pieces.append("\n")
+        if element.tail and element is not node:
+            pieces.append(element.tail)
+
+    walk(node)
+    return [line for line in (clean_text(x) for x in "".join(pieces).split("\n")) if line]
+
+
+def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next)."""
+    for node in _byline_nodes(doc):
+        text = clean_text(node.text_content())
+        if not text or len(text) > BYLINE_MAX_CHARS:
+            continue
+        names = names_in([text], strict=True)
+        if not names:
+            lines = _lines(node)
+            joined = [
+                f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False) if not _LEAD.sub("", a).strip()
+            ]
+            names = names_in([*lines, *joined], strict=True)
+        if names:
+            return names
+    return []
+
+
+def authors_of(
+    doc: lxml.html.HtmlElement,
+    ld: dict[str, Any],
+    meta: Mapping[str, list[str]],
+    by_id: Mapping[str, dict[str, Any]],
+    publisher: str = "",
+) -> list[str]:
+    """People who wrote the article, best source first; the publisher's own name is never one of them."""
+    people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
+    not_people = {name.lower() for name in [*organisations, publisher] if name}
+
+    def kept(names: list[str]) -> list[str]:
+        return [n for n in names if n.lower() not in not_people][:MAX_AUTHORS]
+
+    meta_values = [
+        value
+        for key in (
+            "author",
+            "article:author",
+            "dc.creator",
+            "dcterms.creator",
+            "parsely-author",
+            "sailthru.author",
+            "byl",
+        )
+        for value in meta.get(key, [])
+    ]
+    for source in (
+        lambda: names_in(people),
+        lambda: names_in(meta_values),
+        lambda: _markup_names(doc),
+        lambda: _byline_names(doc),
+    ):
+        names = kept(source())
+        if names:
+            return names
+    return []

@@ -1,0 +1,222 @@
+"""An article's headline as the page presents it, reconciled from what the page says in several places.
+
+A page names its article in its JSON-LD ``headline``, its ``og:title``/``twitter:title``, its
+``<title>`` and its headings, and most of them carry extra words: the site's name ("| Ofcom",
+"Belfast Telegraph"), its section ("- Soccer - Sport"), a prefix ("SFGate: World Views :"). The
+headline is the part they agree on: a declared or ``<title>`` text, cut at its separators, whose
+longest run of parts the page also shows as one element of its own (a heading, a headline
+``div``). Parts that name the site (``og:site_name``, the host's name) never make a headline
+alone. Nothing here knows a site: only separators, the page's own text and its host.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import lxml.html
+
+from ._text import clean_text
+
+# Headlines are short: a "title" longer than this is a page's markup swallowed by a broken <title>.
+TITLE_MAX_CHARS = 300
+# Between a headline and the site's or section's name: " | ", " - ", " – ", " — ", " :: ", " » ",
+# " : ", " / ", a glued "_" (Chinese portals: "Headline_Section_Site") or a trailing "(Site)".
+_SEPARATOR = re.compile(r"\s+(?:[|\-–—»«•·/~]|::|:)\s+|\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)")
+_CODE = re.compile(r"[{};]|\bfunction\b|document\.|\bvar\b|</")
+# A heading is a line, not a paragraph: an element named "title" holding more words is a teaser.
+HEADING_MAX_WORDS = 25
+_HOLDS_BLOCKS = ".//*[self::div or self::p or self::ul or self::ol or self::nav or self::h1 or self::h2 or self::h3 or self::time or self::br]"
+_HEADING_CLASS = re.compile(r"head|title|hed\b|hdr", re.I)
+_WORD = re.compile(r"\w+")
+_CHROME_ROOTS = ".//*[self::header or self::nav or @role='banner' or @role='navigation'][not(.//h1)]"
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """Texts the page shows as whole elements (normalised), and which of them are headings."""
+
+    texts: frozenset[str]  # outside the page's header and navigation
+    headings: tuple[str, ...]  # clean texts of h1-h3 and headline-named elements, in page order
+
+
+def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
+    body = doc.find("body")
+    if body is None:
+        return _Shown(frozenset(), ())
+    texts: set[str] = set()
+    headings: list[str] = []
+    chrome = {e for root in body.xpath(_CHROME_ROOTS) for e in root.iter()}  # held: lxml keeps their proxies
+    for element in body.xpath(
+        ".//*[not(self::script or self::style or self::option or self::noscript)]"
+        f"[string-length(normalize-space()) > 2 and string-length(normalize-space()) <= {TITLE_MAX_CHARS}]"
+    ):
+        text = clean_text(element.text_content())
+        norm = _norm(text)
+        if not norm:
+            continue
+        if element.tag != "h1" and element in chrome:
+            continue  # a site's or section's name in its banner or menu is not the article's headline
+        texts.add(norm)
+        named = " ".join(element.get(k, "") for k in ("class", "id", "itemprop"))
+        if element.tag in ("h1", "h2", "h3") or (
+            named
+            and _HEADING_CLASS.search(named)
+            and len(norm.split()) <= HEADING_MAX_WORDS
+            and not element.xpath(_HOLDS_BLOCKS)  # an "entry-header" around a date, a byline and the h1
+        ):
+            headings.append(text)
+    return _Shown(frozenset(texts), tuple(headings))
+
+
+def _runs(title: str) -> list[tuple[str, int, int]]:
+    """Every contiguous run of a title's separated parts, as (text, first part, last part)."""
+    parts: list[tuple[int, int]] = []
+    start = 0
+    for match in _SEPARATOR.finditer(title):
+        parts.append((start, match.start()))
+        start = match.end()
+    parts.append((start, len(title)))
+    parts = [(a, b) for a, b in parts if title[a:b].strip()]
+    runs = []
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            runs.append((title[parts[i][0] : parts[j][1]].strip(), i, j))
+    return runs
+
+
+_GENERIC_LABELS = frozenset({"www", "com", "co", "org", "net", "gov", "ac", "edu", "info", "biz", "news"})
+
+
+@dataclass(frozen=True)
+class _Site:
+    names: frozenset[str]  # normalised declared names ("belfast telegraph")
+    label: str  # the host's own label: "smh" for www.smh.com.au, "icnetwork" for ic….icnetwork.co.uk
+
+
+def _site(url: str, site_names: Iterable[str]) -> _Site:
+    host = urlsplit(url).hostname or ""
+    labels = [x for x in host.split(".") if x not in _GENERIC_LABELS and len(x) > 2]
+    return _Site(frozenset(_norm(n) for n in site_names if _norm(n)), labels[-1] if labels else "")
+
+
+def _is_site_part(text: str, site: _Site) -> bool:
+    """Whether a title part names the site: one of its declared names, or its host's name ("METimes.com")."""
+    norm = _norm(text)
+    if not norm:
+        return False
+    if norm in site.names:
+        return True
+    squashed = norm.replace(" ", "")
+    return bool(site.label) and site.label in squashed and len(squashed) <= len(site.label) + 10
+
+
+def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
+    """The longest run of a title's parts that the page shows as an element of its own and that is not only the site's name."""
+    best = ""
+    runs = _runs(title)
+    whole = len({i for _, i, j in runs if i == j}) <= 1
+    headings = {_norm(h) for h in shown.headings}
+    for run, _, _ in runs:
+        norm = _norm(run)
+        if len(run) <= len(best) or norm not in shown.texts or _is_site_part(run, site):
+            continue
+        if whole or len(norm.split()) >= 3 or norm in headings or run == title:
+            best = run  # one or two words alone may be a menu entry, unless shown as a heading
+    return best
+
+
+def _without_site(title: str, site: _Site) -> str:
+    """A title with its leading and trailing parts that name the site dropped (all of it if nothing else is left)."""
+    runs = _runs(title)
+    if not runs:
+        return title
+    count = max(j for _, _, j in runs) + 1
+    parts = {i: run for run, i, j in runs if i == j}
+    first, last = 0, count - 1
+    while first < last and _is_site_part(parts[first], site):
+        first += 1
+    while last > first and _is_site_part(parts[last], site):
+        last -= 1
+    kept = next(run for run, i, j in runs if i == first and j == last)
+    # Still "Headline | Section | Site" with no name known: the headline is the part that holds
+    # more words than all the others together (pipes only: a dash may well be the headline's own).
+    inner = [parts[i] for i in range(first, last + 1)]
+    longest = max(inner, key=lambda part: len(part.split()))
+    if "|" in kept and len(inner) > 1 and 2 * len(longest.split()) > sum(len(part.split()) for part in inner):
+        return longest
+    return kept
+
+
+def usable(title: str) -> bool:
+    """A title text fit to be a headline: not empty, not markup or script a broken ``<title>`` swallowed."""
+    return bool(title) and len(title) <= TITLE_MAX_CHARS and len(_CODE.findall(title)) < 3
+
+
+def headline(
+    doc: lxml.html.HtmlElement,
+    url: str,
+    *,
+    jsonld: str = "",
+    declared: Iterable[str] = (),
+    site_names: Iterable[str] = (),
+    listed: str = "",
+) -> str:
+    """The article's headline, or "" when the page names none.
+
+    ``jsonld`` is the article's JSON-LD ``headline`` (its publisher's own field for it, taken as
+    it is unless cut short with an ellipsis); ``declared`` the ``og:title``-like values, best first;
+    ``listed`` the title the feed or listing that linked to the page gave it, which wins over the
+    ``<title>`` when the page shows it too.
+    """
+    site = _site(url, site_names)
+    shown = _shown_texts(doc)
+    h1s = [h for h in (clean_text(h.text_content()) for h in doc.iter("h1")) if usable(h)]
+    candidates = [clean_text(t) for t in declared if 0 < len(clean_text(t)) <= TITLE_MAX_CHARS]
+    tag_title = clean_text(doc.findtext(".//title"))
+    if jsonld and len(jsonld) <= TITLE_MAX_CHARS:
+        stem = jsonld.rstrip(".… ")
+        if stem != jsonld:  # "Headline cut at 110 charac…": a longer telling elsewhere wins
+            longer = [c for c in [*candidates, *shown.headings] if c.startswith(stem) and len(c) > len(stem)]
+            if longer:
+                return _confirmed(longer[0], shown, site) or longer[0]
+        return _without_site(jsonld, site)
+    listed = clean_text(listed)
+    lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
+    for text in [
+        *candidates,
+        *([listed] if usable(listed) else []),
+        *([tag_title] if usable(tag_title) else []),
+    ]:
+        if _is_site_part(text, site) and not _runs(text)[1:]:
+            continue  # only the site's name ("Press corner" on every page of an app)
+        confirmed = _confirmed(text, shown, site)
+        if confirmed:
+            # A <title> cut short ("Neue Öffnungszeiten der Bibliothek" for the <h1>'s "… ab April").
+            longer = [h for h in h1s if _norm(h).startswith(_norm(confirmed) + " ")]
+            if len(longer) == 1:
+                return longer[0]
+            if len(_norm(confirmed).split()) <= 2 and len(_norm(lone_h1).split()) >= 3 and text is tag_title:
+                return lone_h1  # "Written statements", a section's name, beside the page's one headline
+            return confirmed
+    # Nothing the page shows confirms a declared title: the first heading that shares words with
+    # one (a <title> cut short), else the declared title without the parts naming the site.
+    words = {w for text in [*candidates, tag_title] for w in _norm(text).split()}
+    if lone_h1 and set(_norm(lone_h1).split()) & words and not _is_site_part(lone_h1, site):
+        return lone_h1  # the page's one headline, beside a declared title that is only a section's name
+    for heading in shown.headings:
+        norm = _norm(heading).split()
+        if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):
+            return heading
+    for text in [*candidates, *([tag_title] if usable(tag_title) else [])]:
+        if not _is_site_part(text, site):
+            return _without_site(text, site)
+    if len(h1s) == 1:
+        return h1s[0]
+    return next((t for t in [*candidates, tag_title] if usable(t)), "")

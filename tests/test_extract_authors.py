@@ -1,0 +1,103 @@
+"""Who wrote the article: each source of names and each cleaning rule, on small pages written here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawlers import extract_article
+from crawlers._authors import names_in
+
+URL = "https://news.example.org/2026/01/story.html"
+TEXT = "".join(
+    f"<p>The regulator said the platform had failed to protect children, in part {i} of the story.</p>"
+    for i in range(5)
+)
+
+
+def authors_of(head: str = "", byline: str = "") -> list[str]:
+    page = (
+        f"<html><head><title>Story</title>{head}</head><body><article>{byline}{TEXT}</article></body></html>"
+    )
+    return extract_article(page, URL).authors
+
+
+def jsonld(author: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "author": author})}</script>'
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("By Tom Aldridge and Priya Nair", ["Tom Aldridge", "Priya Nair"]),
+        ("Jane Doe, John Roe & Ann Lee", ["Jane Doe", "John Roe", "Ann Lee"]),
+        ("Von Benjamin Fischer und Marcus Theurer", ["Benjamin Fischer", "Marcus Theurer"]),
+        ("Par Sébastien Farcis et Anne Martin", ["Sébastien Farcis", "Anne Martin"]),
+        ("By Political Correspondent Carl Dinnen", ["Carl Dinnen"]),
+        ("Dan Milmo, Global technology editor", ["Dan Milmo"]),
+        ("FOCUS-Online-Experte Robin Tschöpe", ["Robin Tschöpe"]),
+        ("Martin Untersinger (avec Damien Leloup)", ["Martin Untersinger"]),
+        ("Lüder Hoppe info@buero-hoppe.de", ["Lüder Hoppe"]),
+        ("Steven Musil @stevenmusil", ["Steven Musil"]),
+        ("Walter von Aachen", ["Walter von Aachen"]),
+        ("BBC News", []),
+        ("Super User", []),
+        ("Zeige alle Beiträge von Michael Veeser-Dombrowski →", []),
+        ("deinen Hochzeitsbloggern", []),
+    ],
+)
+def test_a_byline_value_gives_the_people_it_names(value: str, names: list[str]) -> None:
+    assert names_in([value]) == names
+
+
+def test_a_login_counts_only_where_markup_says_it_is_the_author() -> None:
+    assert names_in(["gizzmo"]) == ["gizzmo"]
+    assert names_in(["gizzmo"], strict=True) == []  # a visible byline's lone lowercase word is not a name
+
+
+def test_json_ld_people_come_first_and_a_publisher_is_no_author() -> None:
+    people = jsonld(
+        [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Organization", "name": "Example News"}]
+    )
+    assert authors_of(people + '<meta name="author" content="Someone Else">') == ["Ann Lee"]
+    assert authors_of(jsonld({"@type": "Organization", "name": "Example News"})) == []
+
+
+def test_cdata_wrapped_json_ld_is_read() -> None:
+    ld = json.dumps({"@type": "BlogPosting", "author": {"@type": "Person", "name": "Dave Steer"}})
+    assert authors_of(f'<script type="application/ld+json"><![CDATA[ {ld} ]]></script>') == ["Dave Steer"]
+
+
+def test_itemprop_author_gives_its_name_not_the_whole_box() -> None:
+    box = (
+        '<div itemprop="author" itemscope><span itemprop="name">Steven Musil</span> January 18, 2017 '
+        "11:00 PM PST</div>"
+    )
+    assert authors_of(byline=box) == ["Steven Musil"]
+
+
+def test_a_visible_byline_is_read_line_by_line() -> None:
+    assert authors_of(
+        byline='<div class="FeatureByline"> By <b>Nathan Willis</b><br/>March 25, 2015</div>'
+    ) == ["Nathan Willis"]
+    assert authors_of(
+        byline='<span class="author">Par<span class="authorname"> Sébastien Farcis</span></span>'
+    ) == ["Sébastien Farcis"]
+
+
+def test_an_author_biography_is_not_a_byline() -> None:
+    bio = (
+        '<div class="author-box">Amy Motroni. I am so glad you stopped by! '
+        + "My blog is about sleep. " * 8
+        + "</div>"
+    )
+    assert authors_of(byline=bio) == []
+
+
+def test_a_quotations_attribution_is_not_the_byline() -> None:
+    quote = (
+        "<blockquote><p>Today's fine shows that we will enforce our rules.</p>"
+        '<footer><cite class="blockquote__author">Henna Virkkunen, Executive Vice-President</cite></footer></blockquote>'
+    )
+    assert authors_of(byline=quote) == []

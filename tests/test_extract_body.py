@@ -1,0 +1,193 @@
+"""How the body is picked among what the extractors offer: each rule pinned on a small page written here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import lxml.etree as etree
+import lxml.html
+import pytest
+
+import crawlers._body as body_module
+from crawlers import extract_article
+
+URL = "https://news.example.org/2026/01/story.html"
+SENTENCE = "The regulator said the platform had failed to protect children from harmful content online."
+
+
+def paragraphs(count: int, tag: str = "p") -> str:
+    return "".join(f"<{tag}>{SENTENCE} Paragraph {i} adds its own detail.</{tag}>" for i in range(count))
+
+
+def test_an_xml_declared_page_is_read() -> None:
+    page = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html><html><head><title>Kept</title></head>'
+        f"<body><article>{paragraphs(4)}</article></body></html>"
+    ).encode()
+    article = extract_article(page, URL)
+    assert article.title == "Kept" and SENTENCE in article.body
+
+
+def test_two_sign_up_forms_in_one_box_are_dropped_together() -> None:
+    box = (
+        '<div class="signup"><form><input type="email" name="email"></form>'
+        '<form><input type="email" name="email2"></form><p>Get our newsletter</p></div>'
+    )
+    page = f"<html><head><title>T</title></head><body><article>{paragraphs(4)}{box}</article></body></html>"
+    article = extract_article(page, URL)
+    assert "newsletter" not in article.body and SENTENCE in article.body
+
+
+def test_a_declared_article_body_beats_a_teaser_it_dwarfs() -> None:
+    text = " ".join(f"{SENTENCE} Point {i}." for i in range(40))
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Story", "articleBody": text})
+    page = (
+        f'<html><head><title>Story</title><script type="application/ld+json">{ld}</script></head>'
+        f"<body><article><p>{SENTENCE} Subscribe to read the rest of this story today.</p></article></body></html>"
+    )
+    assert extract_article(page, URL, min_body_chars=0).body == text
+
+
+def test_a_declared_teaser_never_replaces_the_page_text() -> None:
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Story", "articleBody": SENTENCE})
+    page = (
+        f'<html><head><title>Story</title><script type="application/ld+json">{ld}</script></head>'
+        f"<body><article>{paragraphs(6)}</article></body></html>"
+    )
+    assert "Paragraph 5" in extract_article(page, URL).body
+
+
+def _main(*texts: str) -> Any:
+    body = etree.Element("body")
+    for text in texts:
+        etree.SubElement(body, "p").text = text
+    return body
+
+
+@pytest.fixture
+def modes(monkeypatch: pytest.MonkeyPatch) -> dict[bool, Any]:
+    """What trafilatura's precision (True) and default (False) modes return, set by each test."""
+    answers: dict[bool, Any] = {}
+
+    def fake(text: str, url: str, prune: Any, *, precise: bool, fast: bool = False) -> Any:
+        return answers[precise]
+
+    monkeypatch.setattr(body_module, "_trafilatura_main", fake)
+    return answers
+
+
+def test_a_short_precise_body_yields_to_the_default_mode_carrying_it_on(modes: dict[bool, Any]) -> None:
+    opening = f"{SENTENCE} It opened on Monday."
+    modes[True] = _main(opening)
+    modes[False] = _main(opening, *(f"{SENTENCE} More {i} follows." for i in range(10)))
+    assert body_module.body_text("<html></html>", URL, "").count(SENTENCE) == 11
+
+
+def test_a_wider_body_that_puts_other_text_first_is_another_pick(modes: dict[bool, Any]) -> None:
+    opening = f"{SENTENCE} It opened on Monday."
+    menu = " ".join(f"Section {i} and more" for i in range(20))
+    modes[True] = _main(opening)
+    modes[False] = _main(menu, opening)
+    assert body_module.body_text("<html></html>", URL, "") == opening
+
+
+def test_a_long_precise_body_is_not_second_guessed(modes: dict[bool, Any]) -> None:
+    modes[True] = _main(*(f"{SENTENCE} Part {i} ends here." for i in range(12)))
+    modes[False] = None  # never asked: a KeyError would say it was
+    del modes[False]
+    assert body_module.body_text("<html></html>", URL, "").count(SENTENCE) == 12
+
+
+def test_when_the_rules_cut_every_block_trafilaturas_text_stays(modes: dict[bool, Any]) -> None:
+    linked = etree.Element("body")
+    for i in range(3):
+        p = etree.SubElement(linked, "p")
+        ref = etree.SubElement(p, "ref")
+        ref.text = f"{SENTENCE} Story {i}"
+    modes[True] = linked
+    modes[False] = None
+    assert body_module.body_text("<html></html>", URL, "").count(SENTENCE) == 3
+
+
+def test_trafilatura_runs_with_its_fallback_extractors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without readability and jusText behind it, trafilatura took a site's header and copyright line
+    for the article on real pages (two Korean pages: 124 characters for 2,500)."""
+    calls: list[dict[str, Any]] = []
+    real = body_module.trafilatura.bare_extraction
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
+    body_module.body_text(f"<html><body><article>{paragraphs(8)}</article></body></html>", URL, "")
+    assert calls and all(call["fast"] is False for call in calls)
+
+
+def test_a_container_named_caption_around_paragraphs_is_not_a_caption() -> None:
+    """Found on a real page (zdf.de): "item-caption" held the byline and the article's opening."""
+    doc = lxml.html.document_fromstring(
+        "<html><body><article>"
+        '<div class="item-caption"><p>Ministers met the watchdog on Monday.</p></div>'
+        '<div class="caption">Photo: a regulator\'s office</div></article></body></html>'
+    )
+    body_module.drop_non_article(doc)
+    text = doc.text_content()
+    assert "Ministers met the watchdog" in text and "Photo:" not in text
+
+
+def test_a_list_item_holding_a_heading_and_a_paragraph_keeps_a_space_between_them(
+    modes: dict[bool, Any],
+) -> None:
+    main = etree.Element("body")
+    items = etree.SubElement(main, "list")
+    for name in ("WebIDE", "Valence", "Inspector", "Console", "Debugger", "Network", "Audio", "Style"):
+        item = etree.SubElement(items, "item")
+        etree.SubElement(item, "head").text = name
+        etree.SubElement(item, "p").text = f"Develop and debug apps with {name} on every device you own."
+    modes[True] = main
+    modes[False] = None
+    body = body_module.body_text("<html></html>", URL, "")
+    assert "- WebIDE Develop and debug apps" in body and "WebIDEDevelop" not in body
+
+
+def test_a_bare_footnote_marker_goes_and_a_bracketed_one_stays() -> None:
+    doc = lxml.html.document_fromstring(
+        "<html><body><p>Exceptions<sup><a href='#fn1'>1</a></sup> apply.</p>"
+        "<p>Minor ones.<sup><a href='#cite-2'>[2]</a></sup></p></body></html>"
+    )
+    body_module.drop_non_article(doc)
+    assert doc.text_content() == "Exceptions apply.Minor ones.[2]"
+
+
+def _spy_modes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    calls: list[bool] = []
+    real = body_module.trafilatura.bare_extraction
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["fast"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
+    return calls
+
+
+def test_a_fast_pick_holding_the_pages_prose_is_kept_without_the_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _spy_modes(monkeypatch)
+    page = f"<html><body><nav><a href='/'>Home</a></nav><article>{paragraphs(16)}</article></body></html>"
+    doc = lxml.html.document_fromstring(page)
+    body = body_module.body_text(page, URL, "", prose=body_module.prose_words(doc))
+    assert body.count(SENTENCE) == 16
+    assert calls == [True]  # trafilatura's readability and jusText fallbacks never ran
+
+
+def test_a_fast_pick_missing_the_pages_prose_is_read_again_with_the_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _spy_modes(monkeypatch)
+    page = f"<html><body><article>{paragraphs(3)}</article></body></html>"
+    body_module.body_text(page, URL, "", prose=body_module.prose_words(lxml.html.document_fromstring(page)))
+    assert calls[0] is True and False in calls[1:]  # three paragraphs: too little to trust without them

@@ -1,0 +1,125 @@
+"""The headline as the page presents it: declared titles and ``<title>`` cut to what the page confirms."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from crawlers import extract_article
+
+TEXT = "The regulator opened an investigation into the platform after complaints from parents. " * 4
+
+
+def title_of(head: str, body: str, url: str = "https://news.example.org/2026/01/story.html") -> str:
+    page = f"<html><head>{head}</head><body>{body}<p>{TEXT}</p></body></html>"
+    return extract_article(page, url, min_body_chars=0).title
+
+
+def test_a_lone_section_h1_does_not_beat_the_title_tag() -> None:
+    """Found on a real blog page: the only <h1> named the section, <title> the post."""
+    text = "Die Bibliothek öffnet ab April auch samstags, betreut von Ehrenamtlichen. " * 5
+    page = (
+        "<html><head><title>Neue Öffnungszeiten der Bibliothek | Vereinsblog</title></head><body>"
+        f"<h1>Neuigkeiten</h1><h2>Neue Öffnungszeiten der Bibliothek</h2><p>{text}</p></body></html>"
+    )
+    assert extract_article(page, "https://verein.example/a", min_body_chars=0).title == (
+        "Neue Öffnungszeiten der Bibliothek"
+    )
+    shortened = page.replace("<h1>Neuigkeiten</h1>", "<h1>Neue Öffnungszeiten der Bibliothek ab April</h1>")
+    assert extract_article(shortened, "https://verein.example/a", min_body_chars=0).title == (
+        "Neue Öffnungszeiten der Bibliothek ab April"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        (
+            "Chelsea hoping to sign Anelka - Soccer - Sport - Breaking News - Belfast Telegraph",
+            "<h1>Chelsea hoping to sign Anelka</h1>",
+        ),
+        (
+            "SFGate: World Views : Another political murder in Lebanon",
+            '<div class="hd">Another political murder in Lebanon</div>',
+        ),
+        ("Typhoon evacuations ordered_English_Xinhua", "<b>Typhoon evacuations ordered</b>"),
+        ("GlossLip » Idol skips jail, goes to rehab", "<h2>Idol skips jail, goes to rehab</h2>"),
+        (
+            "Korean golfer wins 7th PGA title(The Korea Times)",
+            "<td><b>Korean golfer wins 7th PGA title</b></td>",
+        ),
+    ],
+)
+def test_the_title_is_the_part_the_page_shows_as_its_headline(title: str, shown: str) -> None:
+    headline = lxml.html.fragment_fromstring(shown).text_content()
+    assert title_of(f"<title>{title}</title>", f"<nav><a href='/'>Home</a></nav>{shown}") == headline
+
+
+def test_a_menu_entry_never_makes_a_headline_and_the_site_name_is_dropped() -> None:
+    head = "<title>Sport | Test cricket tour goes ahead | METimes.com</title>"
+    body = "<nav><ul><li>Sport</li><li>World</li></ul></nav>"
+    assert title_of(head, body, "https://www.metimes.com/sport/1") == "Test cricket tour goes ahead"
+
+
+def test_a_headline_naming_the_site_keeps_the_name() -> None:
+    head = "<title>Ofcom launches investigation into X | Ofcom</title>"
+    assert title_of(head, "<h1>Ofcom launches investigation into X</h1>", "https://www.ofcom.org.uk/n") == (
+        "Ofcom launches investigation into X"
+    )
+
+
+def test_a_declared_section_name_shown_in_the_banner_yields_to_the_h1() -> None:
+    head = (
+        '<title>Press corner | European Commission</title><meta property="og:title" content="Press corner">'
+    )
+    body = "<header><a href='/'>Press corner</a></header><h1>Commission fines Meta for breaching the DMA</h1>"
+    assert title_of(head, body) == "Commission fines Meta for breaching the DMA"
+
+
+def test_a_title_swallowing_the_page_is_not_a_headline() -> None:
+    broken = (
+        "Gale to drive Nation'?' + OAS_query + '\"><\\/SCRIPT>'); function OAS_AD(pos) { if (x) { y(); } }"
+    )
+    assert title_of(f"<title>{broken}</title>", "<h1>Gale to drive Nationwide car</h1>") == (
+        "Gale to drive Nationwide car"
+    )
+
+
+def test_a_json_ld_headline_cut_with_an_ellipsis_yields_to_the_whole_one() -> None:
+    whole = "Regulator opens investigation into the platform after a year of complaints from parents"
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Regulator opens '
+        'investigation into the platform after a year…"}</script>'
+        f'<meta property="og:title" content="{whole}">'
+    )
+    assert title_of(head, f"<h1>{whole}</h1>") == whole
+
+
+def test_a_declared_section_name_shown_nowhere_else_yields_to_the_lone_h1() -> None:
+    head = (
+        '<title>Press corner | European Commission</title><meta property="og:title" content="Press corner">'
+    )
+    body = (
+        '<div class="page-header"><span>Press release</span><span>4 February 2026</span>'
+        "<h1>Commission fines Meta for breaching the DMA</h1></div>"
+    )
+    assert title_of(head, body) == "Commission fines Meta for breaching the DMA"
+
+
+def test_a_sections_name_in_the_title_yields_to_the_pages_one_headline() -> None:
+    """Found by the crawl tests (a Parliament statement): <title> starts with the section's name,
+    which the page also shows as a heading; the lone h1 is the statement's own title."""
+    head = "<title>Written statements - Written questions, answers and statements - UK Parliament</title>"
+    body = "<h2>Written statements</h2><h1>Online Safety Act: Categorisation Thresholds</h1>"
+    assert title_of(head, body) == "Online Safety Act: Categorisation Thresholds"
+
+
+def test_the_title_a_feed_gave_wins_over_the_title_tag_when_the_page_shows_it() -> None:
+    page = (
+        "<html><head><title>News | Example</title></head><body><h2>News</h2>"
+        f"<h3>Watchdog opens inquiry</h3><h3>Other story</h3><p>{TEXT}</p></body></html>"
+    )
+    article = extract_article(
+        page, "https://e.example/a", min_body_chars=0, fallback={"title": "Watchdog opens inquiry"}
+    )
+    assert article.title == "Watchdog opens inquiry"
