@@ -202,6 +202,8 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault(
             "jsonld_max_chars",
             settings.getint("REGWATCH_JSONLD_MAX_CHARS", BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default),
+        )
+        kwargs.setdefault(
             "max_body_chars",
             settings.getint("REGWATCH_MAX_BODY_CHARS", BY_NAME["EXTRACT_MAX_BODY_CHARS"].default),
         )

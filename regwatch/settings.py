@@ -306,10 +306,10 @@ class Settings(Mapping[str, Any]):
 
     def public(self) -> dict[str, Any]:
         """Values safe to print: secrets masked, and credentials inside URLs (INDEX_URL's userinfo)."""
-        return {name: _shown(BY_NAME[name], value) for name, value in self._values.items()}
+        return {name: _public(BY_NAME[name], value) for name, value in self._values.items()}
 
 
-def _shown(setting: Setting, value: Any) -> Any:
+def _public(setting: Setting, value: Any) -> Any:
     if setting.secret and value:
         return "***"
     return redact_url(value) if isinstance(value, str) else value
