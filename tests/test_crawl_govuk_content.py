@@ -21,7 +21,7 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 from crawlers import canonical_url, run_crawl
 from crawlers._govuk import document_type_label, parse_content_item
-from crawlers._spiders import fill_link_template
+from crawlers._json_paths import fill_link_template
 from regwatch.app import App, pipeline
 from regwatch.config import load_config
 from regwatch.errors import ExtractionError

@@ -260,7 +260,7 @@ def test_parliament_statements_are_linked_by_the_template_from_date_and_uin(craw
 
 
 def test_a_link_template_quotes_fields_keeps_the_written_day_and_refuses_a_missing_field() -> None:
-    from crawlers._spiders import fill_link_template
+    from crawlers._json_paths import fill_link_template
 
     template = "https://example.org/detail/{value.dateMade|date}/{value.uin}"
     made = {"value": {"dateMade": "2026-01-29T23:30:00-05:00", "uin": "HC WS/1"}}
