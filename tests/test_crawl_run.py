@@ -354,9 +354,12 @@ def test_stats_helpers_count_under_source_keys_and_cap_messages() -> None:
 
 def test_public_names_are_pinned() -> None:
     assert sorted(crawlers.__all__) == [
+        "ExtractPipeline",
+        "ExtractedArticle",
         "FeedEntry",
         "FeedSpider",
         "FetchRecord",
+        "FetchedPage",
         "HealthVerdict",
         "JsonApiSpider",
         "ListingSpider",

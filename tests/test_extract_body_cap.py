@@ -71,7 +71,7 @@ def test_a_content_api_body_is_cut_too() -> None:
 def test_the_setting_reaches_the_crawl_and_the_stored_body_is_cut(tmp_path: Path) -> None:
     assert (
         scrapy_settings(Settings(env={}, overrides={"EXTRACT_MAX_BODY_CHARS": 1234}))[
-            "REGWATCH_MAX_BODY_CHARS"
+            "EXTRACT_MAX_BODY_CHARS"
         ]
         == 1234
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -24,36 +23,21 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from regwatch.errors import ExtractionError, SourceError
-from regwatch.models import Article, Source, utcnow
+from regwatch.errors import SourceError
+from regwatch.models import Source, utcnow
 from regwatch.settings import BY_NAME
 
-from .._extract_pool import Extractor, shared_extractor
 from .._failures import classify_failure
+from .._govuk import ContentItem
 from .._health import blocked_reason
 from .._http import charset, header
+from .._items import ArticleHint, FetchedPage
 from .._ledger import FetchRecord, validators_from
-from .._overrides import extraction_override
-from .._stats import add_error, count, set_index_error, stat_key
+from .._stats import count, record_error, set_index_error, stat_key
 from .._urls import canonical_url
+from ..settings import crawl_setting
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ArticleHint:
-    """What an index (feed entry, listing item, API result) says about an article."""
-
-    title: str = ""
-    summary: str = ""
-    published: datetime | None = None
-    updated: datetime | None = None
-    authors: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    section: str = ""
-
-    def as_fallback(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v}
 
 
 class SourceSpider(scrapy.Spider):
@@ -67,14 +51,9 @@ class SourceSpider(scrapy.Spider):
         source: Source | Mapping[str, Any],
         max_pages: int = BY_NAME["CRAWL_MAX_PAGES"].default,
         max_listing_pages: int = BY_NAME["CRAWL_MAX_LISTING_PAGES"].default,
-        min_body_chars: int = BY_NAME["EXTRACT_MIN_BODY_CHARS"].default,
-        jsonld_max_chars: int = BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default,
-        max_body_chars: int = BY_NAME["EXTRACT_MAX_BODY_CHARS"].default,
         validators: Mapping[str, Mapping[str, Any]] | None = None,
         probe: bool = False,
         lookback_days: int = BY_NAME["CRAWL_LOOKBACK_DAYS"].default,
-        extract: bool = True,
-        extractor: Extractor | None = None,
         **kwargs: Any,
     ) -> None:
         src = source if isinstance(source, Source) else Source.from_dict(dict(source))
@@ -82,17 +61,9 @@ class SourceSpider(scrapy.Spider):
         self.source = src
         self.max_pages = max_pages
         self.max_listing_pages = max(1, max_listing_pages)
-        self.min_body_chars = min_body_chars
-        self.jsonld_max_chars = jsonld_max_chars
-        self.max_body_chars = max_body_chars
         # canonical URL -> ETag/Last-Modified from the fetch ledger, for conditional GETs
         self.validators = validators_from(validators)
         self.probe = probe  # fetch the index only: count what it lists, follow nothing
-        self.extract = extract
-        self.extractor = extractor or Extractor(0)  # from_crawler: the crawl process's shared one
-        # The version of the source's extraction override valid today (a redesign dates a new one);
-        # spider_for() has refused a source whose overrides do not parse.
-        self.override = extraction_override(src.selectors, utcnow().date())
         # Entries dated before this are skipped without a request (None: no look-back limit).
         self.cutoff = utcnow() - timedelta(days=lookback_days) if lookback_days > 0 else None
         self._article_urls: set[str] = set()  # canonical URLs requested in this run
@@ -105,38 +76,12 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
-        settings = crawler.settings
-        kwargs.setdefault(
-            "max_pages", settings.getint("REGWATCH_MAX_PAGES", BY_NAME["CRAWL_MAX_PAGES"].default)
-        )
-        kwargs.setdefault(
-            "max_listing_pages",
-            settings.getint("REGWATCH_MAX_LISTING_PAGES", BY_NAME["CRAWL_MAX_LISTING_PAGES"].default),
-        )
-        # Off only in `make bench-crawl`'s baseline run: fetch and count pages, extract nothing.
-        kwargs.setdefault("extract", settings.getbool("REGWATCH_EXTRACT_ENABLED", True))
-        kwargs.setdefault(
-            "lookback_days",
-            settings.getint("REGWATCH_LOOKBACK_DAYS", BY_NAME["CRAWL_LOOKBACK_DAYS"].default),
-        )
-        kwargs.setdefault(
-            "min_body_chars",
-            settings.getint("REGWATCH_MIN_BODY_CHARS", BY_NAME["EXTRACT_MIN_BODY_CHARS"].default),
-        )
-        kwargs.setdefault(
-            "jsonld_max_chars",
-            settings.getint("REGWATCH_JSONLD_MAX_CHARS", BY_NAME["EXTRACT_JSONLD_MAX_CHARS"].default),
-        )
-        kwargs.setdefault(
-            "max_body_chars",
-            settings.getint("REGWATCH_MAX_BODY_CHARS", BY_NAME["EXTRACT_MAX_BODY_CHARS"].default),
-        )
-        kwargs.setdefault(
-            "extractor",
-            shared_extractor(
-                settings.getint("REGWATCH_EXTRACT_WORKERS", BY_NAME["CRAWL_EXTRACT_WORKERS"].default)
-            ),
-        )
+        for arg, name in (
+            ("max_pages", "CRAWL_MAX_PAGES"),
+            ("max_listing_pages", "CRAWL_MAX_LISTING_PAGES"),
+            ("lookback_days", "CRAWL_LOOKBACK_DAYS"),
+        ):
+            kwargs.setdefault(arg, crawl_setting(crawler.settings, name))
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._on_item_error, signal=signals.item_error)
@@ -150,18 +95,7 @@ class SourceSpider(scrapy.Spider):
 
     def record_error(self, error_class: str, url: str, reason: str, failure: Failure | None = None) -> None:
         """Count one error of this source and log it: one WARNING line; its traceback at DEBUG (``-v``)."""
-        logger.warning("source=%s url=%s %s error: %s", self.source_id, url, error_class, reason)
-        if failure is not None and logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "source=%s url=%s %s error, in full:\n%s",
-                self.source_id,
-                url,
-                error_class,
-                failure.getTraceback(),
-            )
-        add_error(self.crawler.stats, self.source_id, error_class, url, reason)
-        if error_class == "too_large":
-            count(self.crawler.stats, self.source_id, "too_large")
+        record_error(self.crawler.stats, self.source_id, error_class, url, reason, failure)
 
     def _on_spider_error(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
         """A callback raised: count it for this source; Scrapy carries on with the other requests."""
@@ -353,91 +287,68 @@ class SourceSpider(scrapy.Spider):
             meta={"regwatch_role": "article", "regwatch_key": key, "handle_httpstatus_list": [304]},
         )
 
-    def article_answered(self, response: Response) -> tuple[str, FetchRecord | None, bool]:
-        """Settle an article request: (ledger key, the 304's fetch record or None, whether to read it).
+    def article_answered(self, response: Response) -> tuple[str, FetchRecord | None]:
+        """Settle an article request: (its ledger key, the fetch record of a 304, else None).
 
         A 304 is counted as ``not_modified``, anything else (a 2xx: others are
-        errors) as ``pages_fetched``; a page is read unless extraction is off or
-        it is a bot wall (recorded as ``blocked``).
+        errors) as ``pages_fetched``.
         """
         key = response.meta.get("regwatch_key") or canonical_url(response.url)
         self._in_flight.discard(key)
         if response.status != 304:
             count(self.crawler.stats, self.source_id, "pages_fetched")
-            return key, None, self.extract and not self.blocked(response)
+            return key, None
         # Unchanged since the ledger's validators: nothing to download or store.
         count(self.crawler.stats, self.source_id, "not_modified")
         logger.debug("source=%s url=%s not modified", self.source_id, response.url)
         known = self.validators.get(key)
-        return (
+        return key, FetchRecord(
             key,
-            FetchRecord(
-                key,
-                self.source_id,
-                304,
-                header(response, "ETag") or (known.etag if known else ""),
-                header(response, "Last-Modified") or (known.last_modified if known else ""),
-            ),
-            False,
+            self.source_id,
+            304,
+            header(response, "ETag") or (known.etag if known else ""),
+            header(response, "Last-Modified") or (known.last_modified if known else ""),
         )
 
-    def article_found(
-        self, response: Response, key: str, article: Article
-    ) -> Iterator[Article | FetchRecord]:
-        """Yield an extracted article, then its fetch record for the ledger.
+    def fetched_page(
+        self, response: Response, key: str, hint: ArticleHint, content_item: ContentItem | None = None
+    ) -> FetchedPage:
+        """The item for the extraction pipeline: the page (or its parsed Content API item) and its record.
 
         A page read in place of another answer (a Content API item without body
         text) is recorded as that answer (``regwatch_record_as``: its key and
         validators), so the next run asks the API conditionally and stops at its 304.
         """
-        logger.debug("source=%s url=%s extracted %r", self.source_id, response.url, article.title)
-        yield article
         key, etag, last_modified = response.meta.get("regwatch_record_as") or (
             key,
             header(response, "ETag"),
             header(response, "Last-Modified"),
         )
-        # After the article: the ledger pipeline records it only once the article is stored.
-        yield FetchRecord(
-            key, self.source_id, response.status, etag, last_modified, article.url, article.content_hash
+        return FetchedPage(
+            source=self.source,
+            url=response.url,
+            hint=hint,
+            record=FetchRecord(key, self.source_id, response.status, etag, last_modified),
+            body=b"" if content_item is not None else response.body,
+            content_type=header(response, "Content-Type"),
+            charset=charset(response),
+            content_item=content_item,
         )
 
     def blocked(self, response: Response) -> bool:
-        """True (and recorded) when an article answer is a bot wall."""
+        """True (and recorded) when an answer is a bot wall."""
         reason = blocked_reason(response.body, header(response, "Content-Type"))
         if reason:
             self.record_error("blocked", response.url, reason)
         return bool(reason)
 
-    async def parse_article(
-        self, response: Response, hint: ArticleHint
-    ) -> AsyncIterator[Article | FetchRecord]:
-        key, not_modified, readable = self.article_answered(response)
+    def parse_article(self, response: Response, hint: ArticleHint) -> Iterator[FetchedPage | FetchRecord]:
+        """An article page's answer: its 304 record, or the page for the extraction pipeline."""
+        key, not_modified = self.article_answered(response)
         if not_modified is not None:
             yield not_modified
-        if not readable:
             return
-        try:
-            # In a worker process when there are spare cores (see _extract_pool): meanwhile
-            # the crawl goes on fetching and storing.
-            article = await self.extractor.extract(
-                response.body,
-                response.url,
-                self.source_id,
-                charset(response),
-                min_body_chars=self.min_body_chars,
-                jsonld_max_chars=self.jsonld_max_chars,
-                max_body_chars=self.max_body_chars,
-                fallback=hint.as_fallback(),
-                exclude=self.override.exclude,
-                body_css=self.override.body,
-                local_timezone=self.source.local_timezone,
-            )
-        except ExtractionError as exc:
-            self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
-            return
-        for found in self.article_found(response, key, article):
-            yield found
+        yield self.fetched_page(response, key, hint)
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from w3lib.url import add_or_replace_parameters, url_query_parameter
 
 from regwatch.errors import ExtractionError, SourceError
 
-from .._govuk import ContentItem, content_item_article, parse_content_item
+from .._govuk import ContentItem, parse_content_item
 from .._http import header
 from .._json_paths import fill_link_template, get_path, int_or_zero
 from .._text import clean_authors, html_to_text, parse_date
@@ -143,29 +143,22 @@ class JsonApiSpider(SourceSpider):
         )
 
     def parse_content_item(self, response: Response, hint: ArticleHint) -> Iterator[Any]:
-        """A Content API answer: the article built from the item, or its page when it has no body."""
-        key, not_modified, readable = self.article_answered(response)
+        """A Content API answer: the item for the extraction pipeline, or its page when it has no body."""
+        key, not_modified = self.article_answered(response)
         if not_modified is not None:
             yield not_modified
-        if not readable:
+            return
+        if self.blocked(response):
             return
         try:
             item = parse_content_item(response.body, response.url)
-            if not item.body_html:
-                yield from self._page_instead(response, key, item, hint)
-                return
-            article = content_item_article(
-                item,
-                response.url,
-                self.source_id,
-                min_body_chars=self.min_body_chars,
-                max_body_chars=self.max_body_chars,
-                fallback_published=hint.published,
-            )
         except ExtractionError as exc:
             self.record_error("parse", response.url, str(exc).removeprefix(f"{response.url}: "))
             return
-        yield from self.article_found(response, key, article)
+        if not item.body_html:
+            yield from self._page_instead(response, key, item, hint)
+            return
+        yield self.fetched_page(response, key, hint, content_item=item)
 
     def _page_instead(
         self, response: Response, key: str, item: ContentItem, hint: ArticleHint
