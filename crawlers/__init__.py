@@ -16,8 +16,9 @@
   304's alone; index pages' at spider close, once all they listed is settled)
   feed the fetch ledger; :class:`Validators` make the next fetch conditional
   (an index's 304: nothing new).
-- A source's extraction override (``selectors.exclude``/``body``, dated versions
-  ``body@YYYY-MM-DD`` for a redesign) is data, read by ``_overrides``.
+- A source's selectors are its kind's schema (:mod:`regwatch.sources`, checked
+  when the config loads), the extraction override (``exclude``/``body``, dated
+  versions ``body@YYYY-MM-DD`` for a redesign) included.
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
   ``regwatch/<source_id>/<name>`` counters and ``regwatch/<source_id>/error_messages``.
 """

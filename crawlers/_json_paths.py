@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from regwatch.sources import TEMPLATE_FIELD
+
 from ._text import parse_date
 
 
@@ -37,7 +39,6 @@ def get_path(data: Any, path: str) -> Any:
     return current
 
 
-_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z0-9_.\-]+)(?:\|(date|path))?\}")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -72,5 +73,5 @@ def fill_link_template(template: str, result: Any) -> str | None:
         missing = missing or not filled
         return filled
 
-    url = _TEMPLATE_FIELD.sub(fill, template)
+    url = TEMPLATE_FIELD.sub(fill, template)
     return None if missing else url

@@ -26,12 +26,12 @@ from scrapy.exceptions import DropItem
 from regwatch.errors import ExtractionError
 from regwatch.models import Article, utcnow
 from regwatch.settings import BY_NAME
+from regwatch.sources import ExtractionOverride
 
 from ._extract_pool import Extractor, acquire_extractor, release_extractor
 from ._govuk import content_item_article
 from ._health import blocked_reason
 from ._items import ExtractedArticle, FetchedPage
-from ._overrides import ExtractionOverride, extraction_override
 from ._stats import StatsLike, record_error
 from .settings import crawl_setting
 
@@ -125,7 +125,7 @@ class ExtractPipeline:
         """The version of the source's extraction override valid today (a redesign dates a new one)."""
         override = self._overrides.get(page.source_id)
         if override is None:
-            override = extraction_override(page.source.selectors, utcnow().date())
+            override = page.source.selectors.override_on(utcnow().date())
             self._overrides[page.source_id] = override
         return override
 

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,24 @@ class CrashingPipeline:
         if item.source_id == self.source_id:
             raise RuntimeError(f"pipeline crash for {item.source_id}")
         return item
+
+
+class RaisingSpiderMiddleware:
+    """A spider middleware that raises on one source's callback output, as a bug in its spider would."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.source_id = crawler.settings.get("REGWATCH_TEST_RAISE_SOURCE", "")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RaisingSpiderMiddleware:
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.crawler.spider.name == self.source_id:
+                raise RuntimeError(f"spider bug for {self.source_id}")
+            yield output
 
 
 def read_jsonl(path: Path) -> list[Article]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from regwatch.errors import SourceError
 from regwatch.models import Source
 
-from .._overrides import override_versions
 from .base import ArticleHint, SourceSpider
 from .feed import FeedSpider
 from .json_api import JsonApiSpider
@@ -45,7 +44,7 @@ SPIDERS: dict[str, type[SourceSpider]] = {
 
 
 def spider_for(source: Source) -> type[SourceSpider]:
-    """The generic spider class for a source's kind; SourceError for a record it cannot crawl."""
+    """The generic spider class for a source's kind (its record was checked when it was built)."""
     try:
         spider = SPIDERS[source.kind]
     except KeyError:
@@ -54,8 +53,4 @@ def spider_for(source: Source) -> type[SourceSpider]:
             "other",
             source.url,
         ) from None
-    try:
-        override_versions(source.selectors)
-    except ValueError as exc:
-        raise SourceError(f"source {source.id!r}: {exc}", "other", source.url) from None
     return spider

@@ -6,13 +6,14 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import scrapy
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameters, url_query_parameter
 
 from regwatch.errors import ExtractionError, SourceError
+from regwatch.sources import JsonApiSelectors
 
 from .._govuk import ContentItem, parse_content_item
 from .._http import header
@@ -26,8 +27,9 @@ logger = logging.getLogger(__name__)
 class JsonApiSpider(SourceSpider):
     """JSON search APIs (GOV.UK search, the Federal Register, Parliament's written statements).
 
-    ``selectors`` maps ``results``, ``link``, ``title``, ``published``, ``summary``
-    (and optionally ``authors``, ``total``, ``start``) to dotted field paths. Links
+    The source's :class:`~regwatch.sources.JsonApiSelectors` map ``results``,
+    ``link``, ``title``, ``published``, ``summary`` (and optionally ``authors``,
+    ``total``, ``start``) to dotted field paths. Links
     are resolved against the API URL. An API whose results carry no page URL gets
     ``link_template`` instead (``https://site/detail/{value.dateMade|date}/{value.uin}``),
     filled from each result's dotted paths.
@@ -47,17 +49,18 @@ class JsonApiSpider(SourceSpider):
     name = "regwatch-json-api"
     kind = "json_api"
 
+    @property
+    def selectors(self) -> JsonApiSelectors:
+        return cast(JsonApiSelectors, self.source.selectors)
+
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
-        selectors = self.source.selectors
         try:
             data = json.loads(response.body)
         except ValueError as exc:
             raise SourceError(f"API answer is not JSON ({exc})", "parse", response.url) from None
-        results = get_path(data, selectors.get("results", "results"))
+        results = get_path(data, self.selectors.results)
         if not isinstance(results, list):
-            raise SourceError(
-                f"API answer has no list at {selectors.get('results', 'results')!r}", "parse", response.url
-            )
+            raise SourceError(f"API answer has no list at {self.selectors.results!r}", "parse", response.url)
         found = 0
         dates: list[datetime | None] = []
         for position, result in enumerate(results):
@@ -87,24 +90,18 @@ class JsonApiSpider(SourceSpider):
             yield request
 
     def _hint(self, result: Any) -> ArticleHint:
-        selectors = self.source.selectors
+        selectors = self.selectors
         return ArticleHint(
-            title=html_to_text(str(get_path(result, selectors.get("title", "title")) or "")),
-            summary=html_to_text(str(get_path(result, selectors.get("summary", "description")) or "")),
-            published=parse_date(get_path(result, selectors.get("published", "public_timestamp"))),
-            authors=clean_authors(
-                [get_path(result, selectors["authors"])] if selectors.get("authors") else []
-            ),
+            title=html_to_text(str(get_path(result, selectors.title) or "")),
+            summary=html_to_text(str(get_path(result, selectors.summary) or "")),
+            published=parse_date(get_path(result, selectors.published)),
+            authors=clean_authors([get_path(result, selectors.authors)] if selectors.authors else []),
         )
 
     def _link(self, response: Response, position: int, result: Any) -> str | None:
         """The result's page link (from ``link`` or ``link_template``); None, logged, when it has none."""
-        template = self.source.selectors.get("link_template")
-        link = (
-            fill_link_template(template, result)
-            if template
-            else get_path(result, self.source.selectors.get("link", "link"))
-        )
+        template = self.selectors.link_template
+        link = fill_link_template(template, result) if template else get_path(result, self.selectors.link)
         if isinstance(link, str) and link.strip():
             return link.strip()
         logger.warning(
@@ -114,7 +111,7 @@ class JsonApiSpider(SourceSpider):
 
     def _follow(self, page_url: str, result: Any, hint: ArticleHint) -> scrapy.Request | None:
         """The request for one result: its Content API item when configured, else its page."""
-        template = self.source.selectors.get("content_api")
+        template = self.selectors.content_api
         api_url = fill_link_template(template, result) if template else None
         if api_url is None:
             if template:
@@ -128,11 +125,10 @@ class JsonApiSpider(SourceSpider):
 
     def _next_url(self, response: Response, data: Any, page_results: int) -> str | None:
         """The next page's URL when ``total`` says there is more, else None."""
-        selectors = self.source.selectors
-        offset_param = selectors.get("offset_param", "start")
-        size_param = selectors.get("size_param", "count")
-        total = get_path(data, selectors.get("total", "total"))
-        offset = get_path(data, selectors.get("start", "start"))
+        selectors = self.selectors
+        offset_param, size_param = selectors.offset_param, selectors.size_param
+        total = get_path(data, selectors.total)
+        offset = get_path(data, selectors.start)
         if not isinstance(offset, int):
             offset = int_or_zero(url_query_parameter(response.url, offset_param))
         if not isinstance(total, int) or not page_results or offset + page_results >= total:

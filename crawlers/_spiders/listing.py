@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from scrapy.http import Response, TextResponse
 
 from regwatch.errors import SourceError
+from regwatch.sources import ListingSelectors
 
 from .._text import clean_text, parse_date
 from .base import ArticleHint, SourceSpider
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 class ListingSpider(SourceSpider):
-    """HTML listing pages: ``selectors`` has ``link`` and optionally ``item``, ``next``, ``title``, ``published``.
+    """HTML listing pages read with the source's :class:`~regwatch.sources.ListingSelectors`.
 
     Selectors are CSS (``a::attr(href)``). With ``item``, one link is taken per
     item and a ``<time datetime>`` inside it is the fallback date.
@@ -26,27 +27,31 @@ class ListingSpider(SourceSpider):
     name = "regwatch-listing"
     kind = "listing"
 
+    @property
+    def selectors(self) -> ListingSelectors:
+        return cast(ListingSelectors, self.source.selectors)
+
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             raise SourceError("listing is not an HTML page", "parse", response.url)
-        selectors = self.source.selectors
-        link_css = selectors.get("link", "a::attr(href)")
+        selectors = self.selectors
+        link_css = selectors.link
         found = 0
-        if selectors.get("item"):
-            for item in response.css(selectors["item"]):
+        if selectors.item:
+            for item in response.css(selectors.item):
                 link = item.css(link_css).get()
                 if not link or not link.strip():
                     logger.warning(
                         "source=%s url=%s listing item without a link skipped", self.source_id, response.url
                     )
                     continue
-                title_css = selectors.get("title")
-                date_css = selectors.get("published", "time::attr(datetime)")
                 hint = ArticleHint(
-                    title=clean_text(" ".join(item.css(title_css).getall())) if title_css else "",
-                    published=parse_date(item.css(date_css).get()),
-                    summary=clean_text(" ".join(item.css(selectors["summary"]).getall()))
-                    if selectors.get("summary")
+                    title=clean_text(" ".join(item.css(selectors.title).getall())) if selectors.title else "",
+                    published=parse_date(item.css(selectors.published).get())
+                    if selectors.published
+                    else None,
+                    summary=clean_text(" ".join(item.css(selectors.summary).getall()))
+                    if selectors.summary
                     else "",
                 )
                 found += 1
@@ -66,8 +71,7 @@ class ListingSpider(SourceSpider):
             raise SourceError(
                 "listing has no article links (check the source's selectors)", "empty", response.url
             )
-        next_css = selectors.get("next")
-        if next_css:
-            request = self.next_page(response, response.css(next_css).get(), page)
+        if selectors.next:
+            request = self.next_page(response, response.css(selectors.next).get(), page)
             if request is not None:
                 yield request

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from scrapy.http import Response
 
 from regwatch.errors import SourceError
+from regwatch.sources import SitemapSelectors
 
 from .._sitemaps import parse_sitemap
 from .base import ArticleHint, SourceSpider
@@ -28,12 +29,16 @@ class SitemapSpider(SourceSpider):
     name = "regwatch-sitemap"
     kind = "sitemap"
 
+    @property
+    def selectors(self) -> SitemapSelectors:
+        return cast(SitemapSelectors, self.source.selectors)
+
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap.kind == "sitemapindex":
             # An unchanged index says nothing about its child sitemaps: always read it in full.
             response.meta["regwatch_no_validators"] = True
-            wanted = self.source.selectors.get("follow", "")
+            wanted = self.selectors.follow
             children = [e for e in sitemap.entries if wanted in e.loc]
             children.sort(key=lambda e: e.lastmod.timestamp() if e.lastmod else 0.0, reverse=True)
             if not children:
