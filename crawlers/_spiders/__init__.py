@@ -1,12 +1,12 @@
 """One generic spider per source kind, each built from a :class:`~regwatch.models.Source` record.
 
 Every spider fetches the source's index (a feed, an HTML listing, a sitemap or
-a JSON search API), follows it to the article pages and yields
-:class:`~regwatch.models.Article` items made by :func:`extract_article`; what the
-index says about an entry (date, summary, authors) is the fallback for what the
-page itself lacks. Failures are counted per source (see ``_stats``) and never
-abort the crawl: a failing article page costs one error, a failing index one
-error with its class.
+a JSON search API), follows it to the article pages and yields each as a
+:class:`~crawlers.FetchedPage` item, which the extraction item pipeline turns
+into an :class:`~regwatch.models.Article`; what the index says about an entry
+(date, summary, authors) goes with it as the fallback for what the page lacks.
+Failures are counted per source (see ``_stats``) and never abort the crawl: a
+failing article page costs one error, a failing index one error with its class.
 
 ``base`` holds what every kind shares; each kind is one module (``feed``,
 ``listing``, ``sitemap``, ``json_api``) registered in :data:`SPIDERS`.
@@ -17,7 +17,8 @@ from __future__ import annotations
 from regwatch.errors import SourceError
 from regwatch.models import Source
 
-from .base import ArticleHint, SourceSpider
+from .._items import ArticleHint
+from .base import SourceSpider
 from .feed import FeedSpider
 from .json_api import JsonApiSpider
 from .listing import ListingSpider

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 class SourceSpider(scrapy.Spider):
-    """Base of the generic spiders: index → article pages → ``Article`` items."""
+    """Base of the generic spiders: index → article pages → ``FetchedPage`` items (read by ``ExtractPipeline``)."""
 
     name = "regwatch-source"
     kind: ClassVar[str] = ""

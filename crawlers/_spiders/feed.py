@@ -13,7 +13,8 @@ from regwatch.errors import SourceError
 from .._feeds import parse_feed
 from .._health import feed_content_problem
 from .._http import header
-from .base import ArticleHint, SourceSpider
+from .._items import ArticleHint
+from .base import SourceSpider
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ from regwatch.sources import JsonApiSelectors
 
 from .._govuk import ContentItem, parse_content_item
 from .._http import header
+from .._items import ArticleHint
 from .._json_paths import fill_link_template, get_path, int_or_zero
 from .._text import clean_authors, html_to_text, parse_date
-from .base import ArticleHint, SourceSpider
+from .base import SourceSpider
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from scrapy.http import Response, TextResponse
 from regwatch.errors import SourceError
 from regwatch.sources import ListingSelectors
 
+from .._items import ArticleHint
 from .._text import clean_text, parse_date
-from .base import ArticleHint, SourceSpider
+from .base import SourceSpider
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from scrapy.http import Response
 from regwatch.errors import SourceError
 from regwatch.sources import SitemapSelectors
 
+from .._items import ArticleHint
 from .._sitemaps import parse_sitemap
-from .base import ArticleHint, SourceSpider
+from .base import SourceSpider
 
 logger = logging.getLogger(__name__)
 
