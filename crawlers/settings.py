@@ -13,7 +13,7 @@ union of the sources' allowed hosts).
 
 Item pipelines are one priority dict (:data:`ITEM_PIPELINES`, then the
 caller's): lower runs first, ``None`` switches one off. Extraction
-(:class:`~crawlers.ExtractPipeline`, 300) always comes before a store (800).
+(:class:`~crawlers.ExtractPipeline`, 300) comes before the store (``regwatch.app``: 800).
 """
 
 from __future__ import annotations
