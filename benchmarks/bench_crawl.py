@@ -4,8 +4,9 @@ A local site (127.0.0.1, served by a thread of this process) lists ``--pages``
 distinct article pages in one RSS feed. Two crawls of it run as real crawl
 subprocesses with the same Scrapy settings:
 
-- bare: fetch and count every page, extract nothing, store nothing;
-- regwatch: extraction (trafilatura + metadata) and the SQLite store pipeline.
+- bare: fetch and count every page, extract nothing, store nothing (the
+  extraction pipeline switched off, no store pipeline);
+- regwatch: the extraction pipeline (trafilatura + metadata) and the SQLite store pipeline.
 
 Printed: pages/s and articles/s of each, their ratio (goal >= 0.5), and the
 peak RSS of each crawl subprocess with its extraction workers, summed (goal < 1 GB). AutoThrottle is off and the
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers._runner import _job, _read_report
+from crawlers.settings import EXTRACT_PIPELINE
 from regwatch.models import Source
 from regwatch.settings import Settings
 
@@ -131,7 +133,7 @@ class _Site(ThreadingHTTPServer):
 
 
 def _crawl(
-    source: Source, settings: Settings, pipelines: dict[str, int], extra: dict[str, Any], work: Path
+    source: Source, settings: Settings, pipelines: dict[str, int | None], extra: dict[str, Any], work: Path
 ) -> tuple[float, dict[str, Any], int]:
     """(seconds, stats of the source, peak RSS in KiB) of one crawl subprocess."""
     job_path, report_path = work / "job.json", work / "report.json"
@@ -221,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="regwatch-bench-crawl-") as tmp:
             work = Path(tmp)
-            results["bare"] = _crawl(source, settings, {}, {"REGWATCH_EXTRACT_ENABLED": False}, work)
+            # The same crawl with the extraction pipeline switched off and no store.
+            results["bare"] = _crawl(source, settings, {EXTRACT_PIPELINE: None}, {}, work)
             results["regwatch"] = _crawl(
                 source,
                 settings,

@@ -1,18 +1,24 @@
 """regwatch's crawl stage: Scrapy spiders built from source records, and article extraction.
 
-- :func:`extract_article` / :func:`extract_file` turn a page into an
-  :class:`~regwatch.models.Article` (JSON-LD, OpenGraph and meta tags, trafilatura body).
 - :func:`run_crawl` crawls sources in a subprocess and returns per-source
-  :class:`~regwatch.models.CrawlStats`; one generic spider per source kind
-  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``) yields ``Article`` items;
-  ``json_api`` can read each result from GOV.UK's Content API (``_govuk``).
+  :class:`~regwatch.models.CrawlStats`. One generic spider per source kind
+  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``; one module
+  each in ``_spiders/``) reads the index and yields a :class:`FetchedPage` per
+  article page; ``json_api`` can read each result from GOV.UK's Content API (``_govuk``).
+- :class:`ExtractPipeline` (an item pipeline, first in the crawl's
+  ``ITEM_PIPELINES``) turns each page into an :class:`ExtractedArticle`: the
+  :class:`~regwatch.models.Article` made by :func:`extract_article` (JSON-LD,
+  OpenGraph and meta tags, trafilatura body) with the page's :class:`FetchRecord`,
+  in worker processes that live as long as the spiders. A store pipeline comes after it.
 - :func:`assess_health` turns a run's stats into the source's next health
   state (failure score, disable, low volume); :func:`blocked_reason` spots bot walls.
-- :class:`FetchRecord` items (one per article page fetched, after its Article;
-  index pages' at spider close, once all they listed is settled) feed the fetch
-  ledger; :class:`Validators` make the next fetch conditional (an index's 304: nothing new).
-- A source's extraction override (``selectors.exclude``/``body``, dated versions
-  ``body@YYYY-MM-DD`` for a redesign) is data, read by ``_overrides``.
+- :class:`FetchRecord` items (an article page's inside its ExtractedArticle, a
+  304's alone; index pages' at spider close, once all they listed is settled)
+  feed the fetch ledger; :class:`Validators` make the next fetch conditional
+  (an index's 304: nothing new).
+- A source's selectors are its kind's schema (:mod:`regwatch.sources`, checked
+  when the config loads), the extraction override (``exclude``/``body``, dated
+  versions ``body@YYYY-MM-DD`` for a redesign) included.
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
   ``regwatch/<source_id>/<name>`` counters and ``regwatch/<source_id>/error_messages``.
 """
@@ -22,7 +28,9 @@ from __future__ import annotations
 from ._extract import extract_article, extract_file
 from ._feeds import FeedEntry, ParsedFeed, parse_feed
 from ._health import HealthVerdict, assess_health, blocked_reason, error_class_of, hard_failure_of
+from ._items import ExtractedArticle, FetchedPage
 from ._ledger import FetchRecord, Validators
+from ._pipelines import ExtractPipeline
 from ._runner import run_crawl
 from ._sitemaps import ParsedSitemap, SitemapEntry, parse_sitemap
 from ._spiders import (
@@ -39,6 +47,9 @@ from ._urls import canonical_url
 
 __all__ = [
     "SPIDERS",
+    "ExtractPipeline",
+    "ExtractedArticle",
+    "FetchedPage",
     "FeedEntry",
     "FeedSpider",
     "FetchRecord",

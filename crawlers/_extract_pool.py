@@ -7,9 +7,11 @@ others, so a crawl on a machine with spare cores goes as fast as its downloads
 allow. ``CRAWL_EXTRACT_WORKERS``: -1 (default) one worker per spare core, at
 most ``MAX_AUTO_WORKERS``; 0 extracts in the crawl process itself (one core).
 
-The workers are spawned lazily (never a fork of the running reactor) and
-stopped when the crawl ends; if the crawl process is killed, they notice within
-half a second and exit. A page is sent as bytes and its Article (or
+The extraction item pipeline (``_pipelines``) takes the pool when its spider
+opens and gives it back when it closes; the last spider to close stops the
+workers. Workers are spawned when the first page arrives (never a fork of the
+running reactor); if the crawl process is killed, they notice within half a
+second and exit. A page is sent as bytes and its Article (or
 the ExtractionError) comes back: nothing is stored by a worker, so a worker that
 dies loses only its page, reported as an extraction error.
 """
@@ -96,19 +98,34 @@ class Extractor:
 
 
 _shared: Extractor | None = None
+_users = 0
 
 
-def shared_extractor(setting: int) -> Extractor:
-    """The crawl process's one extractor (its workers serve every source's spider)."""
-    global _shared
+def acquire_extractor(setting: int) -> Extractor:
+    """The crawl process's one extractor, for one more open spider (its workers serve every source).
+
+    Every source of a crawl has its own crawler, hence its own extraction pipeline,
+    in one process: they share one pool rather than start one each.
+    """
+    global _shared, _users
     if _shared is None:
         _shared = Extractor(worker_count(setting))
+    _users += 1
     return _shared
 
 
+def release_extractor() -> None:
+    """One spider fewer: the last one to close stops the workers."""
+    global _users
+    _users = max(0, _users - 1)
+    if _users == 0:
+        close_shared_extractor()
+
+
 def close_shared_extractor() -> None:
-    """Stop the shared extractor's workers (the crawl process calls this when the crawl ends)."""
-    global _shared
+    """Stop the shared extractor's workers (also the crawl process's safety net when the crawl ends)."""
+    global _shared, _users
     if _shared is not None:
         _shared.close()
         _shared = None
+    _users = 0

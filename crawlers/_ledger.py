@@ -3,10 +3,10 @@
 The crawl subprocess never opens the store. The parent passes, per source, the
 validators it knows (:class:`Validators` by canonical URL); a spider sends them
 as ``If-None-Match`` / ``If-Modified-Since`` so an unchanged page answers 304
-without a body. For every article page it fetched the spider yields a
-:class:`FetchRecord` item *after* the page's ``Article``, and an item pipeline
-on the parent's side records it: a record is written only once the article is
-stored, so a crash between the two costs a refetch, never an article.
+without a body. Every article page fetched gets a :class:`FetchRecord`: a
+304's travels alone, a page's with the ``Article`` read from it (the extraction
+pipeline's ``ExtractedArticle``), and the store's pipeline writes it only once
+that article is stored, so a crash between the two costs a refetch, never an article.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from twisted.internet import task
 from regwatch.models import DEFAULT_PORTS
 
 from ._ssrf import SSRF_REFUSAL, AllowedHosts, lookup, not_public, refusal_advice
+from .settings import crawl_setting
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class SsrfGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SsrfGuardMiddleware:
-        return cls(AllowedHosts.parse(crawler.settings.get("REGWATCH_ALLOWED_HOSTS", "") or ""), crawler)
+        return cls(AllowedHosts.parse(crawl_setting(crawler.settings, "CRAWL_ALLOWED_HOSTS")), crawler)
 
     def allowed_now(self) -> AllowedHosts:
         """CRAWL_ALLOWED_HOSTS plus the ``allowed_hosts`` of this crawler's source."""
@@ -123,8 +124,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.backoff = max(0.0, settings.getfloat("REGWATCH_RETRY_BACKOFF", 1.0))
-        self.max_wait = max(0.0, settings.getfloat("REGWATCH_RETRY_MAX_WAIT", 60.0))
+        self.backoff = max(0.0, crawl_setting(settings, "CRAWL_RETRY_BACKOFF"))
+        self.max_wait = max(0.0, crawl_setting(settings, "CRAWL_RETRY_MAX_WAIT"))
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Any = None

@@ -66,7 +66,10 @@ def run_crawl(
 
     ``settings`` is the resolved :class:`~regwatch.settings.Settings`;
     ``item_pipelines`` maps dotted paths of Scrapy item pipeline classes to their
-    order (e.g. ``{"regwatch.app.pipeline.StoreArticlePipeline": 800}``);
+    order, merged into the crawl's own (``crawlers.settings.ITEM_PIPELINES``:
+    extraction at 300), e.g. ``{"regwatch.app.pipeline.StoreArticlePipeline": 800}``
+    to store what extraction hands on (:class:`~crawlers.ExtractedArticle`), or
+    ``{"crawlers.ExtractPipeline": None}`` to switch extraction off;
     ``extra_scrapy_settings`` (JSON-serialisable) are passed to Scrapy as they
     are, e.g. ``{"REGWATCH_DB_PATH": "..."}`` for a pipeline to read.
     ``validators`` maps source ids to ``{canonical URL: {"etag": …,

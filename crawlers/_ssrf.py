@@ -40,6 +40,8 @@ from zope.interface import implementer
 
 from regwatch.models import DEFAULT_PORTS, parse_allowed_host
 
+from .settings import crawl_setting
+
 logger = logging.getLogger(__name__)
 
 SSRF_REFUSAL = "refused by the SSRF guard"
@@ -188,7 +190,7 @@ class PublicOnlyResolver:
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicOnlyResolver:
         settings = crawler.settings
         allowed = AllowedHosts.parse(
-            settings.get("REGWATCH_ALLOWED_HOSTS") or "",
+            crawl_setting(settings, "CRAWL_ALLOWED_HOSTS"),
             settings.getlist("REGWATCH_CONNECT_ALLOWED_HOSTS"),
         )
         return cls(reactor, CachingThreadedResolver.from_crawler(crawler, reactor), allowed)

@@ -71,6 +71,23 @@ def add_error(stats: StatsLike, source_id: str, error_class: str, url: str, reas
         stats.set_value(key, messages)
 
 
+def record_error(
+    stats: StatsLike, source_id: str, error_class: str, url: str, reason: str, failure: Any = None
+) -> None:
+    """Count one error of a source and log it: one WARNING line; a failure's traceback at DEBUG (``-v``).
+
+    What the spiders and the extraction pipeline call for every error of a source.
+    """
+    logger.warning("source=%s url=%s %s error: %s", source_id, url, error_class, reason)
+    if failure is not None and logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "source=%s url=%s %s error, in full:\n%s", source_id, url, error_class, failure.getTraceback()
+        )
+    add_error(stats, source_id, error_class, url, reason)
+    if error_class == "too_large":
+        count(stats, source_id, "too_large")
+
+
 def set_index_error(stats: StatsLike, source_id: str, error_class: str, url: str, reason: str) -> None:
     """Mark the run's hard failure: the source's index itself failed (the first one is kept)."""
     key = stat_key(source_id, "index_error")

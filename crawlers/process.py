@@ -77,7 +77,17 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
 
     settings = Settings(config=job.get("settings", {}), env={}, config_origin="crawl job")
     values = scrapy_settings(settings, job.get("item_pipelines"), job.get("extra_scrapy_settings"))
-    sources = [Source.from_dict(s) for s in job.get("sources", [])]
+    sources: list[Source] = []
+    failures: dict[str, str] = {}  # source id -> why its crawler could not run at all
+    unreadable: list[tuple[str, str]] = []  # (id, url) of records that are not valid sources
+    for entry in job.get("sources", []):
+        try:
+            sources.append(Source.from_dict(entry))
+        except RegwatchError as exc:  # the parent checked it: a job written by hand or by another version
+            source_id, url = str(entry.get("id", "")), str(entry.get("url", ""))
+            logger.error("source=%s url=%s not crawled: %s", source_id, url, exc)
+            failures[source_id] = str(exc)
+            unreadable.append((source_id, url))
     # The reactor's resolver serves every source: it lets through the non-public hosts that
     # any of them may reach, and each source's SSRF middleware keeps it to its own.
     values["REGWATCH_CONNECT_ALLOWED_HOSTS"] = sorted({h for s in sources for h in s.allowed_hosts})
@@ -88,7 +98,6 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
     install_failure_filters()
 
     crawlers: dict[str, Crawler] = {}
-    failures: dict[str, str] = {}  # source id -> why its crawler could not run at all
 
     closed: set[str] = set()
 
@@ -104,6 +113,9 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
                 stats.error_messages.append(f"other {source.url}: {failures[source.id]}")
                 stats.index_error = stats.index_error or stats.error_messages[-1]
             result.append(stats)
+        for source_id, url in unreadable:
+            message = f"other {url}: {failures[source_id]}"
+            result.append(CrawlStats(source_id, errors=1, error_messages=[message], index_error=message))
         return result
 
     def on_closed(spider: Any, reason: str) -> None:

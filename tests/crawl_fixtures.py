@@ -1,7 +1,7 @@
 """Helpers for the crawl tests: a real item pipeline writing JSON lines, and a tiny fixture site.
 
-``JsonLinesPipeline`` is what a store pipeline would be, minus the store: it
-appends each Article as one JSON line to the file named by the Scrapy setting
+``JsonLinesPipeline`` is what a store pipeline would be, minus the store: after
+the extraction pipeline, it appends each Article as one JSON line to the file named by the Scrapy setting
 ``REGWATCH_TEST_JSONL`` and counts it as ``new`` through the stats helper.
 """
 
@@ -11,12 +11,12 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from crawlers import FetchRecord, count
+from crawlers import ExtractedArticle, FetchRecord, count
 from regwatch.models import Article
 
 
@@ -34,11 +34,11 @@ class JsonLinesPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, FetchRecord):
             return item  # the fetch ledger's business, not an article
-        assert isinstance(item, Article), (
-            f"spiders must yield Article or FetchRecord, got {type(item).__name__}"
+        assert isinstance(item, ExtractedArticle), (
+            f"the extraction pipeline hands on ExtractedArticle or FetchRecord, got {type(item).__name__}"
         )
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(item.article.to_dict(), ensure_ascii=False) + "\n")
         count(self.stats, item.source_id, "new")
         return item
 
@@ -53,10 +53,28 @@ class CrashingPipeline:
     def from_crawler(cls, crawler: Any) -> CrashingPipeline:
         return cls(crawler.settings.get("REGWATCH_TEST_CRASH_SOURCE", ""))
 
-    def process_item(self, item: Article, spider: Any = None) -> Article:
+    def process_item(self, item: Any, spider: Any = None) -> Any:
         if item.source_id == self.source_id:
             raise RuntimeError(f"pipeline crash for {item.source_id}")
         return item
+
+
+class RaisingSpiderMiddleware:
+    """A spider middleware that raises on one source's callback output, as a bug in its spider would."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.source_id = crawler.settings.get("REGWATCH_TEST_RAISE_SOURCE", "")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RaisingSpiderMiddleware:
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.crawler.spider.name == self.source_id:
+                raise RuntimeError(f"spider bug for {self.source_id}")
+            yield output
 
 
 def read_jsonl(path: Path) -> list[Article]:

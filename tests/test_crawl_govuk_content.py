@@ -21,12 +21,13 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 from crawlers import canonical_url, run_crawl
 from crawlers._govuk import document_type_label, parse_content_item
-from crawlers._spiders import fill_link_template
+from crawlers._json_paths import fill_link_template
 from regwatch.app import App, pipeline
 from regwatch.config import load_config
 from regwatch.errors import ExtractionError
 from regwatch.models import Article, CrawlStats, Source
 from regwatch.settings import Settings
+from regwatch.sources import JsonApiSelectors
 
 pytestmark = pytest.mark.slow
 
@@ -112,8 +113,9 @@ def site_pages(*extra: tuple[str, str, datetime, str]) -> dict[str, tuple[str, s
 def govuk_source(base: str) -> Source:
     """The catalogue's ``govuk-cma`` record, its search and Content API pointed at ``base``."""
     [source] = [s for s in load_config(None, env={}).sources if s.id == "govuk-cma"]
-    template = source.selectors["content_api"].replace("https://www.gov.uk", base)
-    return replace(source, url=base + SEARCH, selectors={**source.selectors, "content_api": template})
+    assert isinstance(source.selectors, JsonApiSelectors)
+    template = source.selectors.content_api.replace("https://www.gov.uk", base)
+    return replace(source, url=base + SEARCH, selectors=replace(source.selectors, content_api=template))
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from crawlers import run_crawl
 from regwatch.config import load_config
 from regwatch.models import Article, CrawlStats, Source
 from regwatch.settings import Settings
+from regwatch.sources import JsonApiSelectors
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +77,10 @@ def api_site(ages_by_page: list[list[int]]) -> dict[str, tuple[str, str | bytes]
 
 def statements_source(base: str) -> Source:
     [source] = [s for s in load_config(None, env={}).sources if s.id == "parliament-written-statements"]
-    template = source.selectors["link_template"].replace("https://questions-statements.parliament.uk", base)
+    assert isinstance(source.selectors, JsonApiSelectors)
+    template = source.selectors.link_template.replace("https://questions-statements.parliament.uk", base)
     return replace(
-        source, url=f"{base}{API}?take=2", selectors={**source.selectors, "link_template": template}
+        source, url=f"{base}{API}?take=2", selectors=replace(source.selectors, link_template=template)
     )
 
 

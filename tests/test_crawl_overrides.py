@@ -13,13 +13,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 from crawlers import extract_article, run_crawl
-from crawlers._overrides import ExtractionOverride, extraction_override, override_versions
 from regwatch.config import load_config
+from regwatch.errors import ConfigError
 from regwatch.models import Source
 from regwatch.settings import Settings
+from regwatch.sources import ExtractionOverride, ListingSelectors
 
 FILLER = (
     "The regulator said it would examine whether the platform had complied with its duties under the "
@@ -51,24 +53,21 @@ VERSIONED = {
 
 
 def test_the_version_valid_on_the_fetch_day_is_used_and_replaces_the_one_before_whole() -> None:
-    assert extraction_override(VERSIONED, date(2025, 12, 31)) == ExtractionOverride(
+    selectors = ListingSelectors.parse(VERSIONED)
+    assert selectors.override_on(date(2025, 12, 31)) == ExtractionOverride(
         None, exclude="div.promo", body="div.story"
     )
-    v2 = extraction_override(VERSIONED, date(2026, 1, 5))
+    v2 = selectors.override_on(date(2026, 1, 5))
     assert (v2.valid_from, v2.body, v2.exclude) == (date(2026, 1, 5), "section.lead-story", "")
     assert v2.label == "from 2026-01-05"
-    assert extraction_override({"link": "a::attr(href)"}, date(2026, 1, 5)) == ExtractionOverride()
+    plain = ListingSelectors.parse({"link": "a::attr(href)"})
+    assert plain.override_on(date(2026, 1, 5)) == ExtractionOverride()
 
 
-def test_a_malformed_dated_key_is_refused_with_what_to_write() -> None:
-    for key in ("body@2026-13-01", "title@2026-01-01", "body@yesterday"):
-        with pytest.raises(ValueError, match=r"@YYYY-MM-DD|not a date"):
-            override_versions({key: "main"})
-
-
-def test_every_catalogue_source_has_well_formed_overrides() -> None:
-    for source in load_config(None, env={}).sources:
-        override_versions(source.selectors)
+@pytest.mark.parametrize("key", ["body@2026-13-01", "title@2026-01-01", "body@yesterday"])
+def test_a_malformed_dated_key_is_refused_with_what_to_write(key: str) -> None:
+    with pytest.raises(ValueError, match=r"@YYYY-MM-DD|not a date"):
+        ListingSelectors.parse({"link": "a::attr(href)", key: "main"})
 
 
 def test_the_new_markup_fools_the_generic_extractor_and_the_body_override_fixes_it() -> None:
@@ -90,9 +89,19 @@ def test_a_crawl_uses_todays_override_version_for_a_redesigned_site(tmp_path: Pa
     out = tmp_path / "articles.jsonl"
     with serve_pages(pages) as (base, _):
         sources = [
-            Source(id="redesigned", name="R", kind="listing", url=f"{base}/news/", selectors=VERSIONED),
             Source(
-                id="stale", name="S", kind="listing", url=f"{base}/news/", selectors=old_only_of(VERSIONED)
+                id="redesigned",
+                name="R",
+                kind="listing",
+                url=f"{base}/news/",
+                selectors=ListingSelectors.parse(VERSIONED),
+            ),
+            Source(
+                id="stale",
+                name="S",
+                kind="listing",
+                url=f"{base}/news/",
+                selectors=ListingSelectors.parse(old_only_of(VERSIONED)),
             ),
         ]
         settings = Settings(
@@ -106,33 +115,23 @@ def test_a_crawl_uses_todays_override_version_for_a_redesigned_site(tmp_path: Pa
     assert "newsletter" in bodies["stale"]  # the V1 override alone no longer fits the site
 
 
-@pytest.mark.slow
-def test_a_source_with_a_malformed_override_fails_alone(tmp_path: Path) -> None:
-    pages = {
-        "/news/": ("text/html", "<html><body><a href='/news/fined.html'>Fined</a></body></html>"),
-        "/news/fined.html": ("text/html; charset=utf-8", OLD_MARKUP),
-    }
-    out = tmp_path / "articles.jsonl"
-    with serve_pages(pages) as (base, _):
-        sources = [
-            Source(
-                id="broken",
-                name="B",
-                kind="listing",
-                url=f"{base}/news/",
-                selectors={"link": "a::attr(href)", "body@March": "main"},
-            ),
-            Source(
-                id="fine", name="F", kind="listing", url=f"{base}/news/", selectors=old_only_of(VERSIONED)
-            ),
-        ]
-        settings = Settings(
-            env={},
-            overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_OBEY_ROBOTS": False, "CRAWL_RETRIES": 0},
-        )
-        broken, fine = run_crawl(sources, settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
-    assert broken.errors == 1 and "body@March" in broken.error_messages[0] and broken.index_error
-    assert fine.errors == 0 and [a.source_id for a in read_jsonl(out)] == ["fine"]
+def test_a_config_with_a_malformed_override_is_refused_at_load_naming_the_source_and_key(
+    tmp_path: Path,
+) -> None:
+    records = [
+        {"id": "fine", "name": "F", "kind": "listing", "url": "https://e.org/", "selectors": VERSIONED},
+        {
+            "id": "broken",
+            "name": "B",
+            "kind": "listing",
+            "url": "https://e.org/",
+            "selectors": {"link": "a::attr(href)", "body@March": "main"},
+        },
+    ]
+    config = tmp_path / "regwatch.yaml"
+    config.write_text(yaml.safe_dump({"sources": records}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"sources\[1\] \(id 'broken'\): selectors: selector 'body@March'"):
+        load_config(config, env={})
 
 
 def old_only_of(selectors: dict[str, str]) -> dict[str, str]:

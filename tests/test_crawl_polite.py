@@ -168,8 +168,8 @@ def test_scrapy_settings_carry_the_contact_autothrottle_and_limits() -> None:
     assert values["AUTOTHROTTLE_ENABLED"] is True
     assert values["AUTOTHROTTLE_START_DELAY"] == 2.0 and values["DOWNLOAD_DELAY"] == 2.0
     assert values["DOWNLOAD_MAXSIZE"] == 12345
-    assert values["REGWATCH_ALLOWED_HOSTS"] == ""
-    assert "REGWATCH_CONTACT" not in values
+    assert values["CRAWL_ALLOWED_HOSTS"] == ""
+    assert "CRAWL_CONTACT" not in values  # folded into USER_AGENT
     middlewares = values["DOWNLOADER_MIDDLEWARES"]
     assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert "crawlers._middlewares.BackoffRetryMiddleware" in middlewares

@@ -15,6 +15,7 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 from crawlers import run_crawl
 from regwatch.models import Source
 from regwatch.settings import Settings
+from regwatch.sources import JsonApiSelectors
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +70,15 @@ def site() -> Iterator[tuple[str, Any]]:
 def crawl(base: str, tmp_path: Path, lookback: int) -> tuple[dict[str, Any], list[str]]:
     sources = [
         Source(id="feed", name="feed", kind="feed", url=f"{base}/feed.xml"),
-        Source(id="api", name="api", kind="json_api", url=f"{base}/search.json"),
+        Source(
+            id="api",
+            name="api",
+            kind="json_api",
+            url=f"{base}/search.json",
+            selectors=JsonApiSelectors(
+                results="results", link="link", title="title", published="public_timestamp"
+            ),
+        ),
     ]
     settings = Settings(
         env={},

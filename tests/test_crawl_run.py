@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +16,10 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 import crawlers
 from crawlers import add_error, count, crawl_stats_from, run_crawl, stat_key
+from crawlers._runner import _job, _read_report
 from regwatch.models import Article, CrawlStats, Source
 from regwatch.settings import Settings
+from regwatch.sources import JsonApiSelectors, ListingSelectors
 
 pytestmark = pytest.mark.slow
 
@@ -105,28 +109,29 @@ def sources(base: str) -> list[Source]:
             name="Listing",
             kind="listing",
             url=f"{base}/listing/",
-            selectors={"item": "li.item", "link": "a::attr(href)", "next": "a[rel=next]::attr(href)"},
+            selectors=ListingSelectors(item="li.item", link="a::attr(href)", next="a[rel=next]::attr(href)"),
         ),
         Source(
             id="api",
             name="API",
             kind="json_api",
             url=f"{base}/api/search.json?count=2",
-            selectors={
-                "results": "results",
-                "link": "link",
-                "title": "title",
-                "published": "public_timestamp",
-                "summary": "description",
-            },
+            selectors=JsonApiSelectors(
+                results="results",
+                link="link",
+                title="title",
+                published="public_timestamp",
+                summary="description",
+            ),
         ),
         Source(id="gone", name="Gone", kind="feed", url=f"{base}/gone/feed.xml"),
+        # Its spider's output raises (crawl_fixtures.RaisingSpiderMiddleware), as a bug would.
         Source(
             id="broken",
             name="Broken",
             kind="listing",
             url=f"{base}/bad-selector/",
-            selectors={"item": "li[[[", "link": "a::attr(href)"},
+            selectors=ListingSelectors(item="li.item", link="a::attr(href)"),
         ),
     ]
 
@@ -149,9 +154,12 @@ def crawl_settings(allowed: str = "", **overrides: Any) -> Settings:
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("crawl") / "articles.jsonl"
     with serve_pages(PAGES) as (base, server):
-        stats = run_crawl(
-            sources(base), crawl_settings(base), jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)}
-        )
+        extra = {
+            "REGWATCH_TEST_JSONL": str(out),
+            "SPIDER_MIDDLEWARES": {"crawl_fixtures.RaisingSpiderMiddleware": 100},
+            "REGWATCH_TEST_RAISE_SOURCE": "broken",
+        }
+        stats = run_crawl(sources(base), crawl_settings(base), jsonl_pipelines(), extra)
         yield {
             "base": base,
             "stats": {s.source_id: s for s in stats},
@@ -237,7 +245,9 @@ def test_a_source_raising_in_its_spider_does_not_stop_the_others(crawl: dict[str
     stats = crawl["stats"]["broken"]
 
     assert stats.errors == 1 and stats.new == 0
-    assert stats.error_messages[0].startswith("other ")
+    assert stats.error_messages[0].startswith(
+        f"other {crawl['base']}/bad-selector/: RuntimeError: spider bug"
+    )
     assert crawl["stats"]["feed"].new == 2  # the others crawled all the same
 
 
@@ -263,6 +273,29 @@ def test_pipeline_failure_and_page_limit_are_per_source(tmp_path: Path) -> None:
     assert (listing_stats.pages_fetched, listing_stats.new, listing_stats.errors) == (1, 1, 0)
     assert [a.source_id for a in read_jsonl(out)] == ["listing"]
     assert "/b/two.html" not in requested and "/a/two.html" not in requested  # beyond CRAWL_MAX_PAGES=1
+
+
+def test_a_job_record_that_is_not_a_valid_source_fails_alone(tmp_path: Path) -> None:
+    """The crawl process rereads each record: one it cannot read is that source's error only."""
+    out, job_path, report_path = tmp_path / "out.jsonl", tmp_path / "job.json", tmp_path / "report.json"
+    with serve_pages(PAGES) as (base, _):
+        feed = sources(base)[0]
+        job = _job([feed], crawl_settings(base), jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
+        job["sources"].insert(0, {**feed.to_dict(), "id": "odd", "selectors": {"nxt": "a"}})
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    report = _read_report(report_path)
+
+    assert done.returncode == 0, done.stderr
+    assert report["feed"].new == 2
+    assert report["odd"].errors == 1 and report["odd"].index_error
+    assert "source 'odd': selectors: unknown key 'nxt'" in report["odd"].error_messages[0]
 
 
 def test_refused_connection_is_classified(tmp_path: Path) -> None:
@@ -354,9 +387,12 @@ def test_stats_helpers_count_under_source_keys_and_cap_messages() -> None:
 
 def test_public_names_are_pinned() -> None:
     assert sorted(crawlers.__all__) == [
+        "ExtractPipeline",
+        "ExtractedArticle",
         "FeedEntry",
         "FeedSpider",
         "FetchRecord",
+        "FetchedPage",
         "HealthVerdict",
         "JsonApiSpider",
         "ListingSpider",

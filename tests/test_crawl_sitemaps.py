@@ -14,6 +14,7 @@ from crawlers import parse_sitemap, run_crawl
 from regwatch.errors import SourceError
 from regwatch.models import Source
 from regwatch.settings import Settings
+from regwatch.sources import SitemapSelectors
 
 DATA = Path(__file__).parent / "data" / "crawl_sources"
 HTML = "text/html; charset=utf-8"
@@ -79,7 +80,7 @@ def test_a_sitemap_source_follows_its_news_sitemap_and_skips_old_urls_unfetched(
         name="News",
         kind="sitemap",
         url=f"{base}/sitemap.xml",
-        selectors={"follow": "news"},
+        selectors=SitemapSelectors(follow="news"),
     )
     settings = Settings(env={}, overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_OBEY_ROBOTS": False})
     out = tmp_path / "articles.jsonl"

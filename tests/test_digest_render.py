@@ -16,13 +16,20 @@ from typing import Any
 
 from digests import build_digest
 from regwatch.models import Action, Article, Digest, Quote, Source, Subscriber, TaggedEntity
+from regwatch.sources import JsonApiSelectors, ListingSelectors
 
 PERIOD = date(2026, 1, 13)
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 
+LISTING = ListingSelectors(link="a::attr(href)")
+API = JsonApiSelectors(results="results", link="link", title="title", published="public_timestamp")
 SOURCES = {
-    "ofcom-news": Source("ofcom-news", "Ofcom news", "listing", "http://127.0.0.1/", type="regulator"),
-    "dsit-search": Source("dsit-search", "GOV.UK (DSIT)", "json_api", "http://127.0.0.1/", type="government"),
+    "ofcom-news": Source(
+        "ofcom-news", "Ofcom news", "listing", "http://127.0.0.1/", type="regulator", selectors=LISTING
+    ),
+    "dsit-search": Source(
+        "dsit-search", "GOV.UK (DSIT)", "json_api", "http://127.0.0.1/", type="government", selectors=API
+    ),
     "ledger": Source("ledger", "The Ledger", "feed", "http://127.0.0.1/"),
     "wire": Source("wire", "Wire Service", "feed", "http://127.0.0.1/"),
 }

@@ -68,4 +68,4 @@ def test_json_ld_strings_are_cut_at_the_setting() -> None:
 
 def test_the_crawl_passes_the_json_ld_cap_to_extraction() -> None:
     values = scrapy_settings(Settings(env={}, overrides={"EXTRACT_JSONLD_MAX_CHARS": 1234}))
-    assert values["REGWATCH_JSONLD_MAX_CHARS"] == 1234
+    assert values["EXTRACT_JSONLD_MAX_CHARS"] == 1234

@@ -14,6 +14,7 @@ import pytest
 from indexer import SearchQuery, SearchResult, Store
 from regwatch.errors import QueryError
 from regwatch.models import Article, Source, TaggedEntity
+from regwatch.sources import ListingSelectors
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -90,7 +91,15 @@ def article(key: str, **changes: object) -> Article:
 
 
 SOURCES = {
-    "ofcom": Source("ofcom", "Ofcom", "listing", "https://ofcom.example", "regulator", "UK"),
+    "ofcom": Source(
+        "ofcom",
+        "Ofcom",
+        "listing",
+        "https://ofcom.example",
+        "regulator",
+        "UK",
+        selectors=ListingSelectors(link="a"),
+    ),
     "cma": Source("cma", "CMA", "feed", "https://cma.example", "regulator", "UK"),
     "press": Source("press", "Press", "feed", "https://press.example", "news", "EU"),
 }

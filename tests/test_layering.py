@@ -2,7 +2,7 @@
 
 A stage (``crawlers``, ``nlp``, ``indexer``, ``digests``) may import the
 standard library, third-party packages, its own modules and ``regwatch``'s
-shared ground (models, settings, errors, config, private): never another stage
+shared ground (models, sources, settings, errors, config, private): never another stage
 and never ``regwatch.app`` (the wiring that runs them). The shared ground
 imports no stage and no wiring. Imports under ``if TYPE_CHECKING:`` count too:
 a type from another stage's internals is a dependency all the same.
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("crawlers", "nlp", "indexer", "digests")
 SHARED_GROUND = (
     "regwatch.models",
+    "regwatch.sources",
     "regwatch.settings",
     "regwatch.errors",
     "regwatch.config",

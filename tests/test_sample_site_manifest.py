@@ -145,11 +145,9 @@ def test_the_ofcom_listing_paginates_as_the_manifest_says(base_url: str) -> None
     while url:
         _, _, body = fetch(url)
         page = Selector(text=body.decode("utf-8"))
-        items = page.css(selectors["item"])
-        seen[urlsplit(url).path] = [
-            urlsplit(urljoin(url, i.css(selectors["link"]).get())).path for i in items
-        ]
-        next_href = page.css(selectors["next"]).get()
+        items = page.css(selectors.item)
+        seen[urlsplit(url).path] = [urlsplit(urljoin(url, i.css(selectors.link).get())).path for i in items]
+        next_href = page.css(selectors.next).get()
         url = urljoin(url, next_href) if next_href else None
     assert seen == MANIFEST["listing"]
 
@@ -182,17 +180,16 @@ def _discover(base_url: str) -> list[str]:
             urls += [link for link in root.xpath("channel/item/link/text()")]
             urls += root.xpath("a:entry/a:link[@rel='alternate']/@href", namespaces={"a": ATOM[1:-1]})
         elif source.kind == "json_api":
-            results = json.loads(body)[source.selectors["results"]]
-            urls += [urljoin(source.url, r[source.selectors["link"]]) for r in results]
+            results = json.loads(body)[source.selectors.results]
+            urls += [urljoin(source.url, r[source.selectors.link]) for r in results]
         else:
             url: str | None = source.url
             while url:
                 page = Selector(text=fetch(url)[2].decode("utf-8"))
                 urls += [
-                    urljoin(url, i.css(source.selectors["link"]).get())
-                    for i in page.css(source.selectors["item"])
+                    urljoin(url, i.css(source.selectors.link).get()) for i in page.css(source.selectors.item)
                 ]
-                next_href = page.css(source.selectors["next"]).get()
+                next_href = page.css(source.selectors.next).get()
                 url = urljoin(url, next_href) if next_href else None
     return urls
 

@@ -613,4 +613,5 @@ def show_settings(app: App, as_json: bool) -> None:
         return
     click.echo(f"{'HOME':<28} {app.home}")
     for setting in SETTINGS:
-        click.echo(f"{setting.name:<28} {values[setting.name]!s:<40} {setting.help}")
+        allowed = f" ({setting.range_text})" if setting.range_text else ""
+        click.echo(f"{setting.name:<28} {values[setting.name]!s:<40} {setting.help}{allowed}")

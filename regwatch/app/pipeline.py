@@ -87,6 +87,10 @@ class StoreArticlePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         import crawlers
 
+        if isinstance(item, crawlers.ExtractedArticle):  # the article first, then its page's record
+            self.process_item(item.article)
+            self._record_fetch(item.fetch_record)
+            return item
         if isinstance(item, crawlers.FetchRecord):
             self._record_fetch(item)
             return item
