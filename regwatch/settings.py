@@ -52,7 +52,7 @@ class Setting:
         if self.min is None and self.max is None:
             return ""
         low, high = self.range
-        return f"{_shown(low)} to {_shown(high)}"
+        return f"{_number_text(low)} to {_number_text(high)}"
 
 
 SETTINGS: tuple[Setting, ...] = (
