@@ -212,7 +212,9 @@ class WatchlistLinker:
         home: dict[str, int] = defaultdict(int)
         for cand in sure:
             home[self.entities[cand.id_].get("jurisdiction") or ""] += 1
-        facts = DocFacts(evidence, self.support.hits(doc), {c.id_ for c in sure}, competitors, home, cues)
+        facts = DocFacts(
+            evidence, self.support.hits(doc), {c.id_ for c in sure}, competitors, home, cues, sure
+        )
         linked: list[Span] = []
         for cand in kept:
             entity_id = cand.id_
