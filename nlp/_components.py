@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,8 @@ ROLE_WORDS = frozenset(
     }
 )
 APOSTROPHES = ("'", "\u2019")
+# What a product's numbered version adds to its name in one token: "-1", "-1.5", "-4o".
+VERSION_SUFFIX = r"-[0-9]{1,3}(?:\.[0-9]{1,2})?[a-z]?"
 
 
 def _variants(token: str, case_sensitive: bool) -> list[str]:
@@ -140,10 +143,14 @@ def _phrase_patterns(
 
     The tokenizer keeps a full stop on what looks like an initial ("access to
     X.", "Malcolm X."), so a second pattern matches that token too; the tagger
-    drops the stop from the mention.
+    drops the stop from the mention. A form without spaces that the tokenizer
+    splits alone ("x.AI") may stay one token in a sentence ("X.ai said"): it gets
+    a one-token pattern as well.
     """
     tokens = [t.text for t in make_doc(phrase)]
     patterns = [[_token_spec(t, case_sensitive, others if len(tokens) == 1 else frozenset()) for t in tokens]]
+    if len(tokens) > 1 and not any(c.isspace() for c in phrase):
+        patterns.append([_token_spec(phrase, case_sensitive, others)])  # "x.AI" alone, but "X.ai said"
     glued = [t.text for t in make_doc(phrase + ".")]
     if len(glued) == len(tokens) and glued[-1] == tokens[-1] + ".":
         patterns.append([*patterns[0][:-1], _token_spec(glued[-1], case_sensitive)])
@@ -206,6 +213,12 @@ def watchlist_patterns(watchlist: Watchlist, make_doc: Callable[[str], Doc]) -> 
                 if entry.entity.type == "person" and tokens[0] not in HONORIFICS:
                     titled = [{"ORTH": {"IN": list(HONORIFICS)}}, *pattern]  # "Sir Keir Starmer", "Mr Musk"
                     patterns.append({"label": label, "pattern": titled, "id": entry.id})
+            if entry.entity.type == "product" and len(tokens) == 1 and len(form) > 2 and form.isalnum():
+                # a numbered version ("Grok-1", "Grok-1.5") is one token, and the product's name
+                versioned = f"^{re.escape(form)}{VERSION_SUFFIX}$"
+                patterns.append(
+                    {"label": LABEL_SURE, "pattern": [{"ORTH": {"REGEX": versioned}}], "id": entry.id}
+                )
         for role in entry.roles:
             for pattern in _phrase_patterns(role.title, False, make_doc):
                 patterns.append({"label": LABEL_ROLE, "pattern": pattern, "id": role_id(role.title)})
@@ -229,7 +242,7 @@ def role_id(title: str) -> str:
 
 def linker_records(watchlist: Watchlist) -> list[dict[str, Any]]:
     """What the linker keeps per entity: id, canonical name, type, surface forms, context and
-    counter-context terms, jurisdiction, which aliases are ambiguous, and dated roles."""
+    counter-context terms, jurisdiction, domains, which aliases are ambiguous, and dated roles."""
     return [
         {
             "id": e.id,
@@ -240,6 +253,7 @@ def linker_records(watchlist: Watchlist) -> list[dict[str, Any]]:
             "jurisdiction": e.jurisdiction,
             "context": list(e.context_terms()),
             "anti_context": list(e.anti_context),
+            "domains": list(e.domains),
             "roles": [
                 {
                     "title": r.title,

@@ -16,15 +16,8 @@ candidates come from the ruler (:mod:`nlp._components`); the rules, in order:
    Safety Act", "the Reform Party of the United States"), nor a law name
    followed by another year ("Online Safety Act 2021");
 5. a candidate that needs support (an ambiguous alias, an acronym, a lower-case
-   or verb-like use of a name) is dropped when the document spells the acronym
-   out as something else ("initial coin offering (ICO)"), when counter-context
-   words of the entity stand nearby ("explainable" near "XAI"), or when the
-   text's place words are all elsewhere (for an entity with a jurisdiction;
-   an alias listed as ambiguous needs place evidence of its own jurisdiction).
-   Otherwise it is linked on a *cue* ("on X"), when the document names the
-   entity unambiguously elsewhere (and no competitor), or when context words of
-   the entity occur within ``context_window`` tokens or ``min_doc_context``
-   distinct ones anywhere (one is enough after an honorific: "Ms Kendall");
+   or verb-like use of a name) is linked only with support from the text: see
+   :mod:`nlp._support` for what counts for and against it;
 6. a role title on its own ("the Technology Secretary") is the person who held
    it on the doc's date (``doc._.regwatch_date``, default today), unless it is a
    title before a name or in apposition to one ("Technology Secretary, Michelle
@@ -65,7 +58,6 @@ from nlp._components import (
     NAME_SUFFIXES,
     ROLE_BLOCKERS,
     ROLE_WORDS,
-    is_acronym,
     role_id,
 )
 from nlp._evidence import (
@@ -78,8 +70,8 @@ from nlp._evidence import (
     names_other_body,
     noise,
     place_matcher,
-    with_plurals,
 )
+from nlp._support import DocFacts, SupportRules, needs_support
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +109,9 @@ class WatchlistLinker:
         self.entities: dict[str, dict[str, Any]] = {}
         self.jurisdictions: dict[str, list[str]] = {}
         self.roles: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        self._context_matchers: tuple[PhraseMatcher, PhraseMatcher, PhraseMatcher] | None = None
+        self.support = SupportRules(
+            nlp.vocab, nlp.make_doc, {}, context_window=context_window, min_doc_context=min_doc_context
+        )
         self._places: PhraseMatcher | None = None
         self._warned_empty = False
 
@@ -146,25 +140,13 @@ class WatchlistLinker:
         for entity_id, record in self.entities.items():
             for role in record.get("roles") or ():
                 self.roles[role_id(role["title"])].append((entity_id, role))
-        # Capitalised context terms are names ("Labour", "PM") and match as written;
-        # lower-case ones ("government") match in any case, plurals too ("platforms").
-        exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
-        folded = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        against = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        for entity_id, record in self.entities.items():
-            terms = [t for t in record.get("context", ()) if t]
-            cased = [self.nlp.make_doc(t) for t in terms if t != t.lower()]
-            lower = [self.nlp.make_doc(t) for t in with_plurals(t for t in terms if t == t.lower())]
-            anti = [
-                self.nlp.make_doc(t) for t in with_plurals(t.lower() for t in record.get("anti_context", ()))
-            ]
-            if cased:
-                exact.add(entity_id, cased)
-            if lower:
-                folded.add(entity_id, lower)
-            if anti:
-                against.add(entity_id, anti)
-        self._context_matchers = (exact, folded, against)
+        self.support = SupportRules(
+            self.nlp.vocab,
+            self.nlp.make_doc,
+            self.entities,
+            context_window=self.context_window,
+            min_doc_context=self.min_doc_context,
+        )
         self._places = place_matcher(self.nlp.vocab, self.jurisdictions, self.nlp.make_doc)
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
@@ -226,17 +208,18 @@ class WatchlistLinker:
         kept, competitors = self._drop_other_peoples_names(doc, kept)
         kept = [c for c in kept if self._own_name(c, evidence)]
 
-        sure = [c for c in kept if not self._needs_support(c)]
-        sure_ids = {c.id_ for c in sure}
-        home = defaultdict(int)
+        sure = [c for c in kept if not needs_support(c)]
+        home: dict[str, int] = defaultdict(int)
         for cand in sure:
             home[self.entities[cand.id_].get("jurisdiction") or ""] += 1
-        context = self._context_hits(doc)
+        facts = DocFacts(
+            evidence, self.support.hits(doc), {c.id_ for c in sure}, competitors, home, cues, sure
+        )
         linked: list[Span] = []
         for cand in kept:
             entity_id = cand.id_
-            if self._needs_support(cand):
-                ok, why = self._decide(cand, evidence, context, sure_ids, competitors, home, cues)
+            if needs_support(cand):
+                ok, why = self.support.decide(cand, facts)
                 logger.debug(
                     "%s: %r at %d -> %s? %s (%s)", self.name, cand.text, cand.start_char, entity_id, ok, why
                 )
@@ -247,62 +230,10 @@ class WatchlistLinker:
         linked += self._coreferences(doc, by_label[LABEL_COREF], linked, evidence, home)
         return sorted(linked, key=lambda s: s.start)
 
-    def _decide(
-        self,
-        cand: Span,
-        evidence: DocEvidence,
-        context: dict[str, list[tuple[int, int, str]]],
-        sure_ids: set[str],
-        competitors: dict[str, str],
-        home: dict[str, int],
-        cues: Sequence[Span],
-    ) -> tuple[bool, str]:
-        """Rule 5 for one candidate that needs support: (linked?, why)."""
-        record = self.entities[cand.id_]
-        text = cand.text.rstrip(".")
-        if is_acronym(text) and evidence.defined_otherwise(
-            text, [f for f in record["forms"] if not is_acronym(f)]
-        ):
-            return False, f"the text spells {text} out as something else"
-        if any(self._near(cand, s, e) for s, e, _ in context.get("anti:" + cand.id_, [])):
-            return False, "counter-context nearby"
-        jurisdiction = record.get("jurisdiction") or ""
-        if jurisdiction:
-            places = evidence.places
-            qualified = places.qualifier(cand) == jurisdiction
-            own = places.own(jurisdiction) + home.get(jurisdiction, 0)
-            if not qualified and own == 0 and places.foreign(jurisdiction) >= 2:
-                return False, "the text is about another jurisdiction"
-            bare = _bare(cand)
-            listed = bare in record.get("ambiguous", ()) and cand.id_ not in sure_ids
-            foreign = places.foreign(jurisdiction)
-            if listed and " " in bare:
-                # a many-word name ("Online Safety Act", "Reform Party") is ambiguous only in where it is
-                if not qualified and 3 * own < foreign:
-                    return False, f"a text mostly about places other than {jurisdiction}"
-                return True, f"not about another place than {jurisdiction}"
-            if listed and not qualified and 3 * own < max(1, foreign):
-                return False, f"too little {jurisdiction} evidence for an ambiguous name"
-        if any(c.id_ == cand.id_ and _overlaps(c, cand) for c in cues):
-            return True, "cue"
-        if cand.id_ in sure_ids and cand.id_ not in competitors:
-            return True, "named unambiguously elsewhere"
-        if cand.id_ in competitors and cand.id_ not in sure_ids:
-            return False, f"the document's {cand.text!r} is {competitors[cand.id_]!r}"
-        # One context word is enough after an honorific ("Ms Kendall"), for a capitalised name
-        # inside a sentence ("users asked Grok to..."), or in a text about the entity's own
-        # jurisdiction (place words or unambiguous entities of that jurisdiction).
-        own = jurisdiction and (evidence.places.own(jurisdiction) + home.get(jurisdiction, 0)) > 0
-        first = cand[0]
-        named = len(cand) == 1 and len(first.text) > 1 and first.is_title and not first.is_sent_start
-        needed = 1 if first.text in HONORIFICS or named or own else self.min_doc_context
-        supported = self._supported(cand, context.get(cand.id_, []), needed)
-        return supported, "context" if supported else "no supporting context"
-
     def _own_name(self, cand: Span, evidence: DocEvidence) -> bool:
         """Rule 4: not part of another name, not qualified by another place, not another year's law."""
         record = self.entities[cand.id_]
-        if record["type"] != "person" and inside_other_name(cand, evidence.places, self._needs_support(cand)):
+        if record["type"] != "person" and inside_other_name(cand, evidence.places, needs_support(cand)):
             logger.debug("%s: %r is part of a longer name", self.name, cand.text)
             return False
         jurisdiction = record.get("jurisdiction") or ""
@@ -438,41 +369,6 @@ class WatchlistLinker:
             for t in neighbours
         )
 
-    @staticmethod
-    def _needs_support(span: Span) -> bool:
-        """Ambiguous aliases (acronyms among them), a lower-case match of a capitalised alias
-        ("birds twitter"), and a one-word alias tagged as a verb ("Grok the idea") when the doc has tags."""
-        if span.label_ == LABEL_AMBIGUOUS:
-            return True
-        if len(span) != 1:
-            return False
-        token = span[0]
-        return (token.is_lower and token.is_alpha) or token.tag_.startswith("VB") or token.tag_ == "MD"
-
-    def _context_hits(self, doc: Doc) -> dict[str, list[tuple[int, int, str]]]:
-        """Per entity id: (start, end, term) of each context-term match in the doc; counter-context
-        matches under ``"anti:" + id``."""
-        hits: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-        if self._context_matchers is None:
-            return hits
-        exact, folded, against = self._context_matchers
-        strings = self.nlp.vocab.strings
-        for prefix, matcher in (("", exact), ("", folded), ("anti:", against)):
-            for match_id, start, end in matcher(doc):
-                hits[prefix + strings[match_id]].append((start, end, doc[start:end].text.lower()))
-        return hits
-
-    def _near(self, span: Span, start: int, end: int) -> bool:
-        outside = end <= span.start or start >= span.end
-        return outside and start >= span.start - self.context_window and end <= span.end + self.context_window
-
-    def _supported(self, span: Span, hits: list[tuple[int, int, str]], needed: int) -> bool:
-        """A context term near the mention, or ``needed`` distinct ones in the document."""
-        outside = [(s, e, term) for s, e, term in hits if e <= span.start or s >= span.end]
-        if any(self._near(span, s, e) for s, e, _ in outside):
-            return True
-        return len({term for _, _, term in outside}) >= needed
-
     def _write_ents(self, doc: Doc, linked: list[Span]) -> None:
         """Linked spans replace overlapping model entities; the other model entities stay, but for
         noise: a lone word on a line of its own (a heading such as "Background" taken for a
@@ -508,11 +404,6 @@ def _qualified_role(span: Span, reach: int = 3) -> bool:
         if not token.is_alpha or token.lower_ in ("a", "an", "the"):
             return False
     return False
-
-
-def _bare(span: Span) -> str:
-    """The alias without an honorific in front ("Ms Kendall" -> "Kendall")."""
-    return span[1:].text if len(span) > 1 and span[0].text in HONORIFICS else span.text
 
 
 @Language.factory(

@@ -52,11 +52,13 @@ ENTRY_FIELDS = frozenset(
         "cues",
         "anti_context",
         "coreference",
+        "domains",
     }
 )
 ROLE_FIELDS = frozenset({"title", "from", "until"})
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 JURISDICTION_RE = re.compile(r"^[A-Z]{2,3}$")
+DOMAIN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
 DEFAULT_WATCHLIST_ORIGIN = "built-in watchlist (nlp/data/watchlist.yaml)"
 
@@ -90,6 +92,7 @@ class WatchlistEntry:
     cues: tuple[Blocker, ...] = ()
     anti_context: tuple[str, ...] = ()
     coreference: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -123,6 +126,7 @@ class WatchlistEntry:
         data["cues"] = [c if isinstance(c, str) else [dict(t) for t in c] for c in self.cues]
         data["anti_context"] = list(self.anti_context)
         data["coreference"] = list(self.coreference)
+        data["domains"] = list(self.domains)
         return data
 
 
@@ -291,6 +295,13 @@ def parse_entry(data: Any, where: str) -> WatchlistEntry:
         raise ConfigError(
             f"{where}: field 'jurisdiction' must be a code such as UK, EU or IE, got {jurisdiction!r}"
         )
+    domains = tuple(dict.fromkeys(_strings(data.get("domains"), where, "domains")))
+    for domain in domains:
+        if not DOMAIN_RE.match(domain):
+            raise ConfigError(
+                f"{where}: field 'domains' lists {domain!r}; use lower-case words joined by '_' "
+                f"such as online_safety"
+            )
     return WatchlistEntry(
         entity=Entity(
             id=entity_id, name=name, type=str(data["type"]), aliases=tuple(aliases), wikidata=wikidata
@@ -304,6 +315,7 @@ def parse_entry(data: Any, where: str) -> WatchlistEntry:
         cues=_blockers(data.get("cues"), where, "cues"),
         anti_context=tuple(dict.fromkeys(_strings(data.get("anti_context"), where, "anti_context"))),
         coreference=tuple(dict.fromkeys(_strings(data.get("coreference"), where, "coreference"))),
+        domains=domains,
     )
 
 

@@ -90,6 +90,81 @@ def test_an_acronym_inside_a_longer_name_is_not_linked(tagger: Tagger) -> None:
     assert "cma" not in watched(tagger, text)
 
 
+def test_an_acronym_used_as_a_name_needs_one_context_word(tagger: Tagger) -> None:
+    filler = "The sessions ran all day and the questions went on well into the evening. " * 5
+    text = (
+        f"Jeni was the keynote speaker at the ICO\u2019s annual conference.\n\n{filler}\n\nIt was about data."
+    )
+    assert watched(tagger, text)["ico"] == ["ICO"]
+    assert "ico" not in watched(tagger, text.replace("ICO\u2019s", "ICO"))
+
+
+def test_counter_context_across_the_text_outweighs_as_much_context(tagger: Tagger) -> None:
+    text = (
+        "The ICO\u2019s hard cap was reached within an hour, the founders said.\n\n"
+        + "The sale ran for a week and buyers came from forty countries. " * 8
+        + "Every buyer got tokens for their data."
+    )
+    assert "ico" not in watched(tagger, text)
+    assert "ico" in watched(tagger, text.replace("tokens", "vouchers"))
+
+
+# --- evidence from the rest of the text ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ofcom fined Grok on Tuesday.",
+        "Grok was fined by Ofcom on Tuesday.",
+        "Ofcom has opened an investigation into Grok.",
+    ],
+)
+def test_a_watched_regulator_acting_on_a_name_makes_it_the_watched_one(tagger: Tagger, text: str) -> None:
+    assert set(watched(tagger, text)) == {"ofcom", "grok"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Essex school reprimanded by ICO for facial recognition in canteen.",
+        "The CMA has blocked the takeover.",
+    ],
+)
+def test_a_regulator_acronym_acting_as_a_regulator_links(tagger: Tagger, text: str) -> None:
+    assert set(watched(tagger, text)) in ({"ico"}, {"cma"})
+
+
+def test_a_regulator_near_a_name_without_acting_on_it_is_not_enough(tagger: Tagger) -> None:
+    text = "Ofcom published its annual report. Grok the idea before you read it, the editor wrote."
+    assert "grok" not in watched(tagger, text)
+
+
+def test_watched_entities_of_the_same_domain_support_an_acronym(tagger: Tagger) -> None:
+    # Meta and Instagram share the data-protection domain with the ICO; Starmer does not.
+    text = (
+        "Instagram is putting every teen into a more private account (The Verge)... "
+        "Our statement in response to Meta\u2019s announcement on teen accounts (ICO)..."
+    )
+    assert {"ico", "meta", "instagram"} <= set(watched(tagger, text))
+    other = "Keir Starmer is putting every teen into a new scheme (The Verge)... Our statement (ICO)..."
+    assert "ico" not in watched(tagger, other)
+
+
+def test_a_speakers_label_is_a_name(tagger: Tagger) -> None:
+    filler = "The rest of the session went on like this for a while. " * 6
+    text = f"User: Draw me a cat.\nGrok: Here it is.\nUser: Thanks.\n\n{filler}\n\nThe chatbot was slow."
+    assert "grok" in watched(tagger, text)
+    verb = f"Grok the idea first.\nThen draw me a cat.\n\n{filler}\n\nThe chatbot was slow."
+    assert "grok" not in watched(tagger, verb)
+
+
+def test_a_numbered_version_and_a_dotted_spelling_are_the_product_and_the_company(tagger: Tagger) -> None:
+    text = "X.ai revealed that Grok-1 is a 314 billion-parameter model; Grok-1.5 followed in March."
+    found = watched(tagger, text)
+    assert found["xai"] == ["X.ai"] and set(found["grok"]) == {"Grok-1", "Grok-1.5"}
+
+
 # --- places ------------------------------------------------------------------------
 
 

@@ -165,6 +165,24 @@ def test_jurisdiction_cues_and_counter_context_are_validated(tmp_path: Path) -> 
     assert (entry.jurisdiction, entry.anti_context, entry.cues) == ("UK", ("rocket",), ("Acme Ltd",))
 
 
+def test_domains_are_validated_and_kept(tmp_path: Path) -> None:
+    bad = write(tmp_path, "- {id: acme, name: Acme, type: company, domains: [Online Safety]}\n", "a.yaml")
+    with pytest.raises(ConfigError, match=r"field 'domains' lists 'Online Safety'; use lower-case words"):
+        load_watchlist(files=[bad])
+    good = write(
+        tmp_path, "- {id: acme, name: Acme, type: company, domains: [online_safety, ai]}\n", "b.yaml"
+    )
+    entry = load_watchlist(files=[good]).entry("acme")
+    assert entry.domains == ("online_safety", "ai") and entry.to_dict()["domains"] == ["online_safety", "ai"]
+
+
+def test_every_default_entry_has_a_domain_shared_with_another_entry() -> None:
+    entries = load_watchlist().entries
+    for entry in entries:
+        others = {d for e in entries if e.id != entry.id for d in e.domains}
+        assert set(entry.domains) & others, entry.id
+
+
 def test_user_file_adds_an_entity_and_overrides_one(tmp_path: Path) -> None:
     path = write(
         tmp_path,
