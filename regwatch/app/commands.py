@@ -263,7 +263,7 @@ def search(
       regwatch search fine -ico            # fines, without the ICO's
       regwatch search -- -ico fine         # the same: after --, everything is the query
     """
-    from indexer import SearchQuery
+    from indexer import SearchQuery, search_report
 
     _refuse_unknown_long_options(query)
     if entity:
@@ -282,11 +282,7 @@ def search(
         languages=languages,
         sort=sort,
     )
-    backend = app.search_index
-    data = backend.search(search_query).to_dict()
-    if histogram:
-        data["facets"] = backend.facets(search_query)
-        data["facets"]["dates"] = backend.histogram(search_query, histogram)
+    data = search_report(app.search_index, search_query, histogram)
     if as_json:
         emit_json(data)
         return
