@@ -83,12 +83,12 @@ bench-story: install
 bench: bench-nlp bench-index bench-crawl bench-story
 
 lint: install
-	$(BIN)/ruff check regwatch crawlers nlp indexer digests benchmarks tests
-	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests benchmarks tests
+	$(BIN)/ruff check regwatch crawlers nlp indexer digests web benchmarks tests
+	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests web benchmarks tests
 
 format: install
-	$(BIN)/ruff format regwatch crawlers nlp indexer digests benchmarks tests
-	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests benchmarks tests
+	$(BIN)/ruff format regwatch crawlers nlp indexer digests web benchmarks tests
+	$(BIN)/ruff check --fix regwatch crawlers nlp indexer digests web benchmarks tests
 
 lock: install
 	$(UV) pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock

@@ -173,6 +173,20 @@ SETTINGS: tuple[Setting, ...] = (
         15,
         "Minutes between scheduler passes that resend pending digests and send any due one; 0 = off.",
     ),
+    # --- Web desk (regwatch serve) -------------------------------------------
+    Setting("WEB_HOST", "127.0.0.1", "Address `regwatch serve` binds to (without accounts: loopback only)."),
+    Setting("WEB_PORT", 8000, "Port `regwatch serve` listens on."),
+    Setting("WEB_PAGE_SIZE", 20, "Results per page of the desk's search."),
+    Setting(
+        "WEB_EXPORT_MAX_ROWS",
+        10_000,
+        "Most hits one CSV or JSON export holds (the first, in the search's order).",
+    ),
+    Setting(
+        "WEB_SCOPE_CACHE",
+        60,
+        "Seconds the desk keeps the line saying what is searched (articles, sources, dates).",
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 
@@ -219,6 +233,10 @@ LIMITS: dict[str, tuple[float, float]] = {
     "SMTP_RETRY_BACKOFF": (0, DAY),
     "SCHEDULE_MISFIRE_GRACE": (0, 366 * DAY),
     "SCHEDULE_DIGEST_SWEEP": (0, 7 * 24 * 60),  # minutes
+    "WEB_PORT": (1, 65_535),
+    "WEB_PAGE_SIZE": (1, 200),
+    "WEB_EXPORT_MAX_ROWS": (1, 1_000_000),
+    "WEB_SCOPE_CACHE": (0, DAY),
 }
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
