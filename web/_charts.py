@@ -81,9 +81,9 @@ def _step(day: date, interval: str) -> date:
 
 
 def periods(series: Sequence[Series], interval: str) -> list[str]:
-    """Every period from the first to the last that any series has, empty ones included, as the
-    histograms key them (a day, the Monday of a week, the first of a month)."""
-    keys = sorted({key for one in series for key in one.counts if key} | set())
+    """Every period from the first to the last that any series has matches or articles in, empty
+    ones included, as the histograms key them (a day, the Monday of a week, the first of a month)."""
+    keys = sorted({key for one in series for key in (*one.counts, *one.totals) if key})
     if not keys:
         return []
     first, last = _parse(keys[0]), _parse(keys[-1])

@@ -166,11 +166,14 @@ class SearchParams:
         return out
 
     def url(self, path: str = "/", **changes: Any) -> str:
-        """The URL of these parameters with ``changes``; any change but the page's goes to page 1."""
+        """The URL of these parameters with ``changes``; any change but the page's goes to page 1.
+
+        The page number belongs to the search page: other paths (exports, chart numbers) get none.
+        """
         if changes and "page" not in changes:
             changes["page"] = "1"
         params = replace(self, **{k: _as_field(k, v) for k, v in changes.items()})
-        query = urlencode(params.pairs())
+        query = urlencode(params.pairs(page=path == "/"))
         return f"{path}?{query}" if query else path
 
     def toggled(self, name: str, value: str, path: str = "/") -> str:
