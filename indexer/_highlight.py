@@ -75,9 +75,12 @@ def _positive_terms(query: str | ParsedQuery | None) -> list[tuple[list[str], bo
 def _spans(text: str, terms: list[tuple[list[str], bool]]) -> tuple[list[tuple[int, int]], set[int]]:
     """The marked spans of ``text`` and which terms (by index) matched in it."""
     tokens: list[tuple[str, int, int]] = []
-    for match in _WORD.finditer(text):
-        for token in _fold(match.group()):
-            tokens.append((token, match.start(), match.end()))
+    if text.isascii():  # folding is lower-casing, which keeps every offset: one pass
+        tokens = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
+    else:
+        for match in _WORD.finditer(text):
+            for token in _fold(match.group()):
+                tokens.append((token, match.start(), match.end()))
     spans: list[tuple[int, int]] = []
     matched: set[int] = set()
     for number, (words, prefix) in enumerate(terms):

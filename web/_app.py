@@ -95,7 +95,9 @@ def render(
 ) -> HTMLResponse:
     """A page (or fragment) from ``template``, with the user and the request in its context."""
     templates: Jinja2Templates = request.app.state.templates
-    context = {"user": current_user(request), "path": request.url.path, **context}
+    # The user current_user resolved (every route depends on it); an error page may come before it.
+    user = getattr(request.state, "user", None) or request.app.state.local_user
+    context = {"user": user, "path": request.url.path, **context}
     return templates.TemplateResponse(request, template, context, status_code=status_code, headers=headers)
 
 

@@ -30,7 +30,7 @@ router = APIRouter()
 ARTICLE_ID = re.compile(r"[0-9a-f]{16}")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
 LATEST = 10  # quotes, actions and articles shown on an entity page
-SCANNED = 60  # the latest articles mentioning an entity read for its quotes and actions
+SCANNED = 30  # the latest articles mentioning an entity read for its quotes and actions
 
 
 def paragraphs(body: str) -> list[str]:

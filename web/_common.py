@@ -6,6 +6,7 @@ Everything here runs on the store thread (see ``_worker``), handed a
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -78,17 +79,23 @@ class ScopeCache:
             return scope
 
 
+@functools.lru_cache(maxsize=65_536)
+def _bucket(key: str, interval: str) -> str:
+    if interval == "month":
+        return key[:7] + "-01"
+    day = date.fromisoformat(key[:10])
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
 def by_interval(days: dict[str, int], interval: str) -> dict[str, int]:
     """A day histogram bucketed per week (from Monday) or month, as the backends bucket (UTC)."""
     if interval == "day":
-        return dict(days)
+        return {key: count for key, count in days.items() if key}
     out: dict[str, int] = {}
     for key, count in days.items():
-        if not key:
-            continue
-        day = date.fromisoformat(key[:10])
-        bucket = (day - timedelta(days=day.weekday())) if interval == "week" else day.replace(day=1)
-        out[bucket.isoformat()] = out.get(bucket.isoformat(), 0) + count
+        if key:
+            bucket = _bucket(key, interval)
+            out[bucket] = out.get(bucket, 0) + count
     return dict(sorted(out.items()))
 
 

@@ -156,13 +156,14 @@ class SearchParams:
     def pairs(self, suffix: str = "", *, page: bool = True) -> list[tuple[str, str]]:
         """The query-string pairs of these parameters, defaults left out, in a stable order."""
         out: list[tuple[str, str]] = []
-        defaults = SearchParams()
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if value == getattr(defaults, item.name) or (item.name == "page" and not page):
+        for name, default in _DEFAULTS:
+            value = getattr(self, name)
+            if value == default or (name == "page" and not page):
                 continue
-            for one in value if isinstance(value, tuple) else (value,):
-                out.append((item.name + suffix, one))
+            if isinstance(value, tuple):
+                out += [(name + suffix, one) for one in value]
+            else:
+                out.append((name + suffix, value))
         return out
 
     def url(self, path: str = "/", **changes: Any) -> str:
@@ -187,6 +188,9 @@ class SearchParams:
     def has(self, name: str, value: str) -> bool:
         current = getattr(self, name)
         return value in current if isinstance(current, tuple) else current == value
+
+
+_DEFAULTS: tuple[tuple[str, Any], ...] = tuple((item.name, item.default) for item in fields(SearchParams))
 
 
 def _as_field(name: str, value: Any) -> Any:

@@ -78,13 +78,17 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
     """The user of this request. Every route depends on it (``create_app`` sets it app-wide).
 
     For now the desk has no accounts: it serves only on a loopback address and everyone
-    there is the one local user. Accounts replace this function, and nothing else.
+    there is the one local user. Accounts replace this function, and nothing else. It is
+    ``async`` so FastAPI calls it on the event loop, not through a thread pool per request.
+    The pages show ``request.state.user``, set here.
     """
-    return request.app.state.local_user  # type: ignore[no-any-return]
+    user: User = request.app.state.local_user
+    request.state.user = user
+    return user
 
 
 def safe_href(url: str) -> str | None:
