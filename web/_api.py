@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from indexer import search_report
+from indexer import SearchQuery, search_report
 
 from ._article_pages import ARTICLE_ID, resolve_entity
 from ._common import by_interval, span_of
@@ -186,8 +187,6 @@ async def api_entities(request: Request) -> JSONResponse:
 
 
 def _entity(desk: DeskServices, key: str) -> dict[str, Any] | str | None:
-    from indexer import SearchQuery
-
     entity = resolve_entity(desk, key)
     if entity is None or isinstance(entity, str):
         return entity
@@ -209,16 +208,12 @@ def _entity(desk: DeskServices, key: str) -> dict[str, Any] | str | None:
 
 
 @router.get("/entities/{key:path}", summary="One entity: its mentions and company")
-async def api_entity(request: Request, key: str) -> JSONResponse:
+async def api_entity(request: Request, key: str) -> Response:
     """A watched entity by id (a name or alias redirects), or another by its normalised name: how many
     articles mention it, per day, and the entities mentioned with it."""
-    from urllib.parse import quote
-
-    from fastapi.responses import RedirectResponse
-
     data = await request.app.state.worker.run(_entity, request.app.state.desk, key)
     if data is None:
         raise HTTPException(404, f"No entity {key!r} is on the watchlist or in any stored article.")
     if isinstance(data, str):
-        return RedirectResponse("/api/entities/" + quote(data, safe=""), status_code=307)  # type: ignore[return-value]
+        return RedirectResponse("/api/entities/" + quote(data, safe=""), status_code=307)
     return JSONResponse(data)

@@ -51,6 +51,11 @@ def attention(
     ), interval
 
 
+def chart_label(params: SearchParams) -> str:
+    """What a chart's series is called: the query, else the entity, else all articles."""
+    return params.q or params.entity or "all articles"
+
+
 def search_view(desk: DeskServices, params: SearchParams, scope: ScopeCache) -> dict[str, Any]:
     """Everything the search page shows (runs on the store thread); a bad query is ``error``."""
     size = int(desk.settings["WEB_PAGE_SIZE"])
@@ -72,7 +77,7 @@ def search_view(desk: DeskServices, params: SearchParams, scope: ScopeCache) -> 
         index = desk.search_index
         result = index.search(query)
         facets = index.facets(query)
-        chart, interval = attention(desk, params, query, params.q or "all articles", "attention")
+        chart, interval = attention(desk, params, query, chart_label(params), "attention")
     except QueryError as exc:
         view["error"] = str(exc)
         return view
@@ -123,7 +128,7 @@ async def search_page(request: Request) -> Response:
 
 def chart_numbers(desk: DeskServices, params: SearchParams) -> str:
     query = params.search_query(desk.find_entity, limit=1)
-    chart, _ = attention(desk, params, query, params.q or "all articles", "attention")
+    chart, _ = attention(desk, params, query, chart_label(params), "attention")
     return chart_csv(chart)
 
 

@@ -56,7 +56,9 @@
   // After htmx swaps the results in, move focus to their heading so keyboard and screen-reader
   // users land where the change is (the count is also announced by the live region).
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!event.detail || !event.detail.target || event.detail.target.id !== "search-view") return;
+    var detail = event.detail || {};
+    var target = (detail.requestConfig && detail.requestConfig.target) || detail.target;
+    if (!target || target.id !== "search-view") return;
     var heading = document.getElementById("results-heading") || document.querySelector("#search-view h1");
     if (heading) heading.focus();
   });
