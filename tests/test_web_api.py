@@ -13,8 +13,6 @@ import pytest
 from conftest import Cli
 from web_fixtures import desk_client, id_of
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 # (CLI arguments, the same search as API parameters)
 SAME_SEARCHES: list[tuple[list[str], dict[str, Any]]] = [
     (["grok"], {"q": "grok"}),

@@ -10,8 +10,6 @@ from conftest import Cli
 from test_web_api import assert_api_answers_as_the_cli
 from web_fixtures import desk_client, id_of
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 @pytest.fixture
 def cluster_cli(desk_home: Path, cluster_url: str, alias: str, monkeypatch: pytest.MonkeyPatch) -> Cli:

@@ -7,10 +7,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from web_fixtures import desk_client, id_of
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 class Page(HTMLParser):

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from web_fixtures import id_of
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 PROBE_TAGS = re.compile(r"<script\b|<img\b", re.I)  # a raw tag; escaped ones read &lt;script
 
 
