@@ -139,3 +139,20 @@ def test_only_http_urls_are_links() -> None:
         " jav\tascript:x",
     ):
         assert safe_href(bad) is None, bad
+
+
+@pytest.mark.parametrize(
+    ("most", "labels"), [(3, ["0", "2", "4"]), (5, ["0", "3", "6"]), (1, ["0", "1"]), (70, ["0", "40", "80"])]
+)
+def test_the_y_axis_is_labelled_with_the_values_its_lines_stand_for(most: int, labels: list[str]) -> None:
+    import re
+
+    chart = time_chart(
+        [Series("a", {"2024-01-01": most})], interval="day", measure="count", title="t", chart_id="c"
+    )
+    found = re.findall(r'<text class="axis" x="50" y="([\d.]+)" text-anchor="end">([^<]+)</text>', chart.svg)
+    assert [label for _, label in found] == labels
+    # each label sits where a bar of that value would end: y = TOP + height * (1 - value / top)
+    top = float(labels[-1])
+    for y, label in found:
+        assert float(y) - 4 == pytest.approx(14 + 206 * (1 - float(label) / top), abs=0.06)

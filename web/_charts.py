@@ -96,7 +96,8 @@ def periods(series: Sequence[Series], interval: str) -> list[str]:
 
 
 def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (1 for nothing)."""
+    """The smallest 1, 2, 4, 6 or 8 times a power of ten at or above ``value`` (1 for nothing):
+    its half, the middle grid line, is then a round number too (a whole one for counts from 2 on)."""
     if value <= 0:
         return 1.0
     power = 1.0
@@ -104,7 +105,7 @@ def _nice_ceiling(value: float) -> float:
         power *= 10
     while power > value:
         power /= 10
-    for factor in (1, 2, 5, 10):
+    for factor in (1, 2, 4, 6, 8, 10):
         if factor * power >= value:
             return factor * power
     return 10 * power  # pragma: no cover
@@ -166,7 +167,8 @@ def time_chart(
         return TOP + height - (v / top) * height
 
     parts: list[str] = []
-    for tick in (0.0, top / 2, top):  # grid and y labels
+    ticks = (0.0, top / 2, top) if measure == "share" or (top / 2).is_integer() else (0.0, top)
+    for tick in ticks:  # grid and y labels
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{LEFT + width}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
         )
