@@ -282,3 +282,13 @@ def test_static_files_are_served_and_the_javascript_is_small(client: Any) -> Non
     desk_js = client.get("/static/desk.js")
     assert desk_js.status_code == 200 and len(htmx.content) + len(desk_js.content) < 100_000
     assert client.get("/static/desk.css").status_code == 200
+
+
+def test_a_submitted_form_lands_on_the_address_of_what_is_set(client: Any) -> None:
+    submitted = "/?q=+grok&entity=&source=&since=&until=&sort=relevance"
+    moved = client.get(submitted, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/?q=grok"
+    swapped = client.get(submitted, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200 and swapped.headers["hx-push-url"] == "/?q=grok"
+    assert client.get("/?q=grok", follow_redirects=False).status_code == 200
+    assert client.get("/?q=grok&page=x", follow_redirects=False).status_code == 400  # as typed, no loop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -116,14 +117,21 @@ async def search_page(request: Request) -> Response:
     params = SearchParams.from_query(request.query_params)
     if composed is not None:  # the simple mode's fields write the query: show it in the URL
         return RedirectResponse(params.url(q=composed), status_code=303)
-    view = await request.app.state.worker.run(
-        search_view, request.app.state.desk, params, request.app.state.scope
-    )
     fragment = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
+    canonical = parse_qsl(request.url.query, keep_blank_values=True) == params.pairs()
+    if not canonical and not fragment:
+        # A submitted form names every field, empty ones too: the address shows only what is set.
+        return RedirectResponse(params.url(), status_code=303)
+    view = await request.app.state.worker.run(
+        search_view, request.app.state.desk, params, request.app.state.scope
+    )
     template = "search_view.html.j2" if fragment else "search.html.j2"
-    return render(request, template, view, 400 if view["error"] else 200, Vary="HX-Request")
+    headers = {"Vary": "HX-Request"}
+    if fragment and not canonical:
+        headers["HX-Push-Url"] = params.url()  # htmx puts this address in the history, not the form's
+    return render(request, template, view, 400 if view["error"] else 200, **headers)
 
 
 def chart_numbers(desk: DeskServices, params: SearchParams) -> str:
