@@ -156,3 +156,19 @@ def test_the_y_axis_is_labelled_with_the_values_its_lines_stand_for(most: int, l
     top = float(labels[-1])
     for y, label in found:
         assert float(y) - 4 == pytest.approx(14 + 206 * (1 - float(label) / top), abs=0.06)
+
+
+def test_the_web_package_exports_exactly_its_public_api() -> None:
+    import web
+
+    assert sorted(web.__all__) == ["DeskServices", "LOCAL_USER", "User", "create_app", "current_user"]
+    for name in web.__all__:
+        assert getattr(web, name) is not None
+
+
+def test_the_wiring_gives_the_desk_everything_its_protocol_declares() -> None:
+    from regwatch.app.desk import AppDesk
+    from web import DeskServices
+
+    declared = {name for name in vars(DeskServices) if not name.startswith("_")}
+    assert declared <= set(dir(AppDesk)), declared - set(dir(AppDesk))
