@@ -397,7 +397,13 @@ _V8: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+_V9: tuple[str, ...] = (
+    # The unwatched entities by normalised name: the search columns' "other entities" facet
+    # reads them from here (indexer/_columns.py) without touching the table.
+    "CREATE INDEX article_entities_other ON article_entities (norm_name, doc) WHERE entity_id IS NULL",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

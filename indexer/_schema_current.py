@@ -93,6 +93,8 @@ _ARTICLES: tuple[str, ...] = (
     "CREATE INDEX article_entities_entity_id ON article_entities (entity_id COLLATE NOCASE, doc)",
     "CREATE INDEX article_entities_norm_name ON article_entities (norm_name, doc)",
     "CREATE INDEX article_entities_watched ON article_entities (entity_id, name, doc) WHERE entity_id IS NOT NULL",
+    # The unwatched entities by normalised name: the "other entities" facet (indexer/_columns.py).
+    "CREATE INDEX article_entities_other ON article_entities (norm_name, doc) WHERE entity_id IS NULL",
     # Articles whose tagging failed, with the error (see indexer/_tag_errors.py): later runs
     # skip them until their text or the tagger version changes, or `regwatch retag` runs.
     """

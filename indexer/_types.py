@@ -13,6 +13,8 @@ from typing import Any
 from regwatch.errors import QueryError
 from regwatch.models import Article, Source
 
+from ._highlight import Highlight
+
 SORTS: tuple[str, ...] = ("relevance", "newest")
 HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
 # Far beyond any page a user reads, well inside what SQLite and the clusters take.
@@ -45,6 +47,9 @@ class SearchQuery:
     jurisdictions: tuple[str, ...] = ()  # any of these (UK, EU...): the configured sources' jurisdictions
     languages: tuple[str, ...] = ()  # any of these article languages (en, fr...)
     sort: str = "relevance"  # relevance (newest first without text) | newest
+    # Give each hit its marked title and hit sentence (SearchHit.title_marked, .sentence): a page
+    # that marks words up asks for them; the JSON (to_dict) is the same either way.
+    highlight: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
@@ -84,6 +89,10 @@ class SearchHit:
     snippet: str = ""
     score: float | None = None  # bm25 rank (lower is better); None when listing by date
     story: str = ""  # the story (see indexer/_story.py): copies of one story share its id
+    # With SearchQuery.highlight: the title with the spans the words matched, and the sentence of
+    # the body (else the summary) showing most of them (see indexer/_highlight.py). Not in the JSON.
+    title_marked: Highlight | None = None
+    sentence: Highlight | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

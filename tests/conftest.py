@@ -102,3 +102,6 @@ def browser() -> Iterator[Any]:
 
 # The OpenSearch node (started by `make test`), a fresh alias per test, and a gate to cut it off.
 from cluster_fixtures import alias, cluster_url, gate  # noqa: E402,F401
+
+# The web desk over a small archive built for its tests (tests/web_fixtures.py).
+from web_fixtures import client, desk_home  # noqa: E402,F401

@@ -59,6 +59,12 @@ def test_the_package_exports_exactly_the_public_api() -> None:
             "ClusterIndex",
             "SyncOutcome",
             "RetagQueue",
+            # reading for the CLI and the web desk
+            "Highlight",
+            "highlight",
+            "hit_sentence",
+            "normalise_name",
+            "search_report",
             # the interface of each component, for a second store engine
             "AlertLedger",
             "Articles",

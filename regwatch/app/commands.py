@@ -263,7 +263,7 @@ def search(
       regwatch search fine -ico            # fines, without the ICO's
       regwatch search -- -ico fine         # the same: after --, everything is the query
     """
-    from indexer import SearchQuery
+    from indexer import SearchQuery, search_report
 
     _refuse_unknown_long_options(query)
     if entity:
@@ -282,11 +282,7 @@ def search(
         languages=languages,
         sort=sort,
     )
-    backend = app.search_index
-    data = backend.search(search_query).to_dict()
-    if histogram:
-        data["facets"] = backend.facets(search_query)
-        data["facets"]["dates"] = backend.histogram(search_query, histogram)
+    data = search_report(app.search_index, search_query, histogram)
     if as_json:
         emit_json(data)
         return
@@ -313,6 +309,60 @@ def _refuse_unknown_long_options(words: tuple[str, ...]) -> None:
             known = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
             name = word.split("=", 1)[0]
             raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@cli.command()
+@click.option(
+    "--host", help="Address to bind (default: WEB_HOST, 127.0.0.1). Without accounts: loopback only."
+)
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: WEB_PORT, 8000).")
+@with_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the web desk: search, compare, articles, entities, exports and a JSON API.
+
+    Bound to 127.0.0.1 it runs as the one local user, with no accounts; it will
+    not bind to another address until accounts exist. Stop it with Ctrl-C.
+
+    \b
+    Example:
+      regwatch --home var/demo --config var/demo/demo.yaml serve --port 8000
+      # then open http://127.0.0.1:8000/?q=grok
+    """
+    import ipaddress
+
+    import uvicorn
+
+    from regwatch.app.desk import AppDesk
+    from web import create_app
+
+    host = (host or str(app.settings["WEB_HOST"])).strip()
+    port = port or int(app.settings["WEB_PORT"])
+    try:
+        loopback = host in LOOPBACK_HOSTS or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise click.ClickException(
+            f"the desk has no accounts yet, so it serves on a loopback address only (127.0.0.1 or ::1), "
+            f"not {host}: reach it from elsewhere through an SSH tunnel or a reverse proxy on this machine"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"regwatch desk on http://{shown}:{port}/ (home {app.home}); no accounts: "
+        f"everyone who can reach this loopback address is the one local user. Ctrl-C stops it.",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(AppDesk(app)),
+        host=host.strip("[]"),
+        port=port,
+        log_level=str(app.settings["LOG_LEVEL"]).lower(),
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 @cli.group()
