@@ -48,7 +48,6 @@ from ._interfaces import (
     TagErrors,
 )
 from ._retag import RetagQueue
-from ._source_states import SourceState
 from ._store import Store
 from ._types import SearchHit, SearchQuery, SearchResult, SourceHealth
 
@@ -66,7 +65,6 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "SourceHealth",
-    "SourceState",
     "SourceStates",
     "Stories",
     "Store",

@@ -54,8 +54,8 @@ def test_demo_crawls_every_sample_source_and_stores_new_articles(first_run: dict
 
 def test_demo_reports_the_broken_pages_without_failing(first_run: dict[str, Any]) -> None:
     assert first_run["errors"] >= 1  # the sample site's 404
-    messages = [m for s in first_run["per_source"] for m in s["error_messages"]]
-    assert any("404" in m for m in messages), messages
+    failures = [f for s in first_run["per_source"] for f in s["failures"]]
+    assert any(f["status"] == 404 for f in failures), failures
 
 
 def test_syndicated_copy_is_a_duplicate_not_a_second_article(first_run: dict[str, Any]) -> None:
