@@ -66,8 +66,8 @@ __all__ = [
     "SearchResult",
     "SourceHealth",
     "SourceStates",
-    "Stories",
     "Store",
+    "Stories",
     "SyncOutcome",
     "TagErrors",
 ]

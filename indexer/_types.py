@@ -75,6 +75,8 @@ class SearchQuery:
 
 @dataclass
 class SearchHit:
+    """One article a search matched, as results list it."""
+
     id: str
     title: str
     url: str
@@ -100,6 +102,8 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
+    """A page of search hits and how many matched in all."""
+
     total: int
     hits: list[SearchHit] = field(default_factory=list)
 
