@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 
 from regwatch.app.cli import cli as regwatch_group
 from regwatch.models import Source

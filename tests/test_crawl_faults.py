@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 from crawl_fixtures import serve_pages
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 from crawl_fixtures import serve_pages
 
 from crawlers import HealthPolicy, blocked_reason, next_health

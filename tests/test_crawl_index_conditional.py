@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 
 from crawlers import canonical_url
 from regwatch.app import App, pipeline
