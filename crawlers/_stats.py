@@ -81,7 +81,7 @@ def record_error(stats: StatsLike, source_id: str, failure: CrawlFailure, traceb
         count(stats, source_id, "too_large")
 
 
-def set_index_error(stats: StatsLike, source_id: str, failure: CrawlFailure) -> None:
+def set_index_failure(stats: StatsLike, source_id: str, failure: CrawlFailure) -> None:
     """Mark the run's hard failure: the source's index itself failed (the first one is kept)."""
     key = stat_key(source_id, "index_failure")
     if not stats.get_value(key):

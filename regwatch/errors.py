@@ -40,10 +40,10 @@ ERROR_CLASS_MEANINGS: dict[ErrorClass, str] = {
     "tls": "the TLS handshake or certificate failed",
     "http": "an HTTP error status, or a redirect that cannot be followed",
     "parse": "the answer could not be read (a bad feed entry, JSON, a page too short to be an article)",
-    "blocked": "a bot wall or an empty JavaScript shell answered, or the SSRF guard refused the address",
+    "blocked": "a bot wall or an empty JavaScript shell answered (even with 200), or the SSRF guard refused the address",
     "empty": "a feed that is not one, or an index whose selectors match nothing",
     "too_large": "the answer outgrew CRAWL_MAX_BYTES",
-    "robots": "robots.txt forbids the index",
+    "robots": "robots.txt forbids the index (an article page it forbids counts as robots_blocked, not an error)",
     "other": "anything else (a crashed crawl, a store failure)",
 }
 

@@ -4,7 +4,13 @@ Each stage talks to the next only through these types: crawlers yield
 :class:`Article`, nlp fills :attr:`Article.entities` with :class:`TaggedEntity`,
 indexer stores and searches articles, digests reads them back for a
 :class:`Subscriber`. They are plain dataclasses with ``to_dict``/``from_dict``
-so they cross process boundaries (the crawl subprocess) as JSON.
+so they cross process boundaries (the crawl subprocess) as JSON. A crawl's
+outcome is :class:`CrawlStats` (its counters, :data:`COUNTERS`, and its
+:class:`CrawlFailure` values), and what source health carries between runs is
+:class:`SourceHealthState`.
+
+Longer than most modules on purpose: it is the one vocabulary the stages share,
+and splitting it would make each stage import from several places.
 """
 
 from __future__ import annotations

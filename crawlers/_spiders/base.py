@@ -34,7 +34,7 @@ from .._health import blocked_reason
 from .._http import charset, header
 from .._items import ArticleHint, FetchedPage
 from .._ledger import FetchRecord, validators_from
-from .._stats import count, record_error, set_index_error, stat_key
+from .._stats import count, record_error, set_index_failure, stat_key
 from .._urls import canonical_url
 from ..settings import crawl_setting
 
@@ -155,7 +155,7 @@ class SourceSpider(scrapy.Spider):
             failure = CrawlFailure(exc.error_class, url, str(exc).removeprefix(f"{url}: "))
             self.record_failure(failure)
             if page == 1:
-                set_index_error(self.crawler.stats, self.source_id, failure)
+                set_index_failure(self.crawler.stats, self.source_id, failure)
 
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         raise NotImplementedError
@@ -212,7 +212,7 @@ class SourceSpider(scrapy.Spider):
         )
         self.record_failure(failed, failure)
         if request is None or request.cb_kwargs.get("page", 1) == 1:
-            set_index_error(self.crawler.stats, self.source_id, failed)
+            set_index_failure(self.crawler.stats, self.source_id, failed)
 
     def found(self, n: int) -> None:
         """Count entries the index listed (the source's volume, followed or not)."""
