@@ -344,6 +344,23 @@ def test_an_auto_disabled_source_is_skipped_by_a_full_run(home: Path, fault_site
     assert [s.source_id for s in results] == ["good"]
 
 
+def test_the_wiring_logs_each_health_event_once_with_the_source_and_its_url(
+    home: Path, fault_site: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, _ = fault_site
+    config = write_config(home, base, {"CRAWL_DISABLE_SCORE": 4.0})
+    with App.load(home, config) as app, caplog.at_level(logging.INFO, logger="regwatch.app.pipeline"):
+        url = app.config.source("nodns").url
+        gone = CrawlFailure("dns", url, "index unavailable: cannot resolve host")
+        for _ in range(3):
+            run = CrawlStats("nodns", errors=1, failures=[gone], index_failure=gone)
+            pipeline.record_source_run(app, run, datetime.now(UTC), datetime.now(UTC))
+        state = app.store.source_states.get("nodns")
+    disabled = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in disabled] == [f"source=nodns url={url} {state.disabled_reason}"]
+    assert state.failure_score == 6.0 and "(score 4, limit 4)" in state.disabled_reason
+
+
 def test_a_low_volume_run_shows_in_sources(home: Path, fault_site: Any) -> None:
     base, _ = fault_site
     cli = Cli(home=home, config=write_config(home, base))
