@@ -57,7 +57,6 @@ from ._interfaces import (
 from ._query import normalise_name
 from ._report import search_report
 from ._retag import RetagQueue
-from ._source_states import SourceState
 from ._store import Store
 from ._types import SearchHit, SearchQuery, SearchResult, SourceHealth
 
@@ -76,10 +75,9 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "SourceHealth",
-    "SourceState",
     "SourceStates",
-    "Stories",
     "Store",
+    "Stories",
     "SyncOutcome",
     "TagErrors",
     "highlight",

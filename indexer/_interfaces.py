@@ -23,10 +23,10 @@ from regwatch.models import (
     DigestRecord,
     Quote,
     Source,
+    SourceHealthState,
     TaggedEntity,
 )
 
-from ._source_states import SourceState
 from ._types import ClusterDoc, SearchHit, SearchQuery, SearchResult, SourceHealth
 
 
@@ -118,11 +118,18 @@ class FetchLedger(Protocol):
 class SourceStates(Protocol):
     """Each source's runs (the crawl ledger) and the health state carried from run to run."""
 
-    def record_run(self, stats: CrawlStats, started: datetime, finished: datetime) -> None: ...
+    def record_run(
+        self,
+        run: CrawlStats,
+        health: SourceHealthState,
+        *,
+        failed: bool,
+        started: datetime,
+        finished: datetime,
+    ) -> None: ...
     def health(self) -> list[SourceHealth]: ...
-    def get(self, source_id: str) -> SourceState: ...
-    def all(self) -> dict[str, SourceState]: ...
-    def save(self, state: SourceState) -> None: ...
+    def get(self, source_id: str) -> SourceHealthState: ...
+    def all(self) -> dict[str, SourceHealthState]: ...
 
 
 class DigestLedger(Protocol):

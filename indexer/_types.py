@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from regwatch.errors import QueryError
-from regwatch.models import Article, Source
+from regwatch.models import Article, CrawlFailure, Source
 
 from ._highlight import Highlight
 
@@ -80,6 +80,8 @@ class SearchQuery:
 
 @dataclass
 class SearchHit:
+    """One article a search matched, as results list it."""
+
     id: str
     title: str
     url: str
@@ -109,6 +111,8 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
+    """A page of search hits and how many matched in all."""
+
     total: int
     hits: list[SearchHit] = field(default_factory=list)
 
@@ -135,11 +139,11 @@ class SourceHealth:
     source_id: str
     last_run: datetime | None = None  # when the latest run finished
     last_success: datetime | None = None
-    last_error: str = ""
-    last_error_class: str = ""
-    last_error_at: datetime | None = None
+    last_failure: CrawlFailure | None = None  # the first failure of the latest run that had one
+    last_error_at: datetime | None = None  # when that run finished
     consecutive_failures: int = 0
     items_last_run: int = 0  # new + updated + duplicate
+    last_run_counts: dict[str, int] = field(default_factory=dict)  # the latest run's CrawlStats counters
     newest_item: datetime | None = None  # newest published time of its articles
     total_articles: int = 0
 
@@ -152,11 +156,11 @@ class SourceHealth:
             "source_id": self.source_id,
             "last_run": _iso(self.last_run),
             "last_success": _iso(self.last_success),
-            "last_error": self.last_error,
-            "last_error_class": self.last_error_class,
+            "last_failure": self.last_failure.to_dict() if self.last_failure else None,
             "last_error_at": _iso(self.last_error_at),
             "consecutive_failures": self.consecutive_failures,
             "items_last_run": self.items_last_run,
+            "last_run_counts": dict(self.last_run_counts),
             "newest_item": _iso(self.newest_item),
             "total_articles": self.total_articles,
         }

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from web_fixtures import desk_client, id_of
 
 # (CLI arguments, the same search as API parameters)

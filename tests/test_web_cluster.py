@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from test_web_api import assert_api_answers_as_the_cli
 from web_fixtures import desk_client, id_of
 

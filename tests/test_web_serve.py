@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
-from regwatch.errors import RegwatchError
+from regwatch.errors import ERROR_CLASS_MEANINGS, RegwatchError
 from regwatch.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"{data['index_not_modified']} unchanged feeds/listings)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
+        f"robots.txt:        {data['robots_blocked']} page(s) disallowed, not fetched",
         f"articles tagged:   {data['articles_tagged']}"
         + (
             f" ({data['tag_errors']} not tagged in full: see the log; `regwatch retag` tries again)"
@@ -55,8 +56,8 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         _alerts_line(data["alerts"]),
     ]
     for stats in summary.crawl:
-        for message in stats.error_messages[:5]:
-            lines.append(f"  error [{stats.source_id}] {message}")
+        for failure in stats.failures[:5]:
+            lines.append(f"  error [{stats.source_id}] {failure.message}")
     for alert in data["alerts"]:
         err = f" ({alert['error']})" if alert["error"] else ""
         lines.append(f"alert {alert['subscriber']}: {alert['status']}, {alert['items']} item(s){err}")
@@ -180,16 +181,22 @@ def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
     scheduler.run_forever()
 
 
-@cli.command()
+# `regwatch sources --help` ends with the error classes, from the one list in regwatch.errors.
+_ERROR_CLASSES_EPILOG = "\b\nError classes:\n" + "\n".join(
+    f"  {name:<10} {meaning}" for name, meaning in ERROR_CLASS_MEANINGS.items()
+)
+
+
+@cli.command(epilog=_ERROR_CLASSES_EPILOG)
 @click.option("--probe", is_flag=True, help="Fetch each enabled source's index once now; store nothing.")
 @json_option
 @with_app
 def sources(app: App, probe: bool, as_json: bool) -> None:
     """Show each configured source and its health.
 
-    Status, last success, last error with its class (dns, refused, timeout,
-    tls, http, parse, blocked, empty), consecutive failures, items listed per
-    run, newest item and index latency. A source disabled after repeated hard
+    Status, last success, last error with its class (listed below),
+    consecutive failures, items listed per run, pages robots.txt disallowed,
+    newest item and index latency. A source disabled after repeated hard
     failures shows as auto-off until `regwatch crawl ID` succeeds.
 
     \b
@@ -201,11 +208,16 @@ def sources(app: App, probe: bool, as_json: bool) -> None:
 
     if probe:
         enabled = [s for s in app.config.sources if s.enabled]
-        rows = _source_health.probe_rows(enabled, pipeline.probe(app, [s.id for s in enabled]))
-        emit_json(rows) if as_json else click.echo(_source_health.format_probe_rows(rows))
+        probed = _source_health.probe_views(enabled, pipeline.probe(app, [s.id for s in enabled]))
+        if as_json:
+            emit_json([view.to_dict() for view in probed])
+        else:
+            click.echo(_source_health.format_probe_rows(probed))
         return
-    rows = _source_health.health_rows(app)
-    emit_json(rows) if as_json else click.echo(_source_health.format_rows(rows))
+    views = _source_health.source_views(app)
+    emit_json([view.to_dict() for view in views]) if as_json else click.echo(
+        _source_health.format_rows(views)
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
