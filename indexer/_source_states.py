@@ -15,6 +15,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from regwatch.errors import SOURCE_ERROR_CLASSES
 from regwatch.models import CrawlStats, utcnow
@@ -151,6 +152,29 @@ class SqliteSourceStates:
             entry = of(row["source_id"])
             entry.total_articles, entry.newest_item = int(row["n"]), from_db(row["newest"])
         return [health[key] for key in sorted(health)]
+
+    def runs(self, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The source's latest runs, newest first: times, counts, whether it succeeded, its errors."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT * FROM crawl_runs WHERE source_id = ? ORDER BY started DESC, run DESC LIMIT ?",
+                (source_id, limit),
+            ).fetchall()
+        return [
+            {
+                "started": from_db(row["started"]),
+                "finished": from_db(row["finished"]),
+                "ok": bool(row["ok"]),
+                "pages_fetched": row["pages_fetched"],
+                "new": row["new"],
+                "updated": row["updated"],
+                "duplicate": row["duplicate"],
+                "errors": row["errors"],
+                "error_class": row["error_class"],
+                "error_messages": json.loads(row["error_messages"]),
+            }
+            for row in rows
+        ]
 
     def all(self) -> dict[str, SourceState]:
         with self._db.transaction(write=False) as conn:

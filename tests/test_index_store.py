@@ -76,6 +76,10 @@ def test_the_package_exports_exactly_the_public_api() -> None:
             "SourceStates",
             "Stories",
             "TagErrors",
+            # the web desk's accounts, saved searches and subscriptions
+            "Users",
+            "SavedSearches",
+            "Subscriptions",
         ]
     )
     for name in indexer.__all__:
