@@ -22,11 +22,13 @@ def _class_of(message: str) -> str:
 
 
 def status_of(source: Source, health: Any, state: Any) -> str:
-    """disabled (config) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
+    """disabled (config) | off (by ops) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
+    from regwatch.app.pipeline import turned_off_by_hand
+
     if not source.enabled:
         return "disabled"
     if state is not None and state.disabled_at is not None:
-        return "auto-off"
+        return "off" if turned_off_by_hand(state) else "auto-off"
     if health is None or health.last_run is None:
         return "new"
     if health.consecutive_failures:
