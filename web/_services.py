@@ -19,15 +19,26 @@ from regwatch.models import Entity, Source
 
 @dataclass(frozen=True)
 class User:
-    """Who is using the desk. Without accounts, the one local user of a desk bound to loopback."""
+    """Who is using the desk. Without accounts, the one local user of a desk bound to loopback.
+
+    ``auth`` says how they were recognised: local (no accounts), session (signed in on
+    ``/login``), proxy (a trusted proxy's header) or token (an API token).
+    """
 
     id: str
     name: str
-    roles: tuple[str, ...] = ("analyst", "ops")
-    local: bool = False
+    roles: tuple[str, ...] = ("analyst",)
+    auth: str = "session"
+
+    @property
+    def local(self) -> bool:
+        return self.auth == "local"
+
+    def can(self, role: str) -> bool:
+        return role in self.roles
 
 
-LOCAL_USER = User(id="local", name="local user", local=True)
+LOCAL_USER = User(id="local", name="local user", roles=("analyst", "ops"), auth="local")
 
 
 class DeskServices(Protocol):
