@@ -71,7 +71,7 @@ def create_app(desk: DeskServices, *, access: Access | None = None) -> FastAPI:
     ``regwatch serve`` decides the access from the settings, the address and the store's
     accounts (``Access.for_server``).
     """
-    from . import _api, _article_pages, _compare_page, _export, _search_page
+    from . import _api, _article_pages, _compare_page, _export, _ops_pages, _saved_pages, _search_page
 
     worker = StoreThread()
 
@@ -103,7 +103,7 @@ def create_app(desk: DeskServices, *, access: Access | None = None) -> FastAPI:
     app.add_middleware(SessionCookies, access=access)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     install(app, access)
-    for module in (_search_page, _compare_page, _article_pages, _export, _api):
+    for module in (_search_page, _compare_page, _article_pages, _export, _saved_pages, _ops_pages, _api):
         app.include_router(module.router)
     _error_handlers(app)
     return app

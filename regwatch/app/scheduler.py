@@ -33,6 +33,7 @@ then skip the repeated hour: a crawl less, never a stalled scheduler).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -172,6 +173,39 @@ def digest_trigger(subscriber: Subscriber) -> LocalTimeTrigger:
 
     hour, minute = send_time(subscriber)
     return LocalTimeTrigger(hour, minute, subscriber.timezone, send_days(subscriber))
+
+
+def stored_jobs(home: Path) -> list[dict[str, Any]]:
+    """The jobs in the home's job store and their next run times, read without starting a scheduler.
+
+    The web desk's ops console shows them; ``regwatch schedule --list`` instead brings
+    the job store in line with the config first. No job store yet: no jobs.
+    """
+    import pickle
+    import sqlite3
+
+    path = home / JOBSTORE_FILE
+    if not path.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            rows = conn.execute(
+                "SELECT id, next_run_time, job_state FROM apscheduler_jobs ORDER BY id"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("scheduler job store %s is unreadable: %s", path, exc)
+        return []
+    jobs = []
+    for job_id, next_run, state in rows:
+        try:
+            trigger = str(
+                pickle.loads(state).get("trigger", "")
+            )  # our own 0600 file, as APScheduler reads it
+        except Exception:  # noqa: BLE001 - a job pickled by another version: show it without its trigger
+            trigger = ""
+        when = datetime.fromtimestamp(next_run, UTC).isoformat() if next_run is not None else None
+        jobs.append({"id": job_id, "next_run_time": when, "trigger": trigger})
+    return jobs
 
 
 def _shutdown(scheduler: Any, wait: bool) -> None:
