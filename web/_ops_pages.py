@@ -30,8 +30,14 @@ RUNS_SHOWN = 20
 
 def _console(desk: DeskServices) -> dict[str, Any]:
     ledger = desk.store.digest_ledger.recent(LEDGER_ROWS)
+    rows = desk.source_health()
+    latest_errors = []  # every message of each source's latest run (the health row keeps only the first)
+    for row in rows:
+        runs = desk.store.source_states.runs(row["id"], 1)
+        latest_errors += [(row, message) for run in runs for message in run["error_messages"]]
     return {
-        "rows": desk.source_health(),
+        "rows": rows,
+        "latest_errors": latest_errors,
         "crawls": desk.crawls(),
         "jobs": desk.scheduler_jobs(),
         "ledger": ledger,
