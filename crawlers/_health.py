@@ -213,9 +213,13 @@ def next_health(
             state = replace(state, disabled_at=now, disabled_reason=reason)
             events.append(HealthEvent(logging.ERROR, reason))
         return HealthTransition(state, failed, hard, tuple(events))
-    if previous.disabled:
-        events.append(HealthEvent(logging.INFO, "succeeded again: re-enabled"))
-    state = replace(state, failure_score=0.0, disabled_at=None, disabled_reason="")
+    if previous.turned_off_by_hand:
+        # Ops turned it off: a success (of a crawl that named it) does not turn it back on.
+        state = replace(state, failure_score=0.0)
+    else:
+        if previous.disabled:
+            events.append(HealthEvent(logging.INFO, "succeeded again: re-enabled"))
+        state = replace(state, failure_score=0.0, disabled_at=None, disabled_reason="")
     if unchanged:
         # Healthy, nothing new: the volume average and its flag do not see an empty run.
         return HealthTransition(replace(state, low_volume=False), failed, None, tuple(events))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, SourceHealthState, utcnow
 
@@ -73,30 +74,7 @@ class SqliteSourceStates:
                     json.dumps(counts),
                 ),
             )
-            conn.execute(
-                """
-                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
-                    items_found, avg_items, runs, low_volume, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
-                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
-                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
-                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
-                    updated_at = excluded.updated_at
-                """,
-                (
-                    health.source_id,
-                    health.failure_score,
-                    to_db(health.disabled_at),
-                    health.disabled_reason,
-                    health.latency_ms,
-                    health.items_found,
-                    health.avg_items,
-                    health.runs,
-                    int(health.low_volume),
-                    to_db(utcnow()),
-                ),
-            )
+            _save_state(conn, health)
 
     def health(self) -> list[SourceHealth]:
         """Per source (with runs or articles): its latest run, success, error and output."""
@@ -158,6 +136,33 @@ class SqliteSourceStates:
             entry.total_articles, entry.newest_item = int(row["n"]), from_db(row["newest"])
         return [health[key] for key in sorted(health)]
 
+    def runs(self, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The source's latest runs, newest first: times, counts, whether it succeeded, its errors."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT * FROM crawl_runs WHERE source_id = ? ORDER BY started DESC, run DESC LIMIT ?",
+                (source_id, limit),
+            ).fetchall()
+        return [
+            {
+                "started": from_db(row["started"]),
+                "finished": from_db(row["finished"]),
+                "ok": bool(row["ok"]),
+                "pages_fetched": row["pages_fetched"],
+                "new": row["new"],
+                "updated": row["updated"],
+                "duplicate": row["duplicate"],
+                "errors": row["errors"],
+                "error_class": row["error_class"],
+                "error_url": row["error_url"],
+                "error_reason": row["error_reason"],
+                "error_status": row["error_status"],
+                "counts": json.loads(row["counts"] or "{}"),
+                "error_messages": json.loads(row["error_messages"]),
+            }
+            for row in rows
+        ]
+
     def all(self) -> dict[str, SourceHealthState]:
         """Every source's health state (sources never recorded have none)."""
         with self._db.transaction(write=False) as conn:
@@ -169,6 +174,38 @@ class SqliteSourceStates:
         with self._db.transaction(write=False) as conn:
             row = conn.execute("SELECT * FROM source_state WHERE source_id = ?", (source_id,)).fetchone()
         return _to_state(row) if row is not None else SourceHealthState(source_id)
+
+    def save(self, state: SourceHealthState) -> None:
+        """Keep a source's health state changed outside a run (ops turning it off or on)."""
+        with self._db.transaction(write=True) as conn:
+            _save_state(conn, state)
+
+
+def _save_state(conn: sqlite3.Connection, health: SourceHealthState) -> None:
+    conn.execute(
+        """
+        INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
+            items_found, avg_items, runs, low_volume, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
+            disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+            latency_ms = excluded.latency_ms, items_found = excluded.items_found,
+            avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
+            updated_at = excluded.updated_at
+        """,
+        (
+            health.source_id,
+            health.failure_score,
+            to_db(health.disabled_at),
+            health.disabled_reason,
+            health.latency_ms,
+            health.items_found,
+            health.avg_items,
+            health.runs,
+            int(health.low_volume),
+            to_db(utcnow()),
+        ),
+    )
 
 
 def _to_state(row: sqlite3.Row) -> SourceHealthState:

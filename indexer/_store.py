@@ -17,6 +17,7 @@ from typing import Any
 
 from regwatch.models import Source
 
+from ._accounts import SqliteUsers
 from ._alert_ledger import LEGACY_ALERT_LEDGER_FILE, SqliteAlertLedger
 from ._articles import SqliteArticles
 from ._cluster_ledger import SqliteClusterLedger
@@ -30,13 +31,18 @@ from ._interfaces import (
     DigestLedger,
     EmbeddedSearch,
     FetchLedger,
+    SavedSearches,
     SourceStates,
     Stories,
+    Subscriptions,
     TagErrors,
+    Users,
 )
+from ._saved_searches import SqliteSavedSearches
 from ._search import SqliteSearch
 from ._source_states import SqliteSourceStates
 from ._story import SqliteStories
+from ._subscriptions import SqliteSubscriptions
 from ._tag_errors import SqliteTagErrors
 
 log = logging.getLogger(__name__)
@@ -46,8 +52,8 @@ class Store:
     """The regwatch store: articles (the source of truth), their search index, and the ledgers.
 
     ``articles``, ``tag_errors``, ``stories``, ``search``, ``fetch_ledger``,
-    ``source_states``, ``digest_ledger``, ``alert_ledger`` and ``cluster_ledger``
-    are its components (see the package docstring). Open it with :meth:`open`
+    ``source_states``, ``digest_ledger``, ``alert_ledger``, ``cluster_ledger`` and the
+    web desk's ``users``, ``saved_searches`` and ``subscriptions`` are its components (see the package docstring). Open it with :meth:`open`
     or :meth:`from_settings`; close it (or use it as a context manager) when done.
     """
 
@@ -64,6 +70,9 @@ class Store:
         digest_ledger: DigestLedger,
         alert_ledger: AlertLedger,
         cluster_ledger: ClusterLedger,
+        users: Users,
+        saved_searches: SavedSearches,
+        subscriptions: Subscriptions,
         close: Callable[[], None],
     ) -> None:
         self.path = path
@@ -76,6 +85,9 @@ class Store:
         self.digest_ledger = digest_ledger
         self.alert_ledger = alert_ledger
         self.cluster_ledger = cluster_ledger
+        self.users = users
+        self.saved_searches = saved_searches
+        self.subscriptions = subscriptions
         self._close = close
 
     @classmethod
@@ -114,6 +126,9 @@ class Store:
                 digest_ledger=SqliteDigestLedger(db),
                 alert_ledger=SqliteAlertLedger(db),
                 cluster_ledger=SqliteClusterLedger(db),
+                users=SqliteUsers(db),
+                saved_searches=SqliteSavedSearches(db),
+                subscriptions=SqliteSubscriptions(db),
                 close=db.close,
             )
             if legacy_alert_ledger is not None:

@@ -336,6 +336,42 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
+class SavedSearch:
+    """A search an analyst saved on the desk (or declared in the config): a section of their digest.
+
+    The fields are the desk's search parameters (the CLI's options): ``query`` in the
+    search syntax, ``entity`` (a watched entity's id, name or alias, or another
+    entity's name), ``source`` (an id), ``source_types``, ``jurisdictions`` and
+    ``languages`` (any of), ``since``/``until`` (YYYY-MM-DD, inclusive). ``owner`` is
+    the analyst's id, which is also the id of their subscription. With ``alert``, a
+    new match is an immediate alert too. ``origin`` is "store" (made on the desk) or
+    "config" (declared under a subscriber in the YAML: read-only on the desk).
+    """
+
+    id: str
+    owner: str
+    name: str
+    query: str = ""
+    entity: str = ""
+    source: str = ""
+    source_types: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    alert: bool = False
+    origin: str = "store"
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("source_types", "jurisdictions", "languages"):
+            data[key] = list(data[key])
+        data["created_at"] = _iso(self.created_at)
+        return data
+
+
+@dataclass(frozen=True)
 class Subscriber:
     """A policy analyst who receives digests.
 
@@ -362,6 +398,8 @@ class Subscriber:
     empty_day: str = "skip"  # one of EMPTY_DAY_ACTIONS
     alerts: bool = False  # immediate alert: a watched entity with a detected regulatory action
     alert_searches: tuple[str, ...] = ()  # immediate alert: a regulator/government statement matching one
+    # Searches saved by the analyst whose id this is: a digest section each, an alert when chosen.
+    saved_searches: tuple[SavedSearch, ...] = ()
 
 
 @dataclass
@@ -377,6 +415,39 @@ class Digest:
     # The end of the first-seen window it covers: it holds what qualified among the articles
     # first seen up to here, and the subscriber's next digest starts after it.
     watermark: datetime | None = None
+
+
+ROLES: tuple[str, ...] = ("analyst", "ops")  # search, save and subscribe | the ops console
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user of the web desk, as the store keeps it.
+
+    ``id`` is the login name (and the id of the analyst's subscription). ``password_hash``
+    is an argon2 hash ("" for an account that signs in only through a trusted proxy);
+    ``token_hash`` the SHA-256 of the account's API token ("" for none).
+    """
+
+    id: str
+    name: str
+    password_hash: str = ""
+    roles: tuple[str, ...] = ("analyst",)
+    token_hash: str = ""
+    created_at: datetime | None = None
+    last_login: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """What may be shown: never the hashes."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "roles": list(self.roles),
+            "password": bool(self.password_hash),
+            "api_token": bool(self.token_hash),
+            "created_at": _iso(self.created_at),
+            "last_login": _iso(self.last_login),
+        }
 
 
 # The ledgers of delivery, as the store keeps them and digests reads and writes them.
@@ -555,6 +626,10 @@ class CrawlStats:
 COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(CrawlStats) if f.metadata.get("counter"))
 
 
+# The start of the reason of a source ops turned off by hand (``regwatch.app.pipeline.set_source_enabled``).
+TURNED_OFF_BY_HAND = "turned off on the desk by"
+
+
 @dataclass(frozen=True)
 class SourceHealthState:
     """What source health carries from one run of a source to the next.
@@ -576,3 +651,8 @@ class SourceHealthState:
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def turned_off_by_hand(self) -> bool:
+        """Ops turned it off (the desk's ops console), not the failure score: a success keeps it off."""
+        return self.disabled and self.disabled_reason.startswith(TURNED_OFF_BY_HAND)

@@ -56,3 +56,20 @@ def test_a_cluster_that_is_down_is_a_clear_page_not_a_crash(
         assert page.status_code == 503 and "The search index cannot answer right now" in page.text
         api = client.get("/api/search", params={"q": "grok"})
         assert api.status_code == 503 and "search cluster" in api.json()["error"]
+
+
+def test_the_ops_console_shows_the_clusters_documents_and_what_is_pending(
+    cluster_cli: Cli, desk_home: Path, cluster_url: str, alias: str
+) -> None:
+    from web_fixtures import article_of
+
+    from indexer import Store
+
+    with desk_client(desk_home, INDEX_URL=cluster_url, INDEX_NAME=alias) as client:
+        state = client.get("/ops").text.split('id="index-state"')[1].split("</dl>")[0]
+        assert "OpenSearch" in state and 'id="index-pending">0<' in state
+        with Store.open(desk_home / "regwatch.db") as store:  # an edit the cluster has not seen yet
+            edited = article_of("investigation")
+            store.articles.upsert(type(edited)(**{**edited.__dict__, "body": edited.body + " Updated."}))
+        state = client.get("/ops").text.split('id="index-state"')[1].split("</dl>")[0]
+        assert 'id="index-pending">1<' in state

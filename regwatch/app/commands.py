@@ -323,57 +323,57 @@ def _refuse_unknown_long_options(words: tuple[str, ...]) -> None:
             raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-
-
 @cli.command()
 @click.option(
-    "--host", help="Address to bind (default: WEB_HOST, 127.0.0.1). Without accounts: loopback only."
+    "--host",
+    help="Address to bind (default: WEB_HOST, 127.0.0.1). Another than loopback needs accounts or a trusted proxy.",
 )
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: WEB_PORT, 8000).")
 @with_app
 def serve(app: App, host: str | None, port: int | None) -> None:
-    """Serve the web desk: search, compare, articles, entities, exports and a JSON API.
+    """Serve the web desk: search, compare, saved searches, subscriptions, digests, the ops console, an API.
 
-    Bound to 127.0.0.1 it runs as the one local user, with no accounts; it will
-    not bind to another address until accounts exist. Stop it with Ctrl-C.
+    With no account (`regwatch users add`) and no trusted proxy, it serves on
+    127.0.0.1 only, as the one local user; with accounts, everyone signs in.
+    Stop it with Ctrl-C.
 
     \b
     Example:
       regwatch --home var/demo --config var/demo/demo.yaml serve --port 8000
       # then open http://127.0.0.1:8000/?q=grok
     """
-    import ipaddress
-
     import uvicorn
 
     from regwatch.app.desk import AppDesk
-    from web import create_app
+    from web import Access, create_app, load_or_create_secret
 
     host = (host or str(app.settings["WEB_HOST"])).strip()
     port = port or int(app.settings["WEB_PORT"])
-    try:
-        loopback = host in LOOPBACK_HOSTS or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise click.ClickException(
-            f"the desk has no accounts yet, so it serves on a loopback address only (127.0.0.1 or ::1), "
-            f"not {host}: reach it from elsewhere through an SSH tunnel or a reverse proxy on this machine"
+    accounts = app.store.users.count()
+    secret = str(app.settings["WEB_SECRET"]).encode() or load_or_create_secret(app.home)
+    access = Access.for_server(app.settings, host=host, accounts=accounts, secret=secret)
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    if not access.accounts:
+        who = (
+            "no accounts: everyone who can reach this loopback address is the one local user (analyst and ops); "
+            "`regwatch users add NAME` makes the first account (then restart)"
         )
-    shown = f"[{host}]" if ":" in host else host
+    else:
+        proxies = ", ".join(str(n) for n in access.trusted_proxies)
+        who = f"{accounts} account(s): sign in at /login" + (
+            f"; {access.proxy_header} believed from {proxies}" if proxies else ""
+        )
     click.echo(
-        f"regwatch desk on http://{shown}:{port}/ (home {app.home}); no accounts: "
-        f"everyone who can reach this loopback address is the one local user. Ctrl-C stops it.",
-        err=True,
+        f"regwatch desk on http://{shown}:{port}/ (home {app.home}); {who}. Ctrl-C stops it.", err=True
     )
+    app.close()  # the desk opens its own store on its store thread
     uvicorn.run(
-        create_app(AppDesk(app)),
+        create_app(AppDesk(app), access=access),
         host=host.strip("[]"),
         port=port,
         log_level=str(app.settings["LOG_LEVEL"]).lower(),
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=False,  # the desk reads X-Forwarded-* itself, from trusted proxies only
     )
 
 

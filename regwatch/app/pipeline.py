@@ -12,8 +12,8 @@ Stories are then assigned to what it stored, tagging runs over every article
 not yet tagged in batches (``nlp.pipe`` is far faster batched than per item),
 indexing brings the search index up to date, and immediate alerts go out.
 Delivery (due periods, the exactly-once protocol, alerts) is ``digests``':
-:func:`deliver_digests` and :func:`send_alerts` only hand it the configured
-subscribers.
+:func:`deliver_digests` and :func:`send_alerts` only hand it the subscribers,
+the config's and the web desk's merged (``App.subscribers``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import RegwatchError
-from regwatch.models import COUNTERS, Article, CrawlFailure, CrawlStats, Source, utcnow
+from regwatch.models import COUNTERS, TURNED_OFF_BY_HAND, Article, CrawlFailure, CrawlStats, Source, utcnow
 
 if TYPE_CHECKING:
     from digests import AlertOutcome, DigestOutcome
@@ -165,12 +165,42 @@ def source_is_due(source: Source, last_run: datetime | None, now: datetime, time
 # --- stages ------------------------------------------------------------------
 
 
-def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> list[CrawlStats]:
-    """Crawl the named sources (default: every enabled one) in a subprocess, storing articles."""
+def set_source_enabled(app: App, source_id: str, enabled: bool, by: str) -> None:
+    """Turn a source off or on in its state (the ops console): crawl, run and the scheduler honour it.
+
+    Off, it is skipped by every crawl that does not name it, whatever its health; on again, its
+    failure score starts afresh (an auto-off source gets a new chance too).
+    """
+    app.config.source(source_id)  # ConfigError for an unknown id
+    state = app.store.source_states.get(source_id)
+    if enabled:
+        state = replace(state, disabled_at=None, disabled_reason="", failure_score=0.0)
+        logger.info("source=%s turned on by %s", source_id, by)
+    else:
+        state = replace(state, disabled_at=utcnow(), disabled_reason=f"{TURNED_OFF_BY_HAND} {by}")
+        logger.info("source=%s %s", source_id, state.disabled_reason)
+    app.store.source_states.save(state)
+
+
+def crawl(
+    app: App, source_ids: Sequence[str] = (), due_only: bool = False, skip_disabled: bool = False
+) -> list[CrawlStats]:
+    """Crawl the named sources (default: every enabled one) in a subprocess, storing articles.
+
+    Sources named are crawled even when turned off in their state (by ops on the desk, or after
+    repeated hard failures), unless ``skip_disabled`` (a scheduled job); unnamed ones never are.
+    """
     from crawlers import run_crawl
 
     if source_ids:
         sources = [app.config.source(sid) for sid in source_ids]
+        if skip_disabled:
+            states = app.store.source_states.all()
+            for source in [s for s in sources if s.id in states and states[s.id].disabled_at is not None]:
+                logger.info(
+                    "source=%s url=%s skipped: %s", source.id, source.url, states[source.id].disabled_reason
+                )
+            sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
     else:
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
@@ -215,7 +245,7 @@ def record_source_run(app: App, run: CrawlStats, started: datetime, finished: da
     """Carry a source's health over one run (``crawlers.next_health``), log what it implies, store both.
 
     A score reaching CRAWL_DISABLE_SCORE disables the source (logged, and shown
-    by `regwatch sources`) until a run of it succeeds.
+    by `regwatch sources`) until a run of it succeeds; one ops turned off stays off.
     """
     import crawlers
 
@@ -410,9 +440,7 @@ def deliver_digests(
 
     See ``digests.DigestDelivery`` for the exactly-once protocol.
     """
-    return app.digest_delivery.deliver(
-        app.config.subscribers, now or utcnow(), only=subscriber_ids, force=force
-    )
+    return app.digest_delivery.deliver(app.subscribers, now or utcnow(), only=subscriber_ids, force=force)
 
 
 def preview_digests(
@@ -421,7 +449,7 @@ def preview_digests(
     """Build (but neither send nor record) each subscriber's next digest."""
     from digests import select_subscribers
 
-    subscribers = select_subscribers(app.config.subscribers, subscriber_ids)
+    subscribers = select_subscribers(app.subscribers, subscriber_ids)
     return [preview.to_dict() for preview in app.digest_builder.preview(subscribers, now or utcnow())]
 
 
@@ -431,7 +459,7 @@ def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
     A step of every crawl cycle, after tagging and indexing, so an alert goes out
     within one cycle; see ``digests.AlertDelivery``.
     """
-    return app.alert_delivery.send(app.config.subscribers, now or utcnow())
+    return app.alert_delivery.send(app.subscribers, now or utcnow())
 
 
 # --- the sequence ----------------------------------------------------------------------
@@ -467,7 +495,11 @@ class RunSummary:
 
 
 def crawl_cycle(
-    app: App, source_ids: Sequence[str] = (), due_only: bool = False, now: datetime | None = None
+    app: App,
+    source_ids: Sequence[str] = (),
+    due_only: bool = False,
+    now: datetime | None = None,
+    skip_disabled: bool = False,
 ) -> RunSummary:
     """The one crawl sequence: crawl → stories → tag → index → alerts.
 
@@ -475,7 +507,7 @@ def crawl_cycle(
     nothing else runs these stages in another order.
     """
     summary = RunSummary()
-    summary.crawl = crawl(app, source_ids, due_only=due_only)
+    summary.crawl = crawl(app, source_ids, due_only=due_only, skip_disabled=skip_disabled)
     assign_stories(app)
     summary.tagged = tag_pending(app)
     summary.indexed = index_pending(app)

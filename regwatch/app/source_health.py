@@ -34,11 +34,11 @@ def labelled(failure: CrawlFailure | None) -> str:
 
 
 def status_of(source: Source, health: SourceHealth | None, state: SourceHealthState | None) -> str:
-    """disabled (config) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
+    """disabled (config) | off (by ops) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
     if not source.enabled:
         return "disabled"
     if state is not None and state.disabled:
-        return "auto-off"
+        return "off" if state.turned_off_by_hand else "auto-off"
     if health is None or health.last_run is None:
         return "new"
     if health.consecutive_failures:
