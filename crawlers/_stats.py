@@ -6,7 +6,8 @@ under ``regwatch/<source_id>/<name>`` where ``name`` is one of
 any other status is an error), ``not_modified`` (304 answers to a conditional GET), ``index_not_modified`` (index pages that
 answered 304: nothing new) and
 ``errors`` and ``items_found`` (entries the index listed) are counted by the spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
-``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``.
+``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``. An
+``auto`` source's discovery, when one ran, is the dict ``regwatch/<source_id>/discovery``.
 """
 
 from __future__ import annotations
@@ -101,10 +102,12 @@ def crawl_stats_from(stats: Mapping[str, Any], source_id: str) -> CrawlStats:
     values = {name: int(stats.get(stat_key(source_id, name), 0) or 0) for name in COUNTER_NAMES}
     messages = [str(m) for m in stats.get(stat_key(source_id, "error_messages"), []) or []]
     latency = stats.get(stat_key(source_id, "index_latency_ms"))
+    discovery = stats.get(stat_key(source_id, "discovery"))
     return CrawlStats(
         source_id=source_id,
         error_messages=messages,
         index_latency_ms=int(latency) if latency is not None else None,
         index_error=str(stats.get(stat_key(source_id, "index_error"), "") or ""),
+        discovery=dict(discovery) if isinstance(discovery, dict) else {},
         **values,
     )

@@ -21,6 +21,7 @@ from regwatch.models import (
     Article,
     CrawlStats,
     DigestRecord,
+    Discovery,
     Quote,
     Source,
     TaggedEntity,
@@ -120,6 +121,8 @@ class SourceStates(Protocol):
     def get(self, source_id: str) -> SourceState: ...
     def all(self) -> dict[str, SourceState]: ...
     def save(self, state: SourceState) -> None: ...
+    def discoveries(self) -> dict[str, Discovery]: ...
+    def save_discovery(self, source_id: str, discovery: Discovery) -> None: ...
 
 
 class DigestLedger(Protocol):

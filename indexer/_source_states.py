@@ -1,10 +1,12 @@
 """Per-source crawl history and health state: the store's ``source_states`` component.
 
-Two tables: ``crawl_runs``, one row per source per run (what it fetched, stored
+Three tables: ``crawl_runs``, one row per source per run (what it fetched, stored
 and failed on; :meth:`SqliteSourceStates.health` reads the latest run, the last
-success and the failures since), and ``source_state``, what source health carries
+success and the failures since), ``source_state``, what source health carries
 from run to run (the weighted failure score that disables a source, its volume
-average, its last index latency).
+average, its last index latency), and ``source_discovery``, how each ``auto``
+source is followed: the :class:`~regwatch.models.Discovery` its last discovery
+made (method, address, learned pattern, why, what it turned down).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from regwatch.errors import SOURCE_ERROR_CLASSES
-from regwatch.models import CrawlStats, utcnow
+from regwatch.models import CrawlStats, Discovery, utcnow
 
 from ._database import Database
 from ._schema import from_db, to_db
@@ -186,6 +188,41 @@ class SqliteSourceStates:
                     state.runs,
                     int(state.low_volume),
                     to_db(utcnow()),
+                ),
+            )
+
+    def discoveries(self) -> dict[str, Discovery]:
+        """Each ``auto`` source's latest discovery, by source id."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute("SELECT source_id, discovery FROM source_discovery").fetchall()
+        found = {}
+        for row in rows:
+            try:
+                found[row["source_id"]] = Discovery.from_dict(json.loads(row["discovery"]))
+            except (ValueError, TypeError) as exc:  # written by another version: discovered again
+                log.warning(
+                    "source=%s stored discovery unreadable (%s): it is discovered again",
+                    row["source_id"],
+                    exc,
+                )
+        return found
+
+    def save_discovery(self, source_id: str, discovery: Discovery) -> None:
+        """Keep a source's discovery (a new one replaces the last, found or not)."""
+        with self._db.transaction(write=True) as conn:
+            conn.execute(
+                """
+                INSERT INTO source_discovery (source_id, method, address, discovery, discovered_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET method = excluded.method, address = excluded.address,
+                    discovery = excluded.discovery, discovered_at = excluded.discovered_at
+                """,
+                (
+                    source_id,
+                    discovery.method,
+                    discovery.address,
+                    json.dumps(discovery.to_dict()),
+                    to_db(discovery.discovered_at or utcnow()),
                 ),
             )
 

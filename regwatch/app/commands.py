@@ -14,6 +14,7 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
+from regwatch.app.sources_add import sources_add
 from regwatch.errors import RegwatchError
 from regwatch.settings import SETTINGS
 
@@ -180,25 +181,36 @@ def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
     scheduler.run_forever()
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--probe", is_flag=True, help="Fetch each enabled source's index once now; store nothing.")
 @json_option
-@with_app
-def sources(app: App, probe: bool, as_json: bool) -> None:
-    """Show each configured source and its health.
+@click.pass_context
+def sources(ctx: click.Context, probe: bool, as_json: bool) -> None:
+    """Show each configured source and its health; `sources add URL` adds one.
 
     Status, last success, last error with its class (dns, refused, timeout,
     tls, http, parse, blocked, empty), consecutive failures, items listed per
-    run, newest item and index latency. A source disabled after repeated hard
+    run, newest item and index latency; for an `auto` source, what its
+    discovery chose to follow and why. A source disabled after repeated hard
     failures shows as auto-off until `regwatch crawl ID` succeeds.
 
     \b
     Example:
       regwatch sources --json
       regwatch sources --probe
+      regwatch --config my.yaml sources add https://www.ofcom.org.uk/news-and-updates
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from regwatch.app import source_health as _source_health
 
+    app = load_app(ctx)
+    if not app.config.sources:
+        if as_json:
+            emit_json([])
+        else:
+            click.echo(f"no sources: {pipeline.no_sources_advice(app)}")
+        return
     if probe:
         enabled = [s for s in app.config.sources if s.enabled]
         rows = _source_health.probe_rows(enabled, pipeline.probe(app, [s.id for s in enabled]))
@@ -206,6 +218,9 @@ def sources(app: App, probe: bool, as_json: bool) -> None:
         return
     rows = _source_health.health_rows(app)
     emit_json(rows) if as_json else click.echo(_source_health.format_rows(rows))
+
+
+sources.add_command(sources_add, name="add")
 
 
 def _iso(value: datetime | None) -> str | None:

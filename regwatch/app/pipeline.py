@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import RegwatchError
-from regwatch.models import Article, CrawlStats, Source, utcnow
+from regwatch.models import Article, CrawlStats, Discovery, Source, utcnow
 
 if TYPE_CHECKING:
     from digests import AlertOutcome, DigestOutcome
@@ -170,6 +170,9 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
 
     if source_ids:
         sources = [app.config.source(sid) for sid in source_ids]
+    elif not app.config.sources:
+        logger.warning("no sources to crawl: %s", no_sources_advice(app))
+        return []
     else:
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
@@ -203,12 +206,35 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         item_pipelines={STORE_PIPELINE: 800},
         extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
         validators=app.store.fetch_ledger.validators(s.id for s in sources),
+        discoveries=stored_discoveries(app, sources),
     )
     finished = utcnow()
     for stats in results:
         app.store.source_states.record_run(stats, started, finished)
         update_source_health(app, stats)
+        if stats.discovery:  # an auto source was discovered (again): the next run follows what it chose
+            app.store.source_states.save_discovery(stats.source_id, Discovery.from_dict(stats.discovery))
     return results
+
+
+def no_sources_advice(app: App) -> str:
+    """What to say when the config leaves no source at all, and how to add one."""
+    where = str(app.config.path) if app.config.path else "FILE"
+    return (
+        f"the config {where} lists none and does not include the built-in catalogue "
+        f"(include_default_sources: false); add one with `regwatch --config {where} sources add URL`, "
+        "or set include_default_sources: true"
+    )
+
+
+def stored_discoveries(app: App, sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
+    """The stored discovery of each ``auto`` source among ``sources``, for the crawl to follow."""
+    auto = {s.id for s in sources if s.kind == "auto"}
+    if not auto:
+        return {}
+    return {
+        sid: found.to_dict() for sid, found in app.store.source_states.discoveries().items() if sid in auto
+    }
 
 
 def update_source_health(app: App, stats: CrawlStats) -> None:
@@ -264,7 +290,23 @@ def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
         sources = [app.config.source(sid) for sid in source_ids]
     else:
         sources = [s for s in app.config.sources if s.enabled]
-    return run_crawl(sources, app.settings, item_pipelines={}, probe=True)
+    return run_crawl(
+        sources, app.settings, item_pipelines={}, probe=True, discoveries=stored_discoveries(app, sources)
+    )
+
+
+def discover(app: App, source: Source) -> CrawlStats:
+    """Discover how to follow an ``auto`` source now, through a crawl's own machinery; store nothing.
+
+    A probe crawl of the source alone: its page, candidate feeds, robots.txt,
+    sitemaps and the few pages checked go through the SSRF guard, robots.txt,
+    the size limit and politeness like any crawl. ``CrawlStats.discovery`` says
+    what it found (`regwatch sources add`).
+    """
+    from crawlers import run_crawl
+
+    [stats] = run_crawl([source], app.settings, item_pipelines={}, probe=True)
+    return stats
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from regwatch.models import CrawlStats, Source
+from regwatch.models import CrawlStats, Discovery, Source
 
 if TYPE_CHECKING:
     from regwatch.app import App
@@ -40,10 +40,12 @@ def health_rows(app: App) -> list[dict[str, Any]]:
     """One row per configured source, from the crawl ledger and the source state."""
     health = {h.source_id: h for h in app.store.source_states.health()}
     states = app.store.source_states.all()
+    discoveries = app.store.source_states.discoveries()
     rows = []
     for source in app.config.sources:
         h, state = health.get(source.id), states.get(source.id)
         last_error = getattr(h, "last_error", "") or ""
+        found = discoveries.get(source.id)
         rows.append(
             {
                 "id": source.id,
@@ -71,9 +73,33 @@ def health_rows(app: App) -> list[dict[str, Any]]:
                 "disabled_reason": getattr(state, "disabled_reason", "") or "",
                 "articles": getattr(h, "total_articles", 0),
                 "url": source.url,
+                "discovery": discovery_row(found) if source.kind == "auto" else None,
             }
         )
     return rows
+
+
+def discovery_row(found: Discovery | None) -> dict[str, Any]:
+    """How an ``auto`` source is followed, as its last discovery decided (empty: not discovered yet)."""
+    if found is None:
+        return {"method": "", "address": "", "reason": "not discovered yet: its next crawl discovers it"}
+    return {
+        "method": found.method,
+        "address": found.address,
+        "pattern": found.pattern.get("shape", ""),
+        "reason": found.reason,
+        "section": found.section,
+        "discovered_at": _iso(found.discovered_at),
+        "rejected": list(found.rejected),
+    }
+
+
+def describe_discovery(row: dict[str, Any]) -> str:
+    """``follows feed http://… (why)``, or why nothing is followed."""
+    if not row["method"]:
+        return f"follows nothing: {row['reason']}"
+    pattern = f" links {row['pattern']}" if row.get("pattern") else ""
+    return f"follows {row['method']} {row['address']}{pattern} ({row['reason']})"
 
 
 def probe_rows(sources: list[Source], results: list[CrawlStats]) -> list[dict[str, Any]]:
@@ -120,6 +146,8 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
             f"{row['consecutive_failures']:>5} {row['items_listed_last_run']:>5} "
             f"{(row['newest_item'] or '-')[:10]:<10} {latency:>8}  {error[:90]}"
         )
+        if row.get("discovery"):
+            lines.append(f"  {'':<22} auto: {describe_discovery(row['discovery'])}"[:240])
     return "\n".join(lines)
 
 
