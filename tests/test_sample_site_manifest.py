@@ -259,7 +259,13 @@ def test_a_feed_case_declares_its_feed_by_link_rel_alternate(base_url: str, path
 
 
 def test_the_regulator_feed_is_at_no_conventional_address(base_url: str) -> None:
-    for conventional in ("/regulator/feed/", "/regulator/rss.xml", "/regulator/atom.xml", "/feed/", "/rss.xml"):
+    for conventional in (
+        "/regulator/feed/",
+        "/regulator/rss.xml",
+        "/regulator/atom.xml",
+        "/feed/",
+        "/rss.xml",
+    ):
         assert fetch(base_url + conventional)[0] == 404
 
 

@@ -313,12 +313,17 @@ def discovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         post: (HTML, PLAIN_PAGE.format(title="Coimisiún na Meán opens investigation into X")),
         "/fca/news": (HTML, "<html><head><title>News | FCA</title></head><body><p>News</p></body></html>"),
         "/fca/news/rss.xml": ("application/rss+xml", fixture("edpb_rss.xml")),
-        "/news/news/2026/edpb-adopts-statement-age-assurance_en": (HTML, PLAIN_PAGE.format(title="Age assurance")),
+        "/news/news/2026/edpb-adopts-statement-age-assurance_en": (
+            HTML,
+            PLAIN_PAGE.format(title="Age assurance"),
+        ),
     }
     out = tmp_path_factory.mktemp("auto") / "articles.jsonl"
     with serve_pages(pages) as (base, server):
         fca = local("fca-news", base, "/fca/news")
-        hinted = replace(fca.selectors, feed=fca.selectors.feed.replace("https://www.fca.org.uk", base + "/fca"))  # type: ignore[call-arg]
+        hinted = replace(
+            fca.selectors, feed=fca.selectors.feed.replace("https://www.fca.org.uk", base + "/fca")
+        )  # type: ignore[call-arg]
         settings = Settings(
             env={},
             overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_LOOKBACK_DAYS": 0, "CRAWL_RETRIES": 0},
