@@ -168,7 +168,7 @@ def _segment_token(segment: str, previous: str) -> str:
     if _DAY.match(segment):
         return "{date}"
     if _SMALL.match(segment):
-        return "{mm}" if previous in ("{yyyy}", "{mon}") else "{dd}" if previous == "{mm}" else "{n}"
+        return "{mm}" if previous == "{yyyy}" else "{dd}" if previous in ("{mm}", "{mon}") else "{n}"
     if lowered in _MONTHS and previous == "{yyyy}":
         return "{mon}"
     if _NUMBER.match(segment):

@@ -14,7 +14,6 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
-from regwatch.app.sources_add import sources_add
 from regwatch.errors import RegwatchError
 from regwatch.settings import SETTINGS
 
@@ -218,9 +217,6 @@ def sources(ctx: click.Context, probe: bool, as_json: bool) -> None:
         return
     rows = _source_health.health_rows(app)
     emit_json(rows) if as_json else click.echo(_source_health.format_rows(rows))
-
-
-sources.add_command(sources_add, name="add")
 
 
 def _iso(value: datetime | None) -> str | None:

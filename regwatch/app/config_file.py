@@ -80,7 +80,7 @@ def _with_record(original: str, record: Mapping[str, Any], path: Path) -> tuple[
     rest = _SOURCES.match(lines[start]).group("rest")  # type: ignore[union-attr]
     value, _, comment = rest.partition("#")
     if value.strip() in ("[]", "null", "~"):
-        lines[start] = "sources:" + (f"  #{comment}" if comment else "\n")
+        lines[start] = "sources:" + (f"  #{comment.rstrip()}" if comment else "") + "\n"
     elif value.strip():
         raise ConfigError(
             f"{path}: `sources:` is written inline; write it as a block list (one `- id: ...` per source) "

@@ -19,6 +19,7 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import emit_json, json_option
+from regwatch.app.commands import sources
 from regwatch.app.config_file import append_source, render_item
 from regwatch.config import SOURCE_ID_RE
 from regwatch.errors import ConfigError
@@ -77,7 +78,7 @@ def _report(source: Source, found: Discovery) -> list[str]:
     return lines
 
 
-@click.command()
+@sources.command(name="add")
 @click.argument("url")
 @click.option("--id", "source_id", help="The source's id (default: from the address).")
 @click.option("--name", help="Its name (default: what the site calls itself).")
