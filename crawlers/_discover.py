@@ -135,12 +135,10 @@ def robots_sitemaps(text: str, robots: str) -> list[str]:
 
 def document_kind(body: bytes, content_type: str = "") -> str:
     """``feed``, ``sitemap``, ``html`` or ``other``: what an answer is, by its first bytes and type."""
-    head = body.lstrip()[:1024].lower()
+    head = body.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:4096].lower()
     if looks_like_json_feed(body):
         return "feed"
-    if head.startswith(b"<?xml") or head.startswith(
-        (b"<rss", b"<feed", b"<rdf", b"<urlset", b"<sitemapindex")
-    ):
+    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf", b"<urlset", b"<sitemapindex")):
         if b"<urlset" in head or b"<sitemapindex" in head:
             return "sitemap"
         if b"<rss" in head or b"<feed" in head or b"<rdf" in head:

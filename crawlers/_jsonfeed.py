@@ -23,7 +23,7 @@ JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 def looks_like_json_feed(body: bytes) -> bool:
     """True for a body that is a JSON object naming a jsonfeed.org version (cheap: no full parse)."""
-    head = body.lstrip()[:2048]
+    head = body.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:2048]
     return head.startswith(b"{") and b"jsonfeed.org/version" in head.replace(b"\\/", b"/")
 
 

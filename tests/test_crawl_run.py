@@ -387,6 +387,7 @@ def test_stats_helpers_count_under_source_keys_and_cap_messages() -> None:
 
 def test_public_names_are_pinned() -> None:
     assert sorted(crawlers.__all__) == [
+        "AutoSpider",
         "ExtractPipeline",
         "ExtractedArticle",
         "FeedEntry",
@@ -419,4 +420,4 @@ def test_public_names_are_pinned() -> None:
         "spider_for",
         "stat_key",
     ]
-    assert set(crawlers.SPIDERS) == {"feed", "listing", "json_api", "sitemap"}
+    assert set(crawlers.SPIDERS) == {"feed", "listing", "json_api", "sitemap", "auto"}

@@ -108,6 +108,11 @@ def test_in_section_is_a_path_prefix_on_the_same_site() -> None:
     [
         (b'<?xml version="1.0"?>\n<rss version="2.0"><channel/></rss>', "text/xml", "feed"),
         (b'<feed xmlns="http://www.w3.org/2005/Atom"/>', "", "feed"),
+        (
+            b'\xef\xbb\xbf<?xml version="1.0"?><!-- ' + b"x" * 2000 + b" --><rdf:RDF><channel/></rdf:RDF>",
+            "",
+            "feed",
+        ),
         (b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', "application/json", "feed"),
         (
             b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>',

@@ -54,6 +54,11 @@ class Check:
     good: list[tuple[Response, ListedLink, Article]] = field(default_factory=list)
     bad: list[tuple[str, str]] = field(default_factory=list)  # (url, why it is not an article)
 
+    @property
+    def label(self) -> str:
+        """The candidate in a line: its learned pattern, if any, and why it was tried."""
+        return f"links {self.pattern.shape} {self.reason}" if self.pattern else self.reason
+
 
 class ArticleChecks(SourceSpider):
     """The checking half of an ``auto`` spider (see the module docstring)."""
@@ -83,7 +88,7 @@ class ArticleChecks(SourceSpider):
     def _start_check(self, check: Check) -> Iterator[Any]:
         todo = check.links[: self.check_pages]
         if len(todo) < check.required:
-            self.rejected.append(f"{check.address}: {check.reason}: only {len(todo)} pages to check")
+            self.rejected.append(f"{check.address}: {check.label}: only {len(todo)} pages to check")
             yield from check.next_step()
             return
         self.check, check.pending = check, len(todo)
@@ -151,7 +156,7 @@ class ArticleChecks(SourceSpider):
         if len(good) < check.required:
             why = f"; first problem: {check.bad[0][0]}: {check.bad[0][1]}" if check.bad else ""
             self.rejected.append(
-                f"{check.address}: {check.reason}: {len(good)} of {checked} checked pages extract as articles{why}"
+                f"{check.address}: {check.label}: {len(good)} of {checked} checked pages extract as articles{why}"
             )
             yield from check.next_step()
             return

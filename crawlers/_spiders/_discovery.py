@@ -179,7 +179,7 @@ class DiscoverySteps(ArticleChecks):
             Check(
                 "listing",
                 self.page.url,
-                f"links {group.pattern.shape} learned from the page's structure ({group.evidence})",
+                f"learned from the page's structure ({group.evidence})",
                 group.links,
                 TRUST_MIN_ARTICLES,
                 partial(self._try_groups, rest),
