@@ -39,7 +39,10 @@ def two_runs(sample_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     with App.load(home, config) as app:
         first = {s.source_id: s for s in pipeline.crawl(app)}
-        ledger = {s.id: app.store.fetch_ledger.entry(s.id, canonical_url(s.url)) for s in app.config.sources}
+        # An auto source's index is what its discovery chose to follow (the feed its page declares).
+        found = app.store.source_states.discoveries()
+        index = {s.id: found[s.id].address if s.kind == "auto" else s.url for s in app.config.sources}
+        ledger = {sid: app.store.fetch_ledger.entry(sid, canonical_url(url)) for sid, url in index.items()}
         second = {s.source_id: s for s in pipeline.crawl(app)}
     rows = {row["id"]: row for row in Cli(home=home, config=config).json("sources")}
     yield {"first": first, "second": second, "ledger": ledger, "rows": rows}

@@ -65,6 +65,11 @@ class DiscoverySteps(ArticleChecks):
     def _nothing_found(self) -> Iterator[Any]:
         raise NotImplementedError
 
+    @property
+    def site_url(self) -> str:
+        """The source's page where it answered (after redirects), else its address."""
+        return self.page.url if self.page is not None else self.source.url
+
     def _page_title(self) -> str:
         raise NotImplementedError
 
@@ -153,13 +158,13 @@ class DiscoverySteps(ArticleChecks):
     def _step_conventional_feeds(self) -> Iterator[Any]:
         candidates = [
             ("feed", url, "a conventional feed address")
-            for url in conventional_feeds(self.source.url, self.section)
+            for url in conventional_feeds(self.site_url, self.section)
         ]
         yield from self._fetch(candidates, self._next_step)
 
     def _step_sitemaps(self) -> Iterator[Any]:
         self.sitemaps = []
-        yield from self._fetch([("robots", robots_url(self.source.url), "robots.txt")], self._choose_sitemap)
+        yield from self._fetch([("robots", robots_url(self.site_url), "robots.txt")], self._choose_sitemap)
 
     def _step_listing(self) -> Iterator[Any]:
         if self.page is None or document_kind(self.page.body, header(self.page, "Content-Type")) != "html":
@@ -214,7 +219,7 @@ class DiscoverySteps(ArticleChecks):
         elif kind == "robots":
             lines = robots_sitemaps(response.text if isinstance(response, TextResponse) else "", response.url)
             self.queue.extend(("sitemap", url, "listed by robots.txt") for url in lines)
-            self.queue.append(("sitemap", root_sitemap_url(self.source.url), "the conventional /sitemap.xml"))
+            self.queue.append(("sitemap", root_sitemap_url(self.site_url), "the conventional /sitemap.xml"))
         elif kind == "sitemap":
             self._read_sitemap(response, why)
         yield from self._advance()
@@ -261,7 +266,7 @@ class DiscoverySteps(ArticleChecks):
         )
 
     def _in_section(self, entry: SitemapEntry) -> bool:
-        return in_section(entry.loc, _host(self.source.url), self.section)
+        return in_section(entry.loc, _host(self.site_url), self.section)
 
     def _recent(self, entry: SitemapEntry) -> bool:
         """Within the look-back by its publication date, else its lastmod (undated: kept)."""
