@@ -47,6 +47,24 @@ def suggested_id(url: str, taken: set[str]) -> str:
     return candidate
 
 
+def _free_to_add(
+    url: str, source_id: str | None, configured: list[Source], config_path: Path | None
+) -> set[str]:
+    """The ids taken in the config; ConfigError when the address is there already or the id is taken."""
+    same = next((s for s in configured if s.url.rstrip("/") == url.rstrip("/")), None)
+    if same is not None:
+        raise ConfigError(f"{url} is already a source of {config_path}: {same.id!r}")
+    taken = {s.id for s in configured}
+    if source_id is not None:
+        if not SOURCE_ID_RE.match(source_id):
+            raise click.BadParameter("lower-case letters, digits, '-' or '_'", param_hint="--id")
+        if source_id in taken:
+            raise ConfigError(
+                f"source id {source_id!r} is already in {config_path}: choose another with --id"
+            )
+    return taken
+
+
 def _record(source: Source, found: Discovery) -> dict[str, Any]:
     record: dict[str, Any] = {"id": source.id, "name": source.name, "kind": "auto", "url": source.url}
     record["type"] = source.type
@@ -123,17 +141,7 @@ def sources_add(
     )
     ctx.call_on_close(app.close)
     configured = app.config.sources if config_path and config_path.exists() else []
-    same = next((s for s in configured if s.url.rstrip("/") == url.rstrip("/")), None)
-    if same is not None:
-        raise ConfigError(f"{url} is already a source of {config_path}: {same.id!r}")
-    taken = {s.id for s in configured}
-    if source_id is not None:
-        if not SOURCE_ID_RE.match(source_id):
-            raise click.BadParameter("lower-case letters, digits, '-' or '_'", param_hint="--id")
-        if source_id in taken:
-            raise ConfigError(
-                f"source id {source_id!r} is already in {config_path}: choose another with --id"
-            )
+    taken = _free_to_add(url, source_id, configured, config_path)
     sid = source_id or suggested_id(url, taken)
     probe_source = Source(sid, name or sid, "auto", url, type=source_type, jurisdiction=jurisdiction)  # type: ignore[arg-type]
     stats = pipeline.discover(app, probe_source)
