@@ -196,6 +196,10 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         "/big.xml": ("application/rss+xml", RSS.format(title="x" * 40_000, base="{base}")),
         "/feed.xml": ("application/rss+xml", RSS.format(title="good", base="{base}")),
         "/story.html": ("text/html; charset=utf-8", STORY),
+        "/bare/": (
+            "text/html; charset=utf-8",
+            "<html><head><title>Bare</title></head><body><p>Hi</p></body></html>",
+        ),
     }
     out = tmp_path_factory.mktemp("guarded") / "articles.jsonl"
     with serve_pages(pages) as (base, server):
@@ -205,10 +209,19 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             env={},
             overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_LOOKBACK_DAYS": 0, "CRAWL_MAX_BYTES": 20_000},
         )
-        [stats] = run_crawl(
-            [auto("news", base + "/news/")], settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)}
+        stats, bare = run_crawl(
+            [auto("news", base + "/news/"), auto("bare", base + "/bare/")],
+            settings,
+            jsonl_pipelines(),
+            {"REGWATCH_TEST_JSONL": str(out)},
         )
-        yield {"base": base, "stats": stats, "requested": list(server.requested), "articles": read_jsonl(out)}
+        yield {
+            "base": base,
+            "stats": stats,
+            "bare": bare,
+            "requested": list(server.requested),
+            "articles": read_jsonl(out),
+        }
 
 
 def test_discovery_candidates_go_through_robots_the_ssrf_guard_and_the_size_limit(
@@ -224,6 +237,16 @@ def test_discovery_candidates_go_through_robots_the_ssrf_guard_and_the_size_limi
     assert "/hidden/feed.xml" not in guarded["requested"] and "/ssrf.xml" not in guarded["requested"]
     # Turned-down candidates are the discovery's business, not errors of the source.
     assert stats.errors == 0 and stats.pages_fetched == 1 and len(guarded["articles"]) == 1
+
+
+def test_a_page_with_nothing_to_follow_is_one_empty_error(guarded: dict[str, Any]) -> None:
+    bare = guarded["bare"]
+    assert bare.errors == 1 and len(bare.error_messages) == 1
+    assert bare.index_error.startswith(f"empty {guarded['base']}/bare/: nothing to follow")
+    assert (
+        f"{guarded['base']}/bare/: no group of links on the page looks like articles"
+        in bare.discovery["rejected"]
+    )
 
 
 # --- following what was discovered, and discovering again when it stops yielding --------------

@@ -21,7 +21,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from regwatch.errors import ExtractionError
-from regwatch.models import Article
+from regwatch.models import Article, utcnow
 
 from .._extract_pool import Extractor, acquire_extractor
 from .._failures import classify_failure
@@ -68,6 +68,7 @@ class ArticleChecks(SourceSpider):
     page: Response | None  # the source's page, when a discovery read it
     pattern: LinkPattern | None
     check: Check | None
+    rejected: list[str]  # every candidate turned down, with why
     _extractor: Extractor | None
 
     def _decide(
@@ -129,6 +130,7 @@ class ArticleChecks(SourceSpider):
             return None, blocked
         if self._extractor is None:
             self._extractor = acquire_extractor(crawl_setting(self.crawler.settings, "CRAWL_EXTRACT_WORKERS"))
+        override = self.source.selectors.override_on(utcnow().date())  # as the extraction pipeline reads it
         try:
             article = await self._extractor.extract(
                 response.body,
@@ -137,6 +139,8 @@ class ArticleChecks(SourceSpider):
                 charset(response),
                 min_body_chars=self.min_article_chars,
                 fallback=ArticleHint(title=link.title, published=link.published).as_fallback(),
+                exclude=override.exclude,
+                body_css=override.body,
                 local_timezone=self.source.local_timezone,
             )
         except ExtractionError as exc:

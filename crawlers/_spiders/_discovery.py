@@ -61,6 +61,7 @@ class DiscoverySteps(ArticleChecks):
     tried: set[str]
     rejected: list[str]
     sitemaps: list[tuple[str, ParsedSitemap, str]]  # (url, document, why) of one round
+    finished: bool  # a method was chosen, or nothing was found
 
     def _nothing_found(self) -> Iterator[Any]:
         raise NotImplementedError
@@ -99,12 +100,19 @@ class DiscoverySteps(ArticleChecks):
         yield from self._next_step()
 
     def _next_step(self) -> Iterator[Any]:
-        while self.steps:
+        """Run the next step that asks for something; nothing left to try: nothing found.
+
+        A step asks for its first candidate, or (all of them tried already) goes
+        on to the steps after it itself; when that ended the discovery
+        (``finished``), nothing more is tried.
+        """
+        while self.steps and not self.finished:
             outputs = list(self.steps.popleft()())
-            if outputs:
+            if outputs or self.finished:
                 yield from outputs
                 return
-        yield from self._nothing_found()
+        if not self.finished:
+            yield from self._nothing_found()
 
     def _fetch(
         self, candidates: list[tuple[str, str, str]], then: Callable[[], Iterator[Any]]
@@ -212,6 +220,7 @@ class DiscoverySteps(ArticleChecks):
                     items=[item(e.title, e.published or e.updated, e.link) for e in feed.entries],
                     title=self._page_title() or feed.title,
                 )
+                response.meta["regwatch_no_validators"] = False  # the source's own page may be the feed
                 self._remember_index(response)  # the next run asks for it conditionally
                 yield from follow_feed(self, response, feed)
                 return

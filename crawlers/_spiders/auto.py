@@ -94,6 +94,7 @@ class AutoSpider(DiscoverySteps):
         self.rejected = []
         self.sitemaps = []
         self.check = None
+        self.finished = False
         self._extractor = None
 
     @classmethod
@@ -230,7 +231,7 @@ class AutoSpider(DiscoverySteps):
             why,
         )
         self.rejected.append(f"{self.plan.address}: followed until now, stopped yielding ({why})")
-        self.rediscovered, self.plan, self.pattern = True, None, None
+        self.rediscovered, self.plan, self.pattern, self.finished = True, None, None, False
         self.section = section_of(self.source.url, self.hints.get("section", ""))
         yield self.page_request()
 
@@ -267,10 +268,14 @@ class AutoSpider(DiscoverySteps):
             items=items[:SHOWN_ITEMS],
             discovered_at=utcnow(),
         )
+        self.finished = True
         self.crawler.stats.set_value(stat_key(self.source_id, "discovery"), self.plan.to_dict())
         logger.info("source=%s url=%s discovered: %s", self.source_id, self.source.url, self.plan.describe())
 
     def _nothing_found(self) -> Iterator[Any]:
+        if self.finished:
+            return iter(())
+        self.finished = True
         reason = "no dated feed, no sitemap of its section and no listing whose links extract as articles"
         found = Discovery(
             method="",
