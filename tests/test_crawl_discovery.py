@@ -178,6 +178,14 @@ STORY = (
 )
 
 
+PROMO_PATHS = [f"/promo/2026/01/1{i}/regulator-opens-review-number-{i}/" for i in range(3)]
+PROMO = (  # the pages' only long text, in a block the source excludes
+    '<html><head><title>Offer</title></head><body><main><h1>Offer {day}</h1><div class="promo"><p>'
+    + "Regulator Weekly reported that the review would also cover the pricing of older contracts. " * 8
+    + "</p></div></main></body></html>"
+)
+
+
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port_placeholder = "{port}"
@@ -200,6 +208,11 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "text/html; charset=utf-8",
             "<html><head><title>Bare</title></head><body><p>Hi</p></body></html>",
         ),
+        "/promo/": ("text/html; charset=utf-8", _listing(PROMO_PATHS)),
+        **{
+            p: ("text/html; charset=utf-8", PROMO.replace("{day}", day).replace("older", f"{day}'s"))
+            for p, day in zip(PROMO_PATHS, ("Monday", "Tuesday", "Thursday"), strict=True)
+        },
     }
     out = tmp_path_factory.mktemp("guarded") / "articles.jsonl"
     with serve_pages(pages) as (base, server):
@@ -209,8 +222,12 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             env={},
             overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_LOOKBACK_DAYS": 0, "CRAWL_MAX_BYTES": 20_000},
         )
-        stats, bare = run_crawl(
-            [auto("news", base + "/news/"), auto("bare", base + "/bare/")],
+        stats, bare, promo = run_crawl(
+            [
+                auto("news", base + "/news/"),
+                auto("bare", base + "/bare/"),
+                auto("promo", base + "/promo/", exclude=".promo"),
+            ],
             settings,
             jsonl_pipelines(),
             {"REGWATCH_TEST_JSONL": str(out)},
@@ -219,6 +236,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "base": base,
             "stats": stats,
             "bare": bare,
+            "promo": promo,
             "requested": list(server.requested),
             "articles": read_jsonl(out),
         }
@@ -236,7 +254,8 @@ def test_discovery_candidates_go_through_robots_the_ssrf_guard_and_the_size_limi
     assert big.startswith(f"{base}/big.xml: ") and "CRAWL_MAX_BYTES" in big
     assert "/hidden/feed.xml" not in guarded["requested"] and "/ssrf.xml" not in guarded["requested"]
     # Turned-down candidates are the discovery's business, not errors of the source.
-    assert stats.errors == 0 and stats.pages_fetched == 1 and len(guarded["articles"]) == 1
+    news = [a for a in guarded["articles"] if a.source_id == "news"]
+    assert stats.errors == 0 and stats.pages_fetched == 1 and len(news) == 1
 
 
 def test_a_page_with_nothing_to_follow_is_one_empty_error(guarded: dict[str, Any]) -> None:
@@ -247,6 +266,18 @@ def test_a_page_with_nothing_to_follow_is_one_empty_error(guarded: dict[str, Any
         f"{guarded['base']}/bare/: no group of links on the page looks like articles"
         in bare.discovery["rejected"]
     )
+
+
+def test_pages_checked_for_a_learned_pattern_are_extracted_with_the_source_override(
+    guarded: dict[str, Any],
+) -> None:
+    promo = guarded["promo"]
+    # Without its excluded block a page is no article, for the checks as for the pipeline after
+    # them: the pattern is not trusted, and the source is one "empty" error, not three dropped pages.
+    assert promo.discovery["method"] == "" and promo.errors == 1
+    assert promo.index_error.startswith(f"empty {guarded['base']}/promo/: nothing to follow")
+    assert any("0 of 3 checked pages extract as articles" in r for r in promo.discovery["rejected"])
+    assert not [a for a in guarded["articles"] if a.source_id == "promo"]
 
 
 # --- following what was discovered, and discovering again when it stops yielding --------------

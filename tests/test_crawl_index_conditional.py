@@ -29,10 +29,17 @@ def two_runs(sample_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     home = tmp_path_factory.mktemp("index-304")
     demo = load_config(DEMO_CONFIG, env={}, text_substitutions={"base_url": sample_site})
     config = home / "config.yaml"
+    # An auto source given the feed's own address: the page its discovery reads is the feed.
+    feed_itself = {
+        "id": "wire-auto",
+        "name": "Wire (auto)",
+        "kind": "auto",
+        "url": f"{sample_site}/wire/atom.xml",
+    }
     config.write_text(
         yaml.safe_dump(
             {
-                "sources": [s.to_dict() for s in demo.sources],
+                "sources": [*(s.to_dict() for s in demo.sources), feed_itself],
                 "settings": {"CRAWL_ALLOWED_HOSTS": sample_site, "CRAWL_LOOKBACK_DAYS": 0},
             }
         )
@@ -67,6 +74,7 @@ def test_an_index_is_kept_in_the_ledger_only_when_its_run_settled_everything(
 
 
 def test_an_unchanged_index_answers_304_and_nothing_it_lists_is_fetched(two_runs: dict[str, Any]) -> None:
+    assert two_runs["first"]["wire-auto"].errors == 0  # checked below with the clean ones
     for sid, first in two_runs["first"].items():
         second = two_runs["second"][sid]
         if first.errors or sid in NO_VALIDATORS:
