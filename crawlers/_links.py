@@ -12,8 +12,8 @@ navigation. Navigation links rarely share a pattern (``/politics/``,
 ``/business/``), and when they do (topic pages) they sit in ``<nav>``, header or
 footer with one- or two-word texts: they score low.
 
-The chosen group's :class:`LinkPattern` (the path regex and its readable
-shape) is what an ``auto`` source stores; :func:`links_matching` applies it to
+The chosen group's :class:`LinkPattern` (its shape: the path with
+placeholders such as ``{yyyy}`` and ``{slug}``) is what an ``auto`` source stores; :func:`links_matching` applies it to
 the page on later runs. Whether a pattern is trusted is not decided here: the
 spider fetches its first pages and counts those that extract as articles.
 """
@@ -99,33 +99,77 @@ class ListedLink:
 
 @dataclass(frozen=True)
 class LinkPattern:
-    """A learned link pattern: article paths on ``host`` match ``path`` (a regex); ``shape`` reads it."""
+    """A learned link pattern: article paths on ``host`` have the ``shape`` (``/news/{yyyy}/{slug}/``).
 
-    path: str
+    A shape is matched segment by segment against fixed patterns (no regex is
+    built from a page), so a stored pattern can never be a costly regex.
+    """
+
     shape: str
     host: str
     container: str = ""  # the repeated item's structure (tag.class > …), for people reading it
 
     def matches(self, url: str) -> bool:
         split = urlsplit(url)
-        return same_site(split.hostname or "", self.host) and re.fullmatch(self.path, split.path) is not None
+        return same_site(split.hostname or "", self.host) and shape_matches(self.shape, split.path)
 
     def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "shape": self.shape, "host": self.host, "container": self.container}
+        return {"shape": self.shape, "host": self.host, "container": self.container}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinkPattern | None:
-        """The pattern a source state stored; None when it is missing or its regex no longer compiles."""
+        """The pattern a source state stored; None when it is missing or not a shape this code reads."""
         try:
-            re.compile(str(data["path"]))
-            return cls(
-                str(data["path"]),
-                str(data.get("shape", "")),
-                str(data["host"]),
-                str(data.get("container", "")),
-            )
-        except (KeyError, TypeError, re.error):
+            shape, host = str(data["shape"]), str(data["host"])
+        except (KeyError, TypeError):
             return None
+        if not shape.startswith("/") or not all(_segment_known(s) for s in shape.split("/") if s):
+            return None
+        return cls(shape, host, str(data.get("container", "")))
+
+
+# What each placeholder of a shape stands for, in one path segment.
+_PLACEHOLDERS: dict[str, re.Pattern[str]] = {
+    "{yyyy}": re.compile(r"(?:19|20)\d{2}"),
+    "{date}": re.compile(r"(?:19|20)\d{2}-?[01]\d-?[0-3]\d"),
+    "{mm}": re.compile(r"\d{1,2}"),
+    "{dd}": re.compile(r"\d{1,2}"),
+    "{n}": re.compile(r"\d{1,2}"),
+    "{mon}": re.compile(r"[A-Za-z]{3,9}"),
+    "{id}": re.compile(r"[A-Za-z0-9_-]+"),
+    "{slug}": re.compile(r"[^/]+"),
+    "{word}": re.compile(r"[^/]+"),
+}
+
+
+def _segment_known(written: str) -> bool:
+    base = written.partition(".")[0]
+    return not base.startswith("{") or base in _PLACEHOLDERS
+
+
+def _segment_matches(written: str, segment: str) -> bool:
+    base, dot, ext = written.partition(".")
+    if base not in _PLACEHOLDERS:
+        return written == segment
+    if dot:
+        if not segment.endswith("." + ext):
+            return False
+        segment = segment[: -len(ext) - 1]
+    return _PLACEHOLDERS[base].fullmatch(segment) is not None
+
+
+def shape_matches(shape: str, path: str) -> bool:
+    """Whether ``path`` has the ``shape`` (a trailing slash in the shape is optional in the path)."""
+    written = [s for s in shape.split("/") if s]
+    if not shape.endswith("/") and path.endswith("/") and path != "/":
+        return False
+    segments = path.split("/")
+    if segments and segments[-1] == "":
+        segments.pop()  # the trailing slash
+    if not path.startswith("/") or "" in segments[1:]:
+        return False
+    segments = segments[1:]
+    return len(segments) == len(written) and all(map(_segment_matches, written, segments))
 
 
 @dataclass
@@ -189,22 +233,6 @@ def _tokens(path: str) -> list[tuple[str, str]]:
         tokens.append((token, segment))
         previous = token
     return tokens
-
-
-def _token_regex(token: str) -> str:
-    base, _, ext = token.partition(".")
-    ext_regex = re.escape("." + ext) if ext else ""
-    return {
-        "{yyyy}": r"(?:19|20)\d{2}",
-        "{date}": r"(?:19|20)\d{2}-?[01]\d-?[0-3]\d",
-        "{mm}": r"\d{1,2}",
-        "{dd}": r"\d{1,2}",
-        "{n}": r"\d{1,2}",
-        "{mon}": r"[A-Za-z]{3,9}",
-        "{id}": r"[A-Za-z0-9_-]+" if not ext else r"[A-Za-z0-9_-]+?",
-        "{slug}": r"[^/]+?" if ext else r"[^/]+",
-        "{word}": r"[^/]+",
-    }[base] + ext_regex
 
 
 def _in_chrome(element: Any) -> bool:
@@ -306,25 +334,18 @@ def _group_key(target: _Target) -> tuple[str, ...]:
 
 
 def _pattern(targets: list[_Target], host: str) -> LinkPattern:
-    regex, shape = [], []
+    shape = []
     for position, (token, segment) in enumerate(targets[0].tokens):
         if token == "literal":
             written = {t.tokens[position][1] for t in targets}
-            if len(written) == 1:
-                regex.append(re.escape(segment))
-                shape.append(segment)
-            else:
-                regex.append(_token_regex("{word}"))
-                shape.append("{word}")
+            shape.append(segment if len(written) == 1 and not segment.startswith("{") else "{word}")
         else:
-            regex.append(_token_regex(token))
             shape.append(token)
     slash = "/" if targets[0].trailing_slash else ""
     items = [min(t.occurrences, key=lambda o: (o.chrome, o.order)).item for t in targets]
     containers = [_signature(item) for item in items]
     container = max(set(containers), key=containers.count)
     return LinkPattern(
-        path="/" + "/".join(regex) + (r"/?" if slash else ""),
         shape="/" + "/".join(shape) + slash,
         host=host,
         container=container,

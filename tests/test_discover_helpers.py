@@ -18,7 +18,7 @@ from crawlers._discover import (
     section_of,
 )
 from crawlers._health import feed_content_problem
-from crawlers._links import LinkPattern, learn_link_groups, links_matching
+from crawlers._links import LinkPattern, learn_link_groups, links_matching, shape_matches
 from regwatch.errors import ConfigError
 from regwatch.models import Source
 
@@ -278,3 +278,29 @@ def test_an_auto_record_needs_only_its_address_and_checks_its_hints() -> None:
         ConfigError, match="unknown key 'link' for a auto source; valid keys: feed, sitemap, section"
     ):
         Source.from_dict({"id": "a", "name": "A", "kind": "auto", "url": BASE, "selectors": {"link": "a"}})
+
+
+@pytest.mark.parametrize(
+    ("shape", "path", "expected"),
+    [
+        ("/news/{yyyy}/{mm}/{slug}/", "/news/2026/01/a-story/", True),
+        ("/news/{yyyy}/{mm}/{slug}/", "/news/2026/01/a-story", True),  # its trailing slash is optional
+        ("/news/{yyyy}/{mm}/{slug}", "/news/2026/01/a-story/", False),
+        ("/news/{yyyy}/{mm}/{slug}/", "/news/26/01/a-story/", False),
+        ("/news/{yyyy}/{mm}/{slug}/", "/blog/2026/01/a-story/", False),
+        ("/news/{yyyy}/{mm}/{slug}/", "/news/2026/01/a-story/more/", False),
+        ("/news/{yyyy}/{mm}/{slug}/", "/news/2026//a-story/", False),
+        ("/releases/{slug}.html", "/releases/new-guidance.html", True),
+        ("/releases/{slug}.html", "/releases/.html", False),
+        ("/releases/{slug}.html", "/releases/new-guidance.pdf", False),
+        ("/{word}/{date}-{slug}", "/x/2026-01-02-y", False),  # one placeholder a segment, as learned
+    ],
+)
+def test_a_shape_is_matched_segment_by_segment(shape: str, path: str, expected: bool) -> None:
+    assert shape_matches(shape, path) is expected
+
+
+def test_a_stored_pattern_with_an_unknown_placeholder_or_no_shape_is_learned_again() -> None:
+    assert LinkPattern.from_dict({"shape": "/news/{when}/{slug}/", "host": "example.org"}) is None
+    assert LinkPattern.from_dict({"path": "/news/.*", "host": "example.org"}) is None  # the old regex form
+    assert LinkPattern.from_dict({"shape": "news/{slug}", "host": "example.org"}) is None
