@@ -40,6 +40,8 @@ from regwatch.errors import ErrorClass
 from regwatch.models import CrawlFailure, CrawlStats, SourceHealthState
 from regwatch.settings import BY_NAME
 
+from ._jsonfeed import looks_like_json_feed
+
 # Weight of one hard failure, by error class: a host that no longer resolves or
 # fails TLS is likelier gone for good than one that timed out once.
 FAILURE_WEIGHTS: dict[ErrorClass, float] = {
@@ -75,7 +77,7 @@ _APP_SHELL = re.compile(
 APP_SHELL_MAX_TEXT = 200  # visible characters: a real listing or article has more
 BOT_WALL_MAX_TEXT = 1500  # a challenge page says little; an article about CAPTCHAs says a lot
 BLOCKED_SCAN_BYTES = 32_768
-FEED_CONTENT_TYPES = ("xml", "rss", "atom", "rdf")
+FEED_CONTENT_TYPES = ("xml", "rss", "atom", "rdf", "feed+json")
 
 
 def _visible_text(body: bytes) -> str:
@@ -112,12 +114,13 @@ def blocked_reason(body: bytes, content_type: str = "") -> str:
 def feed_content_problem(body: bytes, content_type: str) -> str:
     """Why a feed source's answer is not a feed by its type ("" when it may be one).
 
-    A feed type (``*xml*``, ``rss``, ``atom``) passes; so does any type whose
-    body starts like XML (servers label feeds ``text/plain`` or
-    ``application/octet-stream`` too). HTML, JSON and the rest do not.
+    A feed type (``*xml*``, ``rss``, ``atom``, ``feed+json``) passes; so does any
+    type whose body starts like XML or is a JSON Feed (servers label feeds
+    ``text/plain`` or ``application/octet-stream`` too). HTML, other JSON and
+    the rest do not.
     """
     lowered = content_type.lower()
-    if any(word in lowered for word in FEED_CONTENT_TYPES):
+    if any(word in lowered for word in FEED_CONTENT_TYPES) or looks_like_json_feed(body):
         return ""
     start = body.lstrip()[:100].lower()
     if start.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):

@@ -32,6 +32,7 @@ def _job(
     extra_scrapy_settings: Mapping[str, Any] | None,
     validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     probe: bool = False,
+    discoveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "sources": [source.to_dict() for source in sources],
@@ -43,6 +44,8 @@ def _job(
         # source id -> {canonical URL: {"etag", "last_modified"}}: the fetch ledger's validators
         "validators": {sid: dict(urls) for sid, urls in (validators or {}).items()},
         "probe": probe,  # index pages only: nothing followed, nothing stored
+        # source id -> its stored Discovery (auto sources): followed instead of discovering again
+        "discoveries": {sid: dict(found) for sid, found in (discoveries or {}).items()},
     }
 
 
@@ -61,6 +64,7 @@ def run_crawl(
     extra_scrapy_settings: Mapping[str, Any] | None = None,
     validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     probe: bool = False,
+    discoveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[CrawlStats]:
     """Crawl ``sources`` in a subprocess and return one CrawlStats per source, in order.
 
@@ -76,8 +80,12 @@ def run_crawl(
     "last_modified": …}}`` from the fetch ledger: those pages are fetched
     conditionally (a 304 counts as ``not_modified``). ``probe`` fetches each
     source's first index page only and follows nothing (``items_found``,
-    ``index_latency_ms`` and ``index_failure`` tell how the source is). The
-    subprocess logs to this process's stderr and is killed after
+    ``index_latency_ms`` and ``index_failure`` tell how the source is); an
+    ``auto`` source without a stored discovery is discovered all the same
+    (``CrawlStats.discovery``), which is what `regwatch sources add` runs.
+    ``discoveries`` maps ``auto`` source ids to their stored
+    :class:`~regwatch.models.Discovery` dicts, followed instead of discovering
+    again. The subprocess logs to this process's stderr and is killed after
     CRAWL_PROCESS_TIMEOUT seconds.
     """
     if not sources:
@@ -88,7 +96,9 @@ def run_crawl(
         job_path = Path(tmp) / "job.json"
         report_path = Path(tmp) / "report.json"
         job_path.write_text(
-            json.dumps(_job(sources, settings, item_pipelines, extra_scrapy_settings, validators, probe)),
+            json.dumps(
+                _job(sources, settings, item_pipelines, extra_scrapy_settings, validators, probe, discoveries)
+            ),
             "utf-8",
         )
         command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]

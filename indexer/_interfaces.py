@@ -22,6 +22,7 @@ from regwatch.models import (
     Article,
     CrawlStats,
     DigestRecord,
+    Discovery,
     Quote,
     SavedSearch,
     Source,
@@ -135,6 +136,8 @@ class SourceStates(Protocol):
     def all(self) -> dict[str, SourceHealthState]: ...
     def runs(self, source_id: str, limit: int = 20) -> list[dict[str, Any]]: ...
     def save(self, state: SourceHealthState) -> None: ...
+    def discoveries(self) -> dict[str, Discovery]: ...
+    def save_discovery(self, source_id: str, discovery: Discovery) -> None: ...
 
 
 class DigestLedger(Protocol):

@@ -472,7 +472,21 @@ _V11: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+_V12: tuple[str, ...] = (
+    # How each `auto` source is followed (see indexer/_source_states.py): the method its
+    # discovery chose, the address, and the whole Discovery (reason, pattern, what it turned down).
+    """
+    CREATE TABLE source_discovery (
+        source_id TEXT PRIMARY KEY,
+        method TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        discovery TEXT NOT NULL,
+        discovered_at TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

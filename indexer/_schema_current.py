@@ -262,6 +262,16 @@ _LEDGERS: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX digests_status ON digests (status)",
+    # How each `auto` source is followed, as its discovery decided (indexer/_source_states.py).
+    """
+    CREATE TABLE source_discovery (
+        source_id TEXT PRIMARY KEY,
+        method TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        discovery TEXT NOT NULL,
+        discovered_at TEXT NOT NULL
+    )
+    """,
     # The alert ledger: one row per subscriber and article (indexer/_alert_ledger.py).
     """
     CREATE TABLE alerts (

@@ -1,27 +1,32 @@
 """Per-source crawl history and health state: the store's ``source_states`` component.
 
-Two tables: ``crawl_runs``, one row per source per run (its counters, whether it
+Three tables: ``crawl_runs``, one row per source per run (its counters, whether it
 failed, its first failure; :meth:`SqliteSourceStates.health` reads the latest
-run, the last success and the failures since), and ``source_state``, the
+run, the last success and the failures since); ``source_state``, the
 :class:`~regwatch.models.SourceHealthState` carried from run to run (the
 weighted failure score that disables a source, its volume average, its last
-index latency). What the state becomes is decided by ``crawlers.next_health``;
-:meth:`SqliteSourceStates.record_run` is the one place that saves it, with the
-run, in one transaction.
+index latency); and ``source_discovery``, how each ``auto`` source is followed:
+the :class:`~regwatch.models.Discovery` its last discovery made (method,
+address, learned pattern, why, what it turned down). What the health state
+becomes is decided by ``crawlers.next_health``; :meth:`SqliteSourceStates.record_run`
+saves it with the run, in one transaction.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import datetime
 from typing import Any
 
-from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, SourceHealthState, utcnow
+from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, Discovery, SourceHealthState, utcnow
 
 from ._database import Database
 from ._schema import from_db, to_db
 from ._types import SourceHealth
+
+log = logging.getLogger(__name__)
 
 
 class SqliteSourceStates:
@@ -179,6 +184,41 @@ class SqliteSourceStates:
         """Keep a source's health state changed outside a run (ops turning it off or on)."""
         with self._db.transaction(write=True) as conn:
             _save_state(conn, state)
+
+    def discoveries(self) -> dict[str, Discovery]:
+        """Each ``auto`` source's latest discovery, by source id."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute("SELECT source_id, discovery FROM source_discovery").fetchall()
+        found = {}
+        for row in rows:
+            try:
+                found[row["source_id"]] = Discovery.from_dict(json.loads(row["discovery"]))
+            except (ValueError, TypeError) as exc:  # written by another version: discovered again
+                log.warning(
+                    "source=%s stored discovery unreadable (%s): it is discovered again",
+                    row["source_id"],
+                    exc,
+                )
+        return found
+
+    def save_discovery(self, source_id: str, discovery: Discovery) -> None:
+        """Keep a source's discovery (a new one replaces the last, found or not)."""
+        with self._db.transaction(write=True) as conn:
+            conn.execute(
+                """
+                INSERT INTO source_discovery (source_id, method, address, discovery, discovered_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET method = excluded.method, address = excluded.address,
+                    discovery = excluded.discovery, discovered_at = excluded.discovered_at
+                """,
+                (
+                    source_id,
+                    discovery.method,
+                    discovery.address,
+                    json.dumps(discovery.to_dict()),
+                    to_db(discovery.discovered_at or utcnow()),
+                ),
+            )
 
 
 def _save_state(conn: sqlite3.Connection, health: SourceHealthState) -> None:

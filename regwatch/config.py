@@ -435,7 +435,16 @@ def load_config(
     origin = str(path) if path else "defaults"
 
     sources: list[Source] = []
-    if "sources" not in raw or raw.get("include_default_sources"):
+    # No `sources:` means the catalogue; `include_default_sources` says so explicitly either way,
+    # so `include_default_sources: false` with no sources yet means no sources at all.
+    include_defaults = raw.get("include_default_sources")
+    if include_defaults is None:
+        include_defaults = "sources" not in raw
+    elif not isinstance(include_defaults, bool):
+        raise ConfigError(
+            f"{origin}: include_default_sources must be true or false, got {include_defaults!r}"
+        )
+    if include_defaults:
         sources.extend(default_sources())
     for i, entry in enumerate(_require_list(raw.get("sources"), f"{origin}: sources")):
         sources.append(parse_source(entry, f"{origin}: sources[{i}]"))

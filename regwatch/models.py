@@ -24,9 +24,9 @@ from typing import Any, Literal, Self
 from regwatch.errors import ConfigError, ErrorClass, error_class_of
 from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
 
-SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
+SourceKind = Literal["feed", "listing", "json_api", "sitemap", "auto"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
-SOURCE_KINDS: tuple[str, ...] = tuple(SELECTOR_SCHEMAS)  # feed, listing, json_api, sitemap
+SOURCE_KINDS: tuple[str, ...] = tuple(SELECTOR_SCHEMAS)  # feed, listing, json_api, sitemap, auto
 SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament", "court")
 EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
 
@@ -594,6 +594,8 @@ class CrawlStats:
     index_latency_ms: int | None = None  # download time of the first index page
     failures: list[CrawlFailure] = field(default_factory=list)  # the first MAX_FAILURES_KEPT, in order
     index_failure: CrawlFailure | None = None  # the index itself failed: a hard failure
+    # An ``auto`` source's discovery in this run (a Discovery's dict), {} when it followed what it knew.
+    discovery: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The mapping the crawl report and ``--json`` carry.
@@ -608,6 +610,7 @@ class CrawlStats:
         data["index_failure"] = self.index_failure.to_dict() if self.index_failure else None
         data["error_messages"] = [failure.message for failure in self.failures]
         data["index_error"] = self.index_failure.message if self.index_failure else ""
+        data["discovery"] = dict(self.discovery)
         return data
 
     @classmethod
@@ -619,6 +622,7 @@ class CrawlStats:
             index_latency_ms=int(latency) if latency is not None else None,
             failures=[CrawlFailure.from_dict(f) for f in data.get("failures") or []],
             index_failure=CrawlFailure.from_dict(index_failure) if index_failure else None,
+            discovery=dict(data.get("discovery") or {}),
             **{name: int(data.get(name) or 0) for name in COUNTERS},
         )
 
@@ -656,3 +660,57 @@ class SourceHealthState:
     def turned_off_by_hand(self) -> bool:
         """Ops turned it off (the desk's ops console), not the failure score: a success keeps it off."""
         return self.disabled and self.disabled_reason.startswith(TURNED_OFF_BY_HAND)
+
+
+DISCOVERY_METHODS: tuple[str, ...] = ("feed", "sitemap", "listing")
+
+
+@dataclass
+class Discovery:
+    """How an ``auto`` source is followed, as its discovery decided, and why.
+
+    ``method`` is one of DISCOVERY_METHODS, or "" when nothing worth following
+    was found (``rejected`` says what was tried). ``address`` is the feed, the
+    sitemap or the listing page read; ``pattern`` the learned link pattern of a
+    listing (its ``path`` regex, ``shape`` and ``container``); ``section`` the
+    path prefix entries were kept under. ``source_url`` and ``hints`` are what
+    the source's record said when it was discovered: when they change, it is
+    discovered again. ``items`` are the first entries found (title, published,
+    url), for a person to judge.
+    """
+
+    method: str
+    address: str = ""
+    reason: str = ""
+    title: str = ""  # what the site calls itself: the page's <title>, else the feed's
+    source_url: str = ""
+    section: str = "/"
+    pattern: dict[str, str] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)
+    items: list[dict[str, str]] = field(default_factory=list)
+    discovered_at: datetime | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.method in DISCOVERY_METHODS
+
+    def describe(self) -> str:
+        """One line: ``feed http://…/rss.xml (declared by …)``, or why nothing was found."""
+        if not self.found:
+            return f"nothing to follow: {self.reason}" if self.reason else "nothing to follow"
+        what = self.pattern.get("shape", "") if self.method == "listing" else ""
+        head = f"{self.method} {self.address}" + (f" links {what}" if what else "")
+        return f"{head} ({self.reason})" if self.reason else head
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["discovered_at"] = _iso(self.discovered_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Discovery:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["discovered_at"] = parse_datetime(values.get("discovered_at"))
+        return cls(**values)

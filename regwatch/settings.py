@@ -129,6 +129,21 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=1,
     ),
+    Setting(
+        "CRAWL_DISCOVER_CHECK_PAGES",
+        5,
+        "Pages an auto source's discovered listing or sitemap may fetch to find 3 that extract as articles "
+        "before it is trusted.",
+        min=3,
+        max=100,
+    ),
+    Setting(
+        "CRAWL_DISCOVER_MIN_BODY_CHARS",
+        400,
+        "Body characters a page needs to count as an article when a discovered listing or sitemap is checked.",
+        min=0,
+        max=1_000_000,
+    ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error.", min=0, max=10_000_000),
     Setting(

@@ -187,25 +187,36 @@ _ERROR_CLASSES_EPILOG = "\b\nError classes:\n" + "\n".join(
 )
 
 
-@cli.command(epilog=_ERROR_CLASSES_EPILOG)
+@cli.group(invoke_without_command=True, epilog=_ERROR_CLASSES_EPILOG)
 @click.option("--probe", is_flag=True, help="Fetch each enabled source's index once now; store nothing.")
 @json_option
-@with_app
-def sources(app: App, probe: bool, as_json: bool) -> None:
-    """Show each configured source and its health.
+@click.pass_context
+def sources(ctx: click.Context, probe: bool, as_json: bool) -> None:
+    """Show each configured source and its health; `sources add URL` adds one.
 
     Status, last success, last error with its class (listed below),
     consecutive failures, items listed per run, pages robots.txt disallowed,
-    newest item and index latency. A source disabled after repeated hard
+    newest item and index latency; for an `auto` source, what its discovery
+    chose to follow and why. A source disabled after repeated hard
     failures shows as auto-off until `regwatch crawl ID` succeeds.
 
     \b
     Example:
       regwatch sources --json
       regwatch sources --probe
+      regwatch --config my.yaml sources add https://www.ofcom.org.uk/news-and-updates
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from regwatch.app import source_health as _source_health
 
+    app = load_app(ctx)
+    if not app.config.sources:
+        if as_json:
+            emit_json([])
+        else:
+            click.echo(f"no sources: {pipeline.no_sources_advice(app)}")
+        return
     if probe:
         enabled = [s for s in app.config.sources if s.enabled]
         probed = _source_health.probe_views(enabled, pipeline.probe(app, [s.id for s in enabled]))

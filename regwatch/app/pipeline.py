@@ -26,7 +26,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import RegwatchError
-from regwatch.models import COUNTERS, TURNED_OFF_BY_HAND, Article, CrawlFailure, CrawlStats, Source, utcnow
+from regwatch.models import (
+    COUNTERS,
+    TURNED_OFF_BY_HAND,
+    Article,
+    CrawlFailure,
+    CrawlStats,
+    Discovery,
+    Source,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from digests import AlertOutcome, DigestOutcome
@@ -201,6 +210,9 @@ def crawl(
                     "source=%s url=%s skipped: %s", source.id, source.url, states[source.id].disabled_reason
                 )
             sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
+    elif not app.config.sources:
+        logger.warning("no sources to crawl: %s", no_sources_advice(app))
+        return []
     else:
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
@@ -234,11 +246,34 @@ def crawl(
         item_pipelines={STORE_PIPELINE: 800},
         extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
         validators=app.store.fetch_ledger.validators(s.id for s in sources),
+        discoveries=stored_discoveries(app, sources),
     )
     finished = utcnow()
     for stats in results:
         record_source_run(app, stats, started, finished)
+        if stats.discovery:  # an auto source was discovered (again): the next run follows what it chose
+            app.store.source_states.save_discovery(stats.source_id, Discovery.from_dict(stats.discovery))
     return results
+
+
+def no_sources_advice(app: App) -> str:
+    """What to say when the config leaves no source at all, and how to add one."""
+    where = str(app.config.path) if app.config.path else "FILE"
+    return (
+        f"the config {where} lists none and does not include the built-in catalogue "
+        f"(include_default_sources: false); add one with `regwatch --config {where} sources add URL`, "
+        "or set include_default_sources: true"
+    )
+
+
+def stored_discoveries(app: App, sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
+    """The stored discovery of each ``auto`` source among ``sources``, for the crawl to follow."""
+    auto = {s.id for s in sources if s.kind == "auto"}
+    if not auto:
+        return {}
+    return {
+        sid: found.to_dict() for sid, found in app.store.source_states.discoveries().items() if sid in auto
+    }
 
 
 def record_source_run(app: App, run: CrawlStats, started: datetime, finished: datetime) -> None:
@@ -271,7 +306,23 @@ def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
         sources = [app.config.source(sid) for sid in source_ids]
     else:
         sources = [s for s in app.config.sources if s.enabled]
-    return run_crawl(sources, app.settings, item_pipelines={}, probe=True)
+    return run_crawl(
+        sources, app.settings, item_pipelines={}, probe=True, discoveries=stored_discoveries(app, sources)
+    )
+
+
+def discover(app: App, source: Source) -> CrawlStats:
+    """Discover how to follow an ``auto`` source now, through a crawl's own machinery; store nothing.
+
+    A probe crawl of the source alone: its page, candidate feeds, robots.txt,
+    sitemaps and the few pages checked go through the SSRF guard, robots.txt,
+    the size limit and politeness like any crawl. ``CrawlStats.discovery`` says
+    what it found (`regwatch sources add`).
+    """
+    from crawlers import run_crawl
+
+    [stats] = run_crawl([source], app.settings, item_pipelines={}, probe=True)
+    return stats
 
 
 @dataclass
