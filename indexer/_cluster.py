@@ -533,7 +533,8 @@ class ClusterIndex:
         """Skip ``offset`` hits with search_after in steps the result window allows, then take ``limit``."""
         body = {**body, "from": 0}
         total: int | None = None
-        skipped, taken = 0, []
+        skipped = 0
+        taken: list[dict[str, Any]] = []
         after: list[Any] | None = None
         while True:
             want = offset - skipped if skipped < offset else limit - len(taken)
