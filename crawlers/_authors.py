@@ -17,7 +17,7 @@ parenthesis goes; a CMS login ("admin", "Super User") or an organisation ("BBC N
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import lxml.html
@@ -287,12 +287,13 @@ def authors_of(
         )
         for value in meta.get(key, [])
     ]
-    for source in (
+    sources: tuple[Callable[[], list[str]], ...] = (
         lambda: names_in(people),
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
-    ):
+    )
+    for source in sources:
         names = kept(source())
         if names:
             return names

@@ -200,11 +200,17 @@ def _heads_nothing(elements: list[Any], blocks: list[tuple[str, list[str]] | Non
     heading or the end, or when a heading of a higher rank follows it at once (an ``<h3>``
     "Document Details" whose list trafilatura dropped, right before an ``<h2>``).
     """
-    following = next((i for i in range(index + 1, len(blocks)) if blocks[i] is not None), None)
-    if following is not None and following == index + 1:
+    found = next(
+        ((i, block) for i, block in enumerate(blocks[index + 1 :], start=index + 1) if block is not None),
+        None,
+    )
+    if found is None:
+        return True
+    following, (kind, _) = found
+    if following == index + 1:
         mine, theirs = elements[index].get("rend", ""), elements[following].get("rend", "")
-        return blocks[following][0] == "head" and bool(mine and theirs) and theirs < mine  # "h2" < "h3"
-    return following is None or blocks[following][0] == "head"
+        return kind == "head" and bool(mine and theirs) and theirs < mine  # "h2" < "h3"
+    return kind == "head"
 
 
 # A body under this many words may be precision mode's cut of a longer article (an opening

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
+from lxml import etree
 
 from ._jsonfeed import looks_like_json_feed
 
@@ -83,7 +84,7 @@ def declared_feeds(html: str | bytes, page_url: str) -> list[FeedLink]:
     """The feeds a page declares with ``<link rel="alternate" type="…">``, in document order."""
     try:
         doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.html.etree.ParserError):
+    except (ValueError, etree.ParserError):
         return []
     base = urljoin(page_url, (doc.xpath("string(//base/@href)") or "").strip())
     found: list[FeedLink] = []

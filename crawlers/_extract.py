@@ -16,6 +16,10 @@ general, never a site's, and kept only where it wins on real pages
 (``_overrides``). Everything returned is plain text: no markup survives, and text
 that merely *looks* like markup (a headline quoting ``<script>``) stays as text
 for the renderer to escape.
+
+Longer than most modules: every declared field one page gives (JSON-LD, meta tags, dates,
+language, the body's choice) feeds the one :func:`extract_article`; the readers that stand
+alone (title, authors, body cuts) already live in their own modules.
 """
 
 from __future__ import annotations

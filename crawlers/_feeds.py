@@ -9,6 +9,7 @@ its own date) and reported in :attr:`ParsedFeed.problems`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -176,6 +177,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     entries: list[FeedEntry] = []
     skipped: list[str] = []
     problems: list[str] = []
+    parse_one: Callable[[etree._Element, str], tuple[FeedEntry | None, str]]
     if kind == "rss" or kind == "rdf":
         channels = _children(root, "channel")
         channel = channels[0] if channels else root

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from regwatch.errors import ErrorClass
@@ -83,7 +84,7 @@ FEED_CONTENT_TYPES = ("xml", "rss", "atom", "rdf", "feed+json")
 def _visible_text(body: bytes) -> str:
     try:
         doc = lxml_html.document_fromstring(body)
-    except (ValueError, lxml_html.etree.ParserError):
+    except (ValueError, etree.ParserError):
         return ""
     for element in doc.xpath("//script|//style|//noscript|//template"):
         element.drop_tree()

@@ -74,7 +74,8 @@ def parse_json_feed(body: bytes, url: str) -> Any:
         summary = _text(item.get("summary")) or _text(item.get("content_text"))
         if not summary and isinstance(item.get("content_html"), str):
             summary = html_to_text(item["content_html"])
-        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        raw_tags = item.get("tags")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         entries.append(
             FeedEntry(
                 link=urljoin(url, link),

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 
 from ._discover import in_section, same_site
 from ._text import clean_text, parse_date
@@ -249,7 +250,7 @@ def _in_chrome(element: Any) -> bool:
 
 def _signature(element: Any, depth: int = 4) -> str:
     """``main > ul.stories > li.story``: an element's structure, without positions or numbered classes."""
-    parts = []
+    parts: list[str] = []
     node = element
     while node is not None and len(parts) < depth and isinstance(node.tag, str) and node.tag != "body":
         classes = sorted(c for c in (node.get("class") or "").split() if not any(ch.isdigit() for ch in c))
@@ -281,7 +282,7 @@ def _page_links(html: str | bytes, page_url: str) -> list[_Occurrence] | None:
     """Every link of the page to another page of its site, with its item element; None if not HTML."""
     try:
         doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.html.etree.ParserError):
+    except (ValueError, etree.ParserError):
         return None
     for node in doc.xpath("//script | //style | //noscript | //template"):
         node.drop_tree()

@@ -185,4 +185,4 @@ def render_preview(digest: Digest) -> str:
     part = message.get_body(preferencelist=("plain",))
     if part is None:
         return ""
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())

@@ -596,4 +596,5 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 def _is_empty(conn: sqlite3.Connection) -> bool:
     """Whether the database has no schema objects yet (a new file)."""
-    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    count: int = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return count == 0

@@ -62,6 +62,6 @@ class SqliteSubscriptions:
 def _to_subscriber(row: sqlite3.Row) -> Subscriber:
     data: dict[str, Any] = json.loads(row["data"])
     known = {f.name for f in fields(Subscriber)} - {"saved_searches"}
-    values = {k: tuple(v) if k in _TUPLES else v for k, v in data.items() if k in known}
+    values: dict[str, Any] = {k: tuple(v) if k in _TUPLES else v for k, v in data.items() if k in known}
     values["id"] = row["id"]
     return Subscriber(**values)

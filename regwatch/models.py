@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from regwatch.errors import ConfigError, ErrorClass, error_class_of
 from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
@@ -107,12 +107,15 @@ def utcnow() -> datetime:
 class _Record:
     """``to_dict``/``from_dict`` for flat dataclasses; unknown keys in ``from_dict`` are ignored."""
 
+    if TYPE_CHECKING:  # every subclass is a dataclass: this tells the type checker so
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 

@@ -69,7 +69,9 @@ async def console(request: Request, user: Ops) -> Response:
 
 
 async def _source_or_404(request: Request, source_id: str) -> dict[str, Any]:
-    view = await request.app.state.worker.run(_source_view, request.app.state.desk, source_id)
+    view: dict[str, Any] | None = await request.app.state.worker.run(
+        _source_view, request.app.state.desk, source_id
+    )
     if view is None:
         raise HTTPException(404, f"There is no configured source with the id {source_id!r}.")
     return view

@@ -151,7 +151,8 @@ class ArticleChecks(SourceSpider):
 
     def _check_done(self, check: Check) -> Iterator[Any]:
         self.check = None
-        good, seen = [], set()
+        good: list[Any] = []
+        seen: set[str] = set()
         for response, link, article in check.good:
             if article.url not in seen and article.content_hash not in seen:
                 seen.update((article.url, article.content_hash))

@@ -208,16 +208,17 @@ class AutoSpider(DiscoverySteps):
 
     def index_failed(self, failure: Failure) -> Any:
         request = getattr(failure, "request", None)
-        gone = isinstance(failure.value, HttpError) and failure.value.response.status in GONE
-        first = request is not None and request.cb_kwargs.get("page", 1) == 1
+        error = failure.value
+        status = error.response.status if isinstance(error, HttpError) else None
         if (
             self.known
             and not self.rediscovered
-            and first
-            and gone
+            and request is not None
+            and request.cb_kwargs.get("page", 1) == 1
+            and status in GONE
             and not request.meta.get("regwatch_discovery")
         ):
-            return list(self.rediscover(f"HTTP {failure.value.response.status}"))
+            return list(self.rediscover(f"HTTP {status}"))
         return super().index_failed(failure)
 
     def rediscover(self, why: str) -> Iterator[Any]:

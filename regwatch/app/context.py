@@ -69,11 +69,11 @@ class App:
 
     @property
     def db_path(self) -> Path:
-        return self.home / self.settings["INDEX_DB_NAME"]
+        return self.home / str(self.settings["INDEX_DB_NAME"])
 
     @property
     def outbox(self) -> Path:
-        return self.home / self.settings["DIGEST_OUTBOX"]
+        return self.home / str(self.settings["DIGEST_OUTBOX"])
 
     @cached_property
     def store(self) -> Store:

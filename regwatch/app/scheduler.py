@@ -108,7 +108,7 @@ def digest_sweep_job(home: str, config_path: str | None) -> None:
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class LocalTimeTrigger(BaseTrigger):
+class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """Fires at ``hour:minute`` wall-clock time in ``timezone`` on the given weekdays (0 = Monday).
 
     Exactly one fire per such local date, strictly after the previous one: a
@@ -152,11 +152,11 @@ class LocalTimeTrigger(BaseTrigger):
         return f"<LocalTimeTrigger ({self})>"
 
 
-class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]
+class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """A CronTrigger whose next fire time is always after the previous one (see the module docstring)."""
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire = super().get_next_fire_time(previous_fire_time, now)
+        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
         step = timedelta(seconds=1)
         while fire is not None and previous_fire_time is not None and fire <= previous_fire_time:
             if step > timedelta(days=8):  # never seen; better a job that stops than a scheduler that spins

@@ -19,7 +19,7 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import emit_json, json_option
-from regwatch.app.commands import sources
+from regwatch.app.commands.collect import sources
 from regwatch.app.config_file import append_source, render_item
 from regwatch.config import SOURCE_ID_RE
 from regwatch.errors import ConfigError
