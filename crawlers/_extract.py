@@ -575,6 +575,8 @@ def extract_article(
         title,
         exclude,
         prose=0 if part else prose_words(doc),
+        second_opinion=not part,
+        language=language,
     )
     declared_body = _declared_body(ld)
     if not part and word_count(declared_body) > max(
