@@ -28,13 +28,16 @@ from ._text import clean_text, unescape_text
 MAX_AUTHORS = 8
 # A byline element with more text than this is an author's biography or a whole teaser.
 BYLINE_MAX_CHARS = 160
+# An author value longer than this is no list of names; the rest is not read (bounds every pattern's work).
+AUTHOR_VALUE_MAX_CHARS = 2_000
 
 _LEAD = re.compile(
     r"^(?:(?:written|posted|reported|words|text|story|photos?)\s+by|by|von|par|por|door|di|da|av|af|"
     r"auteur|autor(?:in)?|author|text|texte|reportage|interview)\b\s*[:\-–—]?\s*",
     re.I,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|\||/|\s(?:and|und|et|y|e|en|og|och|i|&|with|mit|avec)\s)\s*", re.I)
+# No \s* around the separators (a long run of spaces made that quadratic): parts are stripped after.
+_SPLIT = re.compile(r"(?:,|;|\||/|\s(?:and|und|et|y|e|en|og|och|i|&|with|mit|avec)\s)", re.I)
 # A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
 _ROLE = re.compile(
     r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
@@ -78,7 +81,7 @@ _NOT_A_NAME = frozenset(
     }
 )
 _NOISE = re.compile(
-    r"\S+@\S+\.\w+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]|"
+    r"[^\s@]{1,64}@[^\s@]{1,253}\.\w+|https?://\S+|www\.\S+|@\w+|\([^()]{0,200}\)|\[[^\[\]]{0,200}\]|"
     r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?\b"
 )
 _NAME_WORD = re.compile(r"^[\w'’.\-]+$")
@@ -98,7 +101,9 @@ _BYLINE_NAMES = (
     "verfasser",
     "firma",
 )
-_BYLINE_NAMED = re.compile("|".join(_BYLINE_NAMES))
+# A literal, so the regex-bounds test can read it; the assert keeps it in step with the names.
+_BYLINE_NAMED = re.compile("byline|author|autor|auteur|posted-by|postedby|writer|verfasser|firma")
+assert _BYLINE_NAMED.pattern == "|".join(_BYLINE_NAMES)
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body", "html"})
 # A quotation's attribution ("ecl-blockquote__author") or a comment's author is not the article's byline.
 _QUOTED = "ancestor-or-self::*[self::blockquote or self::q or self::figure or contains(@class, 'quote') or contains(@class, 'comment')]"
@@ -152,7 +157,7 @@ def names_in(values: Iterable[object], *, strict: bool = False) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for value in values:
-        text = unescape_text(value)
+        text = unescape_text(value)[:AUTHOR_VALUE_MAX_CHARS]
         if not text or text.startswith(("http://", "https://", "/")):
             continue
         text = _NOISE.sub(" ", text)

@@ -24,7 +24,11 @@ from ._text import clean_text
 TITLE_MAX_CHARS = 300
 # Between a headline and the site's or section's name: " | ", " - ", " – ", " — ", " :: ", " » ",
 # " : ", " / ", a glued "_" (Chinese portals: "Headline_Section_Site") or a trailing "(Site)".
-_SEPARATOR = re.compile(r"\s+(?:[|\-–—»«•·/~]|::|:)\s+|\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)")
+# Each whitespace alternative starts only where a run of spaces starts (the lookbehinds): same
+# leftmost matches, one linear scan.
+_SEPARATOR = re.compile(
+    r"(?<!\s)\s+(?:[|\-–—»«•·/~]|::|:)\s+|(?<!\s)\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)"
+)
 _CODE = re.compile(r"[{};]|\bfunction\b|document\.|\bvar\b|</")
 # A heading is a line, not a paragraph: an element named "title" holding more words is a teaser.
 HEADING_MAX_WORDS = 25
