@@ -85,17 +85,17 @@ def test_the_setting_reaches_the_crawl_and_the_stored_body_is_cut(tmp_path: Path
         ),
         "/long.html": ("text/html; charset=utf-8", long_page(200)),
     }
-    settings = Settings(
-        env={},
-        overrides={
-            "EXTRACT_MAX_BODY_CHARS": 3000,
-            "CRAWL_ALLOWED_HOSTS": "127.0.0.1",
-            "CRAWL_LOOKBACK_DAYS": 0,
-            "CRAWL_RETRIES": 0,
-            "CRAWL_PROCESS_TIMEOUT": 120,
-        },
-    )
     with serve_pages(pages) as (base, _):
+        settings = Settings(
+            env={},
+            overrides={
+                "EXTRACT_MAX_BODY_CHARS": 3000,
+                "CRAWL_ALLOWED_HOSTS": base,  # a bare host allows ports 80 and 443 only
+                "CRAWL_LOOKBACK_DAYS": 0,
+                "CRAWL_RETRIES": 0,
+                "CRAWL_PROCESS_TIMEOUT": 120,
+            },
+        )
         [stats] = run_crawl(
             [Source(id="press", name="Press", kind="feed", url=f"{base}/feed.xml")],
             settings,
