@@ -84,6 +84,9 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
+# schema.org types of a page as a whole, whose ``author`` names the article's where no article object does.
+PAGE_TYPES = frozenset({"webpage", "itempage", "aboutpage", "profilepage", "collectionpage"})
+
 # Meta tags naming an article's publication and update times, best first.
 PUBLISHED_META = (
     "article:published_time",
@@ -563,9 +566,15 @@ def extract_article(
     canonical = _canonical(doc, url)
     language = _language(doc, ld, meta)
     by_id = _ld_by_id(objects)
-    authors = authors_of(doc, ld, meta, by_id, _publisher_name(ld, by_id)) or clean_authors(
-        hint.get("authors") or []
-    )
+    # Without an article object, Yoast and others name the author on the page's own object (WebPage).
+    page_ld = next((o for o in objects if _types(o) & PAGE_TYPES and o.get("author")), {})
+    authors = authors_of(
+        doc,
+        ld if ld.get("author") or ld.get("creator") else page_ld or ld,
+        meta,
+        by_id,
+        _publisher_name(ld, by_id),
+    ) or clean_authors(hint.get("authors") or [])
     standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
