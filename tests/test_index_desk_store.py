@@ -10,7 +10,7 @@ import pytest
 
 from indexer import Store
 from indexer._schema import MIGRATIONS, SCHEMA_VERSION
-from regwatch.models import Account, CrawlStats, SavedSearch, Subscriber
+from regwatch.models import Account, CrawlFailure, CrawlStats, SavedSearch, SourceHealthState, Subscriber
 
 
 @pytest.fixture
@@ -163,19 +163,31 @@ def test_the_digest_ledger_lists_its_latest_rows_by_status(store: Store) -> None
 
 def test_a_sources_runs_come_newest_first_with_their_errors(store: Store) -> None:
     t0 = datetime(2026, 1, 5, 7, tzinfo=UTC)
-    store.source_states.record_run(CrawlStats("feed", pages_fetched=3, new=2), t0, t0 + timedelta(minutes=1))
-    store.source_states.record_run(
-        CrawlStats("feed", errors=1, error_messages=["http https://x.example/a: HTTP 404"]),
-        t0 + timedelta(hours=1),
-        t0 + timedelta(hours=1, minutes=1),
-    )
-    store.source_states.record_run(CrawlStats("other", new=1), t0, t0)
+
+    def record(run: CrawlStats, started: datetime, failed: bool = False) -> None:
+        store.source_states.record_run(
+            run,
+            SourceHealthState(run.source_id),
+            failed=failed,
+            started=started,
+            finished=started + timedelta(minutes=1),
+        )
+
+    record(CrawlStats("feed", pages_fetched=3, new=2), t0)
+    not_found = CrawlFailure("http", "https://x.example/a", "HTTP 404", status=404)
+    record(CrawlStats("feed", errors=1, failures=[not_found]), t0 + timedelta(hours=1), failed=True)
+    record(CrawlStats("other", new=1), t0)
     runs = store.source_states.runs("feed")
     assert [run["ok"] for run in runs] == [False, True]
     assert runs[0]["error_class"] == "http" and runs[0]["error_messages"] == [
         "http https://x.example/a: HTTP 404"
     ]
-    assert runs[1]["new"] == 2 and runs[1]["started"] == t0
+    assert (runs[0]["error_url"], runs[0]["error_reason"], runs[0]["error_status"]) == (
+        "https://x.example/a",
+        "HTTP 404",
+        404,
+    )
+    assert runs[1]["new"] == 2 and runs[1]["started"] == t0 and runs[1]["counts"]["pages_fetched"] == 3
     assert len(store.source_states.runs("feed", limit=1)) == 1
 
 
