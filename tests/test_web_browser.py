@@ -63,11 +63,15 @@ class Tab:
         assert response.ok, response.text()
         return response.json()
 
-    def shot(self, name: str) -> None:
-        """The README's screenshots: only when asked, and from the embedded run only."""
+    def shot(self, name: str, selector: str = "") -> None:
+        """The README's screenshots (the window, or one element): only when asked, from the embedded run."""
         if os.environ.get("REGWATCH_SCREENSHOTS") == "1" and self.desk.backend == "embedded":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+            path = str(SCREENSHOTS / f"{name}.png")
+            if selector:
+                self.page.locator(selector).screenshot(path=path)
+            else:
+                self.page.screenshot(path=path)
 
 
 def free_port() -> int:
@@ -249,7 +253,7 @@ def test_the_chart_its_table_and_the_csv_exports(tab: Tab) -> None:
     assert not table.is_visible()
     page.locator("section.attention details.numbers summary").click()
     assert table.is_visible()
-    tab.shot("chart")
+    tab.shot("chart", "section.attention")
     assert_accessible(tab)
     rows = [
         [cell.strip() for cell in row]
@@ -324,6 +328,15 @@ def test_a_comparison_of_two_queries(tab: Tab) -> None:
     page = tab.page
     page.goto("/compare")
     assert_accessible(tab)
+    boxes = page.eval_on_selector_all(
+        "fieldset.compare-item",
+        "sets => sets.map(s => { const r = s.getBoundingClientRect(); return [r.left, r.right, r.top]; })",
+    )
+    grid = page.eval_on_selector(".compare-grid", "g => g.getBoundingClientRect().right")
+    for index, (_left, right, top) in enumerate(boxes):
+        after = boxes[index + 1] if index + 1 < len(boxes) else None
+        limit = after[0] if after and after[2] == top else grid  # the next box in its row, or the grid's edge
+        assert right <= limit + 0.5, f"the searches' boxes overlap: {boxes}"
     page.fill("#q1", "grok")
     page.fill("#q2", "ofcom")
     page.click("form.compare-form button[type=submit]")
