@@ -513,3 +513,32 @@ def test_the_ops_console_shows_the_failing_feed_entry_and_the_404_and_crawls_now
     assert page.locator("#source-runs tbody tr").count() == runs_before + 1
     tab.shot("ops-source")
     assert_accessible(tab)
+
+
+def test_the_query_help_the_query_builder_the_skip_link_and_an_unknown_page(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/?q=grok")
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it leads to the main content
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    page.locator("details.help summary").click()
+    example = page.locator("details.help table a").first
+    assert example.is_visible()
+    assert_accessible(tab)
+    page.locator("details.simple summary").click()
+    page.fill("#simple-all", "grok ofcom")
+    page.fill("#simple-none", "farage")
+    page.click("form.simple-form button[type=submit]")
+    page.wait_for_url(re.compile(r"[?&]q="))
+    written = page.input_value("#q")
+    assert "grok" in written and "ofcom" in written and "-farage" in written
+    expected = tab.api("/api/search", q=written)["total"]
+    assert results_total(tab) == expected
+    assert_accessible(tab)
+
+    response = page.goto("/article/no-such-article")
+    assert response is not None and response.status == 404
+    assert page.locator("main").inner_text().strip()
+    assert_accessible(tab)
