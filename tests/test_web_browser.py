@@ -11,6 +11,7 @@ the README's screenshots to ``docs/screenshots``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -86,6 +87,37 @@ def regwatch(home: Path, *args: str, env: dict[str, str]) -> subprocess.Complete
     return subprocess.run(command, env=env, capture_output=True, text=True, check=True, timeout=300)
 
 
+@contextlib.contextmanager
+def serving(config: Path, env: dict[str, str], logs: Path) -> Iterator[str]:
+    """`regwatch serve` on a free loopback port over the config's home, until the block ends."""
+    port = free_port()
+    log = logs / "serve.log"
+    command = [sys.executable, "-c", "from regwatch.app.cli import main; main()"]
+    command += ["--home", str(config.parent), "--config", str(config), "serve", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/login", timeout=5):
+                    break
+            except OSError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the desk did not start:\n" + log.read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home after one demo run (the sample site crawled, a digest delivered) and `schedule --list`."""
@@ -111,34 +143,12 @@ def desk(
         env |= {"REGWATCH_INDEX_URL": cluster, "REGWATCH_INDEX_NAME": alias}
         synced = json.loads(regwatch(demo_home, "index", "sync", "--json", env=env).stdout)
         assert synced["pending"] == 0
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     try:
-        with _serve(demo_home), log.open("wb") as out:
-            command = [sys.executable, "-c", "from regwatch.app.cli import main; main()"]
-            command += ["--home", str(demo_home), "--config", str(demo_home / "demo.yaml")]
-            command += ["serve", "--port", str(port)]
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                deadline = time.monotonic() + 90
-                while True:
-                    try:
-                        with urllib.request.urlopen(url + "/", timeout=5):
-                            break
-                    except OSError:
-                        assert process.poll() is None, log.read_text()
-                        assert time.monotonic() < deadline, "the desk did not start:\n" + log.read_text()
-                        time.sleep(0.2)
-                yield Desk(url, str(request.param), demo_home)
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        assert "Traceback" not in log.read_text(), log.read_text()
+        with (
+            _serve(demo_home),
+            serving(demo_home / "demo.yaml", env, tmp_path_factory.mktemp("serve")) as url,
+        ):
+            yield Desk(url, str(request.param), demo_home)
     finally:
         if alias:
             import opensearchpy
@@ -542,3 +552,51 @@ def test_the_query_help_the_query_builder_the_skip_link_and_an_unknown_page(tab:
     assert response is not None and response.status == 404
     assert page.locator("main").inner_text().strip()
     assert_accessible(tab)
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+def test_with_accounts_an_analyst_signs_in_saves_a_search_and_signs_out(
+    browser: Any, desk_home: Path, tmp_path: Path
+) -> None:
+    """The desk's small archive with two accounts (tests/web_fixtures.py, tests/desk_accounts.py)."""
+    from desk_accounts import PASSWORDS, add_accounts
+
+    add_accounts(desk_home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_")}
+    with serving(desk_home / "desk.yaml", env, tmp_path) as url:
+        context = browser.new_context(base_url=url)
+        try:
+            page = context.new_page()
+            tab = Tab(page, Desk(url, "embedded", desk_home))
+            page.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto("/?q=grok")
+            page.wait_for_url(re.compile("/login"))
+            assert_accessible(tab)
+            page.fill("#username", "alice")
+            page.fill("#password", "not her password")
+            page.click("#sign-in")
+            page.locator("#login-error").wait_for()
+            assert_accessible(tab)
+            page.fill("#password", PASSWORDS["alice"])
+            page.click("#sign-in")
+            page.wait_for_url(re.compile(r"/\?q=grok$"))  # back where she was going
+            assert "Alice Analyst" in page.locator("#who").inner_text()
+            assert page.locator("#nav-ops").count() == 0  # an analyst has no ops console
+            assert results_total(tab) == 4
+            page.locator("#save-search summary").click()
+            page.fill("#save-name", "Alice's Grok")
+            page.click("#save-search-button")
+            page.locator("#saved-notice", has_text="Alice's Grok").wait_for()
+            assert_accessible(tab)
+            response = page.goto("/ops")
+            assert response is not None and response.status == 403
+            page.goto("/")
+            page.click("#sign-out")
+            page.wait_for_url(re.compile("/login"))
+            page.goto("/saved-searches")
+            page.wait_for_url(re.compile("/login"))  # signed out means signed out
+            assert tab.dialogs == []
+        finally:
+            context.close()
