@@ -102,3 +102,6 @@ def browser() -> Iterator[Any]:
 
 # The OpenSearch node (started by `make test`), a fresh alias per test, and a gate to cut it off.
 from cluster_fixtures import alias, cluster_url, gate  # noqa: E402,F401
+
+# The PostgreSQL server (one per session), a database per test, and the engine-parametrized store.
+from pg_fixtures import empty_pg_url, engine, open_store, pg_server, pg_url, store  # noqa: E402,F401
