@@ -104,4 +104,12 @@ def browser() -> Iterator[Any]:
 from cluster_fixtures import alias, cluster_url, gate  # noqa: E402,F401
 
 # The PostgreSQL server (one per session), a database per test, and the engine-parametrized store.
-from pg_fixtures import empty_pg_url, engine, open_store, pg_server, pg_url, store  # noqa: E402,F401
+from pg_fixtures import (  # noqa: E402,F401
+    empty_pg_url,
+    engine,
+    open_store,
+    pg_server,
+    pg_url,
+    store,
+    store_settings,
+)

@@ -227,3 +227,16 @@ def store(open_store: Callable[..., Store]) -> Iterator[Store]:
     """A new, empty store on this run's engine."""
     with open_store() as opened:
         yield opened
+
+
+# A PostgreSQL store requires a search cluster; tests of what never searches (digests, alerts read
+# the store) name this one, which nothing contacts.
+UNUSED_CLUSTER = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def store_settings(engine: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that put an App's store on this run's engine (PostgreSQL: a database of its own)."""
+    if engine == "sqlite":
+        return {}
+    return {"STORE_URL": request.getfixturevalue("pg_url"), "INDEX_URL": UNUSED_CLUSTER}
