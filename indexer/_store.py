@@ -24,6 +24,7 @@ from . import _pg
 from ._alert_ledger import LEGACY_ALERT_LEDGER_FILE, SqliteAlertLedger
 from ._articles import SqliteArticles
 from ._cluster_ledger import SqliteClusterLedger
+from ._copy import TableReport, copy_sqlite_to_postgresql
 from ._database import Database
 from ._digest_ledger import SqliteDigestLedger
 from ._fetch_ledger import SqliteFetchLedger
@@ -217,6 +218,26 @@ class Store:
             stories=stories,
             legacy_alert_ledger=Path(home) / LEGACY_ALERT_LEDGER_FILE,
         )
+
+    def copy_to_postgresql(
+        self,
+        url: str,
+        *,
+        password: str = "",
+        restart: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[TableReport]:
+        """Copy this SQLite store into the PostgreSQL store at ``url``, resumably, and verify it per table.
+
+        See ``indexer._copy``. The target's schema is created or migrated first.
+        """
+        if self.path is None:
+            raise ConfigError("store copy reads a SQLite store; this one is already PostgreSQL")
+        target = _pg.PgDatabase.open(url, password=password)
+        try:
+            return copy_sqlite_to_postgresql(self.path, target, restart=restart, progress=progress)
+        finally:
+            target.close()
 
     def describe(self) -> dict[str, Any]:
         """Which engine, where (credentials masked), the schema version and what it holds: `regwatch store status`."""

@@ -121,7 +121,7 @@ def with_app(func: F) -> F:
 
 # --- commands ------------------------------------------------------------------
 
-from regwatch.app import commands  # noqa: E402,F401  (registers the subcommands)
+from regwatch.app import commands, store_commands  # noqa: E402,F401  (register the subcommands)
 
 
 def main() -> None:
