@@ -120,7 +120,15 @@ def filters(query: SearchQuery, sources: Mapping[str, Source]) -> list[dict[str,
     return clauses
 
 
-def search_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, Any]:
+# A body longer than the index's highlight limit (index.highlight.max_analyzed_offset, 1,000,000
+# characters by default) fails the whole search unless the highlighter is told to stop short of it.
+HIGHLIGHT_MAX_OFFSET = 999_999
+HIGHLIGHT_OFFSET_PARAMETER = {"opensearch": "max_analyzer_offset", "elasticsearch": "max_analyzed_offset"}
+
+
+def search_body(
+    query: SearchQuery, sources: Mapping[str, Source], flavor: str = "opensearch"
+) -> dict[str, Any]:
     """The search request: matches, order (score, then newest, then store row), page, highlight."""
     parsed = parse_query(query.text)
     bool_query: dict[str, Any] = {"filter": filters(query, sources)}
@@ -153,6 +161,7 @@ def search_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, 
             "post_tags": ["]"],
             "fields": {"body.exact": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
             "highlight_query": text_query(ParsedQuery(parsed.groups)),
+            HIGHLIGHT_OFFSET_PARAMETER[flavor]: HIGHLIGHT_MAX_OFFSET,
         }
     return body
 

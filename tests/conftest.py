@@ -110,6 +110,7 @@ from pg_fixtures import (  # noqa: E402,F401
     open_store,
     pg_server,
     pg_url,
+    searchable_store_settings,
     store,
     store_settings,
 )

@@ -240,3 +240,17 @@ def store_settings(engine: str, request: pytest.FixtureRequest) -> dict[str, str
     if engine == "sqlite":
         return {}
     return {"STORE_URL": request.getfixturevalue("pg_url"), "INDEX_URL": UNUSED_CLUSTER}
+
+
+@pytest.fixture
+def searchable_store_settings(engine: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """``store_settings`` for tests that index and search: on PostgreSQL the real node and a fresh alias."""
+    if engine == "sqlite":
+        return {}
+    url, name = request.getfixturevalue("cluster_url"), request.getfixturevalue("alias")
+    return {
+        "STORE_URL": request.getfixturevalue("pg_url"),
+        "INDEX_URL": url,
+        "INDEX_NAME": name,
+        "INDEX_RETRY_BACKOFF": "0",
+    }
