@@ -10,8 +10,11 @@
   :class:`~regwatch.models.Article` made by :func:`extract_article` (JSON-LD,
   OpenGraph and meta tags, trafilatura body) with the page's :class:`FetchRecord`,
   in worker processes that live as long as the spiders. A store pipeline comes after it.
-- :func:`assess_health` turns a run's stats into the source's next health
-  state (failure score, disable, low volume); :func:`blocked_reason` spots bot walls.
+- :func:`next_health` is source health, one pure function: a source's previous
+  :class:`~regwatch.models.SourceHealthState` and a run's stats in, the next
+  state, whether the run failed and the events to log out (failure score,
+  disable, low volume; :class:`HealthPolicy` holds the limits);
+  :func:`blocked_reason` spots bot walls.
 - :class:`FetchRecord` items (an article page's inside its ExtractedArticle, a
   304's alone; index pages' at spider close, once all they listed is settled)
   feed the fetch ledger; :class:`Validators` make the next fetch conditional
@@ -20,14 +23,24 @@
   when the config loads), the extraction override (``exclude``/``body``, dated
   versions ``body@YYYY-MM-DD`` for a redesign) included.
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
-  ``regwatch/<source_id>/<name>`` counters and ``regwatch/<source_id>/error_messages``.
+  ``regwatch/<source_id>/<name>`` counters (the counter fields of
+  :class:`~regwatch.models.CrawlStats`) and :class:`~regwatch.models.CrawlFailure`
+  values in ``regwatch/<source_id>/failures``.
 """
 
 from __future__ import annotations
 
 from ._extract import extract_article, extract_file
 from ._feeds import FeedEntry, ParsedFeed, parse_feed
-from ._health import HealthVerdict, assess_health, blocked_reason, error_class_of, hard_failure_of
+from ._health import (
+    HealthEvent,
+    HealthPolicy,
+    HealthTransition,
+    blocked_reason,
+    hard_failure_of,
+    next_health,
+    run_failed,
+)
 from ._items import ExtractedArticle, FetchedPage
 from ._ledger import FetchRecord, Validators
 from ._pipelines import ExtractPipeline
@@ -49,11 +62,13 @@ __all__ = [
     "SPIDERS",
     "ExtractPipeline",
     "ExtractedArticle",
-    "FetchedPage",
     "FeedEntry",
     "FeedSpider",
     "FetchRecord",
-    "HealthVerdict",
+    "FetchedPage",
+    "HealthEvent",
+    "HealthPolicy",
+    "HealthTransition",
     "JsonApiSpider",
     "ListingSpider",
     "ParsedFeed",
@@ -63,18 +78,18 @@ __all__ = [
     "SourceSpider",
     "Validators",
     "add_error",
-    "assess_health",
     "blocked_reason",
     "canonical_url",
     "count",
     "crawl_stats_from",
-    "error_class_of",
     "extract_article",
     "extract_file",
     "hard_failure_of",
+    "next_health",
     "parse_feed",
     "parse_sitemap",
     "run_crawl",
+    "run_failed",
     "spider_for",
     "stat_key",
 ]

@@ -2,8 +2,8 @@
 
 Scrapy reports a failed request as a Twisted ``Failure`` wrapping one of many
 exception types (its own, Twisted's, the TLS stack's); :func:`classify_failure`
-maps each to one class and a short reason, so a source's errors read the same
-whatever layer failed.
+maps each to a :class:`~regwatch.models.CrawlFailure` (class, URL, short reason,
+HTTP status), so a source's errors read the same whatever layer failed.
 """
 
 from __future__ import annotations
@@ -22,13 +22,28 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
 
+from regwatch.errors import ErrorClass
+from regwatch.models import CrawlFailure
+
 from ._health import blocked_reason
 from ._http import header
 from ._ssrf import SSRF_REFUSAL, connect_refusal
 
 
-def classify_failure(failure: Failure) -> tuple[str, str]:
-    """(error class, short reason) for a failed download, classes as in ``SourceError``."""
+def classify_failure(failure: Failure) -> CrawlFailure:
+    """The failure of a download as a value: its class (as in ``SourceError``), URL, reason and status."""
+    request = getattr(failure, "request", None)
+    response = getattr(failure.value, "response", None) if isinstance(failure.value, HttpError) else None
+    error_class, reason = _class_and_reason(failure)
+    return CrawlFailure(
+        error_class,
+        request.url if request is not None else "",
+        reason,
+        status=response.status if response is not None else None,
+    )
+
+
+def _class_and_reason(failure: Failure) -> tuple[ErrorClass, str]:
     exc = failure.value
     if isinstance(exc, HttpError):
         response = exc.response

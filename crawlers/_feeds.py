@@ -40,6 +40,8 @@ class FeedEntry:
 
 @dataclass
 class ParsedFeed:
+    """A parsed feed: its kind and title, the usable entries, and what was left out or looked wrong."""
+
     kind: str  # rss | atom | rdf
     title: str
     entries: list[FeedEntry]

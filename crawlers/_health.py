@@ -3,30 +3,46 @@
 HTTP 200 is not success. :func:`blocked_reason` spots a bot wall or a
 JavaScript app shell answering in place of content (class ``blocked``), and
 :func:`feed_content_problem` a document that is not a feed at all (class
-``empty``). :func:`assess_health` turns one run's :class:`CrawlStats` and the
-source's previous state into the next: a *hard* failure (the index itself
-failed, or nothing at all came back) adds a weight by error class to the
-source's failure score, a success clears it, and a score reaching
-``CRAWL_DISABLE_SCORE`` disables the source until it is crawled by name and
-succeeds. A run that lists far fewer items than the source's own average
-(``CRAWL_LOW_VOLUME_RATIO``) is flagged: a redesign that half-breaks the
-selectors shows up there first. An index that answers 304 (unchanged since a
-run that settled everything it listed) is a success with nothing new, never
-``empty`` and never low volume.
+``empty``).
+
+:func:`next_health` is the whole of source health, as one pure function: from
+a source's previous :class:`~regwatch.models.SourceHealthState` and one run's
+:class:`~regwatch.models.CrawlStats` it computes the next state, whether the
+run failed, and the log events that implies. The wiring logs the events and
+the store's ``source_states`` saves the rest; nothing else decides health.
+
+- A *hard* failure (the index itself failed, or nothing at all came back) adds
+  a weight by error class to the source's failure score, a success clears it,
+  and a score reaching ``CRAWL_DISABLE_SCORE`` disables the source until it is
+  crawled by name and succeeds.
+- A run that lists far fewer items than the source's own average
+  (``CRAWL_LOW_VOLUME_RATIO``) is flagged: a redesign that half-breaks the
+  selectors shows up there first.
+- An index that answers 304 (unchanged since a run that settled everything it
+  listed) is a success with nothing new, never ``empty`` and never low volume,
+  and keeps what it listed last time.
+- A run *failed* (the crawl ledger's "consecutive failures") when it had errors
+  and stored nothing; one bad page among good ones is an error, not a failed run.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from lxml import html as lxml_html
 
-from regwatch.models import CrawlStats
+from regwatch.errors import ErrorClass
+from regwatch.models import CrawlFailure, CrawlStats, SourceHealthState
+from regwatch.settings import BY_NAME
 
 # Weight of one hard failure, by error class: a host that no longer resolves or
 # fails TLS is likelier gone for good than one that timed out once.
-FAILURE_WEIGHTS: dict[str, float] = {
+FAILURE_WEIGHTS: dict[ErrorClass, float] = {
     "dns": 2.0,
     "tls": 2.0,
     "refused": 1.5,
@@ -39,7 +55,8 @@ FAILURE_WEIGHTS: dict[str, float] = {
     "robots": 1.0,
     "other": 1.0,
 }
-GONE_STATUSES = ("HTTP 404", "HTTP 410")  # an index that is gone weighs like a DNS failure
+GONE_STATUSES = (404, 410)  # an index that is gone weighs like a DNS failure
+GONE_WEIGHT = 2.0
 LOW_VOLUME_MIN_RUNS = 3  # successful runs before a source's average means anything
 LOW_VOLUME_MIN_AVERAGE = 4.0  # sources that list fewer items than this are never flagged
 VOLUME_SMOOTHING = 0.3  # weight of the latest run in the moving average of items per run
@@ -109,81 +126,114 @@ def feed_content_problem(body: bytes, content_type: str) -> str:
 
 
 @dataclass(frozen=True)
-class HealthVerdict:
-    """A source's state after one run: carried over to the next by the store."""
+class HealthPolicy:
+    """The limits of :func:`next_health` (``from_settings`` reads them from the settings)."""
 
-    failure_score: float
-    hard_failure: str  # the error class of this run's hard failure, "" when it succeeded
-    disable: bool  # the score reached the limit: stop crawling it until told otherwise
-    low_volume: bool
-    avg_items: float | None
-    runs: int  # successful runs counted in avg_items
+    disable_score: float = BY_NAME["CRAWL_DISABLE_SCORE"].default  # 0: never disable
+    low_volume_ratio: float = BY_NAME["CRAWL_LOW_VOLUME_RATIO"].default
 
-
-def error_class_of(message: str) -> str:
-    """``"timeout https://…: reason"`` → ``"timeout"`` (the format of the crawl's error messages)."""
-    word = message.split(" ", 1)[0].strip("[]:").lower()
-    return word if word in FAILURE_WEIGHTS else "other"
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> HealthPolicy:
+        return cls(
+            disable_score=float(settings["CRAWL_DISABLE_SCORE"]),
+            low_volume_ratio=float(settings["CRAWL_LOW_VOLUME_RATIO"]),
+        )
 
 
-def hard_failure_of(stats: CrawlStats) -> str:
-    """The error message of a hard failure in this run, or "".
+@dataclass(frozen=True)
+class HealthEvent:
+    """A log line a health transition implies (the wiring adds the source id and URL)."""
+
+    level: int  # a logging level
+    message: str
+
+
+@dataclass(frozen=True)
+class HealthTransition:
+    """What one run did to a source's health: :func:`next_health`'s answer."""
+
+    state: SourceHealthState  # carried to the next run
+    run_failed: bool  # errors and nothing stored: counts towards the ledger's consecutive failures
+    hard_failure: CrawlFailure | None  # what raised the failure score, None when the run succeeded
+    events: tuple[HealthEvent, ...] = ()
+
+
+def hard_failure_of(run: CrawlStats) -> CrawlFailure | None:
+    """The hard failure of this run, or None.
 
     Hard: the index failed, or the run had errors and got nothing at all (no
     page, no 304, nothing listed). One bad article page among good ones is not.
     """
-    if stats.index_error:
-        return stats.index_error
-    got_something = stats.pages_fetched or stats.not_modified or stats.items_found
-    if stats.errors and not got_something:
-        return stats.error_messages[0] if stats.error_messages else "other: the run failed"
-    return ""
+    if run.index_failure is not None:
+        return run.index_failure
+    got_something = run.pages_fetched or run.not_modified or run.items_found
+    if run.errors and not got_something:
+        return run.failures[0] if run.failures else CrawlFailure("other", "", f"{run.errors} errors")
+    return None
 
 
-def assess_health(
-    stats: CrawlStats,
-    failure_score: float = 0.0,
-    avg_items: float | None = None,
-    runs: int = 0,
-    *,
-    disable_score: float = 6.0,
-    low_volume_ratio: float = 0.3,
-) -> HealthVerdict:
-    """The next health state of a source from one run's stats and its previous state."""
-    message = hard_failure_of(stats)
-    if message:
-        error_class = error_class_of(message)
-        weight = FAILURE_WEIGHTS[error_class]
-        if error_class == "http" and any(status in message for status in GONE_STATUSES):
-            weight = 2.0
-        score = failure_score + weight
-        return HealthVerdict(
-            failure_score=score,
-            hard_failure=error_class,
-            disable=disable_score > 0 and score >= disable_score,
-            low_volume=False,
-            avg_items=avg_items,
-            runs=runs,
-        )
-    if stats.index_not_modified and not stats.items_found:
-        # The index answered 304: healthy, nothing new. It listed what it listed last time, so
-        # the volume average and its flag stay as they were instead of seeing an empty run.
-        return HealthVerdict(
-            failure_score=0.0,
-            hard_failure="",
-            disable=False,
-            low_volume=False,
-            avg_items=avg_items,
-            runs=runs,
-        )
-    items = float(stats.items_found)
+def run_failed(run: CrawlStats) -> bool:
+    """Whether the run had errors and stored nothing (a 304 page counts as stored: known, unchanged)."""
+    stored = run.new + run.updated + run.duplicate + run.not_modified
+    return bool(run.errors or run.failures) and stored == 0
+
+
+def failure_weight(failure: CrawlFailure) -> float:
+    """What one hard failure adds to the score: by class, and a gone index (404, 410) as much as DNS."""
+    if failure.error_class == "http" and failure.status in GONE_STATUSES:
+        return GONE_WEIGHT
+    return FAILURE_WEIGHTS[failure.error_class]
+
+
+def next_health(
+    previous: SourceHealthState, run: CrawlStats, policy: HealthPolicy, now: datetime
+) -> HealthTransition:
+    """The source's next health state after ``run``, and the events to log (``now``: when it disables)."""
+    failed = run_failed(run)
+    events: list[HealthEvent] = []
+    if failed:
+        first = run.failures[0] if run.failures else CrawlFailure("other", "", f"{run.errors} errors")
+        events.append(HealthEvent(logging.INFO, f"run failed: {first.message}"))
+    # An index that answered 304 lists what it listed last time.
+    unchanged = bool(run.index_not_modified) and not run.items_found
+    state = replace(
+        previous,
+        latency_ms=run.index_latency_ms,
+        items_found=previous.items_found if unchanged else run.items_found,
+    )
+    hard = hard_failure_of(run)
+    if hard is not None:
+        score = previous.failure_score + failure_weight(hard)
+        state = replace(state, failure_score=score, low_volume=False)
+        if policy.disable_score > 0 and score >= policy.disable_score and not previous.disabled:
+            reason = (
+                f"disabled after repeated hard failures (score {score:g}, "
+                f"limit {policy.disable_score:g}); last: {hard.message}"
+            )
+            state = replace(state, disabled_at=now, disabled_reason=reason)
+            events.append(HealthEvent(logging.ERROR, reason))
+        return HealthTransition(state, failed, hard, tuple(events))
+    if previous.disabled:
+        events.append(HealthEvent(logging.INFO, "succeeded again: re-enabled"))
+    state = replace(state, failure_score=0.0, disabled_at=None, disabled_reason="")
+    if unchanged:
+        # Healthy, nothing new: the volume average and its flag do not see an empty run.
+        return HealthTransition(replace(state, low_volume=False), failed, None, tuple(events))
+    items, average, runs = float(run.items_found), previous.avg_items, previous.runs
     low = (
         runs >= LOW_VOLUME_MIN_RUNS
-        and avg_items is not None
-        and avg_items >= LOW_VOLUME_MIN_AVERAGE
-        and items < avg_items * low_volume_ratio
+        and average is not None
+        and average >= LOW_VOLUME_MIN_AVERAGE
+        and items < average * policy.low_volume_ratio
     )
-    average = items if avg_items is None else (1 - VOLUME_SMOOTHING) * avg_items + VOLUME_SMOOTHING * items
-    return HealthVerdict(
-        failure_score=0.0, hard_failure="", disable=False, low_volume=low, avg_items=average, runs=runs + 1
-    )
+    average = items if average is None else (1 - VOLUME_SMOOTHING) * average + VOLUME_SMOOTHING * items
+    state = replace(state, avg_items=average, runs=runs + 1, low_volume=low)
+    if low:
+        events.append(
+            HealthEvent(
+                logging.WARNING,
+                f"listed {run.items_found} items, far below its average of {average:.1f}: "
+                "check its selectors or feed",
+            )
+        )
+    return HealthTransition(state, failed, None, tuple(events))

@@ -23,8 +23,8 @@ from typing import Any, NoReturn
 
 from scrapy.exceptions import DropItem
 
-from regwatch.errors import ExtractionError
-from regwatch.models import Article, utcnow
+from regwatch.errors import ErrorClass, ExtractionError
+from regwatch.models import Article, CrawlFailure, utcnow
 from regwatch.settings import BY_NAME
 from regwatch.sources import ExtractionOverride
 
@@ -129,10 +129,11 @@ class ExtractPipeline:
             self._overrides[page.source_id] = override
         return override
 
-    def _drop(self, page: FetchedPage, error_class: str, reason: str) -> NoReturn:
-        record_error(self.stats, page.source_id, error_class, page.url, reason)
+    def _drop(self, page: FetchedPage, error_class: ErrorClass, reason: str) -> NoReturn:
+        failure = CrawlFailure(error_class, page.url, reason)
+        record_error(self.stats, page.source_id, failure)
         # Counted and logged above, once: Scrapy's own "Dropped" line only with -v.
-        raise DropItem(f"{error_class} {page.url}: {reason}", log_level="DEBUG")
+        raise DropItem(failure.message, log_level="DEBUG")
 
 
 _INLINE = Extractor(0)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from regwatch.models import CrawlStats, Source
+from regwatch.models import CrawlFailure, CrawlStats, Source
 
 from .settings import CRAWL_SETTING_NAMES
 
@@ -78,7 +78,7 @@ def run_crawl(
     "last_modified": …}}`` from the fetch ledger: those pages are fetched
     conditionally (a 304 counts as ``not_modified``). ``probe`` fetches each
     source's first index page only and follows nothing (``items_found``,
-    ``index_latency_ms`` and ``index_error`` tell how the source is). The
+    ``index_latency_ms`` and ``index_failure`` tell how the source is). The
     subprocess logs to this process's stderr and is killed after
     CRAWL_PROCESS_TIMEOUT seconds. ``env`` is added to its environment (a
     pipeline's secret, such as the store's password, which the job file never holds).
@@ -97,6 +97,7 @@ def run_crawl(
         command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]
         logger.info("crawl of %d sources starts in a subprocess (sources: %s)", len(sources), ids)
         failure = ""
+        timed_out = False
         try:
             # stdout goes to our stderr: stdout is for the CLI's data, never for crawl logs.
             completed = subprocess.run(
@@ -110,6 +111,7 @@ def run_crawl(
             if completed.returncode != 0:
                 failure = f"crawl process exited with status {completed.returncode}"
         except subprocess.TimeoutExpired:
+            timed_out = True
             failure = f"crawl process killed after CRAWL_PROCESS_TIMEOUT={timeout:g}s"
         except OSError as exc:
             failure = f"crawl process could not start ({exc})"
@@ -120,10 +122,9 @@ def run_crawl(
         stats = reported.get(source.id)
         if stats is None:
             reason = failure or "crawl process reported nothing for this source"
-            error_class = "timeout" if "killed after" in reason else "other"
             logger.error("source=%s url=%s crawl failed: %s", source.id, source.url, reason)
-            message = f"{error_class} {source.url}: {reason}"
-            stats = CrawlStats(source_id=source.id, errors=1, error_messages=[message], index_error=message)
+            failed = CrawlFailure("timeout" if timed_out else "other", source.url, reason)
+            stats = CrawlStats(source_id=source.id, errors=1, failures=[failed], index_failure=failed)
         elif failure:
             logger.warning("source=%s url=%s stats may be partial: %s", source.id, source.url, failure)
         results.append(stats)

@@ -23,6 +23,8 @@ from ._xml import parse_xml_root
 
 @dataclass
 class SitemapEntry:
+    """One URL a sitemap lists, with its dates and the News sitemap's title and keywords."""
+
     loc: str
     lastmod: datetime | None = None
     published: datetime | None = None  # news:publication_date
@@ -32,6 +34,8 @@ class SitemapEntry:
 
 @dataclass
 class ParsedSitemap:
+    """A parsed sitemap: a ``urlset`` of pages or a ``sitemapindex`` of further sitemaps."""
+
     kind: str  # urlset | sitemapindex
     entries: list[SitemapEntry]
 

@@ -1,12 +1,15 @@
-"""Per-source crawl counters kept in Scrapy's stats.
+"""Per-source crawl counters and failures kept in Scrapy's stats.
 
 The contract shared with the item pipelines and the run summary: counters live
 under ``regwatch/<source_id>/<name>`` where ``name`` is one of
-:data:`COUNTER_NAMES` (``pages_fetched`` (article pages that answered 2xx;
-any other status is an error), ``not_modified`` (304 answers to a conditional GET), ``index_not_modified`` (index pages that
-answered 304: nothing new) and
-``errors`` and ``items_found`` (entries the index listed) are counted by the spiders, ``new``/``updated``/``duplicate`` by the store pipeline), and short
-``"<class> <url>: <reason>"`` messages go to the list ``regwatch/<source_id>/error_messages``.
+:data:`~regwatch.models.COUNTERS` (the counter fields of
+:class:`~regwatch.models.CrawlStats`; :func:`count` refuses any other name, so a
+counter cannot be counted and then lost). The spiders count ``pages_fetched``,
+``not_modified``, ``index_not_modified``, ``errors``, ``items_found``,
+``too_old`` and ``robots_blocked``; the store pipeline ``new``/``updated``/``duplicate``.
+Each error of a source is a :class:`~regwatch.models.CrawlFailure` value: the
+first ones go to the list ``regwatch/<source_id>/failures``, and the failure of
+the source's index itself to ``regwatch/<source_id>/index_failure``.
 """
 
 from __future__ import annotations
@@ -15,26 +18,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from regwatch.errors import SOURCE_ERROR_CLASSES
-from regwatch.models import CrawlStats
+from regwatch.models import COUNTERS, MAX_FAILURES_KEPT, CrawlFailure, CrawlStats
 
 logger = logging.getLogger(__name__)
 
 STATS_PREFIX = "regwatch"
-COUNTER_NAMES = (
-    "pages_fetched",
-    "not_modified",
-    "new",
-    "updated",
-    "duplicate",
-    "errors",
-    "items_found",
-    "too_large",
-    "too_old",
-    "index_not_modified",
-)
-MAX_ERROR_MESSAGES = 20
-MAX_MESSAGE_CHARS = 300
 
 
 class StatsLike(Protocol):
@@ -53,58 +41,65 @@ def stat_key(source_id: str, name: str) -> str:
 
 
 def count(stats: StatsLike, source_id: str, name: str, n: int = 1) -> None:
-    """Add ``n`` to the counter ``name`` of a source (e.g. ``count(crawler.stats, "ledger", "new")``)."""
+    """Add ``n`` to the counter ``name`` of a source (e.g. ``count(crawler.stats, "ledger", "new")``).
+
+    ValueError for a name that is not one of ``COUNTERS``: it would never be reported.
+    """
+    if name not in COUNTERS:
+        raise ValueError(f"{name!r} is not a CrawlStats counter (expected one of {', '.join(COUNTERS)})")
     stats.inc_value(stat_key(source_id, name), n)
 
 
-def add_error(stats: StatsLike, source_id: str, error_class: str, url: str, reason: str) -> None:
-    """Count one error of a source and keep its message (the first 20 are kept)."""
-    error_class = error_class if error_class in SOURCE_ERROR_CLASSES else "other"
+def add_error(stats: StatsLike, source_id: str, failure: CrawlFailure) -> None:
+    """Count one error of a source and keep it (the first MAX_FAILURES_KEPT are kept)."""
     count(stats, source_id, "errors")
-    key = stat_key(source_id, "error_messages")
-    messages = list(stats.get_value(key) or [])
-    if len(messages) < MAX_ERROR_MESSAGES:
-        message = f"{error_class} {url}: {reason}"
-        if len(message) > MAX_MESSAGE_CHARS:
-            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
-        messages.append(message)
-        stats.set_value(key, messages)
+    key = stat_key(source_id, "failures")
+    failures = list(stats.get_value(key) or [])
+    if len(failures) < MAX_FAILURES_KEPT:
+        failures.append(failure)
+        stats.set_value(key, failures)
 
 
-def record_error(
-    stats: StatsLike, source_id: str, error_class: str, url: str, reason: str, failure: Any = None
-) -> None:
-    """Count one error of a source and log it: one WARNING line; a failure's traceback at DEBUG (``-v``).
+def record_error(stats: StatsLike, source_id: str, failure: CrawlFailure, traceback: Any = None) -> None:
+    """Count one error of a source and log it: one WARNING line; a Twisted failure's traceback at DEBUG (``-v``).
 
     What the spiders and the extraction pipeline call for every error of a source.
     """
-    logger.warning("source=%s url=%s %s error: %s", source_id, url, error_class, reason)
-    if failure is not None and logger.isEnabledFor(logging.DEBUG):
+    logger.warning(
+        "source=%s url=%s %s error: %s", source_id, failure.url, failure.error_class, failure.reason
+    )
+    if traceback is not None and logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "source=%s url=%s %s error, in full:\n%s", source_id, url, error_class, failure.getTraceback()
+            "source=%s url=%s %s error, in full:\n%s",
+            source_id,
+            failure.url,
+            failure.error_class,
+            traceback.getTraceback(),
         )
-    add_error(stats, source_id, error_class, url, reason)
-    if error_class == "too_large":
+    add_error(stats, source_id, failure)
+    if failure.error_class == "too_large":
         count(stats, source_id, "too_large")
 
 
-def set_index_error(stats: StatsLike, source_id: str, error_class: str, url: str, reason: str) -> None:
+def set_index_failure(stats: StatsLike, source_id: str, failure: CrawlFailure) -> None:
     """Mark the run's hard failure: the source's index itself failed (the first one is kept)."""
-    key = stat_key(source_id, "index_error")
+    key = stat_key(source_id, "index_failure")
     if not stats.get_value(key):
-        error_class = error_class if error_class in SOURCE_ERROR_CLASSES else "other"
-        stats.set_value(key, f"{error_class} {url}: {reason}"[:MAX_MESSAGE_CHARS])
+        stats.set_value(key, failure)
 
 
 def crawl_stats_from(stats: Mapping[str, Any], source_id: str) -> CrawlStats:
     """Read one source's :class:`CrawlStats` back out of a Scrapy stats dict."""
-    values = {name: int(stats.get(stat_key(source_id, name), 0) or 0) for name in COUNTER_NAMES}
-    messages = [str(m) for m in stats.get(stat_key(source_id, "error_messages"), []) or []]
+    values = {name: int(stats.get(stat_key(source_id, name), 0) or 0) for name in COUNTERS}
+    failures = [
+        f for f in stats.get(stat_key(source_id, "failures"), []) or [] if isinstance(f, CrawlFailure)
+    ]
+    index_failure = stats.get(stat_key(source_id, "index_failure"))
     latency = stats.get(stat_key(source_id, "index_latency_ms"))
     return CrawlStats(
         source_id=source_id,
-        error_messages=messages,
+        failures=failures,
+        index_failure=index_failure if isinstance(index_failure, CrawlFailure) else None,
         index_latency_ms=int(latency) if latency is not None else None,
-        index_error=str(stats.get(stat_key(source_id, "index_error"), "") or ""),
         **values,
     )

@@ -22,7 +22,7 @@ from typing import Any
 from crawlers._extract_pool import close_shared_extractor
 from crawlers._logs import install_failure_filters
 from regwatch.errors import RegwatchError
-from regwatch.models import CrawlStats, Source
+from regwatch.models import CrawlFailure, CrawlStats, Source
 from regwatch.settings import Settings
 
 logger = logging.getLogger("crawlers.process")
@@ -109,13 +109,14 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
             crawler = crawlers.get(source.id)
             stats = crawl_stats_from(_stats_of(crawler), source.id)
             if source.id in failures:
+                failure = CrawlFailure("other", source.url, failures[source.id])
                 stats.errors += 1
-                stats.error_messages.append(f"other {source.url}: {failures[source.id]}")
-                stats.index_error = stats.index_error or stats.error_messages[-1]
+                stats.failures.append(failure)
+                stats.index_failure = stats.index_failure or failure
             result.append(stats)
         for source_id, url in unreadable:
-            message = f"other {url}: {failures[source_id]}"
-            result.append(CrawlStats(source_id, errors=1, error_messages=[message], index_error=message))
+            failure = CrawlFailure("other", url, failures[source_id])
+            result.append(CrawlStats(source_id, errors=1, failures=[failure], index_failure=failure))
         return result
 
     def on_closed(spider: Any, reason: str) -> None:

@@ -15,10 +15,16 @@ one SQLite file (WAL, so a crawl subprocess writes while the parent reads):
 
 Reading, for the CLI and a web desk: ``store.search.search(query)``,
 ``.facets(query)`` and ``.histogram(query, interval)`` (or the same three on
-``ClusterIndex``: both are a ``SearchIndex``); ``store.articles.get(id)``, whose
-``entities`` carry each entity's mentions; ``store.stories.articles(story_id)``;
+``ClusterIndex``: both are a ``SearchIndex``), and ``search_report``, the JSON
+both the CLI and the desk's API answer with; ``store.articles.get(id)`` (and
+``get_many``), whose ``entities`` carry each entity's mentions;
+``store.stories.articles(story_id)`` and, without the texts, ``.members(ids)``;
 the articles mentioning an entity are ``SearchQuery(entity=...)``, and the
-entities most mentioned among a query's matches are ``facets(query)["entities"]``.
+entities most mentioned among a query's matches are ``facets(query)["entities"]``
+(watched) and ``["other_entities"]`` (by ``normalise_name``; a spelling to show
+from ``store.articles.entity_labels``). ``SearchQuery(highlight=True)`` gives each
+hit its marked title and hit sentence (``highlight``, ``hit_sentence``: spans,
+not markup, so a page escapes the text around them).
 
 The seam for a second store engine (PostgreSQL): ``_interfaces`` declares one
 Protocol per component (``Articles``, ``EmbeddedSearch``, ``DigestLedger``…).
@@ -35,6 +41,7 @@ truth and keeps, per cluster, which article versions it acknowledged.
 """
 
 from ._cluster import ClusterIndex, SyncOutcome
+from ._highlight import Highlight, highlight, hit_sentence
 from ._interfaces import (
     AlertLedger,
     Articles,
@@ -47,8 +54,9 @@ from ._interfaces import (
     Stories,
     TagErrors,
 )
+from ._query import normalise_name
+from ._report import search_report
 from ._retag import RetagQueue
-from ._source_states import SourceState
 from ._store import Store
 from ._types import SearchHit, SearchQuery, SearchResult, SourceHealth
 
@@ -60,16 +68,20 @@ __all__ = [
     "DigestLedger",
     "EmbeddedSearch",
     "FetchLedger",
+    "Highlight",
     "RetagQueue",
     "SearchHit",
     "SearchIndex",
     "SearchQuery",
     "SearchResult",
     "SourceHealth",
-    "SourceState",
     "SourceStates",
-    "Stories",
     "Store",
+    "Stories",
     "SyncOutcome",
     "TagErrors",
+    "highlight",
+    "hit_sentence",
+    "normalise_name",
+    "search_report",
 ]

@@ -136,6 +136,31 @@ class SqliteArticles:
                 return None
             return to_article(row, entities_of(conn, [article_id]).get(article_id, []))
 
+    def get_many(self, article_ids: Sequence[str]) -> list[Article]:
+        """The stored articles among ``article_ids``, in that order (one read for all)."""
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT * FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(article_ids)),),
+            ).fetchall()
+            found = {article.id: article for article in articles_with_entities(conn, rows)}
+        return [found[article_id] for article_id in dict.fromkeys(article_ids) if article_id in found]
+
+    def entity_labels(self, names: Sequence[str]) -> dict[str, str]:
+        """A spelling of each entity name as stored (the first article's), by normalised name.
+
+        The "other entities" facet and the entity filter speak normalised names ("boris
+        johnson"); a page shows them as written. Names never stored are left out.
+        """
+        keys = list(dict.fromkeys(normalise_name(name) for name in names))
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT k.value AS key, (SELECT e.name FROM article_entities e "
+                "WHERE e.norm_name = k.value ORDER BY e.doc LIMIT 1) AS name FROM json_each(?) k",
+                (json.dumps(keys),),
+            ).fetchall()
+        return {row["key"]: row["name"] for row in rows if row["name"] is not None}
+
     def id_for_url(self, url: str) -> str | None:
         """The id of the article seen at ``url``, a canonical or a fetch URL (e.g. a syndicated copy)."""
         with self._db.transaction(write=False) as conn:

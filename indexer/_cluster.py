@@ -32,6 +32,7 @@ from regwatch.private import redact_url
 
 from ._cluster_mapping import (
     MAPPING_VERSION,
+    MAPPINGS,
     index_body,
     index_template,
     is_version_of,
@@ -39,6 +40,7 @@ from ._cluster_mapping import (
     to_document,
 )
 from ._cluster_query import facets_body, histogram_body, search_body
+from ._highlight import hit_highlights
 from ._interfaces import ClusterLedger
 from ._schema import from_db
 from ._search import _lead, facet_counts
@@ -253,6 +255,28 @@ class ClusterIndex:
             wanted["priority"],
         )
 
+    def _upgrade_mapping(self, index: str, stored: int) -> bool:
+        """Add the fields of the current mappings to an index an older regwatch made, and send
+        every document again so they are filled; False when the cluster refuses (then migrate).
+
+        The versions so far only add fields, which both engines accept on a live index.
+        """
+        try:
+            self.wire.request("PUT", f"/{index}/_mapping", body=MAPPINGS)
+        except WireError as exc:
+            log.warning("search cluster %s: mappings of %s not upgraded (%s)", self.url, index, exc)
+            return False
+        resent = self.ledger.forget(self.target)
+        log.info(
+            "Search index %s at %s: mappings upgraded from version %d to %d; its %d documents will be sent again",
+            index,
+            self.url,
+            stored,
+            MAPPING_VERSION,
+            resent,
+        )
+        return True
+
     def _point_alias(self, name: str, previous: str | None = None) -> None:
         """Point the alias at ``name`` (away from ``previous``) in one atomic request."""
         actions: list[dict[str, Any]] = [
@@ -269,7 +293,10 @@ class ClusterIndex:
         if current:
             if not self._ready:
                 self._upgrade_template()
-                if self._mapping_version(current[-1]) != MAPPING_VERSION:
+                stored = self._mapping_version(current[-1])
+                if stored != MAPPING_VERSION and not (
+                    0 < stored < MAPPING_VERSION and self._upgrade_mapping(current[-1], stored)
+                ):
                     log.warning(
                         "Search index %s at %s has older mappings than this regwatch: "
                         "run `regwatch index migrate`",
@@ -296,6 +323,7 @@ class ClusterIndex:
         Articles acknowledged by the old version while the reindex ran are sent again afterwards.
         """
         old = self.ensure_index()
+        outdated = self._mapping_version(old) < MAPPING_VERSION  # its documents lack fields: send them all
         new = next_version(self.alias, self._versions())
         started = utcnow()
         self._create_version(new)
@@ -309,7 +337,7 @@ class ClusterIndex:
             timeout=3600,
         )
         self._point_alias(new, previous=old)
-        resent = self.ledger.forget(self.target, acked_since=started)
+        resent = self.ledger.forget(self.target, acked_since=None if outdated else started)
         outcome = self.sync()
         self._call("deleting the old version", "DELETE", f"/{old}")
         log.info("Migrated %s from %s to %s (%s documents)", self.alias, old, new, result.get("total"))
@@ -479,6 +507,11 @@ class ClusterIndex:
             snippet = (
                 highlight[0] if highlight and doc.get("body") else _lead(doc.get("summary") or doc["body"])
             )
+            marked = (
+                hit_highlights(doc["title"], doc.get("summary") or "", doc.get("body") or "", query.text)
+                if query.highlight
+                else (None, None)
+            )
             hits.append(
                 SearchHit(
                     id=doc["id"],
@@ -490,6 +523,8 @@ class ClusterIndex:
                     snippet=snippet,
                     score=raw.get("_score") if ranked else None,
                     story=doc.get("story") or "",
+                    title_marked=marked[0],
+                    sentence=marked[1],
                 )
             )
         return SearchResult(total=int(total), hits=hits)
@@ -522,13 +557,22 @@ class ClusterIndex:
         return total or 0, taken
 
     def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of the matching articles by source, source type and watched entity, as the store gives them."""
+        """Counts of the matching articles by source, type, jurisdiction, language and entity, as the store
+        gives them."""
         aggs = self._call("facets", "POST", f"/{self.alias}/_search", facets_body(query, self.sources))[
             "aggregations"
         ]
-        by_source = {bucket["key"]: int(bucket["doc_count"]) for bucket in aggs["sources"]["buckets"]}
-        by_entity = {bucket["key"]: int(bucket["doc_count"]) for bucket in aggs["entities"]["buckets"]}
-        return facet_counts(by_source, by_entity, self.sources)
+
+        def counts(name: str) -> dict[str, int]:
+            return {bucket["key"]: int(bucket["doc_count"]) for bucket in aggs[name]["buckets"]}
+
+        return facet_counts(
+            counts("sources"),
+            counts("entities"),
+            self.sources,
+            by_language=counts("languages"),
+            by_other=counts("other_entities"),
+        )
 
     def histogram(self, query: SearchQuery, interval: str = "day") -> dict[str, int]:
         """Matching articles per day, week (from Monday) or month (UTC), oldest first; empty periods left out."""

@@ -33,7 +33,9 @@ from ._query import normalise_name
 from ._schema import to_db
 from ._types import ClusterDoc
 
-MAPPING_VERSION = 1
+# 2: other_names (the unwatched entities' facet). A version-1 index gets the new field in place
+# and every document again (see ClusterIndex.ensure_index).
+MAPPING_VERSION = 2
 VERSION_DIGITS = 6  # NAME-000001
 TEMPLATE_PRIORITY_BASE = 100  # plus the name's length (see the module docstring)
 # Field weights of the text search, as in the embedded index's bm25 (title, summary, body).
@@ -103,6 +105,7 @@ MAPPINGS: dict[str, Any] = {
         "entity_names": _KEYWORD,  # normalised names (see normalise_name), every entity
         "entity_types": _KEYWORD,
         "watched_names": _KEYWORD,  # canonical names of watched entities: the entity facet
+        "other_names": _KEYWORD,  # normalised names of the unwatched entities: their facet
         "display_entities": {"type": "keyword", "index": False},
         "quotes": {
             "type": "nested",
@@ -182,6 +185,7 @@ def to_document(item: ClusterDoc, sources: dict[str, Source]) -> dict[str, Any]:
         "entity_names": sorted({normalise_name(e.name) for e in article.entities}),
         "entity_types": sorted({e.type for e in article.entities}),
         "watched_names": sorted({e.name for e in article.entities if e.watched}),
+        "other_names": sorted({normalise_name(e.name) for e in article.entities if not e.watched}),
         "display_entities": item.display_entities,
         "quotes": [q.to_dict() for q in article.quotes],
         "actions": [a.to_dict() for a in article.actions],

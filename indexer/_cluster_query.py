@@ -167,14 +167,17 @@ def search_body(
 
 
 def facets_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, Any]:
-    """Counts by source (all of them: the types add them up) and watched entity (top 20)."""
+    """Counts by source (all of them: the types and jurisdictions add them up), language,
+    watched entity and other entity (the top 20 of each)."""
     order = [{"_count": "desc"}, {"_key": "asc"}]
     return {
         "query": search_body(query, sources)["query"],
         "size": 0,
         "aggs": {
             "sources": {"terms": {"field": "source_id", "size": SOURCE_BUCKETS, "order": order}},
+            "languages": {"terms": {"field": "language", "size": FACET_LIMIT, "order": order}},
             "entities": {"terms": {"field": "watched_names", "size": FACET_LIMIT, "order": order}},
+            "other_entities": {"terms": {"field": "other_names", "size": FACET_LIMIT, "order": order}},
         },
     }
 

@@ -123,6 +123,13 @@ class SearchColumns:
         self._ent_counted = np.zeros(0, dtype=np.int64)
         self._derived = False
         self._weeks: dict[str, str | None] = {}
+        # The other (unwatched) entities' rows, by normalised name: built on the first facet that
+        # asks for them (see count_others), then kept current like the rest.
+        self._others_built = False
+        self._other_names: _Codes[str] = _Codes()
+        self._oth_doc = np.zeros(0, dtype=np.int64)
+        self._oth_name = np.zeros(0, dtype=np.int32)
+        self._oth_counted = np.zeros(0, dtype=np.int64)
 
     def _allocate(self, size: int) -> None:
         self.present = np.zeros(size, dtype=bool)
@@ -269,7 +276,38 @@ class SearchColumns:
         )
         # A pair's rows all belong to one article, so the new rows' marks are computed alone.
         self._ent_counted = np.concatenate([self._ent_counted[keep], self._counted(new_docs, new_ids)])
+        if self._others_built:
+            self._apply_others(conn, docs, listed)
         self._derived = False
+
+    def _build_others(self, conn: sqlite3.Connection) -> None:
+        """Read every unwatched entity row by normalised name (a covering partial index, schema 9)."""
+        docs, names = [], []
+        for norm_name, group in conn.execute(
+            "SELECT norm_name, group_concat(doc) FROM article_entities INDEXED BY article_entities_other "
+            "WHERE entity_id IS NULL GROUP BY norm_name"
+        ):
+            rows = group_ints(group)
+            docs.append(rows)
+            names.append(np.full(len(rows), self._other_names.code(norm_name), dtype=np.int32))
+        if docs:
+            self._oth_doc = np.concatenate(docs)
+            self._oth_name = np.concatenate(names)
+            self._oth_counted = self._counted(self._oth_doc, self._oth_name)
+        self._others_built = True
+
+    def _apply_others(self, conn: sqlite3.Connection, docs: np.ndarray, listed: str) -> None:
+        keep = ~np.isin(self._oth_doc, docs)
+        rows = conn.execute(
+            "SELECT doc, norm_name FROM article_entities "
+            "WHERE doc IN (SELECT value FROM json_each(?)) AND entity_id IS NULL",
+            (listed,),
+        ).fetchall()
+        new_docs = np.array([r[0] for r in rows], dtype=np.int64)
+        new_names = self._other_names.codes(r[1] for r in rows)
+        self._oth_doc = np.concatenate([self._oth_doc[keep], new_docs])
+        self._oth_name = np.concatenate([self._oth_name[keep], new_names])
+        self._oth_counted = np.concatenate([self._oth_counted[keep], self._counted(new_docs, new_names)])
 
     def _derive(self) -> None:
         """The orders the queries need, computed once per change of the columns (7 ms at 100,000)."""
@@ -293,6 +331,7 @@ class SearchColumns:
         self._derive()
         arrays = [self.present, self.source, self.language, self.day, self.sort_at, self.recency, self._all]
         arrays += [self._ent_doc, self._ent_id, self._ent_label, self._ent_counted]
+        arrays += [self._oth_doc, self._oth_name, self._oth_counted]
         return sum(a.nbytes for a in arrays)
 
     # -- answering ------------------------------------------------------------
@@ -370,6 +409,26 @@ class SearchColumns:
     def count_sources(self, docs: np.ndarray) -> dict[str, int]:
         counts = np.bincount(self.source[docs], minlength=len(self._sources.values))
         return {self._sources.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+    def count_languages(self, docs: np.ndarray) -> dict[str, int]:
+        counts = np.bincount(self.language[docs], minlength=len(self._languages.values))
+        return {self._languages.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+    def count_others(self, conn: sqlite3.Connection, docs: np.ndarray, limit: int) -> dict[str, int]:
+        """The ``limit`` unwatched entities (by normalised name) with most matching articles.
+
+        Ties go to the smaller name, as ``ORDER BY n DESC, key`` in SQL.
+        """
+        if not self._others_built:
+            self._build_others(conn)
+        matched = np.zeros(len(self.present) + 1, dtype=bool)  # the last slot answers -1: False
+        matched[docs] = True
+        names = len(self._other_names.values)
+        counts = np.bincount(2 * self._oth_name + matched[self._oth_counted], minlength=2 * names)[1::2]
+        found = sorted(
+            (-int(counts[code]), self._other_names.values[code]) for code in np.flatnonzero(counts)
+        )
+        return {name: -negative for negative, name in found[:limit]}
 
     def count_entities(self, docs: np.ndarray, limit: int) -> dict[str, int]:
         """The ``limit`` watched entities with most matching articles, by their smallest name.

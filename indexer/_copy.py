@@ -92,7 +92,8 @@ TABLES: tuple[Table, ...] = (
         ("run",),
         _cols(
             "run:int source_id started:time finished:time ok:bool pages_fetched:int new:int updated:int "
-            "duplicate:int errors:int error_class error_message error_messages:json"
+            "duplicate:int errors:int error_class error_message error_messages:json error_url error_reason "
+            "error_status:int counts:json"
         ),
         sequence="run",
     ),

@@ -397,7 +397,43 @@ _V8: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+_V9: tuple[str, ...] = (
+    # The unwatched entities by normalised name: the search columns' "other entities" facet
+    # reads them from here (indexer/_columns.py) without touching the table.
+    "CREATE INDEX article_entities_other ON article_entities (norm_name, doc) WHERE entity_id IS NULL",
+)
+
+# "<class> <url>: <reason>", the one-line text crawl_runs kept of a run's first failure
+# before version 10: its URL starts after the class and a space, and ends at the first ": ".
+_OLD_FAILURE_REST = "substr(error_message, length(error_class) + 2)"
+_OLD_FAILURE_IS_SPLIT = (
+    f"error_class != '' AND substr(error_message, 1, length(error_class) + 1) = error_class || ' ' "
+    f"AND instr({_OLD_FAILURE_REST}, ': ') > 0"
+)
+
+_V10: tuple[str, ...] = (
+    # A run's first failure as a value (class, URL, reason, HTTP status), not one line of
+    # text to parse back; and every counter of the run (the CrawlStats counter fields) as
+    # JSON, so a new counter needs no migration. Older rows are split once, here.
+    "ALTER TABLE crawl_runs ADD COLUMN error_url TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE crawl_runs ADD COLUMN error_reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE crawl_runs ADD COLUMN error_status INTEGER",
+    "ALTER TABLE crawl_runs ADD COLUMN counts TEXT NOT NULL DEFAULT '{}'",
+    f"""
+    UPDATE crawl_runs SET
+        error_url = substr({_OLD_FAILURE_REST}, 1, instr({_OLD_FAILURE_REST}, ': ') - 1),
+        error_reason = substr({_OLD_FAILURE_REST}, instr({_OLD_FAILURE_REST}, ': ') + 2)
+    WHERE {_OLD_FAILURE_IS_SPLIT}
+    """,
+    f"UPDATE crawl_runs SET error_reason = error_message WHERE error_message != '' AND NOT ({_OLD_FAILURE_IS_SPLIT})",
+    """
+    UPDATE crawl_runs SET counts = json_object(
+        'pages_fetched', pages_fetched, 'new', new, 'updated', updated, 'duplicate', duplicate, 'errors', errors
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

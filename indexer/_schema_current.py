@@ -93,6 +93,8 @@ _ARTICLES: tuple[str, ...] = (
     "CREATE INDEX article_entities_entity_id ON article_entities (entity_id COLLATE NOCASE, doc)",
     "CREATE INDEX article_entities_norm_name ON article_entities (norm_name, doc)",
     "CREATE INDEX article_entities_watched ON article_entities (entity_id, name, doc) WHERE entity_id IS NOT NULL",
+    # The unwatched entities by normalised name: the "other entities" facet (indexer/_columns.py).
+    "CREATE INDEX article_entities_other ON article_entities (norm_name, doc) WHERE entity_id IS NULL",
     # Articles whose tagging failed, with the error (see indexer/_tag_errors.py): later runs
     # skip them until their text or the tagger version changes, or `regwatch retag` runs.
     """
@@ -216,7 +218,9 @@ _SEARCH: tuple[str, ...] = (
 )
 
 _LEDGERS: tuple[str, ...] = (
-    # The crawl ledger: one row per source per run.
+    # The crawl ledger: one row per source per run. The run's first failure is the value
+    # (error_class, error_url, error_reason, error_status); error_message and error_messages
+    # are the failures' one-line texts, for people; counts holds every CrawlStats counter.
     """
     CREATE TABLE crawl_runs (
         run INTEGER PRIMARY KEY,
@@ -231,7 +235,11 @@ _LEDGERS: tuple[str, ...] = (
         errors INTEGER NOT NULL DEFAULT 0,
         error_class TEXT NOT NULL DEFAULT '',
         error_message TEXT NOT NULL DEFAULT '',
-        error_messages TEXT NOT NULL DEFAULT '[]'
+        error_messages TEXT NOT NULL DEFAULT '[]',
+        error_url TEXT NOT NULL DEFAULT '',
+        error_reason TEXT NOT NULL DEFAULT '',
+        error_status INTEGER,
+        counts TEXT NOT NULL DEFAULT '{}'
     )
     """,
     "CREATE INDEX crawl_runs_source ON crawl_runs (source_id, started)",

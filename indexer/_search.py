@@ -27,6 +27,7 @@ from regwatch.models import Source
 from . import _fts
 from ._columns import Filters, SearchColumns, fts_rowids, group_ints
 from ._database import Database
+from ._highlight import hit_highlights
 from ._query import lower_bound, match_expression, normalise_name, upper_bound
 from ._rows import display_names, entities_of
 from ._schema import from_db, to_db
@@ -369,6 +370,11 @@ class SqliteSearch:
         for doc, score in page:
             row = found[doc]
             snippet = snippets.get(doc, "")
+            marked = (
+                hit_highlights(row["title"], row["summary"], row["body"], query.text)
+                if query.highlight
+                else (None, None)
+            )
             hits.append(
                 SearchHit(
                     id=row["id"],
@@ -380,18 +386,23 @@ class SqliteSearch:
                     snippet=snippet if snippet and row["body"] else _lead(row["summary"] or row["body"]),
                     score=score,
                     story=row["story_id"],
+                    title_marked=marked[0],
+                    sentence=marked[1],
                 )
             )
         return SearchResult(total=int(total), hits=hits)
 
     def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of the matching articles by source, source type and watched entity (the top 20 of each)."""
+        """Counts of the matching articles by source, type, jurisdiction, language, watched and other
+        entity (see :func:`facet_counts`)."""
         with self._read(query) as (conn, docs):
             if docs is not None:
                 return facet_counts(
                     self._columns.count_sources(docs),
                     self._columns.count_entities(docs, FACET_LIMIT),
                     self.sources,
+                    by_language=self._columns.count_languages(docs),
+                    by_other=self._columns.count_others(conn, docs, FACET_LIMIT),
                 )
             by_source = conn.execute(
                 "SELECT source_id AS key, count(*) AS n FROM temp.regwatch_hits GROUP BY source_id"
@@ -407,8 +418,26 @@ class SqliteSearch:
                 """,
                 (FACET_LIMIT,),
             ).fetchall()
-        sources = {r["key"]: int(r["n"]) for r in by_source}
-        return facet_counts(sources, {r["key"]: int(r["n"]) for r in by_entity}, self.sources)
+            by_other = conn.execute(
+                """
+                SELECT e.norm_name AS key, count(DISTINCT e.doc) AS n
+                FROM article_entities e
+                WHERE e.doc IN (SELECT doc FROM temp.regwatch_hits) AND e.entity_id IS NULL
+                GROUP BY e.norm_name ORDER BY n DESC, key LIMIT ?
+                """,
+                (FACET_LIMIT,),
+            ).fetchall()
+            by_language = conn.execute(
+                "SELECT a.language AS key, count(*) AS n FROM articles a "
+                "WHERE a.doc IN (SELECT doc FROM temp.regwatch_hits) GROUP BY a.language"
+            ).fetchall()
+        return facet_counts(
+            {r["key"]: int(r["n"]) for r in by_source},
+            {r["key"]: int(r["n"]) for r in by_entity},
+            self.sources,
+            by_language={r["key"]: int(r["n"]) for r in by_language},
+            by_other={r["key"]: int(r["n"]) for r in by_other},
+        )
 
     def histogram(self, query: SearchQuery, interval: str = "day") -> dict[str, int]:
         """Matching articles per day, week (from Monday) or month (UTC), oldest first; empty periods left out."""
@@ -428,21 +457,46 @@ class SqliteSearch:
         return {r["key"]: int(r["n"]) for r in rows}
 
 
-def facet_counts(
-    by_source: dict[str, int], by_entity: dict[str, int], sources: dict[str, Source]
-) -> dict[str, dict[str, int]]:
-    """The facets both backends return: the top sources and entities, and every source type.
+def _ranked(counts: dict[str, int], limit: int | None = None) -> dict[str, int]:
+    """Most first, then by key; the first ``limit``."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
 
-    ``by_source`` holds every matching source: types add them up by the config
-    (a source no longer configured counts as "unknown").
+
+def facet_counts(
+    by_source: dict[str, int],
+    by_entity: dict[str, int],
+    sources: Mapping[str, Source],
+    *,
+    by_language: dict[str, int] | None = None,
+    by_other: dict[str, int] | None = None,
+) -> dict[str, dict[str, int]]:
+    """The facets both backends return, each most first (ties by key).
+
+    ``sources`` (top 20), ``types`` and ``jurisdictions`` (added up from every matching
+    source by the config: a source no longer configured, or without a jurisdiction,
+    counts as "unknown"), ``languages`` (lower case; articles without one are left
+    out), ``entities`` (the top 20 watched entities by canonical name) and
+    ``other_entities`` (the top 20 unwatched ones, by normalised name: what the entity
+    filter takes). ``by_source`` holds every matching source.
     """
     types: dict[str, int] = {}
+    places: dict[str, int] = {}
     for source_id, count in by_source.items():
-        kind = sources[source_id].type if source_id in sources else "unknown"
+        source = sources.get(source_id)
+        kind = source.type if source else "unknown"
+        place = (source.jurisdiction if source else "") or "unknown"
         types[kind] = types.get(kind, 0) + count
-    ordered = sorted(by_source.items(), key=lambda item: (-item[1], item[0]))[:FACET_LIMIT]
+        places[place] = places.get(place, 0) + count
+    languages: dict[str, int] = {}
+    for language, count in (by_language or {}).items():
+        if language:
+            key = language.lower()
+            languages[key] = languages.get(key, 0) + count
     return {
-        "sources": dict(ordered),
-        "types": dict(sorted(types.items(), key=lambda item: (-item[1], item[0]))),
+        "sources": _ranked(by_source, FACET_LIMIT),
+        "types": _ranked(types),
+        "jurisdictions": _ranked(places),
+        "languages": _ranked(languages, FACET_LIMIT),
         "entities": by_entity,
+        "other_entities": _ranked(by_other or {}, FACET_LIMIT),
     }

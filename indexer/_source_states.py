@@ -1,52 +1,26 @@
 """Per-source crawl history and health state: the store's ``source_states`` component.
 
-Two tables: ``crawl_runs``, one row per source per run (what it fetched, stored
-and failed on; :meth:`SqliteSourceStates.health` reads the latest run, the last
-success and the failures since), and ``source_state``, what source health carries
-from run to run (the weighted failure score that disables a source, its volume
-average, its last index latency).
+Two tables: ``crawl_runs``, one row per source per run (its counters, whether it
+failed, its first failure; :meth:`SqliteSourceStates.health` reads the latest
+run, the last success and the failures since), and ``source_state``, the
+:class:`~regwatch.models.SourceHealthState` carried from run to run (the
+weighted failure score that disables a source, its volume average, its last
+index latency). What the state becomes is decided by ``crawlers.next_health``;
+:meth:`SqliteSourceStates.record_run` is the one place that saves it, with the
+run, in one transaction.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import re
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
-from regwatch.errors import SOURCE_ERROR_CLASSES
-from regwatch.models import CrawlStats, utcnow
+from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, SourceHealthState, utcnow
 
 from ._database import Database
 from ._schema import from_db, to_db
 from ._types import SourceHealth
-
-log = logging.getLogger(__name__)
-
-# "timeout: ...", "[timeout] ...", "timeout - ..." name the error class of a crawl error message.
-_ERROR_CLASS_RE = re.compile(r"^\s*\[?(" + "|".join(SOURCE_ERROR_CLASSES) + r")\b\]?", re.IGNORECASE)
-
-
-def _error_class(message: str) -> str:
-    found = _ERROR_CLASS_RE.match(message)
-    return found.group(1).lower() if found else "other"
-
-
-@dataclass
-class SourceState:
-    """A source's health state between runs (see ``source_state`` in the schema)."""
-
-    source_id: str
-    failure_score: float = 0.0
-    disabled_at: datetime | None = None
-    disabled_reason: str = ""
-    latency_ms: int | None = None
-    items_found: int = 0
-    avg_items: float | None = None  # moving average of items listed per successful run
-    runs: int = 0  # successful runs in that average
-    low_volume: bool = False
 
 
 class SqliteSourceStates:
@@ -55,52 +29,81 @@ class SqliteSourceStates:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def record_run(self, stats: CrawlStats, started: datetime, finished: datetime) -> None:
-        """Record one run of one source.
+    def record_run(
+        self,
+        run: CrawlStats,
+        health: SourceHealthState,
+        *,
+        failed: bool,
+        started: datetime,
+        finished: datetime,
+    ) -> None:
+        """Record one run of one source and the health state it led to, together.
 
-        A run fails when it had errors and collected nothing; a run that
-        collected items despite some errors succeeds, but its first error is
-        still kept as the source's last error. The error class is read from the
-        start of the first message ("timeout: ...", "[dns] ..."), else "other".
+        ``failed`` (errors and nothing stored, see ``crawlers.run_failed``) counts
+        towards the consecutive failures; the run's first failure is kept as the
+        source's last error even when the run succeeded.
         """
-        items = stats.new + stats.updated + stats.duplicate + stats.not_modified  # 304: known, unchanged
-        had_errors = stats.errors > 0 or bool(stats.error_messages)
-        ok = not (had_errors and items == 0)
-        message = stats.error_messages[0] if stats.error_messages else ""
-        if had_errors and not message:
-            message = f"{stats.errors} errors"
+        first = run.failures[0] if run.failures else run.index_failure
+        counts = {name: getattr(run, name) for name in COUNTERS}
         with self._db.transaction(write=True) as conn:
             conn.execute(
                 """
                 INSERT INTO crawl_runs (source_id, started, finished, ok, pages_fetched, new, updated,
-                    duplicate, errors, error_class, error_message, error_messages)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    duplicate, errors, error_class, error_message, error_messages, error_url, error_reason,
+                    error_status, counts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
-                    stats.source_id,
+                    run.source_id,
                     to_db(started),
                     to_db(finished),
-                    int(ok),
-                    stats.pages_fetched,
-                    stats.new,
-                    stats.updated,
-                    stats.duplicate,
-                    stats.errors,
-                    _error_class(message) if message else "",
-                    message,
-                    json.dumps(list(stats.error_messages)),
+                    int(not failed),
+                    run.pages_fetched,
+                    run.new,
+                    run.updated,
+                    run.duplicate,
+                    run.errors,
+                    first.error_class if first else "",
+                    first.message if first else "",
+                    json.dumps([failure.message for failure in run.failures]),
+                    first.url if first else "",
+                    first.reason if first else "",
+                    first.status if first else None,
+                    json.dumps(counts),
                 ),
             )
-        if not ok:
-            # The crawl already logged the failure as one WARNING line; this is the ledger's note.
-            log.info("source=%s run recorded as failed: %s", stats.source_id, message)
+            conn.execute(
+                """
+                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
+                    items_found, avg_items, runs, low_volume, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
+                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
+                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    health.source_id,
+                    health.failure_score,
+                    to_db(health.disabled_at),
+                    health.disabled_reason,
+                    health.latency_ms,
+                    health.items_found,
+                    health.avg_items,
+                    health.runs,
+                    int(health.low_volume),
+                    to_db(utcnow()),
+                ),
+            )
 
     def health(self) -> list[SourceHealth]:
         """Per source (with runs or articles): its latest run, success, error and output."""
         with self._db.transaction(write=False) as conn:
             latest = conn.execute(
                 """
-                SELECT source_id, finished, new + updated + duplicate AS items,
+                SELECT source_id, finished, new + updated + duplicate AS items, counts,
                     row_number() OVER (PARTITION BY source_id ORDER BY started DESC, run DESC) AS nth
                 FROM crawl_runs
                 """
@@ -113,9 +116,9 @@ class SqliteSourceStates:
             ).fetchall()
             errors = conn.execute(
                 """
-                SELECT source_id, finished, error_class, error_message FROM (
+                SELECT source_id, finished, error_class, error_url, error_reason, error_status FROM (
                     SELECT *, row_number() OVER (PARTITION BY source_id ORDER BY started DESC, run DESC) AS nth
-                    FROM crawl_runs WHERE error_message != '')
+                    FROM crawl_runs WHERE error_class != '')
                 WHERE nth = 1
                 """
             ).fetchall()
@@ -139,11 +142,14 @@ class SqliteSourceStates:
             if row["nth"] == 1:
                 entry = of(row["source_id"])
                 entry.last_run, entry.items_last_run = from_db(row["finished"]), int(row["items"])
+                entry.last_run_counts = {k: int(v) for k, v in json.loads(row["counts"] or "{}").items()}
         for row in successes:
             of(row["source_id"]).last_success = from_db(row["finished"])
         for row in errors:
             entry = of(row["source_id"])
-            entry.last_error, entry.last_error_class = row["error_message"], row["error_class"]
+            entry.last_failure = CrawlFailure(
+                row["error_class"], row["error_url"], row["error_reason"], status=row["error_status"]
+            )
             entry.last_error_at = from_db(row["finished"])
         for row in failures:
             of(row["source_id"]).consecutive_failures = int(row["n"])
@@ -152,46 +158,21 @@ class SqliteSourceStates:
             entry.total_articles, entry.newest_item = int(row["n"]), from_db(row["newest"])
         return [health[key] for key in sorted(health)]
 
-    def all(self) -> dict[str, SourceState]:
+    def all(self) -> dict[str, SourceHealthState]:
+        """Every source's health state (sources never recorded have none)."""
         with self._db.transaction(write=False) as conn:
             rows = conn.execute("SELECT * FROM source_state").fetchall()
         return {row["source_id"]: _to_state(row) for row in rows}
 
-    def get(self, source_id: str) -> SourceState:
+    def get(self, source_id: str) -> SourceHealthState:
+        """A source's health state; a fresh one when it was never recorded."""
         with self._db.transaction(write=False) as conn:
             row = conn.execute("SELECT * FROM source_state WHERE source_id = ?", (source_id,)).fetchone()
-        return _to_state(row) if row is not None else SourceState(source_id)
-
-    def save(self, state: SourceState) -> None:
-        with self._db.transaction(write=True) as conn:
-            conn.execute(
-                """
-                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
-                    items_found, avg_items, runs, low_volume, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
-                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
-                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
-                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
-                    updated_at = excluded.updated_at
-                """,
-                (
-                    state.source_id,
-                    state.failure_score,
-                    to_db(state.disabled_at),
-                    state.disabled_reason,
-                    state.latency_ms,
-                    state.items_found,
-                    state.avg_items,
-                    state.runs,
-                    int(state.low_volume),
-                    to_db(utcnow()),
-                ),
-            )
+        return _to_state(row) if row is not None else SourceHealthState(source_id)
 
 
-def _to_state(row: sqlite3.Row) -> SourceState:
-    return SourceState(
+def _to_state(row: sqlite3.Row) -> SourceHealthState:
+    return SourceHealthState(
         source_id=row["source_id"],
         failure_score=float(row["failure_score"]),
         disabled_at=from_db(row["disabled_at"]),

@@ -66,6 +66,8 @@ from regwatch.models import Article
 
 from ._database import Database
 from ._rows import articles_with_entities
+from ._schema import from_db
+from ._types import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -424,6 +426,31 @@ class SqliteStories:
         if done:
             log.info("Assigned %d articles to stories in %s", done, self._db.path)
         return done
+
+    def members(self, story_ids: Sequence[str]) -> dict[str, list[SearchHit]]:
+        """The articles of each story as light hits (no text), first stored first; one read for all.
+
+        What a result list needs to say "also reported by" without loading every copy's body.
+        """
+        found: dict[str, list[SearchHit]] = {}
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT id, title, url, source_id, published, story_id FROM articles "
+                "WHERE story_id IN (SELECT value FROM json_each(?)) ORDER BY story_id, first_seen, doc",
+                (json.dumps([story for story in dict.fromkeys(story_ids) if story]),),
+            ).fetchall()
+        for row in rows:
+            found.setdefault(row["story_id"], []).append(
+                SearchHit(
+                    id=row["id"],
+                    title=row["title"],
+                    url=row["url"],
+                    source=row["source_id"],
+                    published=from_db(row["published"]),
+                    story=row["story_id"],
+                )
+            )
+        return found
 
     def articles(self, story_id: str) -> list[Article]:
         """The articles of a story, with their entities, in the order they were first stored."""

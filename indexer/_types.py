@@ -11,7 +11,9 @@ from datetime import date, datetime
 from typing import Any
 
 from regwatch.errors import QueryError
-from regwatch.models import Article, Source
+from regwatch.models import Article, CrawlFailure, Source
+
+from ._highlight import Highlight
 
 SORTS: tuple[str, ...] = ("relevance", "newest")
 HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
@@ -45,6 +47,9 @@ class SearchQuery:
     jurisdictions: tuple[str, ...] = ()  # any of these (UK, EU...): the configured sources' jurisdictions
     languages: tuple[str, ...] = ()  # any of these article languages (en, fr...)
     sort: str = "relevance"  # relevance (newest first without text) | newest
+    # Give each hit its marked title and hit sentence (SearchHit.title_marked, .sentence): a page
+    # that marks words up asks for them; the JSON (to_dict) is the same either way.
+    highlight: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
@@ -75,6 +80,8 @@ class SearchQuery:
 
 @dataclass
 class SearchHit:
+    """One article a search matched, as results list it."""
+
     id: str
     title: str
     url: str
@@ -84,6 +91,10 @@ class SearchHit:
     snippet: str = ""
     score: float | None = None  # bm25 rank (lower is better); None when listing by date
     story: str = ""  # the story (see indexer/_story.py): copies of one story share its id
+    # With SearchQuery.highlight: the title with the spans the words matched, and the sentence of
+    # the body (else the summary) showing most of them (see indexer/_highlight.py). Not in the JSON.
+    title_marked: Highlight | None = None
+    sentence: Highlight | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +111,8 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
+    """A page of search hits and how many matched in all."""
+
     total: int
     hits: list[SearchHit] = field(default_factory=list)
 
@@ -126,11 +139,11 @@ class SourceHealth:
     source_id: str
     last_run: datetime | None = None  # when the latest run finished
     last_success: datetime | None = None
-    last_error: str = ""
-    last_error_class: str = ""
-    last_error_at: datetime | None = None
+    last_failure: CrawlFailure | None = None  # the first failure of the latest run that had one
+    last_error_at: datetime | None = None  # when that run finished
     consecutive_failures: int = 0
     items_last_run: int = 0  # new + updated + duplicate
+    last_run_counts: dict[str, int] = field(default_factory=dict)  # the latest run's CrawlStats counters
     newest_item: datetime | None = None  # newest published time of its articles
     total_articles: int = 0
 
@@ -143,11 +156,11 @@ class SourceHealth:
             "source_id": self.source_id,
             "last_run": _iso(self.last_run),
             "last_success": _iso(self.last_success),
-            "last_error": self.last_error,
-            "last_error_class": self.last_error_class,
+            "last_failure": self.last_failure.to_dict() if self.last_failure else None,
             "last_error_at": _iso(self.last_error_at),
             "consecutive_failures": self.consecutive_failures,
             "items_last_run": self.items_last_run,
+            "last_run_counts": dict(self.last_run_counts),
             "newest_item": _iso(self.newest_item),
             "total_articles": self.total_articles,
         }

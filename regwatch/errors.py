@@ -16,6 +16,8 @@ never swallowed.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 
 class RegwatchError(Exception):
     """Base class: a problem the user can act on, printed without a traceback."""
@@ -25,19 +27,33 @@ class ConfigError(RegwatchError):
     """Invalid configuration. The message names the file, key and what was expected."""
 
 
-SOURCE_ERROR_CLASSES = (
-    "dns",
-    "refused",
-    "timeout",
-    "tls",
-    "http",
-    "parse",
-    "blocked",
-    "empty",
-    "too_large",
-    "robots",
-    "other",
-)
+# Why a source, or one of its pages, failed: the one list of error classes. The CLI's help
+# (`regwatch sources --help`) and the README show it with these meanings.
+ErrorClass = Literal[
+    "dns", "refused", "timeout", "tls", "http", "parse", "blocked", "empty", "too_large", "robots", "other"
+]
+SOURCE_ERROR_CLASSES: tuple[ErrorClass, ...] = get_args(ErrorClass)
+ERROR_CLASS_MEANINGS: dict[ErrorClass, str] = {
+    "dns": "the host does not resolve",
+    "refused": "the connection was refused",
+    "timeout": "no answer in time",
+    "tls": "the TLS handshake or certificate failed",
+    "http": "an HTTP error status, or a redirect that cannot be followed",
+    "parse": "the answer could not be read (a bad feed entry, JSON, a page too short to be an article)",
+    "blocked": "a bot wall or an empty JavaScript shell answered (even with 200), or the SSRF guard refused the address",
+    "empty": "a feed that is not one, or an index whose selectors match nothing",
+    "too_large": "the answer outgrew CRAWL_MAX_BYTES",
+    "robots": "robots.txt forbids the index (an article page it forbids counts as robots_blocked, not an error)",
+    "other": "anything else (a crashed crawl, a store failure)",
+}
+
+
+def error_class_of(name: str) -> ErrorClass:
+    """``name`` when it is an error class, else ``"other"``."""
+    for error_class in SOURCE_ERROR_CLASSES:
+        if name == error_class:
+            return error_class
+    return "other"
 
 
 class SourceError(RegwatchError):
@@ -45,7 +61,7 @@ class SourceError(RegwatchError):
 
     def __init__(self, message: str, error_class: str = "other", url: str = "") -> None:
         super().__init__(message)
-        self.error_class = error_class if error_class in SOURCE_ERROR_CLASSES else "other"
+        self.error_class: ErrorClass = error_class_of(error_class)
         self.url = url
 
 

@@ -4,7 +4,13 @@ Each stage talks to the next only through these types: crawlers yield
 :class:`Article`, nlp fills :attr:`Article.entities` with :class:`TaggedEntity`,
 indexer stores and searches articles, digests reads them back for a
 :class:`Subscriber`. They are plain dataclasses with ``to_dict``/``from_dict``
-so they cross process boundaries (the crawl subprocess) as JSON.
+so they cross process boundaries (the crawl subprocess) as JSON. A crawl's
+outcome is :class:`CrawlStats` (its counters, :data:`COUNTERS`, and its
+:class:`CrawlFailure` values), and what source health carries between runs is
+:class:`SourceHealthState`.
+
+Longer than most modules on purpose: it is the one vocabulary the stages share,
+and splitting it would make each stage import from several places.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self
 
-from regwatch.errors import ConfigError
+from regwatch.errors import ConfigError, ErrorClass, error_class_of
 from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
 
 SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
@@ -434,21 +440,139 @@ class AlertRecord:
         return {**asdict(self), "updated_at": _iso(self.updated_at)}
 
 
+# --- crawl outcomes and source health ---------------------------------------------
+
+MAX_FAILURES_KEPT = 20  # a run keeps the first failures of a source as values; ``errors`` counts them all
+MAX_REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class CrawlFailure:
+    """One thing that went wrong in a crawl of a source, as a value.
+
+    ``error_class`` is one of ``regwatch.errors.SOURCE_ERROR_CLASSES`` (anything
+    else becomes ``"other"``), ``url`` the page or index that failed ("" when the
+    whole crawl did), ``reason`` what happened, and ``status`` the HTTP status when
+    the server answered with one. It crosses the crawl's process boundary and the
+    store as a mapping; :attr:`message` is its one-line text for people.
+    """
+
+    error_class: ErrorClass
+    url: str
+    reason: str
+    status: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error_class", error_class_of(self.error_class))
+        if len(self.reason) > MAX_REASON_CHARS:
+            object.__setattr__(self, "reason", self.reason[: MAX_REASON_CHARS - 1] + "…")
+
+    @property
+    def message(self) -> str:
+        """``"dns https://…: cannot resolve host"``: the class, the URL and the reason on one line."""
+        return (
+            f"{self.error_class} {self.url}: {self.reason}"
+            if self.url
+            else f"{self.error_class}: {self.reason}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CrawlFailure:
+        status = data.get("status")
+        return cls(
+            error_class=error_class_of(str(data.get("error_class", ""))),
+            url=str(data.get("url", "")),
+            reason=str(data.get("reason", "")),
+            status=int(status) if status is not None else None,
+        )
+
+
+def _counter() -> Any:
+    """A :class:`CrawlStats` counter: summed in the run summary, kept per run, shown by `regwatch sources`."""
+    return field(default=0, metadata={"counter": True})
+
+
 @dataclass
-class CrawlStats(_Record):
-    """What one crawl of one source did; summed up for the run summary."""
+class CrawlStats:
+    """What one crawl of one source did; summed up for the run summary.
+
+    The counters are the fields made with ``_counter()`` (:data:`COUNTERS`): the
+    spiders and item pipelines count them in Scrapy's stats, the run summary sums
+    them and the store keeps them per run, all from this one declaration.
+    """
 
     source_id: str
-    pages_fetched: int = 0  # article pages that answered 2xx (other statuses count as errors)
-    not_modified: int = 0  # article pages that answered 304 to a conditional GET
-    new: int = 0
-    updated: int = 0
-    duplicate: int = 0
-    errors: int = 0
-    error_messages: list[str] = field(default_factory=list)
-    items_found: int = 0  # entries the index (feed, listing, API) listed, followed or not
+    pages_fetched: int = _counter()  # article pages that answered 2xx (other statuses count as errors)
+    not_modified: int = _counter()  # article pages that answered 304 to a conditional GET
+    new: int = _counter()
+    updated: int = _counter()
+    duplicate: int = _counter()
+    errors: int = _counter()  # every failure, also those beyond the MAX_FAILURES_KEPT kept in ``failures``
+    items_found: int = _counter()  # entries the index (feed, listing, API) listed, followed or not
+    too_large: int = (
+        _counter()
+    )  # responses dropped by the size limit (CRAWL_MAX_BYTES), also counted as errors
+    too_old: int = (
+        _counter()
+    )  # index entries skipped unfetched: dated before the look-back (CRAWL_LOOKBACK_DAYS)
+    index_not_modified: int = _counter()  # index pages that answered 304 to a conditional GET: nothing new
+    robots_blocked: int = _counter()  # article pages robots.txt forbids: skipped, not an error
     index_latency_ms: int | None = None  # download time of the first index page
-    index_error: str = ""  # "<class> <url>: reason" when the index itself failed: a hard failure
-    too_large: int = 0  # responses dropped by the size limit (CRAWL_MAX_BYTES), also counted as errors
-    too_old: int = 0  # index entries skipped unfetched: dated before the look-back (CRAWL_LOOKBACK_DAYS)
-    index_not_modified: int = 0  # index pages that answered 304 to a conditional GET: nothing new
+    failures: list[CrawlFailure] = field(default_factory=list)  # the first MAX_FAILURES_KEPT, in order
+    index_failure: CrawlFailure | None = None  # the index itself failed: a hard failure
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping the crawl report and ``--json`` carry.
+
+        ``error_messages`` and ``index_error`` are the failures' one-line
+        :attr:`CrawlFailure.message` texts, for readers of the JSON; ``from_dict``
+        reads the values (``failures``, ``index_failure``), never those texts.
+        """
+        data: dict[str, Any] = {name: getattr(self, name) for name in ("source_id", *COUNTERS)}
+        data["index_latency_ms"] = self.index_latency_ms
+        data["failures"] = [failure.to_dict() for failure in self.failures]
+        data["index_failure"] = self.index_failure.to_dict() if self.index_failure else None
+        data["error_messages"] = [failure.message for failure in self.failures]
+        data["index_error"] = self.index_failure.message if self.index_failure else ""
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CrawlStats:
+        latency = data.get("index_latency_ms")
+        index_failure = data.get("index_failure")
+        return cls(
+            source_id=str(data["source_id"]),
+            index_latency_ms=int(latency) if latency is not None else None,
+            failures=[CrawlFailure.from_dict(f) for f in data.get("failures") or []],
+            index_failure=CrawlFailure.from_dict(index_failure) if index_failure else None,
+            **{name: int(data.get(name) or 0) for name in COUNTERS},
+        )
+
+
+COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(CrawlStats) if f.metadata.get("counter"))
+
+
+@dataclass(frozen=True)
+class SourceHealthState:
+    """What source health carries from one run of a source to the next.
+
+    ``crawlers.next_health`` computes the next one from this and a run's
+    :class:`CrawlStats`; the store's ``source_states`` keeps it.
+    """
+
+    source_id: str
+    failure_score: float = 0.0  # weighted hard failures since the last success
+    disabled_at: datetime | None = None  # set when the score reached CRAWL_DISABLE_SCORE
+    disabled_reason: str = ""
+    latency_ms: int | None = None  # the last index latency
+    items_found: int = 0  # what the index listed last time it was read
+    avg_items: float | None = None  # moving average of items listed per successful run
+    runs: int = 0  # successful runs in that average
+    low_volume: bool = False
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None

@@ -278,6 +278,24 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=7 * 24 * 60,
     ),
+    # --- Web desk (regwatch serve) -------------------------------------------
+    Setting("WEB_HOST", "127.0.0.1", "Address `regwatch serve` binds to (without accounts: loopback only)."),
+    Setting("WEB_PORT", 8000, "Port `regwatch serve` listens on.", min=1, max=65_535),
+    Setting("WEB_PAGE_SIZE", 20, "Results per page of the desk's search.", min=1, max=200),
+    Setting(
+        "WEB_EXPORT_MAX_ROWS",
+        10_000,
+        "Most hits one CSV or JSON export holds (the first, in the search's order).",
+        min=1,
+        max=1_000_000,
+    ),
+    Setting(
+        "WEB_SCOPE_CACHE",
+        60,
+        "Seconds the desk keeps the line saying what is searched (articles, sources, dates).",
+        min=0,
+        max=DAY,
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

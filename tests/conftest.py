@@ -1,17 +1,18 @@
-"""Shared fixtures: a served sample site, a temp regwatch home, a CLI runner.
+"""Shared fixtures: a served sample site, a temp regwatch home, a CLI runner, headless Chromium.
 
-Everything runs on 127.0.0.1; nothing here reaches the network.
+Fixtures only: helpers a test imports live in modules of their own
+(``cli_helpers.Cli``, ``crawl_fixtures.serve_pages``...). Everything runs on
+127.0.0.1; nothing here reaches the network.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_helpers import Cli
 
 
 @pytest.fixture(scope="session")
@@ -29,32 +30,6 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
-
-
-class Cli:
-    """Runs `regwatch` in-process through click's CliRunner, as a user would type it."""
-
-    def __init__(self, home: Path | None = None, config: Path | None = None) -> None:
-        self.home = home
-        self.config = config
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, expect: int | None = 0) -> Result:
-        from regwatch.app.cli import cli
-
-        argv: list[str] = []
-        if self.home is not None:
-            argv += ["--home", str(self.home)]
-        if self.config is not None:
-            argv += ["--config", str(self.config)]
-        result = self.runner.invoke(cli, [*argv, *args], input=input, catch_exceptions=False)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}: {result.output}"
-        return result
-
-    def json(self, *args: str) -> Any:
-        result = self(*args, "--json")
-        return json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -114,3 +89,6 @@ from pg_fixtures import (  # noqa: E402,F401
     store,
     store_settings,
 )
+
+# The web desk over a small archive built for its tests (tests/web_fixtures.py).
+from web_fixtures import client, desk_home  # noqa: E402,F401

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 
 from regwatch.app.cli import cli as regwatch_group
+from regwatch.errors import ERROR_CLASS_MEANINGS, SOURCE_ERROR_CLASSES
 from regwatch.models import Source
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -25,6 +26,15 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(regwatch_group.commands))
 def test_every_command_is_in_the_readme(name: str) -> None:
     assert f"regwatch {name}" in README.read_text(encoding="utf-8")
+
+
+def test_the_readme_and_sources_help_list_every_error_class_with_its_meaning(cli: Cli) -> None:
+    readme = README.read_text(encoding="utf-8")
+    help_text = " ".join(cli("sources", "--help").output.split())
+    for error_class, meaning in ERROR_CLASS_MEANINGS.items():
+        assert f"| `{error_class}` | {meaning} |" in readme, error_class
+        assert f"{error_class} {meaning}" in help_text, error_class
+    assert set(ERROR_CLASS_MEANINGS) == set(SOURCE_ERROR_CLASSES)
 
 
 def test_readme_starts_with_the_two_newcomer_commands() -> None:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import Cli
 from click.testing import Result
 
 from regwatch.app import App
 from regwatch.models import Article
-from tests.conftest import Cli
 
 
 def one_line_error(result: Result, starts: str) -> None:

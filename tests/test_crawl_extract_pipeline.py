@@ -85,15 +85,18 @@ def test_a_page_the_extractor_refuses_is_one_parse_error_and_goes_no_further(
 
     result = crawl_stats_from(stats.get_stats(), "press")
     assert result.errors == 1
-    assert result.error_messages[0].startswith(f"parse {URL}: body too short")
+    [failure] = result.failures
+    assert (failure.error_class, failure.url) == ("parse", URL)
+    assert failure.reason.startswith("body too short")
 
 
 def test_a_bot_wall_is_one_blocked_error_and_goes_no_further(stats: MemoryStatsCollector) -> None:
     with pytest.raises(DropItem):
         asyncio.run(pipeline(stats).process_item(page(WALL)))
 
-    [message] = crawl_stats_from(stats.get_stats(), "press").error_messages
-    assert message.startswith(f"blocked {URL}: bot wall")
+    [failure] = crawl_stats_from(stats.get_stats(), "press").failures
+    assert (failure.error_class, failure.url) == ("blocked", URL)
+    assert failure.reason.startswith("bot wall")
 
 
 def test_the_pipeline_reads_its_settings_by_their_one_name() -> None:
@@ -167,4 +170,4 @@ def test_switching_the_extraction_pipeline_off_leaves_a_crawl_that_fetches_and_c
         requested = set(server.requested)
 
     assert {"/one.html", "/two.html"} <= requested
-    assert (stats.pages_fetched, stats.new, stats.errors) == (2, 0, 0), stats.error_messages
+    assert (stats.pages_fetched, stats.new, stats.errors) == (2, 0, 0), stats.failures

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 from crawl_fixtures import serve_pages
 
 pytestmark = pytest.mark.slow
@@ -207,13 +207,14 @@ def run(tmp_path_factory: pytest.TempPathFactory, faults: Faults) -> Iterator[di
             faults.release.set()
 
 
-def messages(run: dict[str, Any], source_id: str) -> list[str]:
-    return list(run["stats"][source_id]["error_messages"])
+def failures(run: dict[str, Any], source_id: str) -> list[dict[str, Any]]:
+    """A source's failures as `regwatch crawl --json` gives them: {error_class, url, reason, status}."""
+    return list(run["stats"][source_id]["failures"])
 
 
-def message_for(run: dict[str, Any], source_id: str, path: str) -> str:
-    found = [m for m in messages(run, source_id) if path in m]
-    assert found, f"no error for {path}: {messages(run, source_id)}"
+def failure_for(run: dict[str, Any], source_id: str, fragment: str) -> dict[str, Any]:
+    found = [f for f in failures(run, source_id) if fragment in f["url"]]
+    assert found, f"no error for {fragment}: {failures(run, source_id)}"
     return found[0]
 
 
@@ -225,7 +226,7 @@ def test_the_good_source_lands_whatever_the_others_do(run: dict[str, Any]) -> No
 def test_good_articles_of_a_faulty_source_still_land(run: dict[str, Any]) -> None:
     mixed = run["stats"]["mixed"]
     # ok, the 429 retried after its Retry-After, and the page with the wrong charset
-    assert mixed["new"] == 3, messages(run, "mixed")
+    assert mixed["new"] == 3, failures(run, "mixed")
 
 
 @pytest.mark.parametrize(
@@ -244,9 +245,9 @@ def test_good_articles_of_a_faulty_source_still_land(run: dict[str, Any]) -> Non
 def test_each_bad_page_is_recorded_with_its_class_and_reason(
     run: dict[str, Any], path: str, error_class: str, reason: str
 ) -> None:
-    message = message_for(run, "mixed", path)
-    assert message.startswith(f"{error_class} "), message
-    assert reason in message
+    failure = failure_for(run, "mixed", path)
+    assert failure["error_class"] == error_class, failure
+    assert reason in failure["reason"]
 
 
 def test_responses_dropped_by_the_size_limit_are_counted(run: dict[str, Any]) -> None:
@@ -260,8 +261,8 @@ def test_a_retry_after_is_honoured_before_the_retry(faults: Faults, run: dict[st
 
 def test_the_ssrf_guard_never_connects_to_a_refused_address(run: dict[str, Any]) -> None:
     assert "/secret" not in run["server"].requested
-    assert message_for(run, "private", "127.0.0.2").startswith("blocked ")
-    assert "CRAWL_ALLOWED_HOSTS" in message_for(run, "private", "127.0.0.2")
+    failure = failure_for(run, "private", "127.0.0.2")
+    assert failure["error_class"] == "blocked" and "CRAWL_ALLOWED_HOSTS" in failure["reason"], failure
 
 
 @pytest.mark.parametrize(
@@ -277,7 +278,7 @@ def test_a_failing_index_is_a_hard_failure_of_its_source(
     run: dict[str, Any], source_id: str, error_class: tuple[str, ...]
 ) -> None:
     stats = run["stats"][source_id]
-    assert stats["index_error"].split(" ", 1)[0] in error_class, stats
+    assert stats["index_failure"]["error_class"] in error_class, stats
     rows = {row["id"]: row for row in Cli(home=run["home"], config=run["config"]).json("sources")}
     assert rows[source_id]["status"] == "failing"
     assert rows[source_id]["last_error_class"] in error_class
@@ -297,8 +298,8 @@ def test_a_page_served_with_the_wrong_charset_still_reads_right(run: dict[str, A
 def test_the_truncated_gzip_page_is_fetched_once_and_recorded_as_a_parse_error(run: dict[str, Any]) -> None:
     # Scrapy inflates what the cut stream holds: too little to be an article, so extraction refuses it.
     assert run["server"].requested.count("/mixed/truncated.html") == 1
-    message = message_for(run, "mixed", "/mixed/truncated.html")
-    assert message.startswith("parse ") and "body too short" in message, message
+    failure = failure_for(run, "mixed", "/mixed/truncated.html")
+    assert failure["error_class"] == "parse" and "body too short" in failure["reason"], failure
     titles = [
         hit["title"]
         for hit in Cli(home=run["home"], config=run["config"]).json("search", "Truncated")["hits"]

@@ -25,7 +25,7 @@ from crawlers._json_paths import fill_link_template
 from regwatch.app import App, pipeline
 from regwatch.config import load_config
 from regwatch.errors import ExtractionError
-from regwatch.models import Article, CrawlStats, Source
+from regwatch.models import Article, CrawlFailure, CrawlStats, Source
 from regwatch.settings import Settings
 from regwatch.sources import JsonApiSelectors
 
@@ -213,10 +213,13 @@ def test_an_item_without_body_text_is_read_from_its_html_page(crawled: dict[str,
 def test_a_malformed_content_api_answer_is_a_parse_error_of_that_item_only(crawled: dict[str, Any]) -> None:
     stats: CrawlStats = crawled["stats"]
     base = crawled["base"]
-    assert stats.errors == 2 and not stats.index_error
-    messages = sorted(stats.error_messages)
-    assert messages[0].startswith(f"parse {base}/api/content{TRUNCATED}: Content API answer is not JSON")
-    assert messages[1] == f"parse {base}/api/content{NOT_AN_ITEM}: Content API answer has no base_path"
+    assert stats.errors == 2 and stats.index_failure is None
+    truncated, not_an_item = sorted(stats.failures, key=lambda f: f.url.endswith(NOT_AN_ITEM))
+    assert (truncated.error_class, truncated.url) == ("parse", f"{base}/api/content{TRUNCATED}")
+    assert truncated.reason.startswith("Content API answer is not JSON")
+    assert not_an_item == CrawlFailure(
+        "parse", f"{base}/api/content{NOT_AN_ITEM}", "Content API answer has no base_path"
+    )
     assert set(crawled["articles"]) == {NEWS, CMA_CASE, GUIDE, ANNOUNCEMENT}
     assert stats.items_found == 7
 

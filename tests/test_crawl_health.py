@@ -7,8 +7,10 @@ host, refused connections a port nobody listens on) through the CLI.
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -16,13 +18,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 from crawl_fixtures import serve_pages
 
-from crawlers import assess_health, blocked_reason
+from crawlers import HealthPolicy, blocked_reason, next_health
 from crawlers._health import feed_content_problem
 from regwatch.app import App, pipeline
-from regwatch.models import CrawlStats
+from regwatch.models import CrawlFailure, CrawlStats, SourceHealthState
 
 HTML = "text/html; charset=utf-8"
 FILLER = (
@@ -84,49 +86,129 @@ def test_html_where_a_feed_should_be_is_not_a_feed() -> None:
     assert feed_content_problem(b"<feed/>", "application/atom+xml; charset=utf-8") == ""
 
 
-# --- the policy ------------------------------------------------------------------
+# --- the transition: (previous state, run) -> next state ------------------------------------
+
+NOW = datetime(2026, 1, 20, 7, 0, tzinfo=UTC)
+POLICY = HealthPolicy(disable_score=6.0, low_volume_ratio=0.3)
+DNS = CrawlFailure("dns", "http://x.invalid/", "index unavailable: cannot resolve host")
+TIMEOUT = CrawlFailure("timeout", "http://x/", "index unavailable: took too long")
+GONE = CrawlFailure("http", "http://x/", "index unavailable: HTTP 410", status=410)
+UNAVAILABLE = CrawlFailure("http", "http://x/", "index unavailable: HTTP 503", status=503)
+PAGE_404 = CrawlFailure("http", "http://x/a", "HTTP 404", status=404)
 
 
-def failed(error: str) -> CrawlStats:
-    return CrawlStats("s", errors=1, error_messages=[error], index_error=error)
+def state(**values: Any) -> SourceHealthState:
+    return SourceHealthState("s", **values)
 
 
-def test_hard_failures_add_up_by_class_until_the_source_is_disabled() -> None:
-    score = 0.0
-    verdicts = []
-    for _ in range(3):
-        verdict = assess_health(failed("dns http://x.invalid/: cannot resolve host"), score, disable_score=6)
-        score = verdict.failure_score
-        verdicts.append(verdict)
-    assert [v.failure_score for v in verdicts] == [2.0, 4.0, 6.0]
-    assert [v.disable for v in verdicts] == [False, False, True]
-    assert verdicts[0].hard_failure == "dns"
+def index_failed(failure: CrawlFailure) -> CrawlStats:
+    return CrawlStats("s", errors=1, failures=[failure], index_failure=failure)
 
 
-def test_timeouts_weigh_less_than_dns_failures_and_a_gone_index_weighs_more() -> None:
-    assert assess_health(failed("timeout http://x/: took too long")).failure_score == 1.0
-    assert assess_health(failed("http http://x/: index unavailable: HTTP 410")).failure_score == 2.0
-    assert assess_health(failed("http http://x/: index unavailable: HTTP 503")).failure_score == 1.0
+DISABLED = state(failure_score=6.0, disabled_at=NOW - timedelta(days=1), disabled_reason="disabled after …")
+TRANSITIONS = {
+    # A hard failure adds its class's weight and keeps the volume average; a success clears the score.
+    "dns failure weighs 2": (state(), index_failed(DNS), state(failure_score=2.0)),
+    "timeout weighs 1": (state(failure_score=1.0), index_failed(TIMEOUT), state(failure_score=2.0)),
+    "a gone index (410) weighs like dns": (state(), index_failed(GONE), state(failure_score=2.0)),
+    "a 503 index weighs 1": (state(), index_failed(UNAVAILABLE), state(failure_score=1.0)),
+    "errors and nothing at all is hard": (
+        state(avg_items=10.0, runs=4),
+        CrawlStats("s", errors=1, failures=[TIMEOUT]),
+        state(failure_score=1.0, avg_items=10.0, runs=4),
+    ),
+    "one bad page among good ones is no hard failure": (
+        state(failure_score=5.0),
+        CrawlStats("s", pages_fetched=4, new=4, errors=1, items_found=5, failures=[PAGE_404]),
+        state(items_found=5, avg_items=5.0, runs=1),
+    ),
+    # Reaching CRAWL_DISABLE_SCORE turns the source off, once; a success turns it back on.
+    "the score reaching the limit disables": (
+        state(failure_score=4.0),
+        index_failed(DNS),
+        state(
+            failure_score=6.0,
+            disabled_at=NOW,
+            disabled_reason="disabled after repeated hard failures (score 6, limit 6); last: " + DNS.message,
+        ),
+    ),
+    "a disabled source failing again stays as it was disabled": (
+        DISABLED,
+        index_failed(TIMEOUT),
+        state(failure_score=7.0, disabled_at=DISABLED.disabled_at, disabled_reason=DISABLED.disabled_reason),
+    ),
+    "success re-enables": (
+        DISABLED,
+        CrawlStats("s", pages_fetched=2, new=2, items_found=2, index_latency_ms=40),
+        state(items_found=2, avg_items=2.0, runs=1, latency_ms=40),
+    ),
+    # Volume: a run listing far fewer items than the source's own average is flagged.
+    "far below the average is low volume": (
+        state(items_found=20, avg_items=20.0, runs=3),
+        CrawlStats("s", pages_fetched=2, new=2, items_found=2),
+        state(items_found=2, avg_items=14.6, runs=4, low_volume=True),
+    ),
+    "near the average is not": (
+        state(items_found=20, avg_items=20.0, runs=3),
+        CrawlStats("s", pages_fetched=2, new=2, items_found=15),
+        state(items_found=15, avg_items=18.5, runs=4),
+    ),
+    "too few runs to judge": (
+        state(items_found=20, avg_items=20.0, runs=2),
+        CrawlStats("s", items_found=2, not_modified=2),
+        state(items_found=2, avg_items=14.6, runs=3),
+    ),
+    # An index that answered 304 is healthy, and lists what it listed last time.
+    "a 304 index keeps items_found and the average": (
+        state(failure_score=3.0, items_found=20, avg_items=20.0, runs=5, low_volume=True),
+        CrawlStats("s", index_not_modified=1),
+        state(items_found=20, avg_items=20.0, runs=5),
+    ),
+}
 
 
-def test_a_success_clears_the_score_and_one_bad_article_is_no_hard_failure() -> None:
-    stats = CrawlStats(
-        "s", pages_fetched=4, new=4, errors=1, items_found=5, error_messages=["http x: HTTP 404"]
+@pytest.mark.parametrize(("previous", "run", "expected"), TRANSITIONS.values(), ids=TRANSITIONS.keys())
+def test_next_health(previous: SourceHealthState, run: CrawlStats, expected: SourceHealthState) -> None:
+    transition = next_health(previous, run, POLICY, NOW)
+    assert replace(transition.state, avg_items=_round(transition.state.avg_items)) == expected
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None
+
+
+def test_a_disable_score_of_zero_never_disables() -> None:
+    transition = next_health(state(failure_score=100.0), index_failed(DNS), HealthPolicy(0, 0.3), NOW)
+    assert transition.state.failure_score == 102.0 and not transition.state.disabled
+
+
+def test_the_hard_failure_and_whether_the_run_failed_are_reported() -> None:
+    assert next_health(state(), index_failed(GONE), POLICY, NOW).hard_failure == GONE
+    failed_run = next_health(
+        state(), CrawlStats("s", items_found=3, errors=1, failures=[PAGE_404]), POLICY, NOW
     )
-    verdict = assess_health(stats, failure_score=5.0)
-    assert verdict.hard_failure == "" and verdict.failure_score == 0.0
+    assert (failed_run.run_failed, failed_run.hard_failure) == (True, None)  # listed, stored nothing
+    unchanged = next_health(
+        state(), CrawlStats("s", not_modified=3, errors=1, failures=[PAGE_404]), POLICY, NOW
+    )
+    assert not unchanged.run_failed  # a 304 page is a page known and unchanged
 
 
-def test_volume_far_below_the_sources_own_average_is_flagged() -> None:
-    avg, runs = None, 0
-    for _ in range(3):
-        verdict = assess_health(CrawlStats("s", items_found=20, not_modified=20), 0.0, avg, runs)
-        avg, runs = verdict.avg_items, verdict.runs
-        assert not verdict.low_volume
-    low = assess_health(CrawlStats("s", items_found=2, pages_fetched=2), 0.0, avg, runs, low_volume_ratio=0.3)
-    assert low.low_volume and low.hard_failure == ""
-    normal = assess_health(CrawlStats("s", items_found=15, pages_fetched=2), 0.0, avg, runs)
-    assert not normal.low_volume
+def test_each_transition_says_what_to_log() -> None:
+    def logged(previous: SourceHealthState, run: CrawlStats) -> list[tuple[int, str]]:
+        return [(e.level, e.message) for e in next_health(previous, run, POLICY, NOW).events]
+
+    assert logged(state(failure_score=4.0), index_failed(DNS)) == [
+        (logging.INFO, f"run failed: {DNS.message}"),
+        (logging.ERROR, f"disabled after repeated hard failures (score 6, limit 6); last: {DNS.message}"),
+    ]
+    assert logged(DISABLED, CrawlStats("s", pages_fetched=1, new=1, items_found=1)) == [
+        (logging.INFO, "succeeded again: re-enabled")
+    ]
+    assert logged(state(avg_items=20.0, runs=3), CrawlStats("s", new=1, items_found=1)) == [
+        (logging.WARNING, "listed 1 items, far below its average of 14.3: check its selectors or feed")
+    ]
+    assert logged(state(), CrawlStats("s", new=1, items_found=1)) == []
 
 
 # --- end to end ----------------------------------------------------------------------
@@ -261,20 +343,39 @@ def test_an_auto_disabled_source_is_skipped_by_a_full_run(home: Path, fault_site
     with App.load(home, config) as app:
         for source in app.config.sources:
             if source.id != "good":
-                pipeline.update_source_health(app, CrawlStats(source.id, errors=1, index_error="dns x: gone"))
-                assert app.store.source_states.get(source.id).disabled_at is not None
+                gone = CrawlFailure("dns", source.url, "gone")
+                run = CrawlStats(source.id, errors=1, failures=[gone], index_failure=gone)
+                pipeline.record_source_run(app, run, datetime.now(UTC), datetime.now(UTC))
+                assert app.store.source_states.get(source.id).disabled
         results = pipeline.crawl(app)
     assert [s.source_id for s in results] == ["good"]
+
+
+def test_the_wiring_logs_each_health_event_once_with_the_source_and_its_url(
+    home: Path, fault_site: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, _ = fault_site
+    config = write_config(home, base, {"CRAWL_DISABLE_SCORE": 4.0})
+    with App.load(home, config) as app, caplog.at_level(logging.INFO, logger="regwatch.app.pipeline"):
+        url = app.config.source("nodns").url
+        gone = CrawlFailure("dns", url, "index unavailable: cannot resolve host")
+        for _ in range(3):
+            run = CrawlStats("nodns", errors=1, failures=[gone], index_failure=gone)
+            pipeline.record_source_run(app, run, datetime.now(UTC), datetime.now(UTC))
+        state = app.store.source_states.get("nodns")
+    disabled = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in disabled] == [f"source=nodns url={url} {state.disabled_reason}"]
+    assert state.failure_score == 6.0 and "(score 4, limit 4)" in state.disabled_reason
 
 
 def test_a_low_volume_run_shows_in_sources(home: Path, fault_site: Any) -> None:
     base, _ = fault_site
     cli = Cli(home=home, config=write_config(home, base))
     with App.load(home, home / "config.yaml") as app:
-        for _ in range(3):
-            pipeline.update_source_health(app, CrawlStats("good", items_found=20, not_modified=20))
-        pipeline.update_source_health(app, CrawlStats("good", items_found=1, pages_fetched=1, new=1))
-        app.store.source_states.record_run(CrawlStats("good", new=1), datetime.now(UTC), datetime.now(UTC))
+        for run in [CrawlStats("good", items_found=20, not_modified=20)] * 3 + [
+            CrawlStats("good", items_found=1, pages_fetched=1, new=1)
+        ]:
+            pipeline.record_source_run(app, run, datetime.now(UTC), datetime.now(UTC))
     row = {row["id"]: row for row in cli.json("sources")}["good"]
     assert row["status"] == "low-volume" and row["low_volume"]
     assert "low volume: 1 listed" in cli("sources").output
@@ -291,12 +392,6 @@ def test_probe_reports_every_enabled_source_and_stores_nothing(home: Path, fault
     assert not [path for path in server.requested if path.startswith("/good/") and path.endswith(".html")]
     with App.load(home, home / "config.yaml") as app:
         assert app.store.articles.count() == 0
-
-
-def test_an_unchanged_index_is_a_success_that_keeps_the_volume_average() -> None:
-    verdict = assess_health(CrawlStats("s", index_not_modified=1), 3.0, 20.0, 5)
-    assert (verdict.hard_failure, verdict.failure_score, verdict.low_volume) == ("", 0.0, False)
-    assert (verdict.avg_items, verdict.runs) == (20.0, 5)
 
 
 @pytest.mark.slow
@@ -337,3 +432,30 @@ def test_an_article_about_captchas_is_not_a_bot_wall() -> None:
     long_text = " ".join([FILLER] * 12)
     page = f"<html><head><title>Are you a robot? Why CAPTCHAs are failing</title></head><body><article><p>{long_text}</p></article></body></html>"
     assert blocked_reason(page.encode(), HTML) == ""
+
+
+@pytest.mark.slow
+def test_pages_robots_txt_disallows_are_reported_by_the_run_summary_and_sources(home: Path) -> None:
+    pages = {
+        "/robots.txt": ("text/plain", "User-agent: *\nDisallow: /private/\n"),
+        "/feed.xml": ("application/rss+xml", rss("{base}/a.html", "{base}/private/b.html")),
+        "/a.html": (HTML, ARTICLE),
+        "/private/b.html": (HTML, ARTICLE.replace("Fine", "Embargoed")),
+    }
+    with serve_pages(pages) as (base, server):
+        config = home / "config.yaml"
+        source = {"id": "polite", "name": "Polite", "kind": "feed", "url": f"{base}/feed.xml"}
+        config.write_text(yaml.safe_dump({"sources": [source], "settings": {"CRAWL_ALLOWED_HOSTS": base}}))
+        cli = Cli(home=home, config=config)
+        summary = cli.json("crawl")
+        text = cli("crawl").output
+    assert "/private/b.html" not in server.requested
+    assert (summary["robots_blocked"], summary["new"], summary["errors"]) == (1, 1, 0)
+    assert summary["per_source"][0]["robots_blocked"] == 1
+    assert "robots.txt:        1 page(s) disallowed, not fetched" in text
+
+    [row] = cli.json("sources")
+    assert (row["status"], row["robots_blocked"], row["last_error"]) == ("ok", 1, "")
+    header, line = cli("sources").output.splitlines()
+    column = header.index("ROBOTS")
+    assert line[column : column + len("ROBOTS")].strip() == "1"

@@ -105,7 +105,7 @@ def test_a_rerun_of_an_unchanged_feed_asks_for_the_feed_conditionally_and_fetche
 
     assert feed_requests(server)[0].get("If-None-Match", "").startswith('"')
     assert article_requests(server) == []  # the feed answered 304: nothing it lists is asked for
-    assert second.index_not_modified == 1 and not second.index_error
+    assert second.index_not_modified == 1 and second.index_failure is None
     assert (second.pages_fetched, second.not_modified, second.new, second.errors) == (0, 0, 0, 0)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from cli_helpers import Cli
 
 from crawlers import canonical_url
 from regwatch.app import App, pipeline
@@ -73,7 +73,7 @@ def test_an_unchanged_index_answers_304_and_nothing_it_lists_is_fetched(two_runs
         else:
             assert second.index_not_modified == 1, sid
             assert (second.pages_fetched, second.not_modified, second.new, second.errors) == (0, 0, 0, 0)
-            assert second.items_found == 0 and not second.index_error
+            assert second.items_found == 0 and second.index_failure is None
 
 
 def test_a_304_index_is_a_healthy_run_in_sources(two_runs: dict[str, Any]) -> None:

@@ -110,7 +110,7 @@ def test_skip_take_paging_reads_every_page_until_total_results(tmp_path: Path) -
     assert result["index"] == [f"{API}?take=2", f"{API}?take=2&skip=2", f"{API}?take=2&skip=4"]
     assert result["titles"] == [f"Statement HCWS{n}" for n in range(1001, 1006)]
     stats: CrawlStats = result["stats"]
-    assert (stats.items_found, stats.errors, stats.index_error) == (5, 0, "")
+    assert (stats.items_found, stats.errors, stats.index_failure) == (5, 0, None)
 
 
 def test_paging_stops_at_the_listing_page_limit(tmp_path: Path) -> None:

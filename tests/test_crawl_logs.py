@@ -57,7 +57,7 @@ def crawl_stderr(
         capfd.readouterr()
         stats = run_crawl(loaded.sources, loaded.settings, {})  # nothing to store: every source fails
         stderr = capfd.readouterr().err
-    classes = {s.source_id: s.index_error.split(" ", 1)[0] for s in stats}
+    classes = {s.source_id: s.index_failure.error_class for s in stats if s.index_failure}
     assert classes == {"nodns": "dns", "refused": "refused", "gone": "http"}, stderr
     return stderr, urls
 

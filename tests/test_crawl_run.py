@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
-import crawlers
 from crawlers import add_error, count, crawl_stats_from, run_crawl, stat_key
 from crawlers._runner import _job, _read_report
-from regwatch.models import Article, CrawlStats, Source
+from regwatch.models import Article, CrawlFailure, CrawlStats, Source
 from regwatch.settings import Settings
 from regwatch.sources import JsonApiSelectors, ListingSelectors
 
@@ -195,15 +194,18 @@ def test_feed_source_counts_pages_errors_and_new(crawl: dict[str, Any]) -> None:
     assert stats.pages_fetched == 2  # one and two: the 404 page is an error, not a fetched page
     assert stats.new == 2
     assert stats.errors == 2  # the 404 and the entry without a link
-    classes = sorted(message.split(" ", 1)[0] for message in stats.error_messages)
-    assert classes == ["http", "parse"]
-    assert any("/a/missing.html" in m and "404" in m for m in stats.error_messages)
+    assert sorted(f.error_class for f in stats.failures) == ["http", "parse"]
+    [missing] = [f for f in stats.failures if f.url.endswith("/a/missing.html")]
+    assert (missing.error_class, missing.status, missing.reason) == ("http", 404, "HTTP 404")
 
 
 def test_robots_disallowed_page_is_never_fetched(crawl: dict[str, Any]) -> None:
     assert "/robots.txt" in crawl["requested"]
     assert "/private/secret.html" not in crawl["requested"]
     assert all("/private/" not in a.url for a in crawl["articles"])
+    # Counted as robots_blocked (policy, not failure), and reported: no error.
+    assert crawl["stats"]["feed"].robots_blocked == 1
+    assert not any("/private/" in f.url for f in crawl["stats"]["feed"].failures)
 
 
 def test_listing_follows_pagination_up_to_the_limit(crawl: dict[str, Any]) -> None:
@@ -230,24 +232,31 @@ def test_json_api_resolves_links_and_pages_by_start(crawl: dict[str, Any]) -> No
     assert "/api/search.json?count=2&start=2" in crawl["requested"]
     assert stats.pages_fetched == 3
     assert stats.errors == 1
-    assert stats.error_messages[0].startswith(f"parse {crawl['base']}/c/two: body too short")
+    [failure] = stats.failures
+    assert (failure.error_class, failure.url) == ("parse", f"{crawl['base']}/c/two")
+    assert failure.reason.startswith("body too short")
 
 
 def test_a_failing_index_records_one_error_with_its_class(crawl: dict[str, Any]) -> None:
     stats = crawl["stats"]["gone"]
 
     assert (stats.pages_fetched, stats.new, stats.errors) == (0, 0, 1)
-    assert stats.error_messages[0].startswith(f"http {crawl['base']}/gone/feed.xml:")
-    assert "404" in stats.error_messages[0]
+    [failure] = stats.failures
+    assert (failure.error_class, failure.url, failure.status) == (
+        "http",
+        f"{crawl['base']}/gone/feed.xml",
+        404,
+    )
+    assert stats.index_failure == failure
 
 
 def test_a_source_raising_in_its_spider_does_not_stop_the_others(crawl: dict[str, Any]) -> None:
     stats = crawl["stats"]["broken"]
 
     assert stats.errors == 1 and stats.new == 0
-    assert stats.error_messages[0].startswith(
-        f"other {crawl['base']}/bad-selector/: RuntimeError: spider bug"
-    )
+    [failure] = stats.failures
+    assert (failure.error_class, failure.url) == ("other", f"{crawl['base']}/bad-selector/")
+    assert failure.reason.startswith("RuntimeError: spider bug")
     assert crawl["stats"]["feed"].new == 2  # the others crawled all the same
 
 
@@ -267,8 +276,9 @@ def test_pipeline_failure_and_page_limit_are_per_source(tmp_path: Path) -> None:
     feed_stats, listing_stats = stats
     assert feed_stats.pages_fetched == 1 and feed_stats.new == 0
     assert any(
-        m.startswith(f"other {base}/a/one.html: item pipeline failed: RuntimeError")
-        for m in feed_stats.error_messages
+        (f.error_class, f.url) == ("other", f"{base}/a/one.html")
+        and f.reason.startswith("item pipeline failed: RuntimeError")
+        for f in feed_stats.failures
     )
     assert (listing_stats.pages_fetched, listing_stats.new, listing_stats.errors) == (1, 1, 0)
     assert [a.source_id for a in read_jsonl(out)] == ["listing"]
@@ -294,8 +304,8 @@ def test_a_job_record_that_is_not_a_valid_source_fails_alone(tmp_path: Path) -> 
 
     assert done.returncode == 0, done.stderr
     assert report["feed"].new == 2
-    assert report["odd"].errors == 1 and report["odd"].index_error
-    assert "source 'odd': selectors: unknown key 'nxt'" in report["odd"].error_messages[0]
+    assert report["odd"].errors == 1 and report["odd"].index_failure == report["odd"].failures[0]
+    assert "source 'odd': selectors: unknown key 'nxt'" in report["odd"].failures[0].reason
 
 
 def test_refused_connection_is_classified(tmp_path: Path) -> None:
@@ -312,7 +322,7 @@ def test_refused_connection_is_classified(tmp_path: Path) -> None:
     )
 
     assert stats.errors == 1
-    assert stats.error_messages[0].startswith(f"refused {source.url}:")
+    assert (stats.failures[0].error_class, stats.failures[0].url) == ("refused", source.url)
 
 
 def test_killed_crawl_process_reports_an_error_per_source(tmp_path: Path) -> None:
@@ -332,8 +342,8 @@ def test_killed_crawl_process_reports_an_error_per_source(tmp_path: Path) -> Non
     assert [s.source_id for s in result] == ["slow0", "slow1"]
     for stats in result:
         assert stats.errors == 1
-        assert stats.error_messages[0].startswith("timeout ")
-        assert "CRAWL_PROCESS_TIMEOUT" in stats.error_messages[0]
+        assert stats.failures[0].error_class == "timeout" and stats.index_failure == stats.failures[0]
+        assert "CRAWL_PROCESS_TIMEOUT" in stats.failures[0].reason
 
 
 def test_crashed_crawl_process_reports_an_error_per_source(tmp_path: Path) -> None:
@@ -342,11 +352,9 @@ def test_crashed_crawl_process_reports_an_error_per_source(tmp_path: Path) -> No
     result = run_crawl(srcs, crawl_settings(LOG_LEVEL="NOPE"), jsonl_pipelines())  # dies configuring logging
 
     assert [s.errors for s in result] == [1, 1]
-    assert (
-        result[1]
-        .error_messages[0]
-        .startswith("other http://127.0.0.1:9/b.xml: crawl process exited with status")
-    )
+    failure = result[1].failures[0]
+    assert (failure.error_class, failure.url) == ("other", "http://127.0.0.1:9/b.xml")
+    assert failure.reason.startswith("crawl process exited with status")
 
 
 def test_crawler_that_cannot_start_reports_an_error_per_source(tmp_path: Path) -> None:
@@ -355,11 +363,9 @@ def test_crawler_that_cannot_start_reports_an_error_per_source(tmp_path: Path) -
     result = run_crawl(srcs, crawl_settings(), jsonl_pipelines(), {"TWISTED_REACTOR": "no.such.Reactor"})
 
     assert [s.errors for s in result] == [1, 1]
-    assert (
-        result[0]
-        .error_messages[0]
-        .startswith("other http://127.0.0.1:9/a.xml: crawl failed: ModuleNotFoundError")
-    )
+    failure = result[0].failures[0]
+    assert (failure.error_class, failure.url) == ("other", "http://127.0.0.1:9/a.xml")
+    assert failure.reason.startswith("crawl failed: ModuleNotFoundError")
 
 
 def test_no_sources_means_no_crawl() -> None:
@@ -374,49 +380,25 @@ def test_stats_helpers_count_under_source_keys_and_cap_messages() -> None:
     count(stats, "ledger", "new")
     count(stats, "ledger", "new", 2)
     for i in range(25):
-        add_error(stats, "ledger", "http", f"https://ex.org/{i}", "HTTP 404")
-    add_error(stats, "ledger", "nonsense", "https://ex.org/x", "odd")
+        add_error(stats, "ledger", CrawlFailure("http", f"https://ex.org/{i}", "HTTP 404", status=404))
+    add_error(stats, "ledger", CrawlFailure("nonsense", "https://ex.org/x", "odd"))  # type: ignore[arg-type]
 
     assert stat_key("ledger", "new") == "regwatch/ledger/new"
     assert stats.get_value("regwatch/ledger/new") == 3
     result = crawl_stats_from(stats.get_stats(), "ledger")
     assert (result.new, result.errors) == (3, 26)
-    assert len(result.error_messages) == 20
-    assert result.error_messages[0] == "http https://ex.org/0: HTTP 404"
+    assert len(result.failures) == 20
+    assert result.failures[0] == CrawlFailure("http", "https://ex.org/0", "HTTP 404", status=404)
+    assert CrawlStats.from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
 
-def test_public_names_are_pinned() -> None:
-    assert sorted(crawlers.__all__) == [
-        "ExtractPipeline",
-        "ExtractedArticle",
-        "FeedEntry",
-        "FeedSpider",
-        "FetchRecord",
-        "FetchedPage",
-        "HealthVerdict",
-        "JsonApiSpider",
-        "ListingSpider",
-        "ParsedFeed",
-        "ParsedSitemap",
-        "SPIDERS",
-        "SitemapEntry",
-        "SitemapSpider",
-        "SourceSpider",
-        "Validators",
-        "add_error",
-        "assess_health",
-        "blocked_reason",
-        "canonical_url",
-        "count",
-        "crawl_stats_from",
-        "error_class_of",
-        "extract_article",
-        "extract_file",
-        "hard_failure_of",
-        "parse_feed",
-        "parse_sitemap",
-        "run_crawl",
-        "spider_for",
-        "stat_key",
-    ]
-    assert set(crawlers.SPIDERS) == {"feed", "listing", "json_api", "sitemap"}
+def test_an_unknown_error_class_is_other_and_an_unknown_counter_is_refused() -> None:
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    assert CrawlFailure("nonsense", "https://ex.org/x", "odd").error_class == "other"  # type: ignore[arg-type]
+    stats = MemoryStatsCollector(get_crawler())
+    with pytest.raises(ValueError, match="not a CrawlStats counter"):
+        count(stats, "ledger", "robot_blocked")
+    count(stats, "ledger", "robots_blocked")
+    assert crawl_stats_from(stats.get_stats(), "ledger").robots_blocked == 1

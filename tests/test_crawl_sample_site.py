@@ -14,7 +14,7 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl
 from crawlers import run_crawl
 from regwatch.app.sample_site import DEMO_CONFIG, EXPECTED, serve_sample_site
 from regwatch.config import load_config
-from regwatch.models import Article, parse_datetime
+from regwatch.models import Article, CrawlFailure, parse_datetime
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_syndicated_copy_dedups_to_the_original(crawl: dict[str, Any]) -> None:
 def test_not_found_page_is_counted_as_an_error_not_a_fetched_page(crawl: dict[str, Any]) -> None:
     ledger = crawl["stats"]["ledger"]
     for path in MANIFEST["crawl"]["not_found"]:
-        assert f"http {crawl['base']}{path}: HTTP 404" in ledger.error_messages
+        assert CrawlFailure("http", f"{crawl['base']}{path}", "HTTP 404", status=404) in ledger.failures
         assert path in crawl["requested"]
     ledger_pages = {path_of(crawl, a.fetch_url) for a in crawl["articles"] if a.source_id == "ledger"}
     assert ledger.pages_fetched == len(ledger_pages)
@@ -119,7 +119,10 @@ def test_malformed_feed_entries_are_skipped_or_crawled_on_the_page_date(crawl: d
     no_link = [e for e in MANIFEST["crawl"]["malformed_entries"] if "path" not in e]
     bad_date = [e for e in MANIFEST["crawl"]["malformed_entries"] if "path" in e]
 
-    assert sum("no link" in m for m in ledger.error_messages) == len(no_link) >= 1
+    unlinked = [
+        f for f in ledger.failures if f.error_class == "parse" and f.reason.endswith("no link; skipped")
+    ]
+    assert len(unlinked) == len(no_link) >= 1
     assert ledger.errors == len(no_link) + len(MANIFEST["crawl"]["not_found"])
     by_path = {p["path"]: p for p in MANIFEST["pages"]}
     for entry in bad_date:
@@ -133,12 +136,13 @@ def test_robots_blocked_pages_are_never_fetched(crawl: dict[str, Any]) -> None:
     for path in MANIFEST["crawl"]["robots_blocked"]:
         assert path not in crawl["requested"]
         assert all(path_of(crawl, a.fetch_url) != path for a in crawl["articles"])
+    assert sum(s.robots_blocked for s in crawl["stats"].values()) == len(MANIFEST["crawl"]["robots_blocked"])
 
 
 def test_other_sources_have_no_errors(crawl: dict[str, Any]) -> None:
     for source_id, stats in crawl["stats"].items():
         if source_id != "ledger":
-            assert (stats.errors, stats.error_messages) == (0, []), source_id
+            assert (stats.errors, stats.failures) == (0, []), source_id
 
 
 def test_script_page_keeps_its_headline_as_text_and_has_no_markup_in_body(crawl: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ import pytest
 from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 from crawlers import run_crawl
-from regwatch.models import CrawlStats, Source
+from regwatch.models import CrawlFailure, CrawlStats, Source
 from regwatch.settings import Settings
 
 FAKE_DNS = Path(__file__).parent / "data" / "fake_dns"
@@ -97,9 +97,9 @@ def crawl(
     return {s.source_id: s for s in stats}, [a.title for a in read_jsonl(out)]
 
 
-def error_for(stats: CrawlStats, fragment: str) -> str:
-    found = [m for m in stats.error_messages if fragment in m]
-    assert found, f"no error for {fragment}: {stats.error_messages}"
+def error_for(stats: CrawlStats, fragment: str) -> CrawlFailure:
+    found = [f for f in stats.failures if fragment in f.url]
+    assert found, f"no error for {fragment}: {stats.failures}"
     return found[0]
 
 
@@ -128,10 +128,9 @@ def test_a_source_allowed_one_local_port_cannot_reach_another_by_link_or_redirec
     assert titles == ["Allowed page"]
     service_host_port = service_base.removeprefix("http://")
     for path in ("/secret.html", "/jump.html"):
-        message = error_for(stats["local"], path)
-        assert message.startswith("blocked ") and "SSRF guard" in message and service_host_port in message, (
-            message
-        )
+        failure = error_for(stats["local"], path)
+        assert failure.error_class == "blocked", failure
+        assert "SSRF guard" in failure.reason and service_host_port in failure.reason, failure
 
 
 def test_one_sources_allowed_host_is_not_open_to_another_source(
@@ -150,8 +149,8 @@ def test_one_sources_allowed_host_is_not_open_to_another_source(
         stats, _ = crawl([linker, owner], tmp_path)
 
     assert service_server.requested == ["/nothing.xml"]  # the owner's request, not the linker's
-    assert error_for(stats["linker"], "/secret.html").startswith("blocked ")
-    assert error_for(stats["owner"], "/nothing.xml").startswith("http ")  # reached, and answered 404
+    assert error_for(stats["linker"], "/secret.html").error_class == "blocked"
+    assert error_for(stats["owner"], "/nothing.xml").status == 404  # reached, and answered 404
 
 
 def test_a_name_that_fails_to_resolve_then_answers_loopback_is_never_connected(
@@ -170,8 +169,8 @@ def test_a_name_that_fails_to_resolve_then_answers_loopback_is_never_connected(
 
     assert service_server.requested == []
     assert titles == ["Fine"]
-    message = error_for(stats["local"], "flaky.regwatch.test")
-    assert message.split(" ", 1)[0] in ("blocked", "dns"), message
+    failure = error_for(stats["local"], "flaky.regwatch.test")
+    assert failure.error_class in ("blocked", "dns"), failure
 
 
 def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_when_connecting(
@@ -187,5 +186,5 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_when_connect
         stats, _ = crawl([source], tmp_path, extra={"DNSCACHE_ENABLED": False})
 
     assert service_server.requested == []
-    message = error_for(stats["local"], "rebind.regwatch.test")
-    assert message.startswith("blocked ") and "when connecting" in message, message
+    failure = error_for(stats["local"], "rebind.regwatch.test")
+    assert failure.error_class == "blocked" and "when connecting" in failure.reason, failure

@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-import digests
 from digests import build_digest, render_preview, select_articles
 from regwatch.models import Action, Article, Digest, Quote, Source, Subscriber, TaggedEntity
 
@@ -163,43 +162,6 @@ class HtmlShape(HTMLParser):
         self.text.append(data)
         if self._in_h2:
             self.headings[-1] += data
-
-
-def test_exported_names_are_pinned() -> None:
-    assert sorted(digests.__all__) == [
-        "AlertDelivery",
-        "AlertHit",
-        "AlertLedger",
-        "AlertOutcome",
-        "AlsoReported",
-        "ArticleReader",
-        "Deliverer",
-        "DigestBuilder",
-        "DigestDelivery",
-        "DigestItem",
-        "DigestLedger",
-        "DigestOutcome",
-        "DigestPreview",
-        "NOTHING_NEW_LOCATION",
-        "OutboxDelivery",
-        "RetryingDelivery",
-        "SmtpDelivery",
-        "Spool",
-        "alert_hits",
-        "build_alert",
-        "build_digest",
-        "deliverer_from_settings",
-        "delivery_lock",
-        "due_hits",
-        "due_period",
-        "local_period",
-        "render_preview",
-        "select_articles",
-        "select_subscribers",
-        "send_days",
-        "send_time",
-        "sends_on",
-    ]
 
 
 def test_regulator_statement_outranks_press_coverage() -> None:

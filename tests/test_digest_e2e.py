@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import Cli
+from cli_helpers import Cli
 from test_digest_delivery import free_port
 from test_digest_ledger import Server
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from conftest import Cli
+from cli_helpers import Cli
 from crawl_fixtures import serve_pages
 from test_digest_alerts import CONFIG, NOW, investigation_article
 from test_digest_delivery import free_port, make_digest

@@ -138,7 +138,7 @@ def test_a_subscriber_id_declared_twice_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_bad_subscriber_is_one_line_from_the_cli(tmp_path: Path, home: Path) -> None:
-    from conftest import Cli
+    from cli_helpers import Cli
 
     path = tmp_path / "bad.yaml"
     path.write_text(SOURCES + "subscribers:\n  - {id: ana, email: a@b.c, cadence: fortnightly}\n")

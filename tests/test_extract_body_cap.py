@@ -102,6 +102,6 @@ def test_the_setting_reaches_the_crawl_and_the_stored_body_is_cut(tmp_path: Path
             jsonl_pipelines(),
             {"REGWATCH_TEST_JSONL": str(out)},
         )
-    assert stats.new == 1, stats.error_messages
+    assert stats.new == 1, stats.failures
     [article] = read_jsonl(out)
     assert 2500 < len(article.body) <= 3000

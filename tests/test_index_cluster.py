@@ -308,3 +308,77 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_hits_are_highlighted_as_the_store_highlights_them(cluster: ClusterIndex, store: Store) -> None:
+    cluster.sync()
+    for text in ("ofcom", '"online safety"', "regulat*", "views", "fine OR egress"):
+        query = SearchQuery(text, highlight=True, sort="newest")
+        embedded, clustered = store.search.search(query), cluster.search(query)
+        assert [(h.title_marked, h.sentence) for h in clustered.hits] == [
+            (h.title_marked, h.sentence) for h in embedded.hits
+        ], text
+        assert any(h.sentence and h.sentence.marks for h in clustered.hits), text
+
+
+def previous_version_index(
+    store: Store,
+    cluster_url: str,
+    alias: str,
+    monkeypatch: pytest.MonkeyPatch,
+    other_names: dict | None = None,
+) -> None:
+    """A version-1 index behind ``alias``, filled as the regwatch before the other-entities facet did.
+
+    ``other_names``: a mapping of that field the index happens to have (one that refuses the new one).
+    """
+    import indexer._cluster as cluster_module
+    from indexer._cluster_mapping import MAPPINGS, index_body, to_document
+
+    properties = {k: v for k, v in MAPPINGS["properties"].items() if k != "other_names"}
+    if other_names is not None:
+        properties["other_names"] = other_names
+    old_mappings = {**MAPPINGS, "_meta": {"regwatch_mapping_version": 1}, "properties": properties}
+    client = opensearchpy.OpenSearch([cluster_url])
+    client.indices.create(index=f"{alias}-000001", body={**index_body(), "mappings": old_mappings})
+    client.indices.update_aliases(body={"actions": [{"add": {"index": f"{alias}-000001", "alias": alias}}]})
+    client.close()
+    with monkeypatch.context() as patch:
+        patch.setattr(cluster_module, "MAPPING_VERSION", 1)
+        patch.setattr(
+            cluster_module,
+            "to_document",
+            lambda item, sources: {k: v for k, v in to_document(item, sources).items() if k != "other_names"},
+        )
+        old = open_cluster(store, cluster_url, alias)
+        assert old.sync().sent == len(CORPUS)
+        assert old.facets(SearchQuery())["other_entities"] == {}  # that version had no such field
+        old.close()
+
+
+def test_an_index_made_by_the_previous_mappings_is_upgraded_in_place_and_filled(
+    store: Store, cluster_url: str, alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous_version_index(store, cluster_url, alias, monkeypatch)
+    index = open_cluster(store, cluster_url, alias)
+    outcome = index.sync()  # the mappings upgraded, every document sent again
+    assert (outcome.sent, outcome.failed) == (len(CORPUS), 0)
+    status = index.status()
+    assert status["index"] == f"{alias}-000001" and status["mapping_current"]
+    assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
+    assert index.facets(SearchQuery())["other_entities"] == {"acme social": 1}
+    assert index.sync().sent == 0
+    index.close()
+
+
+def test_migrating_from_the_previous_mappings_sends_every_document_again(
+    store: Store, cluster_url: str, alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This one cannot take the new field in place (a field of that name with another type).
+    previous_version_index(store, cluster_url, alias, monkeypatch, other_names={"type": "long"})
+    index = open_cluster(store, cluster_url, alias)
+    migrated = index.migrate()
+    assert migrated["resent"] == len(CORPUS) and migrated["sync"]["sent"] == len(CORPUS)
+    assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
+    assert index.status()["mapping_current"]
+    index.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import Cli
 from cluster_fixtures import Gate
-from conftest import Cli
 
 from indexer import SearchQuery
 from regwatch.app import App

@@ -7,15 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from indexer import SourceHealth, Store
-from regwatch.models import Article, CrawlStats, DigestRecord
+from regwatch.models import COUNTERS, Article, CrawlFailure, CrawlStats, DigestRecord, SourceHealthState
 
+URL = "https://fca.example/news"
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 MAY_1, MAY_2, MAY_3 = date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)
 
 
-def run(store: Store, hour: int, stats: CrawlStats) -> None:
+def run(store: Store, hour: int, stats: CrawlStats, failed: bool | None = None) -> None:
+    """Record a run; failed, unless given: it had errors and stored nothing (as crawlers.run_failed)."""
     started = T0 + timedelta(hours=hour)
-    store.source_states.record_run(stats, started, started + timedelta(minutes=2))
+    if failed is None:
+        failed = bool(stats.errors) and not (stats.new + stats.updated + stats.duplicate + stats.not_modified)
+    health = SourceHealthState(stats.source_id)
+    store.source_states.record_run(
+        stats, health, failed=failed, started=started, finished=started + timedelta(minutes=2)
+    )
 
 
 def health_of(store: Store, source_id: str) -> SourceHealth:
@@ -27,41 +34,62 @@ def health_of(store: Store, source_id: str) -> SourceHealth:
 
 def test_failed_runs_after_the_last_success_count_as_consecutive_failures(store: Store) -> None:
     run(store, 0, CrawlStats("fca", pages_fetched=5, new=3, duplicate=2))
-    run(store, 1, CrawlStats("fca", errors=1, error_messages=["timeout: no answer after 30s"]))
-    run(store, 2, CrawlStats("fca", errors=1, error_messages=["[dns] fca.example does not resolve"]))
+    run(store, 1, CrawlStats("fca", errors=1, failures=[CrawlFailure("timeout", URL, "no answer after 30s")]))
+    run(
+        store,
+        2,
+        CrawlStats("fca", errors=1, failures=[CrawlFailure("dns", URL, "fca.example does not resolve")]),
+    )
 
     health = health_of(store, "fca")
     assert health.consecutive_failures == 2 and health.failing
     assert health.last_success == T0 + timedelta(minutes=2)
     assert health.last_run == T0 + timedelta(hours=2, minutes=2)
-    assert health.last_error == "[dns] fca.example does not resolve"
-    assert health.last_error_class == "dns"
+    assert health.last_failure == CrawlFailure("dns", URL, "fca.example does not resolve")
     assert health.last_error_at == T0 + timedelta(hours=2, minutes=2)
     assert health.items_last_run == 0
 
 
 def test_a_success_resets_consecutive_failures_but_keeps_the_last_error(store: Store) -> None:
-    run(store, 0, CrawlStats("fca", errors=1, error_messages=["http: 503 from https://fca.example/news"]))
+    run(store, 0, CrawlStats("fca", errors=1, failures=[CrawlFailure("http", URL, "HTTP 503", status=503)]))
     run(store, 1, CrawlStats("fca", pages_fetched=2, new=1, updated=1))
     health = health_of(store, "fca")
     assert health.consecutive_failures == 0 and not health.failing
     assert health.items_last_run == 2
-    assert (health.last_error_class, health.last_error_at) == ("http", T0 + timedelta(minutes=2))
+    assert health.last_failure == CrawlFailure("http", URL, "HTTP 503", status=503)
+    assert health.last_error_at == T0 + timedelta(minutes=2)
 
 
 def test_a_run_that_collected_items_despite_errors_is_a_success_with_an_error(store: Store) -> None:
-    run(store, 0, CrawlStats("fca", pages_fetched=9, new=8, errors=1, error_messages=["a page was gone"]))
+    gone = CrawlFailure("http", f"{URL}/7", "HTTP 404", status=404)
+    run(store, 0, CrawlStats("fca", pages_fetched=9, new=8, errors=1, failures=[gone]))
     health = health_of(store, "fca")
     assert health.consecutive_failures == 0
     assert health.last_success is not None
-    assert (health.last_error, health.last_error_class) == ("a page was gone", "other")
+    assert health.last_failure == gone
 
 
-def test_an_error_count_without_messages_still_fails_the_run(store: Store) -> None:
-    run(store, 0, CrawlStats("fca", errors=3))
+def test_a_run_recorded_as_failed_counts_whatever_its_counters(store: Store) -> None:
+    run(store, 0, CrawlStats("fca", errors=3), failed=True)
     health = health_of(store, "fca")
     assert health.consecutive_failures == 1 and health.last_success is None
-    assert health.last_error == "3 errors"
+    assert health.last_failure is None
+
+
+def test_every_counter_of_the_latest_run_is_kept(store: Store) -> None:
+    run(store, 0, CrawlStats("fca", pages_fetched=5, new=5, items_found=9, robots_blocked=2, too_old=2))
+    run(store, 1, CrawlStats("fca", new=1, robots_blocked=1))
+    counts = health_of(store, "fca").last_run_counts
+    assert set(counts) == set(COUNTERS)
+    assert (counts["new"], counts["robots_blocked"], counts["too_old"]) == (1, 1, 0)
+
+
+def test_the_run_and_the_health_state_it_led_to_are_saved_together(store: Store) -> None:
+    health = SourceHealthState("fca", failure_score=2.0, disabled_at=T0, disabled_reason="off", runs=3)
+    store.source_states.record_run(CrawlStats("fca"), health, failed=False, started=T0, finished=T0)
+    assert store.source_states.get("fca") == health
+    assert store.source_states.all() == {"fca": health}
+    assert store.source_states.get("ico") == SourceHealthState("ico")
 
 
 def test_health_reports_each_sources_articles_and_newest_item(store: Store) -> None:
@@ -80,11 +108,13 @@ def test_health_reports_each_sources_articles_and_newest_item(store: Store) -> N
 
 
 def test_one_row_per_source_per_run_keeps_sources_apart(store: Store) -> None:
-    run(store, 0, CrawlStats("fca", errors=1, error_messages=["blocked: 403"]))
+    run(
+        store, 0, CrawlStats("fca", errors=1, failures=[CrawlFailure("blocked", URL, "HTTP 403", status=403)])
+    )
     run(store, 0, CrawlStats("ico", new=4))
     assert health_of(store, "fca").consecutive_failures == 1
     assert health_of(store, "ico").consecutive_failures == 0
-    assert health_of(store, "ico").last_error == ""
+    assert health_of(store, "ico").last_failure is None
 
 
 # -- digest ledger -------------------------------------------------------------

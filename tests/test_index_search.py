@@ -330,7 +330,10 @@ def test_facets_count_matches_by_source_and_watched_entity(store: Store) -> None
     assert facets == {
         "sources": {"ofcom": 2, "press": 1},
         "types": {"regulator": 2, "news": 1},
+        "jurisdictions": {"UK": 2, "EU": 1},
+        "languages": {"en": 2, "fr": 1},
         "entities": {"Ofcom": 3, "Competition and Markets Authority": 1},
+        "other_entities": {"acme social": 1},
     }
 
 
@@ -451,6 +454,10 @@ POOL = [
     TaggedEntity("CMA", "regulator", ["CMA"], "CMA", 1, 2, True, 0.5),  # an id differing in case only
     ACME,
     TaggedEntity("Grok", "product", ["Grok"], "grok", 2, 3, True, 0.7),
+    # Unwatched: one name in two spellings, and a watched entity's name found unlinked.
+    TaggedEntity("ACME SOCIAL", "ORG", ["ACME SOCIAL"], None, 1, 12, False, 0.1),
+    TaggedEntity("Grok", "PRODUCT", ["Grok"], None, 1, 7, False, 0.1),
+    TaggedEntity("Boris Johnson", "PERSON", ["Boris Johnson"], None, 2, 1, False, 0.3),
 ]
 RANDOM_SOURCES = ["ofcom", "cma", "press", "gone"]  # "gone" is no longer configured
 

@@ -1,9 +1,11 @@
 """The layering the README promises, checked on the source: stages import only the shared ground.
 
-A stage (``crawlers``, ``nlp``, ``indexer``, ``digests``) may import the
+A stage (``crawlers``, ``nlp``, ``indexer``, ``digests``, ``web``) may import the
 standard library, third-party packages, its own modules and ``regwatch``'s
 shared ground (models, sources, settings, errors, config, private): never another stage
-and never ``regwatch.app`` (the wiring that runs them). The shared ground
+and never ``regwatch.app`` (the wiring that runs them). The web desk reads the
+index, so ``web`` may import ``indexer``'s public names (its top-level package,
+never an ``indexer._private`` module). The shared ground
 imports no stage and no wiring. Imports under ``if TYPE_CHECKING:`` count too:
 a type from another stage's internals is a dependency all the same.
 """
@@ -16,7 +18,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("crawlers", "nlp", "indexer", "digests")
+STAGES = ("crawlers", "nlp", "indexer", "digests", "web")
+# Besides the shared ground, what a stage may import of another stage: its top-level package only.
+PUBLIC_OF: dict[str, tuple[str, ...]] = {"web": ("indexer",)}
 SHARED_GROUND = (
     "regwatch.models",
     "regwatch.sources",
@@ -47,6 +51,10 @@ def _allowed_for_stage(stage: str, module: str) -> bool:
     top = module.split(".")[0]
     if top == stage:
         return True
+    if top in PUBLIC_OF.get(stage, ()):
+        # "from indexer import Store" gives indexer and indexer.Store: public names, one level deep.
+        parts = module.split(".")
+        return len(parts) == 1 or (len(parts) == 2 and not parts[1].startswith("_"))
     if top in STAGES:
         return False
     if top == "regwatch":
@@ -87,3 +95,7 @@ def test_the_checker_sees_a_cross_stage_import(tmp_path: Path) -> None:
     assert not _allowed_for_stage("digests", modules[0])
     assert not _allowed_for_stage("digests", "regwatch.app")
     assert _allowed_for_stage("digests", "regwatch.models")
+    assert _allowed_for_stage("web", "indexer") and _allowed_for_stage("web", "indexer.Store")
+    assert not _allowed_for_stage("web", "indexer._store")
+    assert not _allowed_for_stage("web", "nlp") and not _allowed_for_stage("web", "regwatch.app.desk")
+    assert not _allowed_for_stage("indexer", "web")

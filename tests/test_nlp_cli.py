@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.conftest import Cli
+from cli_helpers import Cli
 
 SEED = Path(__file__).parent / "data" / "seed_article.txt"
 WATCHED_ON_THE_SEED = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import Cli
 
 from regwatch.app import App
 from regwatch.models import Article
-from tests.conftest import Cli
 
 pytestmark = pytest.mark.slow
 

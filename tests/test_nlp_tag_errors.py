@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import Cli
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -22,7 +23,6 @@ from nlp._tagger import MAX_SENTENCE_CHARS, MAX_TOKEN_CHARS, prepare_text
 from nlp._watchlist import Watchlist, default_entries
 from regwatch.app import App, pipeline
 from regwatch.models import Article
-from tests.conftest import Cli
 
 pytestmark = pytest.mark.slow
 

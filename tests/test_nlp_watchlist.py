@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import nlp
 from nlp import Watchlist, load_watchlist
 from regwatch.errors import ConfigError
 from regwatch.settings import Settings
@@ -36,26 +35,6 @@ def write(tmp_path: Path, text: str, name: str = "extra.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def test_exported_names_are_pinned() -> None:
-    assert sorted(nlp.__all__) == [
-        "ENTITY_TYPES",
-        "Role",
-        "TAGGER_VERSION",
-        "TagResult",
-        "Tagger",
-        "Watchlist",
-        "WatchlistEntry",
-        "WatchlistLinker",
-        "WatchlistRuler",
-        "build_pipeline",
-        "load_model",
-        "load_watchlist",
-        "normalise_name",
-        "tagger_version",
-        "watchlist_patterns",
-    ]
 
 
 def test_default_watchlist_spells_the_canonical_names_exactly() -> None:

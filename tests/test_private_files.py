@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from test_digest_alerts import CONFIG, NOW, investigation_article
 from test_digest_delivery import free_port
 from test_digest_ledger import store_articles

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from conftest import Cli
+from cli_helpers import Cli
 
 from digests import due_period, send_days
 from regwatch.app import App, pipeline

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_helpers import Cli
 
 import crawlers
 from regwatch.config import load_config
@@ -20,7 +21,6 @@ from regwatch.sources import (
     JsonApiSelectors,
     ListingSelectors,
 )
-from tests.conftest import Cli
 
 API = {"results": "results", "link": "link", "title": "title", "published": "public_timestamp"}
 

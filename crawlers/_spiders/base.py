@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,8 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from regwatch.errors import SourceError
-from regwatch.models import Source, utcnow
+from regwatch.errors import ErrorClass, SourceError
+from regwatch.models import CrawlFailure, Source, utcnow
 from regwatch.settings import BY_NAME
 
 from .._failures import classify_failure
@@ -33,7 +34,7 @@ from .._health import blocked_reason
 from .._http import charset, header
 from .._items import ArticleHint, FetchedPage
 from .._ledger import FetchRecord, validators_from
-from .._stats import count, record_error, set_index_error, stat_key
+from .._stats import count, record_error, set_index_failure, stat_key
 from .._urls import canonical_url
 from ..settings import crawl_setting
 
@@ -93,9 +94,13 @@ class SourceSpider(scrapy.Spider):
     def source_id(self) -> str:
         return self.source.id
 
-    def record_error(self, error_class: str, url: str, reason: str, failure: Failure | None = None) -> None:
-        """Count one error of this source and log it: one WARNING line; its traceback at DEBUG (``-v``)."""
-        record_error(self.crawler.stats, self.source_id, error_class, url, reason, failure)
+    def record_error(self, error_class: ErrorClass, url: str, reason: str) -> None:
+        """Count one error of this source and log it: one WARNING line."""
+        self.record_failure(CrawlFailure(error_class, url, reason))
+
+    def record_failure(self, failure: CrawlFailure, traceback: Failure | None = None) -> None:
+        """Count one failure of this source and log it: one WARNING line; its traceback at DEBUG (``-v``)."""
+        record_error(self.crawler.stats, self.source_id, failure, traceback)
 
     def _on_spider_error(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
         """A callback raised: count it for this source; Scrapy carries on with the other requests."""
@@ -147,10 +152,10 @@ class SourceSpider(scrapy.Spider):
             self._remember_index(response)
         except SourceError as exc:
             url = exc.url or response.url
-            reason = str(exc).removeprefix(f"{url}: ")
-            self.record_error(exc.error_class, url, reason)
+            failure = CrawlFailure(exc.error_class, url, str(exc).removeprefix(f"{url}: "))
+            self.record_failure(failure)
             if page == 1:
-                set_index_error(self.crawler.stats, self.source_id, exc.error_class, url, reason)
+                set_index_failure(self.crawler.stats, self.source_id, failure)
 
     def parse_index_page(self, response: Response, page: int) -> Iterator[Any]:
         raise NotImplementedError
@@ -198,14 +203,16 @@ class SourceSpider(scrapy.Spider):
         return list(self._index_records.values())
 
     def index_failed(self, failure: Failure) -> None:
-        error_class, reason = classify_failure(failure)
+        classified = classify_failure(failure)
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else self.source.url
-        self.record_error(error_class, url, f"index unavailable: {reason}", failure)
+        failed = replace(
+            classified,
+            url=classified.url or self.source.url,
+            reason=f"index unavailable: {classified.reason}",
+        )
+        self.record_failure(failed, failure)
         if request is None or request.cb_kwargs.get("page", 1) == 1:
-            set_index_error(
-                self.crawler.stats, self.source_id, error_class, url, f"index unavailable: {reason}"
-            )
+            set_index_failure(self.crawler.stats, self.source_id, failed)
 
     def found(self, n: int) -> None:
         """Count entries the index listed (the source's volume, followed or not)."""
@@ -353,15 +360,16 @@ class SourceSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         self._in_flight.discard(request.meta.get("regwatch_key") or canonical_url(request.url))
-        error_class, reason = classify_failure(failure)
+        failed = classify_failure(failure)
         redirects = request.meta.get("redirect_urls") or []
         if redirects and redirects[0] != request.url:
             # Report the page the index linked, and where its redirects led.
-            reason = f"{reason} (redirected to {request.url})"
-            request = request.replace(url=redirects[0])
-        if error_class == "robots":
+            failed = replace(
+                failed, url=redirects[0], reason=f"{failed.reason} (redirected to {request.url})"
+            )
+        if failed.error_class == "robots":
             # Policy, not failure: the site asked not to be crawled there.
-            logger.info("source=%s url=%s skipped: forbidden by robots.txt", self.source_id, request.url)
+            logger.info("source=%s url=%s skipped: forbidden by robots.txt", self.source_id, failed.url)
             count(self.crawler.stats, self.source_id, "robots_blocked")
             return
-        self.record_error(error_class, request.url, reason, failure)
+        self.record_failure(failed, failure)

@@ -132,6 +132,28 @@ class PgArticles:
                 return None
             return to_article(entry, entities_of(conn, [article_id]).get(article_id, []))
 
+    def get_many(self, article_ids: Sequence[str]) -> list[Article]:
+        """The stored articles among ``article_ids``, in that order (one read for all)."""
+        wanted = list(dict.fromkeys(article_ids))
+        with self._db.transaction(write=False) as conn:
+            found = rows(
+                conn, f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ANY(:ids)", {"ids": wanted}
+            )
+            by_id = {article.id: article for article in articles_with_entities(conn, found)}
+        return [by_id[article_id] for article_id in wanted if article_id in by_id]
+
+    def entity_labels(self, names: Sequence[str]) -> dict[str, str]:
+        """A spelling of each entity name as stored (the first article's), by normalised name."""
+        keys = list(dict.fromkeys(normalise_name(name) for name in names))
+        with self._db.transaction(write=False) as conn:
+            found = rows(
+                conn,
+                "SELECT k.key, (SELECT e.name FROM article_entities e WHERE e.norm_name = k.key "
+                "ORDER BY e.doc LIMIT 1) AS name FROM unnest(CAST(:keys AS text[])) AS k(key)",
+                {"keys": keys},
+            )
+        return {entry["key"]: entry["name"] for entry in found if entry["name"] is not None}
+
     def id_for_url(self, url: str) -> str | None:
         with self._db.transaction(write=False) as conn:
             entry = row(conn, "SELECT article_id FROM article_urls WHERE url = :url", {"url": url})

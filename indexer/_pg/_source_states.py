@@ -1,23 +1,21 @@
 """Per-source crawl history and health state on PostgreSQL: the ``source_states`` component.
 
-The same two tables and rules as ``indexer._source_states`` (a run fails when it
-had errors and collected nothing; the error class is read from the first message).
+The same two tables and rules as ``indexer._source_states``: ``crawl_runs`` (each
+run's counters, whether it failed, its first failure as a value) and
+``source_state`` (the :class:`~regwatch.models.SourceHealthState` carried from run
+to run, decided by ``crawlers.next_health``), saved together in one transaction.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from regwatch.models import CrawlStats, utcnow
+from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, SourceHealthState, utcnow
 
-from .._source_states import SourceState, _error_class
 from .._types import SourceHealth
 from ._database import PgDatabase, as_json, execute, from_pg, row, rows, to_pg
-
-log = logging.getLogger(__name__)
 
 
 class PgSourceStates:
@@ -26,39 +24,73 @@ class PgSourceStates:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    def record_run(self, stats: CrawlStats, started: datetime, finished: datetime) -> None:
-        items = stats.new + stats.updated + stats.duplicate + stats.not_modified
-        had_errors = stats.errors > 0 or bool(stats.error_messages)
-        ok = not (had_errors and items == 0)
-        message = stats.error_messages[0] if stats.error_messages else ""
-        if had_errors and not message:
-            message = f"{stats.errors} errors"
+    def record_run(
+        self,
+        run: CrawlStats,
+        health: SourceHealthState,
+        *,
+        failed: bool,
+        started: datetime,
+        finished: datetime,
+    ) -> None:
+        """Record one run of one source and the health state it led to, together (see the SQLite twin)."""
+        first = run.failures[0] if run.failures else run.index_failure
         with self._db.transaction(write=True) as conn:
             execute(
                 conn,
                 """
                 INSERT INTO crawl_runs (source_id, started, finished, ok, pages_fetched, new, updated,
-                    duplicate, errors, error_class, error_message, error_messages)
+                    duplicate, errors, error_class, error_message, error_messages, error_url, error_reason,
+                    error_status, counts)
                 VALUES (:source_id, :started, :finished, :ok, :pages, :new, :updated, :duplicate, :errors,
-                    :error_class, :message, CAST(:messages AS jsonb))
+                    :error_class, :message, CAST(:messages AS jsonb), :error_url, :error_reason,
+                    :error_status, CAST(:counts AS jsonb))
                 """,
                 {
-                    "source_id": stats.source_id,
+                    "source_id": run.source_id,
                     "started": to_pg(started),
                     "finished": to_pg(finished),
-                    "ok": ok,
-                    "pages": stats.pages_fetched,
-                    "new": stats.new,
-                    "updated": stats.updated,
-                    "duplicate": stats.duplicate,
-                    "errors": stats.errors,
-                    "error_class": _error_class(message) if message else "",
-                    "message": message,
-                    "messages": as_json(list(stats.error_messages)),
+                    "ok": not failed,
+                    "pages": run.pages_fetched,
+                    "new": run.new,
+                    "updated": run.updated,
+                    "duplicate": run.duplicate,
+                    "errors": run.errors,
+                    "error_class": first.error_class if first else "",
+                    "message": first.message if first else "",
+                    "messages": as_json([failure.message for failure in run.failures]),
+                    "error_url": first.url if first else "",
+                    "error_reason": first.reason if first else "",
+                    "error_status": first.status if first else None,
+                    "counts": as_json({name: getattr(run, name) for name in COUNTERS}),
                 },
             )
-        if not ok:
-            log.info("source=%s run recorded as failed: %s", stats.source_id, message)
+            execute(
+                conn,
+                """
+                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
+                    items_found, avg_items, runs, low_volume, updated_at)
+                VALUES (:source_id, :failure_score, :disabled_at, :disabled_reason, :latency_ms, :items_found,
+                    :avg_items, :runs, :low_volume, :now)
+                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
+                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
+                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
+                    updated_at = excluded.updated_at
+                """,
+                {
+                    "source_id": health.source_id,
+                    "failure_score": float(health.failure_score),
+                    "disabled_at": to_pg(health.disabled_at),
+                    "disabled_reason": health.disabled_reason,
+                    "latency_ms": health.latency_ms,
+                    "items_found": health.items_found,
+                    "avg_items": health.avg_items,
+                    "runs": health.runs,
+                    "low_volume": bool(health.low_volume),
+                    "now": to_pg(utcnow()),
+                },
+            )
 
     def health(self) -> list[SourceHealth]:
         """Per source (with runs or articles): its latest run, success, error and output."""
@@ -66,7 +98,7 @@ class PgSourceStates:
             latest = rows(
                 conn,
                 """
-                SELECT DISTINCT ON (source_id) source_id, finished, new + updated + duplicate AS items
+                SELECT DISTINCT ON (source_id) source_id, finished, new + updated + duplicate AS items, counts
                 FROM crawl_runs ORDER BY source_id, started DESC, run DESC
                 """,
             )
@@ -77,8 +109,9 @@ class PgSourceStates:
             errors = rows(
                 conn,
                 """
-                SELECT DISTINCT ON (source_id) source_id, finished, error_class, error_message
-                FROM crawl_runs WHERE error_message != '' ORDER BY source_id, started DESC, run DESC
+                SELECT DISTINCT ON (source_id) source_id, finished, error_class, error_url, error_reason,
+                    error_status
+                FROM crawl_runs WHERE error_class != '' ORDER BY source_id, started DESC, run DESC
                 """,
             )
             failures = rows(
@@ -103,11 +136,14 @@ class PgSourceStates:
         for entry in latest:
             found = of(entry["source_id"])
             found.last_run, found.items_last_run = from_pg(entry["finished"]), int(entry["items"])
+            found.last_run_counts = {k: int(v) for k, v in (entry["counts"] or {}).items()}
         for entry in successes:
             of(entry["source_id"]).last_success = from_pg(entry["finished"])
         for entry in errors:
             found = of(entry["source_id"])
-            found.last_error, found.last_error_class = entry["error_message"], entry["error_class"]
+            found.last_failure = CrawlFailure(
+                entry["error_class"], entry["error_url"], entry["error_reason"], status=entry["error_status"]
+            )
             found.last_error_at = from_pg(entry["finished"])
         for entry in failures:
             of(entry["source_id"]).consecutive_failures = int(entry["n"])
@@ -116,48 +152,21 @@ class PgSourceStates:
             found.total_articles, found.newest_item = int(entry["n"]), from_pg(entry["newest"])
         return [health[key] for key in sorted(health)]
 
-    def all(self) -> dict[str, SourceState]:
+    def all(self) -> dict[str, SourceHealthState]:
+        """Every source's health state (sources never recorded have none)."""
         with self._db.transaction(write=False) as conn:
             found = rows(conn, "SELECT * FROM source_state")
         return {entry["source_id"]: _to_state(entry) for entry in found}
 
-    def get(self, source_id: str) -> SourceState:
+    def get(self, source_id: str) -> SourceHealthState:
+        """A source's health state; a fresh one when it was never recorded."""
         with self._db.transaction(write=False) as conn:
             entry = row(conn, "SELECT * FROM source_state WHERE source_id = :id", {"id": source_id})
-        return _to_state(entry) if entry is not None else SourceState(source_id)
-
-    def save(self, state: SourceState) -> None:
-        with self._db.transaction(write=True) as conn:
-            execute(
-                conn,
-                """
-                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
-                    items_found, avg_items, runs, low_volume, updated_at)
-                VALUES (:source_id, :failure_score, :disabled_at, :disabled_reason, :latency_ms, :items_found,
-                    :avg_items, :runs, :low_volume, :now)
-                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
-                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
-                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
-                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
-                    updated_at = excluded.updated_at
-                """,
-                {
-                    "source_id": state.source_id,
-                    "failure_score": float(state.failure_score),
-                    "disabled_at": to_pg(state.disabled_at),
-                    "disabled_reason": state.disabled_reason,
-                    "latency_ms": state.latency_ms,
-                    "items_found": state.items_found,
-                    "avg_items": state.avg_items,
-                    "runs": state.runs,
-                    "low_volume": bool(state.low_volume),
-                    "now": to_pg(utcnow()),
-                },
-            )
+        return _to_state(entry) if entry is not None else SourceHealthState(source_id)
 
 
-def _to_state(entry: Mapping[str, Any]) -> SourceState:
-    return SourceState(
+def _to_state(entry: Mapping[str, Any]) -> SourceHealthState:
+    return SourceHealthState(
         source_id=entry["source_id"],
         failure_score=float(entry["failure_score"]),
         disabled_at=from_pg(entry["disabled_at"]),

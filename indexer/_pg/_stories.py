@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 from regwatch.models import Article
 
 from .. import _story
-from ._database import PgDatabase, execute, row, rows
+from .._types import SearchHit
+from ._database import PgDatabase, execute, from_pg, row, rows
 from ._rows import ARTICLE_COLUMNS, articles_with_entities
 from ._schema import STORY_LOCK
 
@@ -165,6 +166,29 @@ class PgStories:
         if done:
             log.info("Assigned %d articles to stories in %s", done, self._db.shown)
         return done
+
+    def members(self, story_ids: Sequence[str]) -> dict[str, list[SearchHit]]:
+        """The articles of each story as light hits (no text), first stored first; one read for all."""
+        found: dict[str, list[SearchHit]] = {}
+        with self._db.transaction(write=False) as conn:
+            entries = rows(
+                conn,
+                "SELECT id, title, url, source_id, published, story_id FROM articles "
+                "WHERE story_id = ANY(:stories) ORDER BY story_id, first_seen, doc",
+                {"stories": [story for story in dict.fromkeys(story_ids) if story]},
+            )
+        for entry in entries:
+            found.setdefault(entry["story_id"], []).append(
+                SearchHit(
+                    id=entry["id"],
+                    title=entry["title"],
+                    url=entry["url"],
+                    source=entry["source_id"],
+                    published=from_pg(entry["published"]),
+                    story=entry["story_id"],
+                )
+            )
+        return found
 
     def articles(self, story_id: str) -> list[Article]:
         """The articles of a story, with their entities, in the order they were first stored."""

@@ -14,7 +14,7 @@ import click
 
 from regwatch.app import App, pipeline
 from regwatch.app.cli import cli, emit_json, json_option, load_app, with_app
-from regwatch.errors import RegwatchError
+from regwatch.errors import ERROR_CLASS_MEANINGS, RegwatchError
 from regwatch.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"{data['index_not_modified']} unchanged feeds/listings)",
         f"articles:          {data['new']} new, {data['updated']} updated, {data['duplicate']} duplicate",
         f"errors:            {data['errors']}",
+        f"robots.txt:        {data['robots_blocked']} page(s) disallowed, not fetched",
         f"articles tagged:   {data['articles_tagged']}"
         + (
             f" ({data['tag_errors']} not tagged in full: see the log; `regwatch retag` tries again)"
@@ -55,8 +56,8 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         _alerts_line(data["alerts"]),
     ]
     for stats in summary.crawl:
-        for message in stats.error_messages[:5]:
-            lines.append(f"  error [{stats.source_id}] {message}")
+        for failure in stats.failures[:5]:
+            lines.append(f"  error [{stats.source_id}] {failure.message}")
     for alert in data["alerts"]:
         err = f" ({alert['error']})" if alert["error"] else ""
         lines.append(f"alert {alert['subscriber']}: {alert['status']}, {alert['items']} item(s){err}")
@@ -180,16 +181,22 @@ def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
     scheduler.run_forever()
 
 
-@cli.command()
+# `regwatch sources --help` ends with the error classes, from the one list in regwatch.errors.
+_ERROR_CLASSES_EPILOG = "\b\nError classes:\n" + "\n".join(
+    f"  {name:<10} {meaning}" for name, meaning in ERROR_CLASS_MEANINGS.items()
+)
+
+
+@cli.command(epilog=_ERROR_CLASSES_EPILOG)
 @click.option("--probe", is_flag=True, help="Fetch each enabled source's index once now; store nothing.")
 @json_option
 @with_app
 def sources(app: App, probe: bool, as_json: bool) -> None:
     """Show each configured source and its health.
 
-    Status, last success, last error with its class (dns, refused, timeout,
-    tls, http, parse, blocked, empty), consecutive failures, items listed per
-    run, newest item and index latency. A source disabled after repeated hard
+    Status, last success, last error with its class (listed below),
+    consecutive failures, items listed per run, pages robots.txt disallowed,
+    newest item and index latency. A source disabled after repeated hard
     failures shows as auto-off until `regwatch crawl ID` succeeds.
 
     \b
@@ -201,11 +208,16 @@ def sources(app: App, probe: bool, as_json: bool) -> None:
 
     if probe:
         enabled = [s for s in app.config.sources if s.enabled]
-        rows = _source_health.probe_rows(enabled, pipeline.probe(app, [s.id for s in enabled]))
-        emit_json(rows) if as_json else click.echo(_source_health.format_probe_rows(rows))
+        probed = _source_health.probe_views(enabled, pipeline.probe(app, [s.id for s in enabled]))
+        if as_json:
+            emit_json([view.to_dict() for view in probed])
+        else:
+            click.echo(_source_health.format_probe_rows(probed))
         return
-    rows = _source_health.health_rows(app)
-    emit_json(rows) if as_json else click.echo(_source_health.format_rows(rows))
+    views = _source_health.source_views(app)
+    emit_json([view.to_dict() for view in views]) if as_json else click.echo(
+        _source_health.format_rows(views)
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -263,7 +275,7 @@ def search(
       regwatch search fine -ico            # fines, without the ICO's
       regwatch search -- -ico fine         # the same: after --, everything is the query
     """
-    from indexer import SearchQuery
+    from indexer import SearchQuery, search_report
 
     _refuse_unknown_long_options(query)
     if entity:
@@ -282,11 +294,7 @@ def search(
         languages=languages,
         sort=sort,
     )
-    backend = app.search_index
-    data = backend.search(search_query).to_dict()
-    if histogram:
-        data["facets"] = backend.facets(search_query)
-        data["facets"]["dates"] = backend.histogram(search_query, histogram)
+    data = search_report(app.search_index, search_query, histogram)
     if as_json:
         emit_json(data)
         return
@@ -313,6 +321,60 @@ def _refuse_unknown_long_options(words: tuple[str, ...]) -> None:
             known = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
             name = word.split("=", 1)[0]
             raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@cli.command()
+@click.option(
+    "--host", help="Address to bind (default: WEB_HOST, 127.0.0.1). Without accounts: loopback only."
+)
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: WEB_PORT, 8000).")
+@with_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the web desk: search, compare, articles, entities, exports and a JSON API.
+
+    Bound to 127.0.0.1 it runs as the one local user, with no accounts; it will
+    not bind to another address until accounts exist. Stop it with Ctrl-C.
+
+    \b
+    Example:
+      regwatch --home var/demo --config var/demo/demo.yaml serve --port 8000
+      # then open http://127.0.0.1:8000/?q=grok
+    """
+    import ipaddress
+
+    import uvicorn
+
+    from regwatch.app.desk import AppDesk
+    from web import create_app
+
+    host = (host or str(app.settings["WEB_HOST"])).strip()
+    port = port or int(app.settings["WEB_PORT"])
+    try:
+        loopback = host in LOOPBACK_HOSTS or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise click.ClickException(
+            f"the desk has no accounts yet, so it serves on a loopback address only (127.0.0.1 or ::1), "
+            f"not {host}: reach it from elsewhere through an SSH tunnel or a reverse proxy on this machine"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"regwatch desk on http://{shown}:{port}/ (home {app.home}); no accounts: "
+        f"everyone who can reach this loopback address is the one local user. Ctrl-C stops it.",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(AppDesk(app)),
+        host=host.strip("[]"),
+        port=port,
+        log_level=str(app.settings["LOG_LEVEL"]).lower(),
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 @cli.group()

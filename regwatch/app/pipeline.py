@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import RegwatchError
-from regwatch.models import Article, CrawlStats, Source, utcnow
+from regwatch.models import COUNTERS, Article, CrawlFailure, CrawlStats, Source, utcnow
 from regwatch.private import split_password
 from regwatch.settings import ENV_PREFIX
 
@@ -114,7 +114,8 @@ class StoreArticlePipeline:
         try:
             outcome = self.store.articles.upsert(item)
         except RegwatchError as exc:
-            crawlers.add_error(self.stats, item.source_id, "other", item.url, f"store failed: {exc}")
+            failure = CrawlFailure("other", item.url, f"store failed: {exc}")
+            crawlers.add_error(self.stats, item.source_id, failure)
             return item
         self._stored.add((item.url, item.content_hash))
         crawlers.count(self.stats, item.source_id, outcome)
@@ -192,7 +193,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         states = app.store.source_states.all()
         for source in sources:
             state = states.get(source.id)
-            if state is not None and state.disabled_at is not None:
+            if state is not None and state.disabled:
                 logger.warning(
                     "source=%s url=%s skipped: %s; `regwatch crawl %s` retries it",
                     source.id,
@@ -200,7 +201,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
                     state.disabled_reason,
                     source.id,
                 )
-        sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
+        sources = [s for s in sources if s.id not in states or not states[s.id].disabled]
     if due_only:
         last_runs = {h.source_id: h.last_run for h in app.store.source_states.health()}
         now = utcnow()
@@ -223,8 +224,7 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
     )
     finished = utcnow()
     for stats in results:
-        app.store.source_states.record_run(stats, started, finished)
-        update_source_health(app, stats)
+        record_source_run(app, stats, started, finished)
     return results
 
 
@@ -242,49 +242,26 @@ def _crawl_store(app: App) -> tuple[dict[str, str], dict[str, str]]:
     return {STORE_URL_SETTING: bare}, ({STORE_PASSWORD_ENV: password} if password else {})
 
 
-def update_source_health(app: App, stats: CrawlStats) -> None:
-    """Carry a source's failure score, volume average and latency over to the next run.
+def record_source_run(app: App, run: CrawlStats, started: datetime, finished: datetime) -> None:
+    """Carry a source's health over one run (``crawlers.next_health``), log what it implies, store both.
 
     A score reaching CRAWL_DISABLE_SCORE disables the source (logged, and shown
-    by `regwatch sources`) until a run of it succeeds; see ``crawlers._health``.
+    by `regwatch sources`) until a run of it succeeds.
     """
     import crawlers
 
-    state = app.store.source_states.get(stats.source_id)
-    verdict = crawlers.assess_health(
-        stats,
-        state.failure_score,
-        state.avg_items,
-        state.runs,
-        disable_score=app.settings["CRAWL_DISABLE_SCORE"],
-        low_volume_ratio=app.settings["CRAWL_LOW_VOLUME_RATIO"],
+    transition = crawlers.next_health(
+        app.store.source_states.get(run.source_id),
+        run,
+        crawlers.HealthPolicy.from_settings(app.settings),
+        now=finished,
     )
-    state.failure_score, state.avg_items, state.runs = verdict.failure_score, verdict.avg_items, verdict.runs
-    state.items_found, state.latency_ms, state.low_volume = (
-        # an index that answered 304 lists what it listed last time
-        state.items_found if stats.index_not_modified and not stats.items_found else stats.items_found,
-        stats.index_latency_ms,
-        verdict.low_volume,
+    url = next((s.url for s in app.config.sources if s.id == run.source_id), "")
+    for event in transition.events:
+        logger.log(event.level, "source=%s url=%s %s", run.source_id, url, event.message)
+    app.store.source_states.record_run(
+        run, transition.state, failed=transition.run_failed, started=started, finished=finished
     )
-    if not verdict.hard_failure:
-        if state.disabled_at is not None:
-            logger.info("source=%s succeeded again: re-enabled", stats.source_id)
-        state.disabled_at, state.disabled_reason = None, ""
-    elif verdict.disable and state.disabled_at is None:
-        state.disabled_at = utcnow()
-        state.disabled_reason = (
-            f"disabled after repeated hard failures (score {verdict.failure_score:g}, "
-            f"limit {app.settings['CRAWL_DISABLE_SCORE']:g}); last: {crawlers.hard_failure_of(stats)}"
-        )
-        logger.error("source=%s %s", stats.source_id, state.disabled_reason)
-    if verdict.low_volume:
-        logger.warning(
-            "source=%s listed %d items, far below its average of %.1f: check its selectors or feed",
-            stats.source_id,
-            stats.items_found,
-            state.avg_items or 0.0,
-        )
-    app.store.source_states.save(state)
 
 
 def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
@@ -502,16 +479,8 @@ class RunSummary:
     alerts: list[AlertOutcome] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        keys = (
-            "pages_fetched",
-            "not_modified",
-            "index_not_modified",
-            "new",
-            "updated",
-            "duplicate",
-            "errors",
-        )
-        return {k: sum(getattr(s, k) for s in self.crawl) for k in keys}
+        """Each CrawlStats counter summed over the sources crawled."""
+        return {name: sum(getattr(s, name) for s in self.crawl) for name in COUNTERS}
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,12 +10,9 @@ load it with ``load_config(DEMO_CONFIG, text_substitutions={"base_url": url})``)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from regwatch.app.sample_site.server import SAMPLE_SITE_DIR, serve_sample_site
 
-_HERE = Path(__file__).resolve().parent
-DEMO_CONFIG: Path = _HERE / "demo.yaml"
-EXPECTED: Path = _HERE / "expected.json"
+DEMO_CONFIG = SAMPLE_SITE_DIR.parent / "demo.yaml"
+EXPECTED = SAMPLE_SITE_DIR.parent / "expected.json"
 
 __all__ = ["DEMO_CONFIG", "EXPECTED", "SAMPLE_SITE_DIR", "serve_sample_site"]

@@ -1,0 +1,95 @@
+"""The desk over the OpenSearch node: /api/search answers as `regwatch search --json` on the cluster,
+and the pages read the cluster (the line saying what is searched names it); with a PostgreSQL
+store too, whose search is the cluster's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import Cli
+from test_web_api import assert_api_answers_as_the_cli
+from web_fixtures import CONFIG, SOURCES, desk_client, fill_store, id_of
+
+from indexer import Store
+
+
+@pytest.fixture
+def cluster_cli(desk_home: Path, cluster_url: str, alias: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on the desk's home with the cluster as its search backend, synced."""
+    monkeypatch.setenv("REGWATCH_INDEX_URL", cluster_url)
+    monkeypatch.setenv("REGWATCH_INDEX_NAME", alias)
+    cli = Cli(desk_home, desk_home / "desk.yaml")
+    assert cli.json("index", "sync")["pending"] == 0
+    return cli
+
+
+def test_api_search_on_the_cluster_answers_exactly_what_the_cli_prints(
+    cluster_cli: Cli, desk_home: Path, cluster_url: str, alias: str
+) -> None:
+    with desk_client(desk_home, INDEX_URL=cluster_url, INDEX_NAME=alias) as client:
+        assert_api_answers_as_the_cli(cluster_cli, client)
+
+
+def test_the_pages_read_the_cluster_and_say_so(
+    cluster_cli: Cli, desk_home: Path, cluster_url: str, alias: str
+) -> None:
+    with desk_client(desk_home, INDEX_URL=cluster_url, INDEX_NAME=alias) as client:
+        page = client.get("/?q=grok")
+        assert page.status_code == 200
+        assert "in OpenSearch 2." in page.text and f"(index {alias})" in page.text
+        assert "said little about <mark>Grok</mark>." in page.text
+        assert "Boris Johnson" in page.text  # the other-entities facet, from the cluster
+        assert client.get("/entity/ofcom").status_code == 200
+        assert client.get(f"/article/{id_of('investigation')}").status_code == 200
+        assert client.get("/compare?q1=grok&q2=ofcom").status_code == 200
+        exported = client.get("/export.csv", params={"q": "grok"})
+        assert exported.headers["x-regwatch-total"] == "4"
+
+
+def test_a_cluster_that_is_down_is_a_clear_page_not_a_crash(
+    cluster_cli: Cli, desk_home: Path, gate: object, alias: str
+) -> None:
+    with desk_client(
+        desk_home, INDEX_URL=gate.url, INDEX_NAME=alias, INDEX_RETRIES=0, INDEX_FLAVOR="opensearch"
+    ) as client:  # type: ignore[attr-defined]
+        assert client.get("/api/search", params={"q": "grok"}).status_code == 200
+        gate.close()  # type: ignore[attr-defined]
+        page = client.get("/?q=grok")
+        assert page.status_code == 503 and "The search index cannot answer right now" in page.text
+        api = client.get("/api/search", params={"q": "grok"})
+        assert api.status_code == 503 and "search cluster" in api.json()["error"]
+
+
+def test_the_desk_on_a_postgresql_store_searches_the_cluster_and_reads_articles_from_postgresql(
+    tmp_path: Path, pg_url: str, cluster_url: str, alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "desk.yaml").write_text(CONFIG, encoding="utf-8")
+    with Store.open_postgresql(pg_url, sources=SOURCES) as store:
+        fill_store(store)
+    for name in ("REGWATCH_CONFIG", "REGWATCH_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    settings = {"STORE_URL": pg_url, "INDEX_URL": cluster_url, "INDEX_NAME": alias}
+    for name, value in settings.items():
+        monkeypatch.setenv(f"REGWATCH_{name}", value)
+    cli = Cli(home, home / "desk.yaml")
+    assert cli.json("index", "sync")["pending"] == 0
+    assert not (home / "regwatch.db").exists()  # nothing went to a SQLite file
+    with desk_client(home, **settings) as client:
+        page = client.get("/?q=grok")
+        assert page.status_code == 200
+        assert "in OpenSearch 2." in page.text and f"(index {alias})" in page.text
+        assert "said little about <mark>Grok</mark>." in page.text
+        assert (
+            "Boris Johnson" in page.text
+        )  # the other-entities facet: the cluster's, labelled from PostgreSQL
+        article = client.get(f"/article/{id_of('investigation')}")
+        assert article.status_code == 200
+        assert "Ofcom opens investigation into X over Grok" in article.text
+        assert "The Daily Press" in article.text  # the story's other copy (stories.members, from PostgreSQL)
+        assert "The Daily Press" not in client.get(f"/article/{id_of('fine')}").text  # a story of one
+        assert client.get("/entity/ofcom").status_code == 200
+        assert client.get("/compare?q1=grok&q2=ofcom").status_code == 200
+        assert client.get("/export.csv", params={"q": "grok"}).headers["x-regwatch-total"] == "4"
