@@ -122,8 +122,10 @@ def filters(query: SearchQuery, sources: Mapping[str, Source]) -> list[dict[str,
 
 # A body longer than the index's highlight limit (index.highlight.max_analyzed_offset, 1,000,000
 # characters by default) fails the whole search unless the highlighter is told to stop short of it.
+# OpenSearch's parameter; Elasticsearch (7.12+) names it max_analyzed_offset, which no server here
+# can check, so the elasticsearch flavour sends none (and keeps the index's limit).
 HIGHLIGHT_MAX_OFFSET = 999_999
-HIGHLIGHT_OFFSET_PARAMETER = {"opensearch": "max_analyzer_offset", "elasticsearch": "max_analyzed_offset"}
+HIGHLIGHT_OFFSET_PARAMETER = {"opensearch": "max_analyzer_offset"}
 
 
 def search_body(
@@ -161,8 +163,9 @@ def search_body(
             "post_tags": ["]"],
             "fields": {"body.exact": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
             "highlight_query": text_query(ParsedQuery(parsed.groups)),
-            HIGHLIGHT_OFFSET_PARAMETER[flavor]: HIGHLIGHT_MAX_OFFSET,
         }
+        if flavor in HIGHLIGHT_OFFSET_PARAMETER:
+            body["highlight"][HIGHLIGHT_OFFSET_PARAMETER[flavor]] = HIGHLIGHT_MAX_OFFSET
     return body
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from pg_fixtures import PostgresServer
 
 from indexer import Store

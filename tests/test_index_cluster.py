@@ -310,6 +310,7 @@ class socket_closed:
         return None
 
 
+@pytest.mark.sqlite_only(EMBEDDED)
 def test_hits_are_highlighted_as_the_store_highlights_them(cluster: ClusterIndex, store: Store) -> None:
     cluster.sync()
     for text in ("ofcom", '"online safety"', "regulat*", "views", "fine OR egress"):
@@ -365,7 +366,8 @@ def test_an_index_made_by_the_previous_mappings_is_upgraded_in_place_and_filled(
     assert (outcome.sent, outcome.failed) == (len(CORPUS), 0)
     status = index.status()
     assert status["index"] == f"{alias}-000001" and status["mapping_current"]
-    assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
+    if store.engine == "sqlite":  # PostgreSQL has no embedded search to compare with
+        assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
     assert index.facets(SearchQuery())["other_entities"] == {"acme social": 1}
     assert index.sync().sent == 0
     index.close()
@@ -379,6 +381,8 @@ def test_migrating_from_the_previous_mappings_sends_every_document_again(
     index = open_cluster(store, cluster_url, alias)
     migrated = index.migrate()
     assert migrated["resent"] == len(CORPUS) and migrated["sync"]["sent"] == len(CORPUS)
-    assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
+    if store.engine == "sqlite":  # PostgreSQL has no embedded search to compare with
+        assert index.facets(SearchQuery()) == store.search.facets(SearchQuery())
+    assert index.facets(SearchQuery())["other_entities"] == {"acme social": 1}
     assert index.status()["mapping_current"]
     index.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from pg_fixtures import PASSWORD, PASSWORD_USER, UNUSED_CLUSTER, PostgresServer, sql
 from test_cli import assert_one_line_error
 from test_index_store import make_article
