@@ -105,9 +105,11 @@ bench-web: install
 # Every benchmark, each printing its ratio against a baseline measured in the same run.
 bench: bench-nlp bench-index bench-crawl bench-story bench-web
 
+# Ruff (lint and format), then mypy --strict over every package ([tool.mypy] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check regwatch crawlers nlp indexer digests web benchmarks tests
 	$(BIN)/ruff format --check regwatch crawlers nlp indexer digests web benchmarks tests
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format regwatch crawlers nlp indexer digests web benchmarks tests

@@ -179,12 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   FTS index {indexed / seconds:8.0f} docs/s")
 
         seconds, _ = timed(lambda: store.search.search(SearchQuery("regulator")))
-        columns = store.search._columns
+        search = store.search
+        assert isinstance(search, SqliteSearch)  # Store.open's search: the columns and SQL are its own
+        columns = search._columns
         print(
             f"search columns: first search {seconds * 1000:.0f} ms with the build,"
             f" {columns.nbytes / 1e6:.1f} MB for {store.articles.count()} articles"
         )
-        with store.search._db.transaction(write=False) as conn:
+        with search._db.transaction(write=False) as conn:
             plan = conn.execute(
                 "EXPLAIN QUERY PLAN SELECT rowid, rank FROM article_fts WHERE article_fts MATCH 'regulator' "
                 "ORDER BY rank + 0.0 LIMIT 20"
@@ -195,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
 
         bench_search("the embedded store", store.search, args.repeat)
         if args.sql:
-            store.search.use_columns = False
-            bench_search("the embedded store, SQL alone (no columns)", store.search, args.repeat)
-            store.search.use_columns = True
+            search.use_columns = False
+            bench_search("the embedded store, SQL alone (no columns)", search, args.repeat)
+            search.use_columns = True
         if args.url:
             bench_cluster(store, args, items)
     return 0

@@ -35,12 +35,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nlp_corpus import Excerpt, load_labels, rebuild, repo_dir, sources  # noqa: E402
+from benchmarks.nlp_corpus import Excerpt, load_labels, rebuild, repo_dir, sources  # noqa: E402
+
+if TYPE_CHECKING:
+    from nlp import WatchlistEntry
 
 CORPUS_ENV = "REGWATCH_NLP_CORPUS"
 
@@ -87,7 +90,7 @@ class Result:
 class NaiveMatcher:
     """Case-sensitive whole-word matching of every watchlist name and alias."""
 
-    def __init__(self, watchlist: Iterable) -> None:
+    def __init__(self, watchlist: Iterable[WatchlistEntry]) -> None:
         self.patterns: list[tuple[str, re.Pattern[str]]] = []
         for entry in watchlist:
             for form in entry.surface_forms:
@@ -109,10 +112,8 @@ def regwatch_results(excerpts: Sequence[Excerpt]) -> list[Result]:
     for excerpt in excerpts:
         day = date.fromisoformat(excerpt.date) if excerpt.date else None
         entities = tagger.analyse("", excerpt.text, published=day, language="en").entities
-        watched = [e for e in entities if e.entity_id]
-        results.append(
-            Result(frozenset(e.entity_id for e in watched), {e.entity_id: list(e.mentions) for e in watched})
-        )
+        watched = {e.entity_id: list(e.mentions) for e in entities if e.entity_id}
+        results.append(Result(frozenset(watched), watched))
     return results
 
 
@@ -128,7 +129,7 @@ def context(text: str, needle: str, width: int = 70) -> str:
 def report(
     excerpts: Sequence[Excerpt], systems: dict[str, list[Result]], detail_split: str, errors_of: str
 ) -> dict[str, dict[str, Counts]]:
-    splits = {"dev": [], "test": [], "all": []}
+    splits: dict[str, list[int]] = {"dev": [], "test": [], "all": []}
     for n, excerpt in enumerate(excerpts):
         splits[excerpt.split].append(n)
         splits["all"].append(n)

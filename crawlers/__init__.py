@@ -2,9 +2,13 @@
 
 - :func:`run_crawl` crawls sources in a subprocess and returns per-source
   :class:`~regwatch.models.CrawlStats`. One generic spider per source kind
-  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``; one module
+  (:data:`SPIDERS`: ``feed``, ``listing``, ``json_api``, ``sitemap``, ``auto``; one module
   each in ``_spiders/``) reads the index and yields a :class:`FetchedPage` per
   article page; ``json_api`` can read each result from GOV.UK's Content API (``_govuk``).
+  ``auto`` discovers how to follow a site from its address (its declared feeds,
+  robots.txt sitemaps, or article links learned by structure: ``_discover``,
+  ``_links``) inside the crawl, through the same guards, and reports the
+  :class:`~regwatch.models.Discovery` in its stats.
 - :class:`ExtractPipeline` (an item pipeline, first in the crawl's
   ``ITEM_PIPELINES``) turns each page into an :class:`ExtractedArticle`: the
   :class:`~regwatch.models.Article` made by :func:`extract_article` (JSON-LD,
@@ -48,6 +52,7 @@ from ._runner import run_crawl
 from ._sitemaps import ParsedSitemap, SitemapEntry, parse_sitemap
 from ._spiders import (
     SPIDERS,
+    AutoSpider,
     FeedSpider,
     JsonApiSpider,
     ListingSpider,
@@ -60,6 +65,7 @@ from ._urls import canonical_url
 
 __all__ = [
     "SPIDERS",
+    "AutoSpider",
     "ExtractPipeline",
     "ExtractedArticle",
     "FeedEntry",

@@ -17,7 +17,7 @@ parenthesis goes; a CMS login ("admin", "Super User") or an organisation ("BBC N
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import lxml.html
@@ -177,7 +177,12 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def is_organisation(obj: dict[str, Any]) -> bool:
-    return any("organization" in t or t in ("corporation", "website", "brand") for t in _types(obj))
+    """Whether a JSON-LD object is an organisation: one typed Person too (a personal site's owner,
+    ``["Person", "Organization"]`` in Yoast's graph) is a person."""
+    types = _types(obj)
+    return "person" not in types and any(
+        "organization" in t or t in ("corporation", "website", "brand") for t in types
+    )
 
 
 def _ld_name(item: Any) -> str:
@@ -242,9 +247,20 @@ def _lines(node: lxml.html.HtmlElement) -> list[str]:
     return [line for line in (clean_text(x) for x in "".join(pieces).split("\n")) if line]
 
 
+_HCARD_NAME = './/*[contains(concat(" ", normalize-space(@class), " "), " fn ")]'
+
+
 def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
-    """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next)."""
+    """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next).
+
+    An author hCard (``class="author vcard"`` with its ``fn``) names its author as the site shows
+    them, even by one word ("Heiko", a blog's pen name), as markup that says "this is the author" does.
+    """
     for node in _byline_nodes(doc):
+        if "vcard" in (node.get("class") or "").lower().split():
+            names = names_in([clean_text(fn.text_content()) for fn in node.xpath(_HCARD_NAME)[:MAX_AUTHORS]])
+            if names:
+                return names
         text = clean_text(node.text_content())
         if not text or len(text) > BYLINE_MAX_CHARS:
             continue
@@ -269,7 +285,8 @@ def authors_of(
 ) -> list[str]:
     """People who wrote the article, best source first; the publisher's own name is never one of them."""
     people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
-    not_people = {name.lower() for name in [*organisations, publisher] if name}
+    # A personal site publishes as its author: a name JSON-LD gives as a person is never the publisher's.
+    not_people = {name.lower() for name in [*organisations, publisher] if name} - {p.lower() for p in people}
 
     def kept(names: list[str]) -> list[str]:
         return [n for n in names if n.lower() not in not_people][:MAX_AUTHORS]
@@ -287,12 +304,13 @@ def authors_of(
         )
         for value in meta.get(key, [])
     ]
-    for source in (
+    sources: tuple[Callable[[], list[str]], ...] = (
         lambda: names_in(people),
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
-    ):
+    )
+    for source in sources:
         names = kept(source())
         if names:
             return names

@@ -18,6 +18,7 @@ import lxml.html
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
 
+from ._agreement import agreed_body
 from ._text import clean_text, is_web_url
 
 logger = logging.getLogger(__name__)
@@ -200,11 +201,17 @@ def _heads_nothing(elements: list[Any], blocks: list[tuple[str, list[str]] | Non
     heading or the end, or when a heading of a higher rank follows it at once (an ``<h3>``
     "Document Details" whose list trafilatura dropped, right before an ``<h2>``).
     """
-    following = next((i for i in range(index + 1, len(blocks)) if blocks[i] is not None), None)
-    if following is not None and following == index + 1:
+    found = next(
+        ((i, block) for i, block in enumerate(blocks[index + 1 :], start=index + 1) if block is not None),
+        None,
+    )
+    if found is None:
+        return True
+    following, (kind, _) = found
+    if following == index + 1:
         mine, theirs = elements[index].get("rend", ""), elements[following].get("rend", "")
-        return blocks[following][0] == "head" and bool(mine and theirs) and theirs < mine  # "h2" < "h3"
-    return following is None or blocks[following][0] == "head"
+        return kind == "head" and bool(mine and theirs) and theirs < mine  # "h2" < "h3"
+    return kind == "head"
 
 
 # A body under this many words may be precision mode's cut of a longer article (an opening
@@ -272,7 +279,16 @@ def _holds_the_prose(body: str, prose: int) -> bool:
     )
 
 
-def body_text(text: str, url: str, title: str, exclude: str = "", *, prose: int = 0) -> str:
+def body_text(
+    text: str,
+    url: str,
+    title: str,
+    exclude: str = "",
+    *,
+    prose: int = 0,
+    second_opinion: bool = False,
+    language: str = "",
+) -> str:
     """Main text: trafilatura's blocks, cut by the rules here; one paragraph per block, blank lines between.
 
     trafilatura's fallback extractors cost a third of its time and change nothing on a page
@@ -283,7 +299,9 @@ def body_text(text: str, url: str, title: str, exclude: str = "", *, prose: int 
     holds WIDER_BODY_RATIO times the words and opens the same way: precision mode sometimes
     keeps only an article's opening. The blocks are then cut further: blocks that are mostly links, repeats of other
     blocks, page notices (script, feedback, "ENDS"), wire credits at the end, and a heading
-    left with nothing under it by those cuts.
+    left with nothing under it by those cuts. With ``second_opinion`` (a whole page, not a fragment
+    or a source's own article element), a body read with the fallbacks is checked paragraph by
+    paragraph against readability-lxml and jusText (:func:`~crawlers._agreement.agreed_body`).
     """
     prune = _prune_xpath(exclude, url)
     if prose:
@@ -291,11 +309,12 @@ def body_text(text: str, url: str, title: str, exclude: str = "", *, prose: int 
         body = _cut_blocks(main, title) if main is not None else ""
         if _holds_the_prose(body, prose):
             return body
+    quotes: set[str] = set()  # paragraphs of quoted posts and statements: text, though no reader keeps them
     main = _trafilatura_main(text, url, prune, precise=True)
-    body = _cut_blocks(main, title) if main is not None else ""
+    body = _cut_blocks(main, title, quotes) if main is not None else ""
     if word_count(body) < SHORT_BODY_WORDS:
         wider_main = _trafilatura_main(text, url, prune, precise=False)
-        wider = _cut_blocks(wider_main, title) if wider_main is not None else ""
+        wider = _cut_blocks(wider_main, title, quotes) if wider_main is not None else ""
         if word_count(wider) > WIDER_BODY_RATIO * word_count(body) and _continues(body, wider):
             logger.debug(
                 "extract %s: precision mode kept %d words, default mode %d: taking the wider",
@@ -311,6 +330,8 @@ def body_text(text: str, url: str, title: str, exclude: str = "", *, prose: int 
             clean_text("".join(block.itertext())) for block in main if isinstance(block.tag, str)
         )
         body = "\n\n".join(p for p in body.split("\n\n") if p)
+    if second_opinion and body:
+        body = agreed_body(body, text, language, url, keep=quotes)
     return body
 
 
@@ -327,8 +348,9 @@ def _continues(opening: str, wider: str) -> bool:
     return at >= 0 and word_count(wider[:at]) <= WIDER_BODY_LEAD_SHARE * word_count(wider)
 
 
-def _cut_blocks(main: Any, title: str) -> str:
-    """The text of trafilatura's blocks after the cuts (see :func:`body_text`)."""
+def _cut_blocks(main: Any, title: str, quotes: set[str] | None = None) -> str:
+    """The text of trafilatura's blocks after the cuts (see :func:`body_text`); ``quotes`` collects the
+    paragraphs that are quotations (embedded posts, block quotes)."""
     elements = [block for block in main if isinstance(block.tag, str)]
     blocks: list[tuple[str, list[str]] | None] = []  # None: a block cut here
     for block in elements:
@@ -354,6 +376,8 @@ def _cut_blocks(main: Any, title: str) -> str:
         if block[0] == "head" and _heads_nothing(elements, blocks, index):
             continue
         paragraphs.append("\n".join(block[1]))
+        if block[0] == "quote" and quotes is not None:
+            quotes.add(paragraphs[-1])
     if paragraphs and clean_text(paragraphs[0]).lower() == title.lower():
         paragraphs.pop(0)  # trafilatura keeps the <h1>; the title is stored on its own
     return "\n\n".join(paragraphs)

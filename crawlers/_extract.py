@@ -16,6 +16,10 @@ general, never a site's, and kept only where it wins on real pages
 (``_overrides``). Everything returned is plain text: no markup survives, and text
 that merely *looks* like markup (a headline quoting ``<script>``) stays as text
 for the renderer to escape.
+
+Longer than most modules: every declared field one page gives (JSON-LD, meta tags, dates,
+language, the body's choice) feeds the one :func:`extract_article`; the readers that stand
+alone (title, authors, body cuts) already live in their own modules.
 """
 
 from __future__ import annotations
@@ -83,6 +87,9 @@ ARTICLE_TYPES = frozenset(
         "report",
     }
 )
+
+# schema.org types of a page as a whole, whose ``author`` names the article's where no article object does.
+PAGE_TYPES = frozenset({"webpage", "itempage", "aboutpage", "profilepage", "collectionpage"})
 
 # Meta tags naming an article's publication and update times, best first.
 PUBLISHED_META = (
@@ -281,8 +288,11 @@ def _declared_time(values: list[object]) -> datetime | None:
     guess at UTC: a later value stating the same wall clock (or, for a bare date, the
     same day) with its offset is the same moment, told properly, and wins.
     """
-    stated = [(value, *_as_stated(value)) for value in values]
-    stated = [(value, when, aware) for value, when, aware in stated if when is not None]
+    stated: list[tuple[object, datetime, bool]] = []
+    for value in values:
+        when, aware = _as_stated(value)
+        if when is not None:
+            stated.append((value, when, aware))
     if not stated:
         return None
     value, first, aware = stated[0]
@@ -563,9 +573,15 @@ def extract_article(
     canonical = _canonical(doc, url)
     language = _language(doc, ld, meta)
     by_id = _ld_by_id(objects)
-    authors = authors_of(doc, ld, meta, by_id, _publisher_name(ld, by_id)) or clean_authors(
-        hint.get("authors") or []
-    )
+    # Without an article object, Yoast and others name the author on the page's own object (WebPage).
+    page_ld = next((o for o in objects if _types(o) & PAGE_TYPES and o.get("author")), {})
+    authors = authors_of(
+        doc,
+        ld if ld.get("author") or ld.get("creator") else page_ld or ld,
+        meta,
+        by_id,
+        _publisher_name(ld, by_id),
+    ) or clean_authors(hint.get("authors") or [])
     standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
@@ -575,6 +591,8 @@ def extract_article(
         title,
         exclude,
         prose=0 if part else prose_words(doc),
+        second_opinion=not part,
+        language=language,
     )
     declared_body = _declared_body(ld)
     if not part and word_count(declared_body) > max(

@@ -47,8 +47,6 @@ def _class_and_reason(failure: Failure) -> tuple[ErrorClass, str]:
     exc = failure.value
     if isinstance(exc, HttpError):
         response = exc.response
-        if response is None:
-            return "http", "HTTP error"
         blocked = blocked_reason(response.body, header(response, "Content-Type"))
         if blocked:
             return "blocked", f"HTTP {response.status}: {blocked}"

@@ -1,4 +1,4 @@
-"""Lenient RSS 2.0 / RSS 1.0 (RDF) / Atom parsing with lxml.
+"""Lenient RSS 2.0 / RSS 1.0 (RDF) / Atom parsing with lxml, and JSON Feed (``_jsonfeed``).
 
 Feeds in the wild are often broken XML; lxml's recovering parser reads what it
 can. An entry without a link cannot be crawled: it is reported in
@@ -9,6 +9,7 @@ its own date) and reported in :attr:`ParsedFeed.problems`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -17,6 +18,7 @@ from lxml import etree
 
 from regwatch.errors import SourceError
 
+from ._jsonfeed import looks_like_json_feed, parse_json_feed
 from ._text import clean_authors, clean_text, html_to_text, parse_date
 from ._xml import local_name as _local
 from ._xml import parse_xml_root
@@ -42,7 +44,7 @@ class FeedEntry:
 class ParsedFeed:
     """A parsed feed: its kind and title, the usable entries, and what was left out or looked wrong."""
 
-    kind: str  # rss | atom | rdf
+    kind: str  # rss | atom | rdf | json
     title: str
     entries: list[FeedEntry]
     skipped: list[str] = field(default_factory=list)  # "entry 3 (title): reason", left out
@@ -160,18 +162,22 @@ def _atom_entry(entry: etree._Element, base: str) -> tuple[FeedEntry | None, str
 
 
 def parse_feed(body: bytes, url: str) -> ParsedFeed:
-    """Parse an RSS 2.0, RSS 1.0 or Atom document fetched from ``url``.
+    """Parse an RSS 2.0, RSS 1.0, Atom or JSON Feed document fetched from ``url``.
 
     Relative links are resolved against ``xml:base`` or ``url``. Raises
     :class:`~regwatch.errors.SourceError` (class ``empty`` or ``parse``) when the
     document is empty or not a feed at all.
     """
+    if looks_like_json_feed(body):
+        parsed: ParsedFeed = parse_json_feed(body, url)
+        return parsed
     root = parse_xml_root(body, url, "feed document")
     kind = _local(root.tag)
     base = urljoin(url, root.get(XML_BASE) or "")
     entries: list[FeedEntry] = []
     skipped: list[str] = []
     problems: list[str] = []
+    parse_one: Callable[[etree._Element, str], tuple[FeedEntry | None, str]]
     if kind == "rss" or kind == "rdf":
         channels = _children(root, "channel")
         channel = channels[0] if channels else root

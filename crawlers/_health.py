@@ -34,11 +34,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from regwatch.errors import ErrorClass
 from regwatch.models import CrawlFailure, CrawlStats, SourceHealthState
 from regwatch.settings import BY_NAME
+
+from ._jsonfeed import looks_like_json_feed
 
 # Weight of one hard failure, by error class: a host that no longer resolves or
 # fails TLS is likelier gone for good than one that timed out once.
@@ -75,13 +78,13 @@ _APP_SHELL = re.compile(
 APP_SHELL_MAX_TEXT = 200  # visible characters: a real listing or article has more
 BOT_WALL_MAX_TEXT = 1500  # a challenge page says little; an article about CAPTCHAs says a lot
 BLOCKED_SCAN_BYTES = 32_768
-FEED_CONTENT_TYPES = ("xml", "rss", "atom", "rdf")
+FEED_CONTENT_TYPES = ("xml", "rss", "atom", "rdf", "feed+json")
 
 
 def _visible_text(body: bytes) -> str:
     try:
         doc = lxml_html.document_fromstring(body)
-    except (ValueError, lxml_html.etree.ParserError):
+    except (ValueError, etree.ParserError):
         return ""
     for element in doc.xpath("//script|//style|//noscript|//template"):
         element.drop_tree()
@@ -112,12 +115,13 @@ def blocked_reason(body: bytes, content_type: str = "") -> str:
 def feed_content_problem(body: bytes, content_type: str) -> str:
     """Why a feed source's answer is not a feed by its type ("" when it may be one).
 
-    A feed type (``*xml*``, ``rss``, ``atom``) passes; so does any type whose
-    body starts like XML (servers label feeds ``text/plain`` or
-    ``application/octet-stream`` too). HTML, JSON and the rest do not.
+    A feed type (``*xml*``, ``rss``, ``atom``, ``feed+json``) passes; so does any
+    type whose body starts like XML or is a JSON Feed (servers label feeds
+    ``text/plain`` or ``application/octet-stream`` too). HTML, other JSON and
+    the rest do not.
     """
     lowered = content_type.lower()
-    if any(word in lowered for word in FEED_CONTENT_TYPES):
+    if any(word in lowered for word in FEED_CONTENT_TYPES) or looks_like_json_feed(body):
         return ""
     start = body.lstrip()[:100].lower()
     if start.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):
@@ -213,9 +217,13 @@ def next_health(
             state = replace(state, disabled_at=now, disabled_reason=reason)
             events.append(HealthEvent(logging.ERROR, reason))
         return HealthTransition(state, failed, hard, tuple(events))
-    if previous.disabled:
-        events.append(HealthEvent(logging.INFO, "succeeded again: re-enabled"))
-    state = replace(state, failure_score=0.0, disabled_at=None, disabled_reason="")
+    if previous.turned_off_by_hand:
+        # Ops turned it off: a success (of a crawl that named it) does not turn it back on.
+        state = replace(state, failure_score=0.0)
+    else:
+        if previous.disabled:
+            events.append(HealthEvent(logging.INFO, "succeeded again: re-enabled"))
+        state = replace(state, failure_score=0.0, disabled_at=None, disabled_reason="")
     if unchanged:
         # Healthy, nothing new: the volume average and its flag do not see an empty run.
         return HealthTransition(replace(state, low_volume=False), failed, None, tuple(events))

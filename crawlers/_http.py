@@ -13,7 +13,7 @@ def header(response: Response, name: str) -> str:
 
 def charset(response: Response) -> str | None:
     """The charset of the Content-Type header, if any."""
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    content_type = (response.headers.get(b"Content-Type", b"") or b"").decode("latin-1")
     for part in content_type.split(";")[1:]:
         name, _, value = part.strip().partition("=")
         if name.strip().lower() == "charset" and value.strip():

@@ -33,6 +33,7 @@ def _job(
     extra_scrapy_settings: Mapping[str, Any] | None,
     validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     probe: bool = False,
+    discoveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "sources": [source.to_dict() for source in sources],
@@ -44,6 +45,8 @@ def _job(
         # source id -> {canonical URL: {"etag", "last_modified"}}: the fetch ledger's validators
         "validators": {sid: dict(urls) for sid, urls in (validators or {}).items()},
         "probe": probe,  # index pages only: nothing followed, nothing stored
+        # source id -> its stored Discovery (auto sources): followed instead of discovering again
+        "discoveries": {sid: dict(found) for sid, found in (discoveries or {}).items()},
     }
 
 
@@ -63,6 +66,7 @@ def run_crawl(
     validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     probe: bool = False,
     env: Mapping[str, str] | None = None,
+    discoveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[CrawlStats]:
     """Crawl ``sources`` in a subprocess and return one CrawlStats per source, in order.
 
@@ -78,8 +82,12 @@ def run_crawl(
     "last_modified": …}}`` from the fetch ledger: those pages are fetched
     conditionally (a 304 counts as ``not_modified``). ``probe`` fetches each
     source's first index page only and follows nothing (``items_found``,
-    ``index_latency_ms`` and ``index_failure`` tell how the source is). The
-    subprocess logs to this process's stderr and is killed after
+    ``index_latency_ms`` and ``index_failure`` tell how the source is); an
+    ``auto`` source without a stored discovery is discovered all the same
+    (``CrawlStats.discovery``), which is what `regwatch sources add` runs.
+    ``discoveries`` maps ``auto`` source ids to their stored
+    :class:`~regwatch.models.Discovery` dicts, followed instead of discovering
+    again. The subprocess logs to this process's stderr and is killed after
     CRAWL_PROCESS_TIMEOUT seconds. ``env`` is added to its environment (a
     pipeline's secret, such as the store's password, which the job file never holds).
     """
@@ -91,7 +99,9 @@ def run_crawl(
         job_path = Path(tmp) / "job.json"
         report_path = Path(tmp) / "report.json"
         job_path.write_text(
-            json.dumps(_job(sources, settings, item_pipelines, extra_scrapy_settings, validators, probe)),
+            json.dumps(
+                _job(sources, settings, item_pipelines, extra_scrapy_settings, validators, probe, discoveries)
+            ),
             "utf-8",
         )
         command = [sys.executable, "-m", "crawlers.process", str(job_path), str(report_path)]

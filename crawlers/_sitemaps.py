@@ -39,6 +39,11 @@ class ParsedSitemap:
     kind: str  # urlset | sitemapindex
     entries: list[SitemapEntry]
 
+    @property
+    def is_news(self) -> bool:
+        """A Google News sitemap: its entries carry a publication date or a news title."""
+        return any(entry.published or entry.title for entry in self.entries)
+
 
 def _child_text(element: etree._Element, name: str) -> str:
     for child in element.iter():
@@ -47,8 +52,19 @@ def _child_text(element: etree._Element, name: str) -> str:
     return ""
 
 
+# The sitemaps.org limit on an uncompressed sitemap: a gzipped one is read up to this size.
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
-    """Parse a sitemap or sitemap index fetched from ``url``; SourceError when it is neither."""
+    """Parse a sitemap or sitemap index fetched from ``url`` (gzipped or not); SourceError when it is neither."""
+    if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz, served as a file rather than with Content-Encoding
+        from scrapy.utils.gz import gunzip
+
+        try:
+            body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
+        except (OSError, EOFError, ValueError) as exc:
+            raise SourceError(f"{url}: unreadable gzipped sitemap ({exc})", "parse", url) from None
     root = parse_xml_root(body, url, "sitemap")
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):

@@ -123,7 +123,9 @@ class _PublicOnlyReceiver:
         self.dropped: list[str] = []
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802 - Twisted's interface
-        self.receiver.resolutionBegan(resolution)
+        # Twisted's zope interfaces declare methods without ``self``, which mypy (without the
+        # mypy-zope plugin) reads as one argument too many on these three calls.
+        self.receiver.resolutionBegan(resolution)  # type: ignore[call-arg, misc]
 
     def addressResolved(self, address: IAddress) -> None:  # noqa: N802 - Twisted's interface
         try:
@@ -135,7 +137,7 @@ class _PublicOnlyReceiver:
         if kind and not self.allowed.allows(self.host, self.port):
             self.dropped.append(f"{getattr(address, 'host', address)} ({kind})")
             return
-        self.receiver.addressResolved(address)
+        self.receiver.addressResolved(address)  # type: ignore[call-arg, misc]
 
     def resolutionComplete(self) -> None:  # noqa: N802 - Twisted's interface
         if self.dropped:
@@ -145,7 +147,7 @@ class _PublicOnlyReceiver:
             )
             _remember_refusal(self.host, reason)
             logger.info("SSRF guard: not connecting to %s", reason)
-        self.receiver.resolutionComplete()
+        self.receiver.resolutionComplete()  # type: ignore[misc]
 
 
 @implementer(IResolutionReceiver)
@@ -223,7 +225,7 @@ def lookup(host: str) -> Deferred[list[str]]:
     """
     from twisted.internet import reactor
 
-    resolver = reactor.nameResolver  # type: ignore[attr-defined]
+    resolver = reactor.nameResolver
     if isinstance(resolver, PublicOnlyResolver) and resolver.unguarded is not None:
         resolver = resolver.unguarded
     collector = _Collector()

@@ -10,6 +10,7 @@ counter cannot be counted and then lost). The spiders count ``pages_fetched``,
 Each error of a source is a :class:`~regwatch.models.CrawlFailure` value: the
 first ones go to the list ``regwatch/<source_id>/failures``, and the failure of
 the source's index itself to ``regwatch/<source_id>/index_failure``.
+An ``auto`` source's discovery, when one ran, is the dict ``regwatch/<source_id>/discovery``.
 """
 
 from __future__ import annotations
@@ -96,10 +97,12 @@ def crawl_stats_from(stats: Mapping[str, Any], source_id: str) -> CrawlStats:
     ]
     index_failure = stats.get(stat_key(source_id, "index_failure"))
     latency = stats.get(stat_key(source_id, "index_latency_ms"))
+    discovery = stats.get(stat_key(source_id, "discovery"))
     return CrawlStats(
         source_id=source_id,
         failures=failures,
         index_failure=index_failure if isinstance(index_failure, CrawlFailure) else None,
         index_latency_ms=int(latency) if latency is not None else None,
+        discovery=dict(discovery) if isinstance(discovery, dict) else {},
         **values,
     )

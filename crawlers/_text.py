@@ -226,10 +226,10 @@ def decode_html(raw: bytes, headers_charset: str | None = None) -> str:
         pass
     match = _META_CHARSET.search(raw[:4096])
     declared = [_codec(headers_charset), _codec(match.group(1).decode("ascii")) if match else None]
-    for codec in declared:
-        if codec and codec != "utf-8":
+    for declared_codec in declared:
+        if declared_codec and declared_codec != "utf-8":
             try:
-                return raw.decode(codec)
+                return raw.decode(declared_codec)
             except (UnicodeDecodeError, LookupError):
                 continue
     try:

@@ -159,11 +159,58 @@ def _without_site(title: str, site: _Site) -> str:
 
 
 def usable(title: str) -> bool:
-    """A title text fit to be a headline: not empty, not markup or script a broken ``<title>`` swallowed."""
-    return bool(title) and len(title) <= TITLE_MAX_CHARS and len(_CODE.findall(title)) < 3
+    """A title text fit to be a headline: not empty, not markup, script or data a broken ``<title>`` swallowed."""
+    return (
+        bool(title)
+        and len(title) <= TITLE_MAX_CHARS
+        and len(_CODE.findall(title)) < 3
+        and not _DATA.match(title)
+    )
+
+
+# A JSON object or array where a title should be ('{"businessUnitDisplayName":…}' in a review page's JSON-LD).
+_DATA = re.compile(r"^\s*[\[{]\s*[\"'\[{]")
+# Marks that stand alone between a headline and a site's name: one left at either end dangles.
+_SEPARATOR_MARKS = frozenset("|-–—»«•·/~:")
+
+
+def _tidy(title: str) -> str:
+    """The title without separators dangling at either end ("Headline -" once the site's name
+    after it is gone). Word by word, not a regex: a pattern anchored at the end is retried from
+    every position, quadratic on a long run of separators."""
+    words = title.split()
+    start, end = 0, len(words)
+    while start < end and words[start] in _SEPARATOR_MARKS:
+        start += 1
+    while end > start and words[end - 1] in _SEPARATOR_MARKS:
+        end -= 1
+    return " ".join(words[start:end])
 
 
 def headline(
+    doc: lxml.html.HtmlElement,
+    url: str,
+    *,
+    jsonld: str = "",
+    declared: Iterable[str] = (),
+    site_names: Iterable[str] = (),
+    listed: str = "",
+) -> str:
+    """The article's headline, or "" when the page names none (see :func:`_headline`), without a
+    separator left dangling at either end."""
+    return _tidy(
+        _headline(
+            doc,
+            url,
+            jsonld=jsonld if usable(jsonld) else "",
+            declared=declared,
+            site_names=site_names,
+            listed=listed,
+        )
+    )
+
+
+def _headline(
     doc: lxml.html.HtmlElement,
     url: str,
     *,

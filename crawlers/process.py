@@ -147,11 +147,13 @@ def run_job(job: dict[str, Any], report_path: Path) -> int:
         crawler = process.create_crawler(spidercls)
         crawler.signals.connect(on_closed, signal=signals.spider_closed)
         crawlers[source.id] = crawler
+        kind_args = {"discovery": job.get("discoveries", {}).get(source.id)} if source.kind == "auto" else {}
         deferred = process.crawl(
             crawler,
             source=source.to_dict(),
             validators=job.get("validators", {}).get(source.id, {}),
             probe=bool(job.get("probe")),
+            **kind_args,
         )
         deferred.addErrback(on_crawl_failed, source)
 

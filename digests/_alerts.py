@@ -3,7 +3,9 @@
 A subscriber with ``alerts: true`` is alerted when one of their watched
 entities appears with a detected regulatory action involving it ("Ofcom opened
 an investigation into X"); one with ``alert_searches`` when a regulator or
-government statement matches one of those searches (the keyword syntax). One
+government statement matches one of those searches (the keyword syntax); and
+one with a saved search marked ``alert`` when any article matches it (its own
+filters, not the subscriber's scope, say which: see ``digests._saved``). One
 alert lists every article that triggered since the last one (at most
 ``max_items``; the rest wait for the next).
 
@@ -35,6 +37,7 @@ from digests._exactly_once import delivery_lock
 from digests._headers import header_text, message_headers, new_message, render_message
 from digests._keywords import match_keywords
 from digests._protocols import AlertLedger, ArticleReader
+from digests._saved import matching_searches
 from digests._sections import action_sentence, clean_line, safe_url, time_label
 from digests._select import OFFICIAL_SOURCE_TYPES, actions_involving, in_scope, watched_for
 from regwatch.errors import DeliveryError
@@ -60,21 +63,35 @@ def alert_hits(
     hits: list[AlertHit] = []
     for article in articles:
         source = sources.get(article.source_id)
-        if not in_scope(subscriber, article, source):
-            continue
         name = clean_line(source.name if source else article.source_id)
-        if subscriber.alerts:
+        scoped = in_scope(subscriber, article, source)
+        if subscriber.alerts and scoped:
             entities = watched_for(subscriber, article)
             actions = actions_involving(article, entities) if entities else []
             if actions:
                 hits.append(AlertHit(article, name, action_sentence(actions[0])))
                 continue
+        saved = matching_searches(subscriber.saved_searches, article, source, alerts_only=True)
+        if saved:
+            hits.append(AlertHit(article, name, f"matches your saved search “{clean_line(saved[0].name)}”"))
+            continue
+        if not scoped:
+            continue
         official = source is not None and source.type in OFFICIAL_SOURCE_TYPES
         if subscriber.alert_searches and official:
             matched = match_keywords(subscriber.alert_searches, article.title, article.summary, article.body)
             if matched.matched:
                 hits.append(AlertHit(article, name, f"matches “{clean_line(matched.matched[0])}”"))
     return hits
+
+
+def wants_alerts(subscriber: Subscriber) -> bool:
+    """Whether any of the subscriber's choices can trigger an immediate alert."""
+    return (
+        subscriber.alerts
+        or bool(subscriber.alert_searches)
+        or any(s.alert for s in subscriber.saved_searches)
+    )
 
 
 def build_alert(subscriber: Subscriber, hits: Sequence[AlertHit], *, sender: str, now: datetime) -> Digest:
@@ -204,7 +221,7 @@ class AlertDelivery:
 
     def send(self, subscribers: Sequence[Subscriber], now: datetime) -> list[AlertOutcome]:
         """Alert each of ``subscribers`` (those with alerts on) about the articles first seen in the look-back."""
-        subscribers = [s for s in subscribers if s.alerts or s.alert_searches]
+        subscribers = [s for s in subscribers if wants_alerts(s)]
         if not subscribers:
             return []
         articles = self.articles.first_seen_between(now - self.lookback, now)

@@ -60,10 +60,10 @@ def header_text(text: str | None) -> str:
     return line.replace(_ENCODED_WORD_START, "= ?")
 
 
-def _verifying_policy() -> email.policy.EmailPolicy:
+def _verifying_policy() -> email.policy.EmailPolicy[EmailMessage]:
     """The SMTP policy, verifying generated headers where this Python supports it."""
     if hasattr(email.policy.SMTP, "verify_generated_headers"):
-        return email.policy.SMTP.clone(verify_generated_headers=True)  # type: ignore[no-any-return]
+        return email.policy.SMTP.clone(verify_generated_headers=True)
     return email.policy.SMTP
 
 
@@ -88,7 +88,7 @@ def sender_address(sender: str) -> Address:
     with this fix in its error) when it is not exactly one address.
     """
     parsed = email.policy.default.header_factory("From", header_text(sender))
-    addresses = getattr(parsed, "addresses", ())
+    addresses: tuple[Address, ...] = getattr(parsed, "addresses", ())
     if len(addresses) != 1 or not addresses[0].addr_spec or parsed.defects:
         raise DeliveryError(
             f"DIGEST_SENDER {sender!r} is not one email address: set it like 'regwatch <regwatch@example.org>'",

@@ -1,8 +1,10 @@
 """Subscriber keywords: search-style words and phrases matched in Python.
 
 A keyword is a little search: its words are ANDed, ``"a phrase"`` must appear
-as consecutive words, ``prefix*`` matches any word starting with ``prefix``
-and ``-word`` (or ``-"a phrase"``) must not appear. Matching is on casefolded, NFKC-normalised words of the title,
+as consecutive words, ``prefix*`` matches any word starting with ``prefix``,
+``a OR b`` either (OR binds tighter than the implicit AND, as in search: ``grok
+ofcom OR ico`` is grok and either regulator) and ``-word``, ``NOT word`` (or
+``-"a phrase"``) must not appear. Matching is on casefolded, NFKC-normalised words of the title,
 summary and body, so punctuation and case never matter ("Online-Safety Act"
 matches ``"online safety act"``). It deliberately mirrors the index's query
 syntax without depending on the index: a digest must not change because the
@@ -33,36 +35,60 @@ class _Term:
 
 @dataclass(frozen=True)
 class Keyword:
-    """One parsed keyword; ``text`` is what the subscriber wrote."""
+    """One parsed keyword; ``text`` is what the subscriber wrote.
+
+    ``groups`` are ANDed, the terms of a group ORed; ``excluded`` terms must not appear.
+    """
 
     text: str
-    terms: tuple[_Term, ...]
+    groups: tuple[tuple[_Term, ...], ...]
+    excluded: tuple[_Term, ...] = ()
 
     def matches(self, haystack: _Text) -> bool:
-        required = [term for term in self.terms if not term.excluded]
-        return bool(required) and all(haystack.has(term) != term.excluded for term in self.terms)
+        return (
+            bool(self.groups)
+            and all(any(haystack.has(term) for term in group) for group in self.groups)
+            and not any(haystack.has(term) for term in self.excluded)
+        )
+
+
+_OPERATORS = ("OR", "NOT", "AND")
 
 
 @cache
 def parse_keyword(text: str) -> Keyword:
-    """Parse ``text``; a keyword without any word matches nothing."""
-    terms: list[_Term] = []
+    """Parse ``text``; a keyword without any word matches nothing.
+
+    Lenient where search would refuse: an operator with nothing to join is ignored.
+    """
+    groups: list[list[_Term]] = []
+    excluded: list[_Term] = []
+    pending_or = pending_not = False
     for match in _TERM_RE.finditer(text):
         minus, phrase, bare = match.groups()
+        if bare in _OPERATORS:
+            pending_or = bare == "OR" and bool(groups)
+            pending_not = bare == "NOT"
+            continue
         if phrase is not None:
             found = words(phrase)
-            if found:
-                terms.append(_Term(tuple(found), excluded=bool(minus)))
+            term = _Term(tuple(found), excluded=bool(minus)) if found else None
+        else:
+            negated = bare.startswith("-") and len(bare) > 1
+            bare = bare[1:] if negated else bare
+            found = words(bare)
+            # "online-safety" is the phrase "online safety", as the tokenizer splits it.
+            term = _Term(tuple(found), prefix=bare.endswith("*"), excluded=negated) if found else None
+        if term is None:
             continue
-        excluded = bare.startswith("-") and len(bare) > 1
-        bare = bare[1:] if excluded else bare
-        prefix = bare.endswith("*")
-        found = words(bare)
-        if not found:
-            continue
-        # "online-safety" is the phrase "online safety", as the tokenizer splits it.
-        terms.append(_Term(tuple(found), prefix=prefix, excluded=excluded))
-    return Keyword(text=text, terms=tuple(terms))
+        if pending_not or term.excluded:
+            excluded.append(term)
+        elif pending_or:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = pending_not = False
+    return Keyword(text=text, groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded))
 
 
 class _Text:

@@ -38,7 +38,7 @@ from digests._sections import (
     quote_views,
     time_label,
 )
-from digests._select import select_articles
+from digests._select import saved_search_key, select_articles
 from regwatch.models import Article, Digest, Source, Subscriber, utcnow
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ def build_digest(
         return None
     zone = subscriber_zone(subscriber)
     counts = entity_counts(items, subscriber, previous)
-    statements, entity_sections = item_sections(items, [c.key for c in counts], zone)
+    order = [saved_search_key(search.name) for search in subscriber.saved_searches] + [c.key for c in counts]
+    statements, entity_sections = item_sections(items, order, zone)
     subject = header_text(subject_for(counts, len(items), period, subscriber.keywords))
     message_id = message_id_for(subscriber.id, period)
     context: dict[str, Any] = {
@@ -145,7 +146,8 @@ def build_digest(
         "counts_title": COUNTS_SECTION_TITLE,
         "compared": previous is not None,
         "watching": [clean_line(e) for e in subscriber.entities]
-        + [f"“{clean_line(k)}”" for k in subscriber.keywords],
+        + [f"“{clean_line(k)}”" for k in subscriber.keywords]
+        + [f"saved search “{clean_line(s.name)}”" for s in subscriber.saved_searches],
     }
     env = _environment()
     text = env.get_template("digest.txt.j2").render(context)
@@ -183,4 +185,4 @@ def render_preview(digest: Digest) -> str:
     part = message.get_body(preferencelist=("plain",))
     if part is None:
         return ""
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())

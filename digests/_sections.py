@@ -2,12 +2,15 @@
 
 Top to bottom:
 
-1. "Regulator and government statements": every item from an official source.
+1. "Regulator and government statements": every item from an official source
+   (but those of a saved search, listed in its section).
 2. "Regulatory actions": one line per detected action that involves a watched
    entity ("Ofcom opened an investigation into X"), linking to its article;
    the same action reported by several articles is listed once.
-3. One section per watched entity (items from other sources, each under its
-   most salient watched entity), then one per keyword for keyword-only items.
+3. One section per saved search, in the subscriber's order (every item matching
+   one, official or not, under the first it matches: what the analyst asked for
+   comes first); then one per watched entity (items from other sources, each
+   under its most salient watched entity), then one per keyword for keyword-only items.
    An item is listed once, showing all its watched entities as tags: listing it
    under each entity would repeat most items two or three times, since Ofcom, X
    and Grok are usually reported together. Entity sections follow the mentions
@@ -241,12 +244,15 @@ def entity_counts(
 def item_sections(
     items: Sequence[DigestItem], counts_order: Sequence[str], zone: tzinfo
 ) -> tuple[SectionView | None, list[SectionView]]:
-    """The statements section (None when empty) and the per-entity/keyword sections."""
-    official = [item_view(it, zone) for it in items if it.official]
+    """The statements section (None when empty) and the saved-search, entity and keyword sections.
+
+    ``counts_order`` ranks the section keys: the saved searches' (``saved_search_key``), then the
+    entities' by mentions; keyword sections come after them."""
+    official = [item_view(it, zone) for it in items if it.official and not it.searches]
     grouped: dict[str, list[ItemView]] = {}
     titles: dict[str, str] = {}
     for item in items:
-        if item.official:
+        if item.official and not item.searches:
             continue
         key = item.section_key
         titles.setdefault(key, clean_line(item.section_title))

@@ -2,7 +2,9 @@
 
 An article qualifies when it mentions a watched entity the subscriber watches
 or matches one of their keywords, comes from their sources, source types and
-jurisdictions, and scores at least their ``min_relevance``. The score adds the
+jurisdictions, and scores at least their ``min_relevance``; or when it matches
+one of their saved searches (``digests._saved``), whose own filters say what it
+covers, so neither their scope nor ``min_relevance`` applies to it. The score adds the
 salience of the watched entities, a bonus per title mention, a bonus for a
 regulator or government source, for a detected regulatory action involving a
 watched entity, and for each keyword matched. Syndicated copies are folded into
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from digests._keywords import match_keywords
+from digests._saved import matching_searches
 from regwatch.models import Action, Article, Source, Subscriber, TaggedEntity
 
 logger = logging.getLogger(__name__)
@@ -68,14 +71,20 @@ class DigestItem:
     also_reported: list[AlsoReported] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)  # the subscriber's keywords it matches
     actions: list[Action] = field(default_factory=list)  # detected actions involving its entities
+    searches: list[str] = field(default_factory=list)  # the names of the saved searches it matches
 
     @property
     def section_key(self) -> str:
-        """Where the item is listed: its primary entity, else the first keyword it matched."""
+        """Where the item is listed: the first saved search it matches, else its primary entity,
+        else the first keyword it matched."""
+        if self.searches:
+            return saved_search_key(self.searches[0])
         return entity_key(self.entities[0]) if self.entities else f"keyword:{self.keywords[0]}"
 
     @property
     def section_title(self) -> str:
+        if self.searches:
+            return self.searches[0]
         return self.entities[0].name if self.entities else f"“{self.keywords[0]}”"
 
     @property
@@ -90,6 +99,11 @@ class DigestItem:
 def mention_count(entity: TaggedEntity) -> int:
     """Mentions of a tagged entity; a tag without counts is one mention."""
     return entity.count or len(entity.mentions) or 1
+
+
+def saved_search_key(name: str) -> str:
+    """The section key of a saved search (by name: unique per subscriber)."""
+    return f"search:{name}"
 
 
 def entity_key(entity: TaggedEntity) -> str:
@@ -149,7 +163,8 @@ def score(
     keywords: int = 0,
     keyword_in_title: bool = False,
 ) -> float:
-    """Relevance: watched-entity salience, title mentions, official source, actions, keywords."""
+    """Relevance: watched-entity salience, title mentions, official source, actions, keywords
+    (a saved search matched counts as a keyword)."""
     total = sum(max(e.salience, 0.0) for e in entities)
     total += IN_TITLE_BONUS * sum(1 for e in entities if e.in_title)
     if source_type in OFFICIAL_SOURCE_TYPES:
@@ -237,11 +252,13 @@ def select_articles(
         if article.id in seen_ids:
             continue
         source = sources.get(article.source_id)
-        if not in_scope(subscriber, article, source):
+        searches = [s.name for s in matching_searches(subscriber.saved_searches, article, source)]
+        scoped = in_scope(subscriber, article, source)
+        if not scoped and not searches:
             continue
         entities = watched_for(subscriber, article)
         hits = match_keywords(subscriber.keywords, article.title, article.summary, article.body)
-        if not entities and not hits.matched:
+        if not searches and not entities and not hits.matched:
             continue
         seen_ids.add(article.id)
         source_type = source.type if source else "news"
@@ -250,10 +267,10 @@ def select_articles(
             entities,
             source_type,
             actions=len(actions),
-            keywords=len(hits.matched),
+            keywords=len(hits.matched) + len(searches),
             keyword_in_title=bool(hits.in_title),
         )
-        if relevance < subscriber.min_relevance:
+        if relevance < subscriber.min_relevance and not searches:
             below += 1
             continue
         candidates.append(
@@ -265,6 +282,7 @@ def select_articles(
                 entities=entities,
                 keywords=hits.matched,
                 actions=actions,
+                searches=searches,
             )
         )
     if below:
@@ -303,6 +321,7 @@ def select_articles(
         known = {entity_key(e) for e in group.item.entities}
         group.item.entities.extend(e for e in candidate.entities if entity_key(e) not in known)
         group.item.keywords.extend(k for k in candidate.keywords if k not in group.item.keywords)
+        group.item.searches.extend(k for k in candidate.searches if k not in group.item.searches)
         if not group.item.actions:
             group.item.actions = candidate.actions
 

@@ -12,6 +12,9 @@ one SQLite file (WAL, so a crawl subprocess writes while the parent reads):
 ``digest_ledger``   one row per subscriber and period (``_digest_ledger``)
 ``alert_ledger``    one row per subscriber and article (``_alert_ledger``)
 ``cluster_ledger``  what a search cluster acknowledged or refused (``_cluster_ledger``)
+``users``           the web desk's accounts: roles, password and API-token hashes (``_accounts``)
+``saved_searches``  searches saved on the desk, by owner (``_saved_searches``)
+``subscriptions``   subscribers made on the desk; the config's are merged by the wiring (``_subscriptions``)
 
 Reading, for the CLI and a web desk: ``store.search.search(query)``,
 ``.facets(query)`` and ``.histogram(query, interval)`` (or the same three on
@@ -49,10 +52,13 @@ from ._interfaces import (
     DigestLedger,
     EmbeddedSearch,
     FetchLedger,
+    SavedSearches,
     SearchIndex,
     SourceStates,
     Stories,
+    Subscriptions,
     TagErrors,
+    Users,
 )
 from ._query import normalise_name
 from ._report import search_report
@@ -70,6 +76,7 @@ __all__ = [
     "FetchLedger",
     "Highlight",
     "RetagQueue",
+    "SavedSearches",
     "SearchHit",
     "SearchIndex",
     "SearchQuery",
@@ -78,8 +85,10 @@ __all__ = [
     "SourceStates",
     "Store",
     "Stories",
+    "Subscriptions",
     "SyncOutcome",
     "TagErrors",
+    "Users",
     "highlight",
     "hit_sentence",
     "normalise_name",

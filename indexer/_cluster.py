@@ -14,13 +14,13 @@ atomic request.
 Deployments sharing a cluster keep to their own index versions and templates,
 even when one name starts another (see ``_cluster_mapping``); a template
 stored by an older regwatch is brought to the current form on the next sync.
+Beside it: ``_cluster_bulk`` (chunks and bulk requests), ``_cluster_query``
+(request bodies, hits read back), ``_cluster_mapping`` (mappings, documents).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from regwatch.errors import ConfigError, IndexBackendError, QueryError
 from regwatch.models import Source, utcnow
 from regwatch.private import redact_url
 
+from ._cluster_bulk import Action, Posted, chunks, ndjson, post_chunk
 from ._cluster_mapping import (
     MAPPING_VERSION,
     MAPPINGS,
@@ -39,18 +40,15 @@ from ._cluster_mapping import (
     next_version,
     to_document,
 )
-from ._cluster_query import facets_body, histogram_body, search_body
-from ._highlight import hit_highlights
+from ._cluster_query import facets_body, histogram_body, read_hit, search_body
 from ._interfaces import ClusterLedger
-from ._schema import from_db
-from ._search import _lead, facet_counts
+from ._search import facet_counts
 from ._store import Store
-from ._types import HISTOGRAM_INTERVALS, SearchHit, SearchQuery, SearchResult
+from ._types import HISTOGRAM_INTERVALS, SearchQuery, SearchResult
 from ._wire import FLAVORS, Wire, WireError, connect
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RESULT_WINDOW = 10_000  # the engines' default index.max_result_window: from + size beyond it is refused
 
 
@@ -74,17 +72,6 @@ class SyncOutcome:
             "requests": self.requests,
             "errors": self.errors[:20],
         }
-
-
-@dataclass
-class _Posted:
-    """What the cluster answered to one chunk."""
-
-    acked: list[tuple[str, int]] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    failed: list[tuple[str, int, str]] = field(default_factory=list)
-    requests: int = 0
-    error: IndexBackendError | None = None
 
 
 def detect_flavor(url: str, settings: Mapping[str, Any]) -> tuple[str, str]:
@@ -352,86 +339,22 @@ class ClusterIndex:
 
     # -- ingestion -------------------------------------------------------------------
 
-    def _actions(self) -> Iterator[tuple[str, int, bytes]]:
+    def _actions(self) -> Iterator[Action]:
         """(id, version, NDJSON lines) for every deletion and pending article, read in batches."""
         for article_id in self.ledger.deletions(self.target):
-            yield article_id, -1, _ndjson({"delete": {"_index": self.alias, "_id": article_id}})
+            yield article_id, -1, ndjson({"delete": {"_index": self.alias, "_id": article_id}})
         after = ""
         while True:
             batch = self.ledger.pending(self.target, after=after, limit=self.bulk_docs)
             for item in batch:
                 body = to_document(item, self.sources)
                 action = {"index": {"_index": self.alias, "_id": item.article.id}}
-                yield item.article.id, item.version, _ndjson(action) + _ndjson(body)
+                yield item.article.id, item.version, ndjson(action) + ndjson(body)
             if len(batch) < self.bulk_docs:
                 return
             after = batch[-1].article.id
 
-    def _chunks(self) -> Iterator[list[tuple[str, int, bytes]]]:
-        chunk: list[tuple[str, int, bytes]] = []
-        size = 0
-        for action in self._actions():
-            if chunk and (size + len(action[2]) > self.bulk_bytes or len(chunk) >= self.bulk_docs):
-                yield chunk
-                chunk, size = [], 0
-            chunk.append(action)
-            size += len(action[2])
-        if chunk:
-            yield chunk
-
-    def _post(self, chunk: list[tuple[str, int, bytes]]) -> _Posted:
-        """Send one chunk, retrying what the cluster could not take yet (429, 5xx, no connection).
-
-        Runs in the sync's sender thread: it only talks HTTP; the caller records
-        the outcome in the ledger. ``error`` is set when retries ran out (what
-        was not acknowledged then stays pending).
-        """
-        posted = _Posted()
-        todo = chunk
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            posted.requests += 1
-            body = b"".join(line for *_, line in todo).decode("utf-8")
-            try:
-                response = self.wire.request("POST", "/_bulk", {"refresh": "false"}, body, ndjson=True)
-            except WireError as exc:
-                if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
-                    posted.error = IndexBackendError(
-                        redact_url(f"search cluster {self.url}: bulk refused ({exc})")
-                    )
-                    return posted
-                last = redact_url(str(exc))
-                log.warning("Search cluster %s: bulk attempt %d failed (%s)", self.url, attempt + 1, last)
-                continue
-            retry: list[tuple[str, int, bytes]] = []
-            for action, item in zip(todo, response["items"], strict=True):
-                article_id, version, _ = action
-                ((op, result),) = item.items()
-                status = int(result.get("status", 0))
-                if op == "delete" and (status < 300 or status == 404):
-                    posted.deleted.append(article_id)
-                elif status < 300:
-                    posted.acked.append((article_id, version))
-                elif status in RETRY_STATUSES or status >= 500:
-                    retry.append(action)
-                    last = f"HTTP {status}: {_reason(result)}"
-                else:
-                    posted.failed.append((article_id, version, f"HTTP {status}: {_reason(result)}"))
-                    log.warning(
-                        "Search cluster %s refused article %s: %s", self.url, article_id, posted.failed[-1][2]
-                    )
-            if not retry:
-                return posted
-            todo = retry
-        posted.error = IndexBackendError(
-            f"search cluster {self.url}: {len(todo)} document(s) not acknowledged after "
-            f"{self.retries + 1} attempt(s) ({last}); they stay pending for the next sync"
-        )
-        return posted
-
-    def _record(self, posted: _Posted, outcome: SyncOutcome) -> None:
+    def _record(self, posted: Posted, outcome: SyncOutcome) -> None:
         """Write what the cluster answered into the ledger; raise the chunk's error, if any, after that."""
         self.ledger.record(self.target, acked=posted.acked, deleted=posted.deleted, failed=posted.failed)
         outcome.sent += len(posted.acked)
@@ -451,13 +374,15 @@ class ClusterIndex:
         if not self._ready:
             self.ensure_index()
         outcome = SyncOutcome()
-        in_flight: Future[_Posted] | None = None
+        in_flight: Future[Posted] | None = None
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-bulk") as sender:
-                for chunk in self._chunks():
+                for chunk in chunks(self._actions(), self.bulk_bytes, self.bulk_docs):
                     if in_flight is not None:
                         self._record(in_flight.result(), outcome)
-                    in_flight = sender.submit(self._post, chunk)
+                    in_flight = sender.submit(
+                        post_chunk, self.wire, self.url, chunk, retries=self.retries, backoff=self.backoff
+                    )
                 if in_flight is not None:
                     posted, in_flight = in_flight.result(), None
                     self._record(posted, outcome)
@@ -484,7 +409,8 @@ class ClusterIndex:
     # -- search ----------------------------------------------------------------------
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("search", "POST", f"/{self.alias}/_search", body)  # type: ignore[no-any-return]
+        response: dict[str, Any] = self._call("search", "POST", f"/{self.alias}/_search", body)
+        return response
 
     def search(self, query: SearchQuery) -> SearchResult:
         """The same search as the store's (``store.search.search``), answered by the cluster.
@@ -500,40 +426,15 @@ class ClusterIndex:
         else:
             total, raw_hits = self._deep_page(body, query.offset, query.limit)
         ranked = "_score" in body["sort"][0]
-        hits = []
-        for raw in raw_hits:
-            doc = raw["_source"]
-            highlight = (raw.get("highlight") or {}).get("body.exact") or []
-            snippet = (
-                highlight[0] if highlight and doc.get("body") else _lead(doc.get("summary") or doc["body"])
-            )
-            marked = (
-                hit_highlights(doc["title"], doc.get("summary") or "", doc.get("body") or "", query.text)
-                if query.highlight
-                else (None, None)
-            )
-            hits.append(
-                SearchHit(
-                    id=doc["id"],
-                    title=doc["title"],
-                    url=doc["url"],
-                    source=doc["source_id"],
-                    published=from_db(doc.get("published")),
-                    entities=list(doc.get("display_entities") or []),
-                    snippet=snippet,
-                    score=raw.get("_score") if ranked else None,
-                    story=doc.get("story") or "",
-                    title_marked=marked[0],
-                    sentence=marked[1],
-                )
-            )
+        hits = [read_hit(raw, query, ranked) for raw in raw_hits]
         return SearchResult(total=int(total), hits=hits)
 
     def _deep_page(self, body: dict[str, Any], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
         """Skip ``offset`` hits with search_after in steps the result window allows, then take ``limit``."""
         body = {**body, "from": 0}
         total: int | None = None
-        skipped, taken = 0, []
+        skipped = 0
+        taken: list[dict[str, Any]] = []
         after: list[Any] | None = None
         while True:
             want = offset - skipped if skipped < offset else limit - len(taken)
@@ -601,14 +502,3 @@ class ClusterIndex:
             **self.ledger.counts(self.target),
             "failures": self.ledger.failures(self.target),
         }
-
-
-def _ndjson(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
-def _reason(result: dict[str, Any]) -> str:
-    error = result.get("error")
-    if isinstance(error, dict):
-        return f"{error.get('type', '')}: {error.get('reason', '')}".strip(": ")
-    return str(error or "no reason given")

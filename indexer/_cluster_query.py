@@ -4,6 +4,7 @@ The user's text goes through the same parser as the embedded index
 (``indexer._query.parse_query``), and each term becomes a phrase or prefix query
 on the ``exact`` subfields, which tokenize as FTS5 does: the two backends match
 the same articles. The English (stemmed) fields only add to the score.
+:func:`read_hit` reads a hit of the answer back as the store's :class:`SearchHit`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from regwatch.errors import QueryError
 from regwatch.models import Source
 
 from ._cluster_mapping import FIELD_BOOSTS
+from ._highlight import hit_highlights
 from ._query import ParsedQuery, _Term, lower_bound, normalise_name, parse_query, tokens, upper_bound
-from ._schema import to_db
-from ._types import SearchQuery
+from ._schema import from_db, to_db
+from ._search import _lead
+from ._types import SearchHit, SearchQuery
 
 SNIPPET_CHARS = 200
 FACET_LIMIT = 20
@@ -202,3 +205,28 @@ def histogram_body(query: SearchQuery, sources: Mapping[str, Source], interval: 
             }
         },
     }
+
+
+def read_hit(raw: dict[str, Any], query: SearchQuery, ranked: bool) -> SearchHit:
+    """One hit of a cluster's answer as the store's search gives it (its score only when ``ranked``)."""
+    doc = raw["_source"]
+    highlight = (raw.get("highlight") or {}).get("body.exact") or []
+    snippet = highlight[0] if highlight and doc.get("body") else _lead(doc.get("summary") or doc["body"])
+    marked = (
+        hit_highlights(doc["title"], doc.get("summary") or "", doc.get("body") or "", query.text)
+        if query.highlight
+        else (None, None)
+    )
+    return SearchHit(
+        id=doc["id"],
+        title=doc["title"],
+        url=doc["url"],
+        source=doc["source_id"],
+        published=from_db(doc.get("published")),
+        entities=list(doc.get("display_entities") or []),
+        snippet=snippet,
+        score=raw.get("_score") if ranked else None,
+        story=doc.get("story") or "",
+        title_marked=marked[0],
+        sentence=marked[1],
+    )

@@ -203,18 +203,18 @@ class SearchColumns:
         for language, source, group in conn.execute(
             "SELECT language, source_id, group_concat(doc) FROM articles GROUP BY language, source_id"
         ):
-            rows = group_ints(group)
-            self.language[rows] = self._languages.code(language)
-            self.source[rows] = self._sources.code(source)
+            members = group_ints(group)
+            self.language[members] = self._languages.code(language)
+            self.source[members] = self._sources.code(source)
         entity_docs, entity_ids, entity_labels = [], [], []
         for entity_id, name, group in conn.execute(
             "SELECT entity_id, name, group_concat(doc) FROM article_entities "
             "WHERE entity_id IS NOT NULL GROUP BY entity_id, name"
         ):
-            rows = group_ints(group)
-            entity_docs.append(rows)
-            entity_ids.append(np.full(len(rows), self._entity_ids.code(entity_id), dtype=np.int32))
-            entity_labels.append(np.full(len(rows), self._labels.code((entity_id, name)), dtype=np.int32))
+            members = group_ints(group)
+            entity_docs.append(members)
+            entity_ids.append(np.full(len(members), self._entity_ids.code(entity_id), dtype=np.int32))
+            entity_labels.append(np.full(len(members), self._labels.code((entity_id, name)), dtype=np.int32))
         if entity_docs:
             self._ent_doc = np.concatenate(entity_docs)
             self._ent_id = np.concatenate(entity_ids)
@@ -465,7 +465,7 @@ class SearchColumns:
         counts = np.bincount(self.day[docs], minlength=len(self._days.values))
         days = {self._days.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
         if interval == "day":
-            buckets: dict[str | None, int] = dict(days)
+            buckets: dict[str | None, int] = {day: n for day, n in days.items()}
         else:
             if interval == "week":
                 self._weeks_for(conn, days)

@@ -1,9 +1,10 @@
 """`regwatch store copy`: a SQLite store's rows into a PostgreSQL store, resumable, then verified.
 
 Every table of the store of truth is copied (articles with their URLs, entities
-and tag errors, story buckets, the crawl runs and source states, the fetch,
-digest, alert and cluster ledgers; not SQLite's search index, which PostgreSQL
-does not have), in key order, in batches. Each batch is written with the
+and tag errors, story buckets, the crawl runs, source states and discoveries, the
+fetch, digest, alert and cluster ledgers, the desk's users, saved searches and
+subscriptions; not SQLite's search index, which PostgreSQL does not have), in key
+order, in batches. Each batch is written with the
 table's progress in one PostgreSQL transaction (``store_copy_progress``), so a
 copy that is interrupted and run again continues after the last batch written,
 and a row is never written twice (an upsert by key refreshes it instead). Row
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy
 
@@ -106,6 +107,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "source_discovery",
+        ("source_id",),
+        _cols("source_id method address discovery:json discovered_at:time"),
+    ),
+    Table(
         "fetch_ledger",
         ("source_id", "url"),
         _cols(
@@ -132,6 +138,17 @@ TABLES: tuple[Table, ...] = (
         ("target", "article_id"),
         _cols("target article_id version:int reason attempts:int failed_at:time"),
     ),
+    Table(
+        "users",
+        ("id",),
+        _cols("id name password_hash roles:json token_hash created_at:time updated_at:time last_login:time"),
+    ),
+    Table(
+        "saved_searches",
+        ("id",),
+        _cols("id owner name params:json alert:bool created_at:time updated_at:time"),
+    ),
+    Table("subscriptions", ("id",), _cols("id owner data:json created_at:time updated_at:time")),
 )
 
 
@@ -374,5 +391,7 @@ def _verify(conn: sqlite3.Connection, target: PgDatabase, table: Table) -> tuple
         result = pg.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(
             sqlalchemy.text(f"SELECT {columns} FROM {table.name}")
         )
-        target_rows, target_sum = _checksum(table, iter(result.mappings()))
+        target_rows, target_sum = _checksum(
+            table, (cast("Mapping[str, Any]", found) for found in result.mappings())
+        )
     return source_rows, target_rows, source_sum, target_sum

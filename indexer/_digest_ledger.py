@@ -128,6 +128,17 @@ class SqliteDigestLedger:
             ).fetchall()
         return [_to_digest(row) for row in rows]
 
+    def recent(self, limit: int = 50, status: str | None = None) -> list[DigestRecord]:
+        """The latest rows (of one status, or any), most recently updated first: the ops console's view."""
+        sql, params = "SELECT * FROM digests", []
+        if status is not None:
+            sql, params = sql + " WHERE status = ?", [status]
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(
+                sql + " ORDER BY updated_at DESC, subscriber_id LIMIT ?", [*params, limit]
+            ).fetchall()
+        return [_to_digest(row) for row in rows]
+
 
 def _period(period: date) -> str:
     return (period.date() if isinstance(period, datetime) else period).isoformat()

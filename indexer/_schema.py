@@ -433,7 +433,60 @@ _V10: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+_V11: tuple[str, ...] = (
+    # The web desk's accounts, saved searches and subscriptions (indexer/_accounts.py,
+    # indexer/_saved_searches.py, indexer/_subscriptions.py), kept in the store of truth.
+    """
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL DEFAULT '',
+        roles TEXT NOT NULL DEFAULT '["analyst"]',
+        token_hash TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_login TEXT
+    )
+    """,
+    "CREATE UNIQUE INDEX users_token ON users (token_hash) WHERE token_hash != ''",
+    """
+    CREATE TABLE saved_searches (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        alert INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (owner, name)
+    )
+    """,
+    """
+    CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+)
+
+_V12: tuple[str, ...] = (
+    # How each `auto` source is followed (see indexer/_source_states.py): the method its
+    # discovery chose, the address, and the whole Discovery (reason, pattern, what it turned down).
+    """
+    CREATE TABLE source_discovery (
+        source_id TEXT PRIMARY KEY,
+        method TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        discovery TEXT NOT NULL,
+        discovered_at TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -543,4 +596,5 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 def _is_empty(conn: sqlite3.Connection) -> bool:
     """Whether the database has no schema objects yet (a new file)."""
-    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    count: int = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return count == 0

@@ -262,6 +262,16 @@ _LEDGERS: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX digests_status ON digests (status)",
+    # How each `auto` source is followed, as its discovery decided (indexer/_source_states.py).
+    """
+    CREATE TABLE source_discovery (
+        source_id TEXT PRIMARY KEY,
+        method TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        discovery TEXT NOT NULL,
+        discovered_at TEXT NOT NULL
+    )
+    """,
     # The alert ledger: one row per subscriber and article (indexer/_alert_ledger.py).
     """
     CREATE TABLE alerts (
@@ -332,4 +342,45 @@ _LEDGERS: tuple[str, ...] = (
     """,
 )
 
-CURRENT_SCHEMA: tuple[str, ...] = (*_ARTICLES, *_SEARCH, *_LEDGERS)
+_DESK: tuple[str, ...] = (
+    # The web desk's accounts: an argon2 hash ('' signs in only through a trusted proxy), the
+    # roles (a JSON list), the SHA-256 of the API token ('' for none) (indexer/_accounts.py).
+    """
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL DEFAULT '',
+        roles TEXT NOT NULL DEFAULT '["analyst"]',
+        token_hash TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_login TEXT
+    )
+    """,
+    "CREATE UNIQUE INDEX users_token ON users (token_hash) WHERE token_hash != ''",
+    # Searches saved on the desk, by owner (an account id): the search's parameters as JSON.
+    """
+    CREATE TABLE saved_searches (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        alert INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (owner, name)
+    )
+    """,
+    # Subscriptions made on the desk (a subscriber's fields as JSON); the config's are not here.
+    """
+    CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+)
+
+CURRENT_SCHEMA: tuple[str, ...] = (*_ARTICLES, *_SEARCH, *_LEDGERS, *_DESK)

@@ -21,6 +21,7 @@ from regwatch.errors import ConfigError
 from regwatch.models import Source
 
 from . import _pg
+from ._accounts import SqliteUsers
 from ._alert_ledger import LEGACY_ALERT_LEDGER_FILE, SqliteAlertLedger
 from ._articles import SqliteArticles
 from ._cluster_ledger import SqliteClusterLedger
@@ -35,14 +36,19 @@ from ._interfaces import (
     DigestLedger,
     EmbeddedSearch,
     FetchLedger,
+    SavedSearches,
     SourceStates,
     Stories,
+    Subscriptions,
     TagErrors,
+    Users,
 )
+from ._saved_searches import SqliteSavedSearches
 from ._schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from ._search import SqliteSearch
 from ._source_states import SqliteSourceStates
 from ._story import SqliteStories
+from ._subscriptions import SqliteSubscriptions
 from ._tag_errors import SqliteTagErrors
 
 log = logging.getLogger(__name__)
@@ -52,12 +58,13 @@ class Store:
     """The regwatch store: articles (the source of truth), their search index, and the ledgers.
 
     ``articles``, ``tag_errors``, ``stories``, ``search``, ``fetch_ledger``,
-    ``source_states``, ``digest_ledger``, ``alert_ledger`` and ``cluster_ledger``
-    are its components (see the package docstring). Open it with :meth:`open`,
-    :meth:`open_postgresql` or :meth:`from_settings`; close it (or use it as a
-    context manager) when done. ``engine`` is "sqlite" or "postgresql";
-    ``location`` says where it is as it may be shown (the file, or the URL with
-    its password masked); ``path`` is the SQLite file (None on PostgreSQL).
+    ``source_states``, ``digest_ledger``, ``alert_ledger``, ``cluster_ledger`` and the
+    web desk's ``users``, ``saved_searches`` and ``subscriptions`` are its components
+    (see the package docstring). Open it with :meth:`open`, :meth:`open_postgresql`
+    or :meth:`from_settings`; close it (or use it as a context manager) when done.
+    ``engine`` is "sqlite" or "postgresql"; ``location`` says where it is as it may
+    be shown (the file, or the URL with its password masked); ``path`` is the SQLite
+    file (None on PostgreSQL).
     """
 
     def __init__(
@@ -73,6 +80,9 @@ class Store:
         digest_ledger: DigestLedger,
         alert_ledger: AlertLedger,
         cluster_ledger: ClusterLedger,
+        users: Users,
+        saved_searches: SavedSearches,
+        subscriptions: Subscriptions,
         close: Callable[[], None],
         engine: str = "sqlite",
         location: str = "",
@@ -91,6 +101,9 @@ class Store:
         self.digest_ledger = digest_ledger
         self.alert_ledger = alert_ledger
         self.cluster_ledger = cluster_ledger
+        self.users = users
+        self.saved_searches = saved_searches
+        self.subscriptions = subscriptions
         self._close = close
 
     @classmethod
@@ -129,6 +142,9 @@ class Store:
                 digest_ledger=SqliteDigestLedger(db),
                 alert_ledger=SqliteAlertLedger(db),
                 cluster_ledger=SqliteClusterLedger(db),
+                users=SqliteUsers(db),
+                saved_searches=SqliteSavedSearches(db),
+                subscriptions=SqliteSubscriptions(db),
                 close=db.close,
             )
             if legacy_alert_ledger is not None:
@@ -171,6 +187,9 @@ class Store:
                 digest_ledger=_pg.PgDigestLedger(db),
                 alert_ledger=_pg.PgAlertLedger(db),
                 cluster_ledger=_pg.PgClusterLedger(db),
+                users=_pg.PgUsers(db),
+                saved_searches=_pg.PgSavedSearches(db),
+                subscriptions=_pg.PgSubscriptions(db),
                 close=db.close,
                 engine="postgresql",
                 location=db.shown,

@@ -11,8 +11,9 @@ Importing this package registers the component factories with spaCy.
 
 from nlp._components import WatchlistRuler, watchlist_patterns
 from nlp._linker import WatchlistLinker
+from nlp._mentions import normalise_name
 from nlp._pipeline import build_pipeline, load_model
-from nlp._tagger import TAGGER_VERSION, Tagger, TagResult, normalise_name, tagger_version
+from nlp._tagger import TAGGER_VERSION, Tagger, TagResult, tagger_version
 from nlp._watchlist import ENTITY_TYPES, Role, Watchlist, WatchlistEntry, load_watchlist
 
 __all__ = [

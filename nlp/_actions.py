@@ -280,7 +280,8 @@ class ActionExtractor:
         if watched_only:
             refs = [r for r in refs if r.entity_id]
         watched = [r for r in refs if r.entity_id]
-        return (watched or refs or [None])[0]
+        best = watched or refs
+        return best[0] if best else None
 
     @staticmethod
     def _ref(token: Token, offset: int, mentions: Mentions) -> Ref | None:

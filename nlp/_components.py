@@ -295,7 +295,7 @@ class WatchlistRuler(SpanRuler):
             )
         super()._require_patterns()
 
-    def add_patterns(self, patterns: list[dict[str, Any]]) -> None:  # type: ignore[override]
+    def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
         self._warned_empty = False
         general = []
         for entry in patterns:
@@ -313,7 +313,7 @@ class WatchlistRuler(SpanRuler):
         if general:
             super().add_patterns(general)
 
-    def match(self, doc: Doc) -> list[Span]:  # type: ignore[override]
+    def match(self, doc: Doc) -> list[Span]:
         found = set(super().match(doc))
         for matcher in self._phrases.values():
             for key, start, end in matcher(doc):

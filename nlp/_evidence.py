@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from importlib import resources
 
@@ -64,7 +64,9 @@ def load_jurisdictions() -> dict[str, list[str]]:
     return {str(code): [str(term) for term in terms] for code, terms in raw.items()}
 
 
-def place_matcher(vocab: Vocab, jurisdictions: Mapping[str, Sequence[str]], make_doc) -> PhraseMatcher:
+def place_matcher(
+    vocab: Vocab, jurisdictions: Mapping[str, Sequence[str]], make_doc: Callable[[str], Doc]
+) -> PhraseMatcher:
     """One ORTH phrase matcher with a match id per jurisdiction code."""
     matcher = PhraseMatcher(vocab, attr="ORTH")
     for code, terms in jurisdictions.items():

@@ -43,7 +43,7 @@ import srsly
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import SimpleFrozenList, ensure_path
+from spacy.util import SimpleFrozenList
 
 from nlp._components import (
     CANDIDATES_KEY,
@@ -151,7 +151,8 @@ class WatchlistLinker:
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
         data = {"entities": list(self.entities.values()), "jurisdictions": self.jurisdictions}
-        return srsly.json_dumps(data).encode("utf-8")
+        text: str = srsly.json_dumps(data)
+        return text.encode("utf-8")
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = SimpleFrozenList()) -> WatchlistLinker:
         loaded = srsly.json_loads(data)
@@ -161,16 +162,16 @@ class WatchlistLinker:
         return self
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_jsonl(path / "entities.jsonl", list(self.entities.values()))
-        srsly.write_json(path / "jurisdictions.json", self.jurisdictions)
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        srsly.write_jsonl(folder / "entities.jsonl", list(self.entities.values()))
+        srsly.write_json(folder / "jurisdictions.json", self.jurisdictions)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> WatchlistLinker:
-        path = ensure_path(path)
-        places = path / "jurisdictions.json"
+        folder = Path(path)
+        places = folder / "jurisdictions.json"
         jurisdictions = srsly.read_json(places) if places.exists() else load_jurisdictions()
-        self.set_entities(srsly.read_jsonl(path / "entities.jsonl"), jurisdictions)
+        self.set_entities(srsly.read_jsonl(folder / "entities.jsonl"), jurisdictions)
         return self
 
     # processing ---------------------------------------------------------------------

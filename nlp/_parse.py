@@ -35,12 +35,12 @@ if not Doc.has_extension(PARSES_EXT):
     Doc.set_extension(PARSES_EXT, default=None)
 
 
-class LineSentencizer(Sentencizer):
+class LineSentencizer(Sentencizer):  # type: ignore[misc]  # a Cython class spaCy ships untyped
     """The rule-based sentencizer, plus a sentence start after every line break."""
 
     def predict(self, docs: Iterable[Doc]) -> list[list[bool]]:
         docs = list(docs)
-        guesses = super().predict(docs)
+        guesses: list[list[bool]] = super().predict(docs)
         for doc, guess in zip(docs, guesses, strict=True):
             for i in tokens_at(doc, (m.start() for m in _LINE_BREAK.finditer(doc.text))):
                 # the token holding the line break, then the first one that is not space

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 import spacy
 from spacy.language import Language
@@ -13,7 +14,8 @@ import nlp._linker  # noqa: F401 - registers regwatch_linker
 import nlp._ner  # noqa: F401 - registers regwatch_window_ner
 import nlp._parse  # noqa: F401 - registers regwatch_sentencizer and regwatch_trigger_parser
 import nlp._quotes  # noqa: F401 - registers regwatch_quotes
-from nlp._components import linker_records, watchlist_patterns
+from nlp._components import WatchlistRuler, linker_records, watchlist_patterns
+from nlp._linker import WatchlistLinker
 from nlp._watchlist import Watchlist
 from regwatch.errors import ConfigError
 
@@ -76,13 +78,14 @@ def build_pipeline(
     """
     nlp = load_model(model, exclude)
     nlp.add_pipe("regwatch_sentencizer", name=SENTENCIZER_NAME, last=True)
-    ruler = nlp.add_pipe("regwatch_watchlist_ruler", name=RULER_NAME, last=True)
+    # add_pipe is typed as returning any pipe; the factories named here build these classes.
+    ruler = cast(WatchlistRuler, nlp.add_pipe("regwatch_watchlist_ruler", name=RULER_NAME, last=True))
     ruler.initialize(lambda: [], nlp=nlp, patterns=watchlist_patterns(watchlist, nlp.make_doc))
     if "ner" in nlp.component_names:
         nlp.add_pipe("regwatch_window_ner", name=NER_NAME, last=True)
     else:
         logger.warning("spaCy model %r has no 'ner': only watched entities will be tagged", model)
-    linker = nlp.add_pipe("regwatch_linker", name=LINKER_NAME, last=True)
+    linker = cast(WatchlistLinker, nlp.add_pipe("regwatch_linker", name=LINKER_NAME, last=True))
     linker.initialize(lambda: [], nlp=nlp, entities=linker_records(watchlist))
     nlp.add_pipe("regwatch_trigger_parser", name=PARSER_NAME, last=True)
     nlp.add_pipe("regwatch_quotes", name=QUOTES_NAME, last=True)

@@ -185,9 +185,9 @@ class SupportRules:
         # One context word is enough after an honorific ("Ms Kendall"), for a word used as a name
         # ("users asked Grok to...", "Grok: Sure", "the ICO's conference"), or in a text about the
         # entity's own jurisdiction (place words or unambiguous entities of that jurisdiction).
-        own = jurisdiction and (evidence.places.own(jurisdiction) + home.get(jurisdiction, 0)) > 0
+        at_home = bool(jurisdiction) and (evidence.places.own(jurisdiction) + home.get(jurisdiction, 0)) > 0
         named = name_like(cand)
-        needed = 1 if cand[0].text in HONORIFICS or named or own else self.min_doc_context
+        needed = 1 if cand[0].text in HONORIFICS or named or at_home else self.min_doc_context
         context, related = facts.hits.get(cand.id_, []), self._related(cand, facts.sure)
         against = len({term for _, _, term in facts.hits.get("anti:" + cand.id_, [])})
         if against and against >= distinct([*context, *related], cand):

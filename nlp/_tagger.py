@@ -360,20 +360,20 @@ class Tagger:
                 outcomes: list[tuple[Doc | None, str]] = [(doc, "") for doc in docs]
             except Exception:  # noqa: BLE001 - one bad text must not stop the batch: retried one by one
                 outcomes = [self._one(nlp, doc, texts[n], chunk[n]) for n, doc in english]
-            for (n, _), (doc, error) in zip(english, outcomes, strict=True):
-                if doc is None:
+            for (n, _), (tagged, error) in zip(english, outcomes, strict=True):
+                if tagged is None:
                     results[n] = TagResult(error=error)
                     continue
-                result = self._result(doc, chunk[n])
+                result = self._result(tagged, chunk[n])
                 if error and not result.error:
                     result.error, result.fallback = error, True
                 results[n] = result
         done: list[tuple[TagResult, Any]] = []
-        for result, item in zip(results, chunk, strict=True):
-            assert result is not None
+        for final, item in zip(results, chunk, strict=True):
+            assert final is not None  # every index of the chunk was filled above
             if len(item.text) > limit:
-                result.cut_from = len(item.text)
-            done.append((result, item.context))
+                final.cut_from = len(item.text)
+            done.append((final, item.context))
         return done
 
     def _make_doc(self, nlp: Language, text: str, item: TagItem) -> Doc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from regwatch.models import (
     SOURCE_KINDS,
     SOURCE_TYPES,
     WEEKDAYS,
+    SavedSearch,
     Source,
     Subscriber,
     parse_allowed_host,
@@ -170,7 +171,22 @@ SUBSCRIBER_FIELDS = (
     "empty_day",
     "alerts",
     "alert_searches",
+    "saved_searches",
 )
+SAVED_SEARCH_FIELDS = (
+    "name",
+    "query",
+    "entity",
+    "source",
+    "source_types",
+    "jurisdictions",
+    "languages",
+    "since",
+    "until",
+    "alert",
+)
+MAX_SAVED_SEARCH_NAME = 100
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _allowed_hosts(value: Any, where: str) -> tuple[str, ...]:
@@ -196,6 +212,78 @@ def _string_list(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ..
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where}: {key} must be a list of non-empty strings, got {value!r}")
     return tuple(value.strip() for value in values)
+
+
+def check_search_text(text: str, where: str) -> str:
+    """A keyword, alert search or saved query in the search syntax, stripped; ConfigError if it is not one."""
+    text = text.strip()
+    if text.count('"') % 2 or not re.search(r"\w", text):
+        raise ConfigError(f'{where}: {text!r} is not a search: use words, "a phrase" or prefix*')
+    return text
+
+
+def parse_saved_search(
+    entry: Any, where: str, owner: str, search_id: str, source_ids: Collection[str] | None = None
+) -> SavedSearch:
+    """One saved search (a subscriber's ``saved_searches:`` entry, or a form on the desk).
+
+    ``name`` is required, and a query or at least one filter: a search of everything
+    would fill the digest. ``source_ids`` (the configured sources) checks ``source``.
+    """
+    data = dict(_require_mapping(entry, where))
+    unknown = set(data) - set(SAVED_SEARCH_FIELDS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(SAVED_SEARCH_FIELDS)}"
+        )
+    for key in ("name", "query", "entity", "source", "since", "until"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ConfigError(f"{where}: {key} must be a string, got {data[key]!r} (quote it)")
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        raise ConfigError(f"{where}: a saved search needs a name")
+    if len(name) > MAX_SAVED_SEARCH_NAME:
+        raise ConfigError(f"{where}: the name is longer than {MAX_SAVED_SEARCH_NAME} characters")
+    query = str(data.get("query") or "").strip()
+    if query:
+        query = check_search_text(query, f"{where}: query")
+    source = str(data.get("source") or "").strip()
+    if source and source_ids is not None and source not in source_ids:
+        raise ConfigError(f"{where}: source: unknown source id {source!r}")
+    source_types = tuple(t.lower() for t in _string_list(data, "source_types", where))
+    bad = [t for t in source_types if t not in SOURCE_TYPES]
+    if bad:
+        raise ConfigError(
+            f"{where}: source_types must be among {', '.join(SOURCE_TYPES)}, got {', '.join(bad)}"
+        )
+    dates = {}
+    for key in ("since", "until"):
+        value = str(data.get(key) or "").strip()
+        if value and not DATE_RE.match(value):
+            raise ConfigError(f"{where}: {key} must be a date like 2026-01-31, got {value!r}")
+        dates[key] = value
+    alert = data.get("alert", False)
+    if not isinstance(alert, bool):
+        raise ConfigError(f"{where}: alert must be true or false, got {alert!r}")
+    search = SavedSearch(
+        id=search_id,
+        owner=owner,
+        name=name,
+        query=query,
+        entity=str(data.get("entity") or "").strip(),
+        source=source,
+        source_types=source_types,
+        jurisdictions=_string_list(data, "jurisdictions", where),
+        languages=tuple(v.lower() for v in _string_list(data, "languages", where)),
+        since=dates["since"],
+        until=dates["until"],
+        alert=alert,
+    )
+    if not (search.query or search.entity or search.source or search.source_types or search.jurisdictions):
+        raise ConfigError(
+            f"{where}: a saved search needs a query, an entity, a source, a type or a jurisdiction"
+        )
+    return search
 
 
 def parse_subscriber(entry: Any, where: str, source_ids: Collection[str] | None = None) -> Subscriber:
@@ -244,10 +332,7 @@ def parse_subscriber(entry: Any, where: str, source_ids: Collection[str] | None 
     alert_searches = _string_list(data, "alert_searches", where)
     for key, searches in (("keywords", keywords), ("alert_searches", alert_searches)):
         for keyword in searches:
-            if keyword.count('"') % 2 or not re.search(r"\w", keyword):
-                raise ConfigError(
-                    f'{where}: {key}: {keyword!r} is not a search: use words, "a phrase" or prefix*'
-                )
+            check_search_text(keyword, f"{where}: {key}")
     alerts = data.get("alerts", False)
     if not isinstance(alerts, bool):
         raise ConfigError(f"{where}: alerts must be true or false, got {alerts!r}")
@@ -270,6 +355,16 @@ def parse_subscriber(entry: Any, where: str, source_ids: Collection[str] | None 
         raise ConfigError(
             f"{where}: empty_day must be one of {', '.join(EMPTY_DAY_ACTIONS)}, got {data['empty_day']!r}"
         )
+    saved = []
+    for n, item in enumerate(_require_list(data.get("saved_searches"), f"{where}: saved_searches")):
+        saved.append(
+            parse_saved_search(
+                item, f"{where}: saved_searches[{n}]", str(data["id"]), f"config-{n + 1}", source_ids
+            )
+        )
+    names = [search.name.casefold() for search in saved]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: saved_searches: two have the same name")
     return Subscriber(
         id=str(data["id"]),
         name=str(data.get("name") or data["id"]),
@@ -287,6 +382,7 @@ def parse_subscriber(entry: Any, where: str, source_ids: Collection[str] | None 
         empty_day=empty_day,
         alerts=alerts,
         alert_searches=alert_searches,
+        saved_searches=tuple(replace(search, origin="config") for search in saved),
     )
 
 
@@ -339,7 +435,16 @@ def load_config(
     origin = str(path) if path else "defaults"
 
     sources: list[Source] = []
-    if "sources" not in raw or raw.get("include_default_sources"):
+    # No `sources:` means the catalogue; `include_default_sources` says so explicitly either way,
+    # so `include_default_sources: false` with no sources yet means no sources at all.
+    include_defaults = raw.get("include_default_sources")
+    if include_defaults is None:
+        include_defaults = "sources" not in raw
+    elif not isinstance(include_defaults, bool):
+        raise ConfigError(
+            f"{origin}: include_default_sources must be true or false, got {include_defaults!r}"
+        )
+    if include_defaults:
         sources.extend(default_sources())
     for i, entry in enumerate(_require_list(raw.get("sources"), f"{origin}: sources")):
         sources.append(parse_source(entry, f"{origin}: sources[{i}]"))

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from regwatch.errors import ConfigError, ErrorClass, error_class_of
 from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
 
-SourceKind = Literal["feed", "listing", "json_api", "sitemap"]
+SourceKind = Literal["feed", "listing", "json_api", "sitemap", "auto"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
-SOURCE_KINDS: tuple[str, ...] = tuple(SELECTOR_SCHEMAS)  # feed, listing, json_api, sitemap
+SOURCE_KINDS: tuple[str, ...] = tuple(SELECTOR_SCHEMAS)  # feed, listing, json_api, sitemap, auto
 SOURCE_TYPES: tuple[str, ...] = ("news", "regulator", "government", "parliament", "court")
 EntityType = str  # watchlist types (regulator, platform, person, law...) or spaCy labels
 
@@ -107,12 +107,15 @@ def utcnow() -> datetime:
 class _Record:
     """``to_dict``/``from_dict`` for flat dataclasses; unknown keys in ``from_dict`` are ignored."""
 
+    if TYPE_CHECKING:  # every subclass is a dataclass: this tells the type checker so
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -336,6 +339,42 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
+class SavedSearch:
+    """A search an analyst saved on the desk (or declared in the config): a section of their digest.
+
+    The fields are the desk's search parameters (the CLI's options): ``query`` in the
+    search syntax, ``entity`` (a watched entity's id, name or alias, or another
+    entity's name), ``source`` (an id), ``source_types``, ``jurisdictions`` and
+    ``languages`` (any of), ``since``/``until`` (YYYY-MM-DD, inclusive). ``owner`` is
+    the analyst's id, which is also the id of their subscription. With ``alert``, a
+    new match is an immediate alert too. ``origin`` is "store" (made on the desk) or
+    "config" (declared under a subscriber in the YAML: read-only on the desk).
+    """
+
+    id: str
+    owner: str
+    name: str
+    query: str = ""
+    entity: str = ""
+    source: str = ""
+    source_types: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    alert: bool = False
+    origin: str = "store"
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("source_types", "jurisdictions", "languages"):
+            data[key] = list(data[key])
+        data["created_at"] = _iso(self.created_at)
+        return data
+
+
+@dataclass(frozen=True)
 class Subscriber:
     """A policy analyst who receives digests.
 
@@ -362,6 +401,8 @@ class Subscriber:
     empty_day: str = "skip"  # one of EMPTY_DAY_ACTIONS
     alerts: bool = False  # immediate alert: a watched entity with a detected regulatory action
     alert_searches: tuple[str, ...] = ()  # immediate alert: a regulator/government statement matching one
+    # Searches saved by the analyst whose id this is: a digest section each, an alert when chosen.
+    saved_searches: tuple[SavedSearch, ...] = ()
 
 
 @dataclass
@@ -377,6 +418,39 @@ class Digest:
     # The end of the first-seen window it covers: it holds what qualified among the articles
     # first seen up to here, and the subscriber's next digest starts after it.
     watermark: datetime | None = None
+
+
+ROLES: tuple[str, ...] = ("analyst", "ops")  # search, save and subscribe | the ops console
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user of the web desk, as the store keeps it.
+
+    ``id`` is the login name (and the id of the analyst's subscription). ``password_hash``
+    is an argon2 hash ("" for an account that signs in only through a trusted proxy);
+    ``token_hash`` the SHA-256 of the account's API token ("" for none).
+    """
+
+    id: str
+    name: str
+    password_hash: str = ""
+    roles: tuple[str, ...] = ("analyst",)
+    token_hash: str = ""
+    created_at: datetime | None = None
+    last_login: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """What may be shown: never the hashes."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "roles": list(self.roles),
+            "password": bool(self.password_hash),
+            "api_token": bool(self.token_hash),
+            "created_at": _iso(self.created_at),
+            "last_login": _iso(self.last_login),
+        }
 
 
 # The ledgers of delivery, as the store keeps them and digests reads and writes them.
@@ -523,6 +597,8 @@ class CrawlStats:
     index_latency_ms: int | None = None  # download time of the first index page
     failures: list[CrawlFailure] = field(default_factory=list)  # the first MAX_FAILURES_KEPT, in order
     index_failure: CrawlFailure | None = None  # the index itself failed: a hard failure
+    # An ``auto`` source's discovery in this run (a Discovery's dict), {} when it followed what it knew.
+    discovery: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The mapping the crawl report and ``--json`` carry.
@@ -537,6 +613,7 @@ class CrawlStats:
         data["index_failure"] = self.index_failure.to_dict() if self.index_failure else None
         data["error_messages"] = [failure.message for failure in self.failures]
         data["index_error"] = self.index_failure.message if self.index_failure else ""
+        data["discovery"] = dict(self.discovery)
         return data
 
     @classmethod
@@ -548,11 +625,16 @@ class CrawlStats:
             index_latency_ms=int(latency) if latency is not None else None,
             failures=[CrawlFailure.from_dict(f) for f in data.get("failures") or []],
             index_failure=CrawlFailure.from_dict(index_failure) if index_failure else None,
+            discovery=dict(data.get("discovery") or {}),
             **{name: int(data.get(name) or 0) for name in COUNTERS},
         )
 
 
 COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(CrawlStats) if f.metadata.get("counter"))
+
+
+# The start of the reason of a source ops turned off by hand (``regwatch.app.pipeline.set_source_enabled``).
+TURNED_OFF_BY_HAND = "turned off on the desk by"
 
 
 @dataclass(frozen=True)
@@ -576,3 +658,62 @@ class SourceHealthState:
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def turned_off_by_hand(self) -> bool:
+        """Ops turned it off (the desk's ops console), not the failure score: a success keeps it off."""
+        return self.disabled and self.disabled_reason.startswith(TURNED_OFF_BY_HAND)
+
+
+DISCOVERY_METHODS: tuple[str, ...] = ("feed", "sitemap", "listing")
+
+
+@dataclass
+class Discovery:
+    """How an ``auto`` source is followed, as its discovery decided, and why.
+
+    ``method`` is one of DISCOVERY_METHODS, or "" when nothing worth following
+    was found (``rejected`` says what was tried). ``address`` is the feed, the
+    sitemap or the listing page read; ``pattern`` the learned link pattern of a
+    listing (its ``path`` regex, ``shape`` and ``container``); ``section`` the
+    path prefix entries were kept under. ``source_url`` and ``hints`` are what
+    the source's record said when it was discovered: when they change, it is
+    discovered again. ``items`` are the first entries found (title, published,
+    url), for a person to judge.
+    """
+
+    method: str
+    address: str = ""
+    reason: str = ""
+    title: str = ""  # what the site calls itself: the page's <title>, else the feed's
+    source_url: str = ""
+    section: str = "/"
+    pattern: dict[str, str] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)
+    items: list[dict[str, str]] = field(default_factory=list)
+    discovered_at: datetime | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.method in DISCOVERY_METHODS
+
+    def describe(self) -> str:
+        """One line: ``feed http://…/rss.xml (declared by …)``, or why nothing was found."""
+        if not self.found:
+            return f"nothing to follow: {self.reason}" if self.reason else "nothing to follow"
+        what = self.pattern.get("shape", "") if self.method == "listing" else ""
+        head = f"{self.method} {self.address}" + (f" links {what}" if what else "")
+        return f"{head} ({self.reason})" if self.reason else head
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["discovered_at"] = _iso(self.discovered_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Discovery:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["discovered_at"] = parse_datetime(values.get("discovered_at"))
+        return cls(**values)

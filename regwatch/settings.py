@@ -129,6 +129,21 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=1,
     ),
+    Setting(
+        "CRAWL_DISCOVER_CHECK_PAGES",
+        5,
+        "Pages an auto source's discovered listing or sitemap may fetch to find 3 that extract as articles "
+        "before it is trusted.",
+        min=3,
+        max=100,
+    ),
+    Setting(
+        "CRAWL_DISCOVER_MIN_BODY_CHARS",
+        400,
+        "Body characters a page needs to count as an article when a discovered listing or sitemap is checked.",
+        min=0,
+        max=1_000_000,
+    ),
     # --- Extract -----------------------------------------------------------
     Setting("EXTRACT_MIN_BODY_CHARS", 80, "Shorter bodies are an extraction error.", min=0, max=10_000_000),
     Setting(
@@ -278,8 +293,19 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=7 * 24 * 60,
     ),
+    Setting(
+        "SCHEDULE_JOB_SYNC",
+        60,
+        "Seconds between the scheduler's checks for subscribers changed on the web desk (their digest jobs follow).",
+        min=1,
+        max=DAY,
+    ),
     # --- Web desk (regwatch serve) -------------------------------------------
-    Setting("WEB_HOST", "127.0.0.1", "Address `regwatch serve` binds to (without accounts: loopback only)."),
+    Setting(
+        "WEB_HOST",
+        "127.0.0.1",
+        "Address `regwatch serve` binds to (another than loopback needs accounts or a trusted proxy).",
+    ),
     Setting("WEB_PORT", 8000, "Port `regwatch serve` listens on.", min=1, max=65_535),
     Setting("WEB_PAGE_SIZE", 20, "Results per page of the desk's search.", min=1, max=200),
     Setting(
@@ -296,6 +322,38 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=DAY,
     ),
+    Setting(
+        "WEB_SECRET",
+        "",
+        "Key that signs the desk's session cookies; empty: a random one kept in HOME/web-secret (0600).",
+        secret=True,
+    ),
+    Setting("WEB_SESSION_HOURS", 12, "Hours a desk sign-in lasts.", min=1, max=24 * 366),
+    Setting(
+        "WEB_SECURE_COOKIE",
+        "auto",
+        "Secure flag of the session cookie: auto (when the request came over https, or a trusted proxy "
+        "says so in X-Forwarded-Proto), always, never.",
+    ),
+    Setting(
+        "WEB_TRUSTED_PROXIES",
+        "",
+        "Addresses or networks (comma-separated) of reverse proxies whose user header the desk believes "
+        "(single sign-on); empty: none.",
+    ),
+    Setting(
+        "WEB_PROXY_USER_HEADER",
+        "X-Forwarded-User",
+        "Header in which a trusted proxy names the signed-in user.",
+    ),
+    Setting(
+        "WEB_LOGIN_ATTEMPTS",
+        10,
+        "Failed sign-ins per account name (and per address) within WEB_LOGIN_WINDOW before more are refused.",
+        min=1,
+        max=1_000_000,
+    ),
+    Setting("WEB_LOGIN_WINDOW", 900, "Seconds over which failed sign-ins are counted.", min=1, max=DAY),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

@@ -12,7 +12,10 @@ is refused at load time, never silently ignored during a crawl):
 - :class:`JsonApiSelectors` (``json_api``): dotted paths ``results``, ``title``,
   ``published`` (required), ``link`` or a ``link_template`` (one required),
   ``summary``, ``authors``, ``total``, ``start``; the paging parameters
-  ``offset_param``/``size_param``; a ``content_api`` template.
+  ``offset_param``/``size_param``; a ``content_api`` template;
+- :class:`AutoSelectors` (``auto``): nothing required; ``feed`` and ``sitemap``,
+  addresses to try before what the site declares, and ``section``, the path
+  prefix its articles live under.
 
 Every kind shares the extraction override (:class:`ExtractionOverride`):
 ``exclude`` (CSS of page parts that are not the article) and ``body`` (CSS of
@@ -206,9 +209,39 @@ class JsonApiSelectors(Selectors):
     content_api: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class AutoSelectors(Selectors):
+    """A site followed by what it declares: regwatch discovers a feed, a sitemap or a listing pattern.
+
+    Every key is optional. ``feed`` and ``sitemap`` are addresses to try first
+    (known from elsewhere but not confirmed by the site): each is used only when
+    it passes the test anything the site declares must pass (a feed with dated
+    items; a sitemap listing the section's articles), else discovery goes on
+    from the page. ``section`` is the path prefix the source's articles live
+    under (``/news/``), which sitemap entries must start with; by default the
+    path of the source's URL.
+    """
+
+    KIND = "auto"
+
+    feed: str = ""
+    sitemap: str = ""
+    section: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for key in ("feed", "sitemap"):
+            value = getattr(self, key)
+            if value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{key}: {value!r} must be an http:// or https:// address")
+        if self.section and not self.section.startswith("/"):
+            raise ValueError(f"section: {self.section!r} must be a path starting with / (e.g. /news/)")
+
+
 # kind -> its schema; a kind's spider lives in crawlers/_spiders/<kind>.py
 SELECTOR_SCHEMAS: dict[str, type[Selectors]] = {
-    schema.KIND: schema for schema in (FeedSelectors, ListingSelectors, JsonApiSelectors, SitemapSelectors)
+    schema.KIND: schema
+    for schema in (FeedSelectors, ListingSelectors, JsonApiSelectors, SitemapSelectors, AutoSelectors)
 }
 
 

@@ -112,7 +112,7 @@ class PostgresServer:
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres", autocommit=True
         ) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def create_database(self, template: str = "template0", owner: str = SUPERUSER) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
@@ -208,7 +208,8 @@ def sql(store: Store, statement: str) -> list[tuple[Any, ...]]:
     if store.engine == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(store.path)  # type: ignore[arg-type]
+        assert store.path is not None
+        conn = sqlite3.connect(store.path)
         try:
             found = conn.execute(statement).fetchall()
             conn.commit()
@@ -217,8 +218,8 @@ def sql(store: Store, statement: str) -> list[tuple[Any, ...]]:
             conn.close()
     import psycopg
 
-    with psycopg.connect(store.location, autocommit=True) as conn:
-        cursor = conn.execute(statement)  # type: ignore[arg-type]
+    with psycopg.connect(store.location, autocommit=True) as pg:
+        cursor = pg.execute(statement)
         return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
 

@@ -148,3 +148,52 @@ def test_a_bad_subscriber_is_one_line_from_the_cli(tmp_path: Path, home: Path) -
         "(subscriber 'ana'): cadence must be one of daily, weekdays, weekly, got 'fortnightly'"
         in result.output
     )
+
+
+def test_a_subscriber_declares_saved_searches_that_are_read_only_config_searches(tmp_path: Path) -> None:
+    [sub] = load(
+        tmp_path,
+        """
+  - id: ana
+    email: ana@example.org
+    saved_searches:
+      - {name: "Age checks", query: '"age checks" OR "age verification"', source_types: [Regulator], alert: true}
+      - {name: Ofcom in the EU, entity: Ofcom, jurisdictions: [EU], languages: [FR], since: "2026-01-01"}
+""",
+    )
+    first, second = sub.saved_searches
+    assert (first.id, first.owner, first.origin, first.alert) == ("config-1", "ana", "config", True)
+    assert first.query == '"age checks" OR "age verification"' and first.source_types == ("regulator",)
+    assert (second.entity, second.jurisdictions, second.languages, second.since) == (
+        "Ofcom",
+        ("EU",),
+        ("fr",),
+        "2026-01-01",
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{query: grok}", "saved_searches[0]: a saved search needs a name"),
+        ("{name: All}", "needs a query, an entity, a source, a type or a jurisdiction"),
+        ('{name: Q, query: "\\"open"}', "is not a search"),
+        ("{name: Q, source: nowhere}", "source: unknown source id 'nowhere'"),
+        ("{name: Q, query: x, since: yesterday}", "since must be a date like 2026-01-31"),
+        ("{name: Q, query: x, alert: yes please}", "alert must be true or false"),
+        ("{name: Q, query: x, colour: red}", "unknown field(s) colour"),
+    ],
+)
+def test_a_bad_saved_search_is_an_error_naming_it(tmp_path: Path, entry: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, f"  - id: ana\n    email: a@example.org\n    saved_searches:\n      - {entry}\n")
+    assert message in str(caught.value) and "subscriber 'ana'" in str(caught.value)
+
+
+def test_two_saved_searches_of_one_subscriber_cannot_share_a_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="two have the same name"):
+        load(
+            tmp_path,
+            "  - id: ana\n    email: a@example.org\n    saved_searches:\n"
+            "      - {name: Grok, query: grok}\n      - {name: grok, query: grok chatbot}\n",
+        )

@@ -57,6 +57,31 @@ def test_demo_crawls_every_sample_source_and_stores_each_article_once(first_run:
     assert set(SEED_NAMES) <= set(first_run["watched_entities"])
 
 
+def test_the_demo_discovers_its_auto_sources_and_its_figures_are_the_sample_sites(
+    first_run: dict[str, Any], second_run: dict[str, Any], demo_home: Path
+) -> None:
+    crawl = json.loads(EXPECTED.read_text("utf-8"))["crawl"]
+    no_link = [e for e in crawl["malformed_entries"] if "path" not in e]
+    duplicates = len(crawl["syndicated_duplicates"]) + len(crawl["listed_in_two_sources"])
+    # 37 pages fetched, 33 new, 4 duplicates, 2 errors: discovery's own requests are not pages of articles.
+    assert (first_run["pages_fetched"], first_run["new"], first_run["duplicate"], first_run["errors"]) == (
+        crawl["unique_articles"] + duplicates,
+        crawl["unique_articles"],
+        duplicates,
+        len(no_link) + len(crawl["not_found"]),
+    )
+    found = {s["source_id"]: s["discovery"] for s in first_run["per_source"] if s["discovery"]}
+    assert {sid: (d["method"], d["address"].rsplit("/", 1)[1]) for sid, d in found.items()} == {
+        "ledger": ("feed", "rss.xml"),
+        "ofcom-statements": ("feed", "statements.atom"),
+    }
+    assert not [
+        s for s in second_run["per_source"] if s["discovery"]
+    ]  # the second run followed what it stored
+    rows = {row["id"]: row for row in Cli(home=demo_home, config=demo_home / "demo.yaml").json("sources")}
+    assert rows["ofcom-statements"]["discovery"]["method"] == "feed" and rows["wire"]["discovery"] is None
+
+
 def test_demo_reports_the_broken_pages_without_failing(first_run: dict[str, Any]) -> None:
     unlinked = [entry for entry in CRAWL["malformed_entries"] if "path" not in entry]
     assert first_run["errors"] == len(CRAWL["not_found"]) + len(unlinked)

@@ -101,3 +101,45 @@ def test_a_quotations_attribution_is_not_the_byline() -> None:
         '<footer><cite class="blockquote__author">Henna Virkkunen, Executive Vice-President</cite></footer></blockquote>'
     )
     assert authors_of(byline=quote) == []
+
+
+def test_a_person_that_is_also_the_sites_organisation_is_the_author() -> None:
+    """A personal site (Yoast's graph): the author is typed ["Person", "Organization"] and publishes the site."""
+    person = {
+        "@type": ["Person", "Organization"],
+        "@id": "https://example.org/#me",
+        "name": "Helge Fahrnberger",
+    }
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            person,
+            {
+                "@type": "Article",
+                "author": {"@id": "https://example.org/#me"},
+                "publisher": {"@id": "https://example.org/#me"},
+            },
+        ],
+    }
+    assert authors_of(f'<script type="application/ld+json">{json.dumps(graph)}</script>') == [
+        "Helge Fahrnberger"
+    ]
+
+
+def test_without_an_article_object_the_pages_own_author_counts() -> None:
+    graph = {
+        "@graph": [
+            {"@type": "WebPage", "author": {"@id": "https://example.org/#jessie"}},
+            {"@type": "Person", "@id": "https://example.org/#jessie", "name": "Jessie"},
+        ]
+    }
+    assert authors_of(f'<script type="application/ld+json">{json.dumps(graph)}</script>') == ["Jessie"]
+
+
+def test_an_author_hcard_names_its_author_even_by_one_word() -> None:
+    byline = (
+        '<span class="byline"> von <span class="author vcard">'
+        '<a class="url fn n" href="/author/heiko/">Heiko</a></span></span>'
+    )
+    assert authors_of(byline=byline) == ["Heiko"]
+    assert authors_of(byline='<span class="byline">von Heiko</span>') == []  # a bare word is no name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import lxml.html
 import pytest
 
@@ -123,3 +125,19 @@ def test_the_title_a_feed_gave_wins_over_the_title_tag_when_the_page_shows_it() 
         page, "https://e.example/a", min_body_chars=0, fallback={"title": "Watchdog opens inquiry"}
     )
     assert article.title == "Watchdog opens inquiry"
+
+
+def test_a_separator_left_dangling_at_the_end_goes() -> None:
+    """A real page's <title>: "Pferdesport definitiv bei Olympia 2028 dabei - " with the site's name after it gone."""
+    head = "<title>Olympia 2028: riding stays in the Games -</title>"
+    assert title_of(head, "<h1>Olympia 2028: riding stays in the Games -</h1>") == (
+        "Olympia 2028: riding stays in the Games"
+    )
+
+
+def test_data_declared_as_a_headline_is_not_one() -> None:
+    """A review site's JSON-LD ``headline`` holding a JSON object: the page's own heading names it."""
+    data = '{"businessUnitDisplayName":"example.org","consumerName":"Mrs H Pyke","isVerified":true}'
+    ld = json.dumps({"@type": "NewsArticle", "headline": data})
+    head = f'<title>Changed my life | Reviews</title><script type="application/ld+json">{ld}</script>'
+    assert title_of(head, "<h1>Changed my life</h1>") == "Changed my life"

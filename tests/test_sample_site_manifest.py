@@ -155,12 +155,16 @@ def test_the_ofcom_listing_paginates_as_the_manifest_says(base_url: str) -> None
 def test_demo_config_loads_through_load_config(base_url: str) -> None:
     config = load_config(DEMO_CONFIG, text_substitutions={"base_url": base_url}, env={})
     assert [(s.id, s.kind, s.type) for s in config.sources] == [
-        ("ledger", "feed", "news"),
+        ("ledger", "auto", "news"),
         ("wire", "feed", "news"),
         ("ofcom-news", "listing", "regulator"),
-        ("ofcom-statements", "feed", "regulator"),
+        ("ofcom-statements", "auto", "regulator"),
         ("dsit-search", "json_api", "government"),
     ]
+    # The auto sources are the manifest's discovery cases that name them.
+    for path, case in MANIFEST["discovery"]["cases"].items():
+        if "demo_source" in case:
+            assert config.source(case["demo_source"]).url == base_url + path
     assert all(s.url.startswith(base_url + "/") for s in config.sources)
     (subscriber,) = config.subscribers
     assert subscriber.id == "policy-desk"
@@ -173,9 +177,14 @@ def _discover(base_url: str) -> list[str]:
     """Every article URL the five demo sources point at, in the way their source kind says."""
     config = load_config(DEMO_CONFIG, text_substitutions={"base_url": base_url}, env={})
     urls: list[str] = []
+    followed = {case.get("demo_source"): case for case in MANIFEST["discovery"]["cases"].values()}
     for source in config.sources:
-        _, _, body = fetch(source.url)
-        if source.kind == "feed":
+        if source.kind == "auto":  # followed by the feed the manifest says its page declares
+            assert followed[source.id]["method"] == "feed"
+            _, _, body = fetch(base_url + followed[source.id]["address"])
+        else:
+            _, _, body = fetch(source.url)
+        if source.kind in ("feed", "auto"):
             root = lxml.etree.fromstring(body)
             urls += [link for link in root.xpath("channel/item/link/text()")]
             urls += root.xpath("a:entry/a:link[@rel='alternate']/@href", namespaces={"a": ATOM[1:-1]})
@@ -222,3 +231,76 @@ def test_crawl_totals_match_what_the_sources_reach(base_url: str) -> None:
     assert syndicated == crawl["syndicated_duplicates"]
     crawled = {p["canonical"] for p in MANIFEST["pages"] if p["crawled"]}
     assert crawled == canonical
+
+
+# --- the discovery cases: what each address declares, read with plain HTTP and lxml -------------
+
+CASES: dict[str, Any] = MANIFEST["discovery"]["cases"]
+DECOYS: dict[str, Any] = MANIFEST["discovery"]["decoys"]
+
+
+def declared_feeds(base_url: str, path: str) -> list[str]:
+    doc = lxml.html.document_fromstring(fetch(base_url + path)[2])
+    return [
+        urlsplit(link.get("href")).path
+        for link in doc.xpath("//link[@rel='alternate'][@href]")
+        if "xml" in (link.get("type") or "") or "json" in (link.get("type") or "")
+    ]
+
+
+def sitemap_locs(base_url: str, path: str) -> list[str]:
+    root = lxml.etree.fromstring(fetch(base_url + path)[2])
+    return [urlsplit(loc.text).path for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+
+
+@pytest.mark.parametrize("path", [p for p, c in CASES.items() if c["method"] == "feed"])
+def test_a_feed_case_declares_its_feed_by_link_rel_alternate(base_url: str, path: str) -> None:
+    assert declared_feeds(base_url, path) == [CASES[path]["address"]]
+
+
+def test_the_regulator_feed_is_at_no_conventional_address(base_url: str) -> None:
+    for conventional in (
+        "/regulator/feed/",
+        "/regulator/rss.xml",
+        "/regulator/atom.xml",
+        "/feed/",
+        "/rss.xml",
+    ):
+        assert fetch(base_url + conventional)[0] == 404
+
+
+def test_the_government_section_is_found_only_through_the_robots_sitemap_index(base_url: str) -> None:
+    case = CASES["/government/"]
+    assert declared_feeds(base_url, "/government/") == []
+    [line] = [x for x in fetch(base_url + "/robots.txt")[2].decode().splitlines() if x.startswith("Sitemap:")]
+    index = urlsplit(line.split(":", 1)[1].strip()).path
+    children = sitemap_locs(base_url, index)
+    assert case["address"] in children and len(children) == 2  # a news sitemap and an ordinary one
+    news = fetch(base_url + case["address"])[2]
+    assert b"<news:publication_date>" in news
+    assert sitemap_locs(base_url, case["address"]) == case["entries"]
+    assert all(fetch(base_url + path)[0] == 200 for path in case["entries"])
+
+
+def test_the_courier_declares_no_feed_and_no_sitemap_lists_it(base_url: str) -> None:
+    assert declared_feeds(base_url, "/courier/") == []
+    for sitemap in ("/sitemaps/news.xml", "/sitemaps/pages.xml", "/sitemap.xml"):
+        assert not [p for p in sitemap_locs(base_url, sitemap) if p.startswith("/courier/")]
+    articles = CASES["/courier/"]["articles"]
+    doc = lxml.html.document_fromstring(fetch(base_url + "/courier/")[2])
+    links = [urlsplit(a.get("href")).path for a in doc.xpath("//a[@href]")]
+    navigation = [p for p in links if p not in articles]
+    # The decoy: its navigation repeats more links than the articles it lists.
+    assert len(navigation) > 2 * len(links) / 3 and set(articles) <= set(links)
+    assert {p["path"] for p in MANIFEST["pages"] if p["shape"] == "courier-story"} == set(articles)
+
+
+def test_the_decoys_are_what_they_claim(base_url: str) -> None:
+    undated = lxml.etree.fromstring(fetch(base_url + DECOYS["undated_feed"])[2])
+    items = undated.findall("channel/item")
+    assert items and all(i.find("pubDate") is None for i in items)
+    others = sitemap_locs(base_url, DECOYS["sitemap_of_other_sections"])
+    assert others and {p.split("/")[1] for p in others} == {"ledger", "wire"}
+    for path in DECOYS["pattern_of_non_articles"]:
+        doc = lxml.html.document_fromstring(fetch(base_url + path)[2])
+        assert len(" ".join(doc.xpath("//main//p//text()")).split()) < 30  # a notice, not an article

@@ -81,9 +81,14 @@ def test_paths_cannot_escape_the_site_directory(base_url: str) -> None:
     assert status == 404
 
 
-def test_robots_txt_disallows_private(base_url: str) -> None:
+def test_robots_txt_disallows_private_and_names_the_sitemap_index(base_url: str) -> None:
     _, _, body = fetch(base_url + "/robots.txt")
-    assert body.decode().splitlines() == ["User-agent: *", "Disallow: /private/"]
+    assert body.decode().splitlines() == [
+        "User-agent: *",
+        "Disallow: /private/",
+        "",
+        f"Sitemap: {base_url}/sitemaps/index.xml",
+    ]
 
 
 def test_a_directory_without_its_slash_redirects(base_url: str) -> None:

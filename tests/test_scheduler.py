@@ -441,19 +441,24 @@ def test_the_crawl_job_regwatch_crawl_and_run_all_run_the_one_crawl_cycle(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """crawl → stories → tag → index → alerts is pipeline.crawl_cycle, and nothing runs its own copy."""
-    calls: list[tuple[list[str], bool]] = []
+    calls: list[tuple[list[str], bool, bool]] = []
 
     def recorded(
-        app: App, source_ids: Any = (), due_only: bool = False, now: datetime | None = None
+        app: App,
+        source_ids: Any = (),
+        due_only: bool = False,
+        now: datetime | None = None,
+        skip_disabled: bool = False,
     ) -> pipeline.RunSummary:
-        calls.append((list(source_ids), due_only))
+        calls.append((list(source_ids), due_only, skip_disabled))
         return pipeline.RunSummary()
 
     monkeypatch.setattr(pipeline, "crawl_cycle", recorded)
     crawl_job(str(app.home), str(app.config.path), "hourly")
     Cli(home=app.home, config=app.config.path)("crawl", "weekdays")
     pipeline.run_once(app, now=datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
-    assert calls == [(["hourly"], False), (["weekdays"], False), ([], True)]
+    # A scheduled job skips its source when it is turned off; a crawl by name does not.
+    assert calls == [(["hourly"], False, True), (["weekdays"], False, False), ([], True, False)]
 
 
 def test_the_crawl_cycle_runs_its_stages_in_order(app: App, monkeypatch: pytest.MonkeyPatch) -> None:

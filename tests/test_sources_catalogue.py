@@ -82,8 +82,17 @@ def test_the_readme_table_lists_the_source_with_its_kind_and_state(source: Sourc
 def test_the_catalogue_covers_the_jurisdictions_and_kinds_it_promises() -> None:
     sources = catalogue()
     assert {s.jurisdiction for s in sources} == JURISDICTIONS
-    assert {s.kind for s in sources} == set(SOURCE_KINDS)
+    # A listing's hand-written selectors were guesses: those sources follow what the site declares (auto).
+    assert {"feed", "json_api", "auto"} <= {s.kind for s in sources} <= set(SOURCE_KINDS)
     assert {"news", "regulator", "government", "parliament"} <= {s.type for s in sources}
+
+
+@each_source
+def test_no_source_ships_disabled_for_want_of_a_confirmed_address(source: Source) -> None:
+    assert source.enabled, "an unconfirmed address is kind auto (with the address as a hint), not disabled"
+    if source.kind == "auto":
+        assert "auto" in source.notes and "2026-12-06" in source.notes, "say how it was checked"
+        assert "fundus" not in source.notes.lower()
 
 
 def test_the_readme_table_lists_no_source_the_catalogue_lacks() -> None:
@@ -289,3 +298,66 @@ def test_a_link_template_quotes_fields_keeps_the_written_day_and_refuses_a_missi
     )
     assert fill_link_template(template, {"value": {"dateMade": "2026-01-29", "uin": ""}}) is None
     assert fill_link_template(template, {"value": {"uin": "X"}}) is None
+
+
+# --- auto records: the catalogue's own, against pages in the shape their sites serve -----------
+
+
+@pytest.fixture(scope="module")
+def discovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The WordPress-shaped cnam-news page (posts and comments feeds declared) and fca-news's feed hint."""
+    post = "/coimisiun-na-mean-opens-investigation-into-x/"
+    pages: dict[str, tuple[str, str | bytes]] = {
+        "/news/": (HTML, fixture("wordpress_news.html")),
+        "/feed/": ("application/rss+xml; charset=UTF-8", fixture("wordpress_feed.xml")),
+        post: (HTML, PLAIN_PAGE.format(title="Coimisiún na Meán opens investigation into X")),
+        "/fca/news": (HTML, "<html><head><title>News | FCA</title></head><body><p>News</p></body></html>"),
+        "/fca/news/rss.xml": ("application/rss+xml", fixture("edpb_rss.xml")),
+        "/news/news/2026/edpb-adopts-statement-age-assurance_en": (
+            HTML,
+            PLAIN_PAGE.format(title="Age assurance"),
+        ),
+    }
+    out = tmp_path_factory.mktemp("auto") / "articles.jsonl"
+    with serve_pages(pages) as (base, server):
+        fca = local("fca-news", base, "/fca/news")
+        hinted = replace(
+            fca.selectors, feed=fca.selectors.feed.replace("https://www.fca.org.uk", base + "/fca")
+        )  # type: ignore[call-arg]
+        settings = Settings(
+            env={},
+            overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_LOOKBACK_DAYS": 0, "CRAWL_RETRIES": 0},
+        )
+        sources = [local("cnam-news", base, "/news/"), replace(fca, selectors=hinted)]
+        stats = run_crawl(sources, settings, jsonl_pipelines(), {"REGWATCH_TEST_JSONL": str(out)})
+        yield {
+            "base": base,
+            "stats": {s.source_id: s for s in stats},
+            "articles": read_jsonl(out),
+            "requested": list(server.requested),
+        }
+
+
+def test_a_wordpress_site_is_followed_by_its_declared_posts_feed_not_its_comments_feed(
+    discovered: dict[str, Any],
+) -> None:
+    base = discovered["base"]
+    found = discovered["stats"]["cnam-news"].discovery
+    assert (found["method"], found["address"]) == ("feed", base + "/feed/")
+    assert 'declared by <link rel="alternate"' in found["reason"]
+    assert base + "/comments/feed/: a comments feed" in found["rejected"]
+    assert "/comments/feed/" not in discovered["requested"]
+    [article] = articles_of(discovered, "cnam-news").values()
+    assert article.url.rstrip("/") == base + "/coimisiun-na-mean-opens-investigation-into-x"
+
+
+def test_a_records_feed_address_is_tried_first_and_kept_when_it_is_a_dated_feed(
+    discovered: dict[str, Any],
+) -> None:
+    base = discovered["base"]
+    found = discovered["stats"]["fca-news"].discovery
+    assert (found["method"], found["address"]) == ("feed", base + "/fca/news/rss.xml")
+    assert found["reason"].startswith("the record's feed address")
+    # Kept at once: no conventional address was asked for.
+    assert "/fca/news/feed/" not in discovered["requested"] and "/feed/" in discovered["requested"]
+    assert articles_of(discovered, "fca-news")

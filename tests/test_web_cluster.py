@@ -93,3 +93,20 @@ def test_the_desk_on_a_postgresql_store_searches_the_cluster_and_reads_articles_
         assert client.get("/entity/ofcom").status_code == 200
         assert client.get("/compare?q1=grok&q2=ofcom").status_code == 200
         assert client.get("/export.csv", params={"q": "grok"}).headers["x-regwatch-total"] == "4"
+
+
+def test_the_ops_console_shows_the_clusters_documents_and_what_is_pending(
+    cluster_cli: Cli, desk_home: Path, cluster_url: str, alias: str
+) -> None:
+    from web_fixtures import article_of
+
+    from indexer import Store
+
+    with desk_client(desk_home, INDEX_URL=cluster_url, INDEX_NAME=alias) as client:
+        state = client.get("/ops").text.split('id="index-state"')[1].split("</dl>")[0]
+        assert "OpenSearch" in state and 'id="index-pending">0<' in state
+        with Store.open(desk_home / "regwatch.db") as store:  # an edit the cluster has not seen yet
+            edited = article_of("investigation")
+            store.articles.upsert(type(edited)(**{**edited.__dict__, "body": edited.body + " Updated."}))
+        state = client.get("/ops").text.split('id="index-state"')[1].split("</dl>")[0]
+        assert 'id="index-pending">1<' in state

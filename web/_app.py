@@ -24,9 +24,12 @@ from starlette.exceptions import HTTPException
 
 from regwatch.errors import IndexBackendError, QueryError
 
+from ._access import Access
+from ._auth import current_user, install
 from ._common import ScopeCache
-from ._security import SecurityHeaders, current_user, safe_href
-from ._services import LOCAL_USER, DeskServices, User
+from ._security import SecurityHeaders, safe_href
+from ._services import LOCAL_USER, DeskServices
+from ._sessions import CSRF_FIELD, SessionCookies, csrf_token
 from ._worker import StoreThread
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,16 @@ PACKAGE = Path(__file__).resolve().parent
 # sha256 d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 HTMX_FILE = "htmx-2.0.11.min.js"
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
-STATUS_TEXT = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 503: "Search unavailable"}
+STATUS_TEXT = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Already there",
+    429: "Too many tries",
+    503: "Search unavailable",
+}
 
 
 def templates() -> Jinja2Templates:
@@ -48,14 +60,18 @@ def templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(safe_href=safe_href, htmx_file=HTMX_FILE)
+    env.globals.update(safe_href=safe_href, htmx_file=HTMX_FILE, csrf_field=CSRF_FIELD)
     env.filters["thousands"] = lambda n: f"{int(n):,}"
     return Jinja2Templates(env=env)
 
 
-def create_app(desk: DeskServices, *, user: User = LOCAL_USER) -> FastAPI:
-    """The desk over ``desk``, everyone being ``user`` until accounts replace ``current_user``."""
-    from . import _api, _article_pages, _compare_page, _export, _search_page
+def create_app(desk: DeskServices, *, access: Access | None = None) -> FastAPI:
+    """The desk over ``desk``; ``access`` says who may use it (default: the one local user, no accounts).
+
+    ``regwatch serve`` decides the access from the settings, the address and the store's
+    accounts (``Access.for_server``).
+    """
+    from . import _api, _article_pages, _compare_page, _export, _ops_pages, _saved_pages, _search_page
 
     worker = StoreThread()
 
@@ -75,16 +91,19 @@ def create_app(desk: DeskServices, *, user: User = LOCAL_USER) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(current_user)],  # every route: the one place accounts plug in
+        dependencies=[Depends(current_user)],  # every route: who is asking, and the CSRF check
     )
+    access = access or Access.local()
     app.state.desk = desk
     app.state.worker = worker
-    app.state.local_user = user
+    app.state.local_user = LOCAL_USER
     app.state.templates = templates()
     app.state.scope = ScopeCache(float(desk.settings["WEB_SCOPE_CACHE"]))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SessionCookies, access=access)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
-    for module in (_search_page, _compare_page, _article_pages, _export, _api):
+    install(app, access)
+    for module in (_search_page, _compare_page, _article_pages, _export, _saved_pages, _ops_pages, _api):
         app.include_router(module.router)
     _error_handlers(app)
     return app
@@ -95,9 +114,19 @@ def render(
 ) -> HTMLResponse:
     """A page (or fragment) from ``template``, with the user and the request in its context."""
     templates: Jinja2Templates = request.app.state.templates
+    access: Access = request.app.state.access
     # The user current_user resolved (every route depends on it); an error page may come before it.
-    user = getattr(request.state, "user", None) or request.app.state.local_user
-    context = {"user": user, "path": request.url.path, **context}
+    user = getattr(request.state, "user", None)
+    if user is None and not access.accounts:
+        user = request.app.state.local_user
+    session = getattr(request.state, "session", None) or {}
+    context = {
+        "user": user,
+        "accounts": access.accounts,
+        "csrf": csrf_token(access.secret, session),
+        "path": request.url.path,
+        **context,
+    }
     return templates.TemplateResponse(request, template, context, status_code=status_code, headers=headers)
 
 

@@ -87,7 +87,7 @@ def periods(series: Sequence[Series], interval: str) -> list[str]:
     if not keys:
         return []
     first, last = _parse(keys[0]), _parse(keys[-1])
-    out = []
+    out: list[str] = []
     day = first
     while day <= last and len(out) <= MAX_PERIODS:
         out.append(day.isoformat())

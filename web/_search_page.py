@@ -103,7 +103,7 @@ def page_links(page: int, pages: int) -> list[int | None]:
     wanted = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     out: list[int | None] = []
     for number in wanted:
-        if out and out[-1] is not None and number - out[-1] > 1:  # type: ignore[operator]
+        if out and out[-1] is not None and number - out[-1] > 1:
             out.append(None)
         out.append(number)
     return out

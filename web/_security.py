@@ -1,4 +1,4 @@
-"""Security headers on every response, and who the user is (one place, so accounts can replace it).
+"""Security headers on every response, and the only links a page may render.
 
 The Content-Security-Policy allows scripts and styles from the desk itself only:
 no inline script or style anywhere (htmx is configured not to add its
@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-
-from fastapi import Request
-
-from ._services import User
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -76,19 +72,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-async def current_user(request: Request) -> User:
-    """The user of this request. Every route depends on it (``create_app`` sets it app-wide).
-
-    For now the desk has no accounts: it serves only on a loopback address and everyone
-    there is the one local user. Accounts replace this function, and nothing else. It is
-    ``async`` so FastAPI calls it on the event loop, not through a thread pool per request.
-    The pages show ``request.state.user``, set here.
-    """
-    user: User = request.app.state.local_user
-    request.state.user = user
-    return user
 
 
 def safe_href(url: str) -> str | None:

@@ -14,6 +14,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .corpora import read_corpus
 from .run import SIDES, PageScore, aggregate, losses, score_pages
@@ -26,7 +27,7 @@ _SOURCES = {
 }
 
 
-def _check_commit(name: str, directory: Path, recorded: dict) -> None:
+def _check_commit(name: str, directory: Path, recorded: dict[str, dict[str, Any]]) -> None:
     """Warn when a cloned corpus is not at the commit its split and the README's figures were measured on."""
     expected = recorded.get(name, {}).get("commit")
     if not expected or not (directory / ".git").exists():

@@ -146,7 +146,7 @@ def aggregate(scores: Sequence[PageScore], side: str) -> dict[str, Any]:
         "published": _mean(times),
         "published_day": _mean(days),
         "published_pages": len(times),
-        "authors": _mean(authors),  # type: ignore[arg-type]
+        "authors": _mean(authors),
         "authors_pages": len(authors),
     }
 

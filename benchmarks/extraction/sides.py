@@ -63,7 +63,8 @@ def trafilatura_side(html: bytes, url: str) -> Extracted:
     """Bare ``trafilatura.extract(favor_precision=True)`` for the body, ``extract_metadata`` for the rest."""
     body = trafilatura.extract(html, url=url, favor_precision=True) or ""
     try:
-        meta = trafilatura.extract_metadata(html, default_url=url)
+        # Typed as taking a tree or str, but its load_html reads bytes too (and guesses their charset).
+        meta = trafilatura.extract_metadata(html, default_url=url)  # type: ignore[arg-type]
     except Exception as exc:  # trafilatura's own failure on a page is the baseline's miss, not the run's end
         logger.warning("quality %s: trafilatura's metadata failed (%s)", url, exc)
         meta = None

@@ -26,7 +26,8 @@ def hash_split(corpus: str, page_id: str) -> str:
 def load_recorded(path: Path = SPLITS_FILE) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    recorded: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return recorded
 
 
 def split_of(corpus: str, page_id: str, recorded: dict[str, dict[str, Any]]) -> str:

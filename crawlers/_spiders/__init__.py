@@ -9,7 +9,8 @@ Failures are counted per source (see ``_stats``) and never abort the crawl: a
 failing article page costs one error, a failing index one error with its class.
 
 ``base`` holds what every kind shares; each kind is one module (``feed``,
-``listing``, ``sitemap``, ``json_api``) registered in :data:`SPIDERS`.
+``listing``, ``sitemap``, ``json_api``, ``auto``) registered in :data:`SPIDERS`.
+``auto`` discovers which of the others' ways of reading a site fits, and follows it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from regwatch.errors import SourceError
 from regwatch.models import Source
 
 from .._items import ArticleHint
+from .auto import AutoSpider
 from .base import SourceSpider
 from .feed import FeedSpider
 from .json_api import JsonApiSpider
@@ -27,6 +29,7 @@ from .sitemap import SitemapSpider
 __all__ = [
     "SPIDERS",
     "ArticleHint",
+    "AutoSpider",
     "FeedSpider",
     "JsonApiSpider",
     "ListingSpider",
@@ -41,6 +44,7 @@ SPIDERS: dict[str, type[SourceSpider]] = {
     SitemapSpider.kind: SitemapSpider,
     ListingSpider.kind: ListingSpider,
     JsonApiSpider.kind: JsonApiSpider,
+    AutoSpider.kind: AutoSpider,
 }
 
 

@@ -86,7 +86,7 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._on_item_error, signal=signals.item_error)
-        return spider  # type: ignore[return-value]
+        return spider
 
     # --- bookkeeping ---------------------------------------------------------
 

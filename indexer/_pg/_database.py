@@ -14,11 +14,11 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, RowMapping, make_url
 
 from regwatch.errors import ConfigError, IndexBackendError
 from regwatch.models import parse_datetime
@@ -167,11 +167,17 @@ def _reason(exc: sa_exc.DBAPIError) -> str:
 
 def rows(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
     """The rows of a query as mappings (column name -> value)."""
-    return list(conn.execute(sqlalchemy.text(sql), dict(params or {})).mappings())
+    return [_by_name(found) for found in conn.execute(sqlalchemy.text(sql), dict(params or {})).mappings()]
 
 
 def row(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any] | None:
-    return conn.execute(sqlalchemy.text(sql), dict(params or {})).mappings().first()
+    found = conn.execute(sqlalchemy.text(sql), dict(params or {})).mappings().first()
+    return _by_name(found) if found is not None else None
+
+
+def _by_name(found: RowMapping) -> Mapping[str, Any]:
+    """A row as read by column name (SQLAlchemy types its keys more widely: columns too)."""
+    return cast("Mapping[str, Any]", found)
 
 
 def execute(

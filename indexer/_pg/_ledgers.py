@@ -229,6 +229,17 @@ class PgDigestLedger:
             )
         return [_to_digest(entry) for entry in found]
 
+    def recent(self, limit: int = 50, status: str | None = None) -> list[DigestRecord]:
+        """The latest rows (of one status, or any), most recently updated first: the ops console's view."""
+        where = "WHERE status = :status" if status is not None else ""
+        with self._db.transaction(write=False) as conn:
+            found = rows(
+                conn,
+                f"SELECT * FROM digests {where} ORDER BY updated_at DESC, subscriber_id LIMIT :limit",
+                {"status": status, "limit": limit},
+            )
+        return [_to_digest(entry) for entry in found]
+
 
 def _to_digest(entry: Mapping[str, Any]) -> DigestRecord:
     return DigestRecord(

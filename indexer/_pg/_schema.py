@@ -232,6 +232,53 @@ _V1: tuple[str, ...] = (
         updated_at timestamptz NOT NULL
     )
     """,
+    # How each `auto` source is followed: its latest Discovery (method, address, the whole value).
+    """
+    CREATE TABLE source_discovery (
+        source_id text COLLATE "C" PRIMARY KEY,
+        method text NOT NULL DEFAULT '',
+        address text NOT NULL DEFAULT '',
+        discovery jsonb NOT NULL,
+        discovered_at timestamptz NOT NULL
+    )
+    """,
+    # The web desk's accounts (argon2 password hash, roles, the API token's SHA-256; '' for none).
+    """
+    CREATE TABLE users (
+        id text COLLATE "C" PRIMARY KEY,
+        name text NOT NULL,
+        password_hash text NOT NULL DEFAULT '',
+        roles jsonb NOT NULL DEFAULT '["analyst"]',
+        token_hash text NOT NULL DEFAULT '',
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        last_login timestamptz
+    )
+    """,
+    "CREATE UNIQUE INDEX users_token ON users (token_hash) WHERE token_hash != ''",
+    # Searches saved on the desk, by owner (an account id): the search's parameters as JSON.
+    """
+    CREATE TABLE saved_searches (
+        id text COLLATE "C" PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        name text NOT NULL,
+        params jsonb NOT NULL DEFAULT '{}',
+        alert boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (owner, name)
+    )
+    """,
+    # Subscriptions made on the desk (a subscriber's fields as JSON); the config's are not here.
+    """
+    CREATE TABLE subscriptions (
+        id text COLLATE "C" PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        data jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    )
+    """,
     # `regwatch store copy`: how far a copy from a SQLite store got, per source file and table,
     # so a copy interrupted and run again continues where it stopped.
     """
@@ -247,9 +294,9 @@ _V1: tuple[str, ...] = (
 )
 
 # Version 1 has not shipped in a release yet, so it still takes the SQLite schema's later changes
-# (its versions 9 and 10: the entities' norm_name index, the run's failure as a value and its
-# counters). Once it ships, a change is a new _V2 appended here (tables for source discovery,
-# users, saved searches…), written into CURRENT_SCHEMA too.
+# (its versions 9 to 12: the entities' norm_name index, the run's failure as a value and its
+# counters, the desk's users, saved searches and subscriptions, source discovery). Once it
+# ships, a change is a new _V2 appended here, written into CURRENT_SCHEMA too.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 

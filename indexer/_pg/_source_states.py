@@ -1,21 +1,41 @@
 """Per-source crawl history and health state on PostgreSQL: the ``source_states`` component.
 
-The same two tables and rules as ``indexer._source_states``: ``crawl_runs`` (each
-run's counters, whether it failed, its first failure as a value) and
-``source_state`` (the :class:`~regwatch.models.SourceHealthState` carried from run
-to run, decided by ``crawlers.next_health``), saved together in one transaction.
+The same three tables and rules as ``indexer._source_states``: ``crawl_runs`` (each
+run's counters, whether it failed, its first failure as a value), ``source_state``
+(the :class:`~regwatch.models.SourceHealthState` carried from run to run, decided
+by ``crawlers.next_health``, saved with its run in one transaction, or alone when
+ops turn a source off or on) and ``source_discovery`` (each ``auto`` source's
+latest :class:`~regwatch.models.Discovery`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, SourceHealthState, utcnow
+from sqlalchemy.engine import Connection
+
+from regwatch.models import COUNTERS, CrawlFailure, CrawlStats, Discovery, SourceHealthState, utcnow
 
 from .._types import SourceHealth
 from ._database import PgDatabase, as_json, execute, from_pg, row, rows, to_pg
+
+log = logging.getLogger(__name__)
+
+# A run's columns `runs` hands on as they are.
+_RUN_FIELDS = (
+    "pages_fetched",
+    "new",
+    "updated",
+    "duplicate",
+    "errors",
+    "error_class",
+    "error_url",
+    "error_reason",
+    "error_status",
+)
 
 
 class PgSourceStates:
@@ -65,32 +85,7 @@ class PgSourceStates:
                     "counts": as_json({name: getattr(run, name) for name in COUNTERS}),
                 },
             )
-            execute(
-                conn,
-                """
-                INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
-                    items_found, avg_items, runs, low_volume, updated_at)
-                VALUES (:source_id, :failure_score, :disabled_at, :disabled_reason, :latency_ms, :items_found,
-                    :avg_items, :runs, :low_volume, :now)
-                ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
-                    disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
-                    latency_ms = excluded.latency_ms, items_found = excluded.items_found,
-                    avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
-                    updated_at = excluded.updated_at
-                """,
-                {
-                    "source_id": health.source_id,
-                    "failure_score": float(health.failure_score),
-                    "disabled_at": to_pg(health.disabled_at),
-                    "disabled_reason": health.disabled_reason,
-                    "latency_ms": health.latency_ms,
-                    "items_found": health.items_found,
-                    "avg_items": health.avg_items,
-                    "runs": health.runs,
-                    "low_volume": bool(health.low_volume),
-                    "now": to_pg(utcnow()),
-                },
-            )
+            _save_state(conn, health)
 
     def health(self) -> list[SourceHealth]:
         """Per source (with runs or articles): its latest run, success, error and output."""
@@ -163,6 +158,98 @@ class PgSourceStates:
         with self._db.transaction(write=False) as conn:
             entry = row(conn, "SELECT * FROM source_state WHERE source_id = :id", {"id": source_id})
         return _to_state(entry) if entry is not None else SourceHealthState(source_id)
+
+    def runs(self, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The source's latest runs, newest first: times, counts, whether it succeeded, its errors."""
+        with self._db.transaction(write=False) as conn:
+            found = rows(
+                conn,
+                """
+                SELECT * FROM crawl_runs WHERE source_id = :id ORDER BY started DESC, run DESC LIMIT :limit
+                """,
+                {"id": source_id, "limit": limit},
+            )
+        return [
+            {
+                "started": from_pg(entry["started"]),
+                "finished": from_pg(entry["finished"]),
+                "ok": bool(entry["ok"]),
+                **{name: entry[name] for name in _RUN_FIELDS},
+                "counts": dict(entry["counts"] or {}),
+                "error_messages": list(entry["error_messages"]),
+            }
+            for entry in found
+        ]
+
+    def save(self, state: SourceHealthState) -> None:
+        """Keep a source's health state changed outside a run (ops turning it off or on)."""
+        with self._db.transaction(write=True) as conn:
+            _save_state(conn, state)
+
+    def discoveries(self) -> dict[str, Discovery]:
+        """Each ``auto`` source's latest discovery, by source id."""
+        with self._db.transaction(write=False) as conn:
+            found = rows(conn, "SELECT source_id, discovery FROM source_discovery")
+        discovered = {}
+        for entry in found:
+            try:
+                discovered[entry["source_id"]] = Discovery.from_dict(entry["discovery"])
+            except (ValueError, TypeError) as exc:  # written by another version: discovered again
+                log.warning(
+                    "source=%s stored discovery unreadable (%s): it is discovered again",
+                    entry["source_id"],
+                    exc,
+                )
+        return discovered
+
+    def save_discovery(self, source_id: str, discovery: Discovery) -> None:
+        """Keep a source's discovery (a new one replaces the last, found or not)."""
+        with self._db.transaction(write=True) as conn:
+            execute(
+                conn,
+                """
+                INSERT INTO source_discovery (source_id, method, address, discovery, discovered_at)
+                VALUES (:source_id, :method, :address, CAST(:discovery AS jsonb), :at)
+                ON CONFLICT (source_id) DO UPDATE SET method = excluded.method, address = excluded.address,
+                    discovery = excluded.discovery, discovered_at = excluded.discovered_at
+                """,
+                {
+                    "source_id": source_id,
+                    "method": discovery.method,
+                    "address": discovery.address,
+                    "discovery": as_json(discovery.to_dict()),
+                    "at": to_pg(discovery.discovered_at or utcnow()),
+                },
+            )
+
+
+def _save_state(conn: Connection, health: SourceHealthState) -> None:
+    execute(
+        conn,
+        """
+        INSERT INTO source_state (source_id, failure_score, disabled_at, disabled_reason, latency_ms,
+            items_found, avg_items, runs, low_volume, updated_at)
+        VALUES (:source_id, :failure_score, :disabled_at, :disabled_reason, :latency_ms, :items_found,
+            :avg_items, :runs, :low_volume, :now)
+        ON CONFLICT (source_id) DO UPDATE SET failure_score = excluded.failure_score,
+            disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+            latency_ms = excluded.latency_ms, items_found = excluded.items_found,
+            avg_items = excluded.avg_items, runs = excluded.runs, low_volume = excluded.low_volume,
+            updated_at = excluded.updated_at
+        """,
+        {
+            "source_id": health.source_id,
+            "failure_score": float(health.failure_score),
+            "disabled_at": to_pg(health.disabled_at),
+            "disabled_reason": health.disabled_reason,
+            "latency_ms": health.latency_ms,
+            "items_found": health.items_found,
+            "avg_items": health.avg_items,
+            "runs": health.runs,
+            "low_volume": bool(health.low_volume),
+            "now": to_pg(utcnow()),
+        },
+    )
 
 
 def _to_state(entry: Mapping[str, Any]) -> SourceHealthState:

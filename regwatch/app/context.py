@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from digests import AlertDelivery, Deliverer, DigestBuilder, DigestDelivery
     from indexer import ClusterIndex, SearchIndex, Store
     from nlp import Tagger, Watchlist
+    from regwatch.app.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class App:
 
     @property
     def db_path(self) -> Path:
-        return self.home / self.settings["INDEX_DB_NAME"]
+        return self.home / str(self.settings["INDEX_DB_NAME"])
 
     @property
     def store_engine(self) -> str:
@@ -84,7 +85,7 @@ class App:
 
     @property
     def outbox(self) -> Path:
-        return self.home / self.settings["DIGEST_OUTBOX"]
+        return self.home / str(self.settings["DIGEST_OUTBOX"])
 
     @cached_property
     def store(self) -> Store:
@@ -136,10 +137,28 @@ class App:
 
         return deliverer_from_settings(self.settings, self.home)
 
+    def merged_subscribers(self, store: Store | None = None) -> Subscribers:
+        """The config's subscribers and the desk's, with their saved searches (see ``subscribers``).
+
+        ``store``: read from this one instead of the App's (another thread's, say).
+        """
+        from regwatch.app.subscribers import merge_subscribers
+
+        store = store or self.store
+        return merge_subscribers(
+            self.config.subscribers, store.subscriptions.all(), store.saved_searches.all()
+        )
+
+    @property
+    def subscribers(self) -> list[Subscriber]:
+        """Everyone who gets digests and alerts: read afresh, the desk may have changed them."""
+        return self.merged_subscribers().all
+
     def resolve_subscriber(self, subscriber: Subscriber) -> Subscriber:
         """The subscriber with their entity names and aliases mapped to the watchlist's canonical names.
 
-        An entity that is not on the watchlist is dropped with a warning.
+        An entity that is not on the watchlist is dropped with a warning. A saved search's
+        entity that is on it is named canonically too (any other stays an unwatched name).
         """
         canonical: list[str] = []
         for name in subscriber.entities:
@@ -148,7 +167,11 @@ class App:
                 logger.warning("subscriber %s watches %r, which is not on the watchlist", subscriber.id, name)
                 continue
             canonical.append(entity.name)
-        return replace(subscriber, entities=tuple(canonical))
+        searches = []
+        for search in subscriber.saved_searches:
+            entity = self.watchlist.find(search.entity) if search.entity else None
+            searches.append(replace(search, entity=entity.name) if entity else search)
+        return replace(subscriber, entities=tuple(canonical), saved_searches=tuple(searches))
 
     @cached_property
     def digest_builder(self) -> DigestBuilder:

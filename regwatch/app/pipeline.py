@@ -13,8 +13,8 @@ Stories are then assigned to what it stored, tagging runs over every article
 not yet tagged in batches (``nlp.pipe`` is far faster batched than per item),
 indexing brings the search index up to date, and immediate alerts go out.
 Delivery (due periods, the exactly-once protocol, alerts) is ``digests``':
-:func:`deliver_digests` and :func:`send_alerts` only hand it the configured
-subscribers.
+:func:`deliver_digests` and :func:`send_alerts` only hand it the subscribers,
+the config's and the web desk's merged (``App.subscribers``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,21 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import RegwatchError
-from regwatch.models import COUNTERS, Article, CrawlFailure, CrawlStats, Source, utcnow
+from regwatch.models import (
+    COUNTERS,
+    TURNED_OFF_BY_HAND,
+    Article,
+    CrawlFailure,
+    CrawlStats,
+    Discovery,
+    Source,
+    utcnow,
+)
 from regwatch.private import split_password
 from regwatch.settings import ENV_PREFIX
 
@@ -180,12 +189,45 @@ def source_is_due(source: Source, last_run: datetime | None, now: datetime, time
 # --- stages ------------------------------------------------------------------
 
 
-def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> list[CrawlStats]:
-    """Crawl the named sources (default: every enabled one) in a subprocess, storing articles."""
+def set_source_enabled(app: App, source_id: str, enabled: bool, by: str) -> None:
+    """Turn a source off or on in its state (the ops console): crawl, run and the scheduler honour it.
+
+    Off, it is skipped by every crawl that does not name it, whatever its health; on again, its
+    failure score starts afresh (an auto-off source gets a new chance too).
+    """
+    app.config.source(source_id)  # ConfigError for an unknown id
+    state = app.store.source_states.get(source_id)
+    if enabled:
+        state = replace(state, disabled_at=None, disabled_reason="", failure_score=0.0)
+        logger.info("source=%s turned on by %s", source_id, by)
+    else:
+        state = replace(state, disabled_at=utcnow(), disabled_reason=f"{TURNED_OFF_BY_HAND} {by}")
+        logger.info("source=%s %s", source_id, state.disabled_reason)
+    app.store.source_states.save(state)
+
+
+def crawl(
+    app: App, source_ids: Sequence[str] = (), due_only: bool = False, skip_disabled: bool = False
+) -> list[CrawlStats]:
+    """Crawl the named sources (default: every enabled one) in a subprocess, storing articles.
+
+    Sources named are crawled even when turned off in their state (by ops on the desk, or after
+    repeated hard failures), unless ``skip_disabled`` (a scheduled job); unnamed ones never are.
+    """
     from crawlers import run_crawl
 
     if source_ids:
         sources = [app.config.source(sid) for sid in source_ids]
+        if skip_disabled:
+            states = app.store.source_states.all()
+            for source in [s for s in sources if s.id in states and states[s.id].disabled_at is not None]:
+                logger.info(
+                    "source=%s url=%s skipped: %s", source.id, source.url, states[source.id].disabled_reason
+                )
+            sources = [s for s in sources if s.id not in states or states[s.id].disabled_at is None]
+    elif not app.config.sources:
+        logger.warning("no sources to crawl: %s", no_sources_advice(app))
+        return []
     else:
         sources = [s for s in app.config.sources if s.enabled]
         for skipped in (s for s in app.config.sources if not s.enabled):
@@ -221,10 +263,13 @@ def crawl(app: App, source_ids: Sequence[str] = (), due_only: bool = False) -> l
         extra_scrapy_settings=store_setting,
         validators=app.store.fetch_ledger.validators(s.id for s in sources),
         env=env,
+        discoveries=stored_discoveries(app, sources),
     )
     finished = utcnow()
     for stats in results:
         record_source_run(app, stats, started, finished)
+        if stats.discovery:  # an auto source was discovered (again): the next run follows what it chose
+            app.store.source_states.save_discovery(stats.source_id, Discovery.from_dict(stats.discovery))
     return results
 
 
@@ -242,11 +287,31 @@ def _crawl_store(app: App) -> tuple[dict[str, str], dict[str, str]]:
     return {STORE_URL_SETTING: bare}, ({STORE_PASSWORD_ENV: password} if password else {})
 
 
+def no_sources_advice(app: App) -> str:
+    """What to say when the config leaves no source at all, and how to add one."""
+    where = str(app.config.path) if app.config.path else "FILE"
+    return (
+        f"the config {where} lists none and does not include the built-in catalogue "
+        f"(include_default_sources: false); add one with `regwatch --config {where} sources add URL`, "
+        "or set include_default_sources: true"
+    )
+
+
+def stored_discoveries(app: App, sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
+    """The stored discovery of each ``auto`` source among ``sources``, for the crawl to follow."""
+    auto = {s.id for s in sources if s.kind == "auto"}
+    if not auto:
+        return {}
+    return {
+        sid: found.to_dict() for sid, found in app.store.source_states.discoveries().items() if sid in auto
+    }
+
+
 def record_source_run(app: App, run: CrawlStats, started: datetime, finished: datetime) -> None:
     """Carry a source's health over one run (``crawlers.next_health``), log what it implies, store both.
 
     A score reaching CRAWL_DISABLE_SCORE disables the source (logged, and shown
-    by `regwatch sources`) until a run of it succeeds.
+    by `regwatch sources`) until a run of it succeeds; one ops turned off stays off.
     """
     import crawlers
 
@@ -272,7 +337,23 @@ def probe(app: App, source_ids: Sequence[str] = ()) -> list[CrawlStats]:
         sources = [app.config.source(sid) for sid in source_ids]
     else:
         sources = [s for s in app.config.sources if s.enabled]
-    return run_crawl(sources, app.settings, item_pipelines={}, probe=True)
+    return run_crawl(
+        sources, app.settings, item_pipelines={}, probe=True, discoveries=stored_discoveries(app, sources)
+    )
+
+
+def discover(app: App, source: Source) -> CrawlStats:
+    """Discover how to follow an ``auto`` source now, through a crawl's own machinery; store nothing.
+
+    A probe crawl of the source alone: its page, candidate feeds, robots.txt,
+    sitemaps and the few pages checked go through the SSRF guard, robots.txt,
+    the size limit and politeness like any crawl. ``CrawlStats.discovery`` says
+    what it found (`regwatch sources add`).
+    """
+    from crawlers import run_crawl
+
+    [stats] = run_crawl([source], app.settings, item_pipelines={}, probe=True)
+    return stats
 
 
 @dataclass
@@ -441,9 +522,7 @@ def deliver_digests(
 
     See ``digests.DigestDelivery`` for the exactly-once protocol.
     """
-    return app.digest_delivery.deliver(
-        app.config.subscribers, now or utcnow(), only=subscriber_ids, force=force
-    )
+    return app.digest_delivery.deliver(app.subscribers, now or utcnow(), only=subscriber_ids, force=force)
 
 
 def preview_digests(
@@ -452,7 +531,7 @@ def preview_digests(
     """Build (but neither send nor record) each subscriber's next digest."""
     from digests import select_subscribers
 
-    subscribers = select_subscribers(app.config.subscribers, subscriber_ids)
+    subscribers = select_subscribers(app.subscribers, subscriber_ids)
     return [preview.to_dict() for preview in app.digest_builder.preview(subscribers, now or utcnow())]
 
 
@@ -462,7 +541,7 @@ def send_alerts(app: App, now: datetime | None = None) -> list[AlertOutcome]:
     A step of every crawl cycle, after tagging and indexing, so an alert goes out
     within one cycle; see ``digests.AlertDelivery``.
     """
-    return app.alert_delivery.send(app.config.subscribers, now or utcnow())
+    return app.alert_delivery.send(app.subscribers, now or utcnow())
 
 
 # --- the sequence ----------------------------------------------------------------------
@@ -498,7 +577,11 @@ class RunSummary:
 
 
 def crawl_cycle(
-    app: App, source_ids: Sequence[str] = (), due_only: bool = False, now: datetime | None = None
+    app: App,
+    source_ids: Sequence[str] = (),
+    due_only: bool = False,
+    now: datetime | None = None,
+    skip_disabled: bool = False,
 ) -> RunSummary:
     """The one crawl sequence: crawl → stories → tag → index → alerts.
 
@@ -506,7 +589,7 @@ def crawl_cycle(
     nothing else runs these stages in another order.
     """
     summary = RunSummary()
-    summary.crawl = crawl(app, source_ids, due_only=due_only)
+    summary.crawl = crawl(app, source_ids, due_only=due_only, skip_disabled=skip_disabled)
     assign_stories(app)
     summary.tagged = tag_pending(app)
     summary.indexed = index_pending(app)

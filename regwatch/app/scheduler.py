@@ -1,8 +1,10 @@
 """`regwatch schedule`: APScheduler 3.x in the foreground.
 
 Jobs live in a persistent SQLAlchemy job store in the home dir
-(``scheduler.db``): one crawl job per enabled source on its schedule, one digest
-job per subscriber at their send time in their own timezone. Jobs are
+(``scheduler.db``): one crawl job per enabled source on its schedule (a source
+turned off in its state, by ops or after repeated failures, is skipped when its
+job fires), one digest job per subscriber (the config's and the web desk's, the
+latter followed every SCHEDULE_JOB_SYNC seconds) at their send time in their own timezone. Jobs are
 module-level functions taking only strings, so the store can persist them.
 
 * ``max_instances=1`` and ``coalesce=True``: a slow crawl never overlaps itself
@@ -31,6 +33,7 @@ then skip the repeated hour: a crawl less, never a stalled scheduler).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -59,7 +62,8 @@ def crawl_job(home: str, config_path: str | None, source_id: str) -> None:
     """Scheduled: the crawl cycle of one source (crawl in a subprocess, stories, tag, index, alerts)."""
     try:
         with App.load(home, config_path) as app:
-            summary = pipeline.crawl_cycle(app, [source_id])
+            # A source turned off (by ops on the desk, or after repeated hard failures) is skipped.
+            summary = pipeline.crawl_cycle(app, [source_id], skip_disabled=True)
             for alert in summary.alerts:
                 logger.info("alert %s: %s (%d items)", alert.subscriber_id, alert.status, alert.items)
             for s in summary.crawl:
@@ -104,7 +108,7 @@ def digest_sweep_job(home: str, config_path: str | None) -> None:
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class LocalTimeTrigger(BaseTrigger):
+class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """Fires at ``hour:minute`` wall-clock time in ``timezone`` on the given weekdays (0 = Monday).
 
     Exactly one fire per such local date, strictly after the previous one: a
@@ -148,11 +152,11 @@ class LocalTimeTrigger(BaseTrigger):
         return f"<LocalTimeTrigger ({self})>"
 
 
-class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]
+class SteadyCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """A CronTrigger whose next fire time is always after the previous one (see the module docstring)."""
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire = super().get_next_fire_time(previous_fire_time, now)
+        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
         step = timedelta(seconds=1)
         while fire is not None and previous_fire_time is not None and fire <= previous_fire_time:
             if step > timedelta(days=8):  # never seen; better a job that stops than a scheduler that spins
@@ -169,6 +173,39 @@ def digest_trigger(subscriber: Subscriber) -> LocalTimeTrigger:
 
     hour, minute = send_time(subscriber)
     return LocalTimeTrigger(hour, minute, subscriber.timezone, send_days(subscriber))
+
+
+def stored_jobs(home: Path) -> list[dict[str, Any]]:
+    """The jobs in the home's job store and their next run times, read without starting a scheduler.
+
+    The web desk's ops console shows them; ``regwatch schedule --list`` instead brings
+    the job store in line with the config first. No job store yet: no jobs.
+    """
+    import pickle
+    import sqlite3
+
+    path = home / JOBSTORE_FILE
+    if not path.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            rows = conn.execute(
+                "SELECT id, next_run_time, job_state FROM apscheduler_jobs ORDER BY id"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("scheduler job store %s is unreadable: %s", path, exc)
+        return []
+    jobs = []
+    for job_id, next_run, state in rows:
+        try:
+            trigger = str(
+                pickle.loads(state).get("trigger", "")
+            )  # our own 0600 file, as APScheduler reads it
+        except Exception:  # noqa: BLE001 - a job pickled by another version: show it without its trigger
+            trigger = ""
+        when = datetime.fromtimestamp(next_run, UTC).isoformat() if next_run is not None else None
+        jobs.append({"id": job_id, "next_run_time": when, "trigger": trigger})
+    return jobs
 
 
 def _shutdown(scheduler: Any, wait: bool) -> None:
@@ -250,7 +287,7 @@ class RegwatchScheduler:
                     **common,
                 }
             )
-        for subscriber in self.app.config.subscribers:
+        for subscriber in self._subscribers():  # the config's and the desk's
             jobs.append(
                 {
                     "id": f"digest:{subscriber.id}",
@@ -310,6 +347,20 @@ class RegwatchScheduler:
                 definition = {**definition, "next_run_time": datetime.now(UTC)}  # a new source: crawl now
             scheduler.add_job(replace_existing=True, **definition)
 
+    def _subscribers(self) -> list[Subscriber]:
+        """The config's subscribers and the desk's, read through a store opened on this thread."""
+        from indexer import Store
+
+        with Store.from_settings(self.app.settings, self.app.home) as store:
+            return self.app.merged_subscribers(store).all
+
+    def _follow_the_desk(self, scheduler: Any) -> None:
+        """Bring the digest jobs in line with subscribers added, changed or removed on the web desk."""
+        try:
+            self._sync_jobs(scheduler)
+        except RegwatchError as exc:  # a locked or unreadable store: the jobs stay, tried again next time
+            logger.error("scheduler: cannot read the subscribers (%s); jobs unchanged", exc)
+
     def list_jobs(self) -> list[dict[str, Any]]:
         """Every job and its next run time (the job store is updated to the config)."""
         scheduler = self._build()
@@ -344,14 +395,15 @@ class RegwatchScheduler:
         try:
             scheduler.start(paused=True)
             self._sync_jobs(scheduler)
-            for subscriber in self.app.config.subscribers:  # catch up on digests missed while down
+            for subscriber in self._subscribers():  # catch up on digests missed while down
                 digest_job(self.home, self.config_path, subscriber.id)
             for job in scheduler.get_jobs():
                 logger.info("job %s next run %s", job.id, job.next_run_time)
             scheduler.resume()
             logger.info("scheduler running on %s with %d job(s)", self.app.home, len(scheduler.get_jobs()))
-            while not stop_event.wait(1.0):
-                pass
+            sync_every = float(self.app.settings["SCHEDULE_JOB_SYNC"])
+            while not stop_event.wait(sync_every):
+                self._follow_the_desk(scheduler)
         finally:
             if scheduler.running:
                 _shutdown(scheduler, wait=True)

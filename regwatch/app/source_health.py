@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from regwatch.models import CrawlFailure, CrawlStats, Source, SourceHealthState
+from regwatch.models import CrawlFailure, CrawlStats, Discovery, Source, SourceHealthState
 
 if TYPE_CHECKING:
     from indexer import SourceHealth
@@ -34,11 +34,11 @@ def labelled(failure: CrawlFailure | None) -> str:
 
 
 def status_of(source: Source, health: SourceHealth | None, state: SourceHealthState | None) -> str:
-    """disabled (config) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
+    """disabled (config) | off (by ops) | auto-off (too many hard failures) | new | failing | low-volume | ok."""
     if not source.enabled:
         return "disabled"
     if state is not None and state.disabled:
-        return "auto-off"
+        return "off" if state.turned_off_by_hand else "auto-off"
     if health is None or health.last_run is None:
         return "new"
     if health.consecutive_failures:
@@ -55,6 +55,7 @@ class SourceView:
     source: Source
     health: SourceHealth | None
     state: SourceHealthState | None
+    discovery: Discovery | None = None  # an ``auto`` source's last discovery
 
     @property
     def last_failure(self) -> CrawlFailure | None:
@@ -90,6 +91,7 @@ class SourceView:
             "disabled_reason": state.disabled_reason if state else "",
             "articles": h.total_articles if h else 0,
             "url": self.source.url,
+            "discovery": discovery_row(self.discovery) if self.source.kind == "auto" else None,
         }
 
 
@@ -97,7 +99,33 @@ def source_views(app: App) -> list[SourceView]:
     """One view per configured source, from the crawl ledger and the source state."""
     health = {h.source_id: h for h in app.store.source_states.health()}
     states = app.store.source_states.all()
-    return [SourceView(s, health.get(s.id), states.get(s.id)) for s in app.config.sources]
+    discoveries = app.store.source_states.discoveries()
+    return [
+        SourceView(s, health.get(s.id), states.get(s.id), discoveries.get(s.id)) for s in app.config.sources
+    ]
+
+
+def discovery_row(found: Discovery | None) -> dict[str, Any]:
+    """How an ``auto`` source is followed, as its last discovery decided (empty: not discovered yet)."""
+    if found is None:
+        return {"method": "", "address": "", "reason": "not discovered yet: its next crawl discovers it"}
+    return {
+        "method": found.method,
+        "address": found.address,
+        "pattern": found.pattern.get("shape", ""),
+        "reason": found.reason,
+        "section": found.section,
+        "discovered_at": _iso(found.discovered_at),
+        "rejected": list(found.rejected),
+    }
+
+
+def describe_discovery(row: dict[str, Any]) -> str:
+    """``follows feed http://… (why)``, or why nothing is followed."""
+    if not row["method"]:
+        return f"follows nothing: {row['reason']}"
+    pattern = f" links {row['pattern']}" if row.get("pattern") else ""
+    return f"follows {row['method']} {row['address']}{pattern} ({row['reason']})"
 
 
 def format_rows(views: list[SourceView]) -> str:
@@ -119,6 +147,8 @@ def format_rows(views: list[SourceView]) -> str:
             f"{row['consecutive_failures']:>5} {row['items_listed_last_run']:>5} {row['robots_blocked']:>6} "
             f"{(row['newest_item'] or '-')[:10]:<10} {latency:>8}  {error[:90]}"
         )
+        if row.get("discovery"):
+            lines.append(f"  {'':<22} auto: {describe_discovery(row['discovery'])}"[:240])
     return "\n".join(lines)
 
 

@@ -53,6 +53,12 @@
     }
   });
 
+  // Every request htmx makes carries the page's CSRF token (forms also have it as a field, for JS off).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && event.detail && event.detail.headers) event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
   // After htmx swaps the results in, move focus to their heading so keyboard and screen-reader
   // users land where the change is (the count is also announced by the live region).
   document.addEventListener("htmx:afterSettle", function (event) {
