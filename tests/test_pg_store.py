@@ -331,3 +331,57 @@ def test_copies_stored_by_two_workers_at_once_share_one_story(pg_url: str) -> No
     finally:
         for store in stores:
             store.close()
+
+
+# -- store copy of the desk's tables and source discovery ---------------------------------------------
+
+
+def test_store_copy_carries_accounts_saved_searches_subscriptions_and_discoveries(
+    tmp_path: Path, pg_server: PostgresServer
+) -> None:
+    from test_index_desk_store import search
+
+    from indexer._copy import copy_sqlite_to_postgresql
+    from indexer._pg import PgDatabase
+    from regwatch.models import Account, Discovery, SourceHealthState, Subscriber
+
+    found = Discovery("feed", "https://x.example/feed.xml", reason="declared", rejected=["sitemap: 404"])
+    ops_off = SourceHealthState("x", disabled_at=T0, disabled_reason="turned off on the desk by bob")
+    with Store.open(tmp_path / "regwatch.db") as sqlite:
+        sqlite.users.add(
+            Account("alice", "Alice Analyst", "$argon2id$h", ("analyst", "ops"), token_hash="t1")
+        )
+        sqlite.users.record_login("alice", T0)
+        sqlite.users.add(Account("bob", "Bob", ""))
+        saved = sqlite.saved_searches.add(search(alert=True))
+        sqlite.saved_searches.add(search(owner="bob", name="Élections"))
+        sqlite.subscriptions.save(
+            Subscriber("alice", "Alice", "alice@example.org", entities=("Ofcom",), min_relevance=0.5),
+            owner="alice",
+        )
+        sqlite.source_states.save_discovery("x", found)
+        sqlite.source_states.save(ops_off)
+        expected = (
+            sqlite.users.all(),
+            sqlite.saved_searches.all(),
+            sqlite.subscriptions.all(),
+            sqlite.source_states.discoveries(),
+        )
+    url = pg_server.url(pg_server.create_database())
+    target = PgDatabase.open(url)
+    try:
+        reports = {r.table: r for r in copy_sqlite_to_postgresql(tmp_path / "regwatch.db", target)}
+    finally:
+        target.close()
+    for table, rows in (("users", 2), ("saved_searches", 2), ("subscriptions", 1), ("source_discovery", 1)):
+        assert reports[table].ok and reports[table].target_rows == rows, reports[table].to_dict()
+    with Store.open_postgresql(url) as pg:
+        assert (
+            pg.users.all(),
+            pg.saved_searches.all(),
+            pg.subscriptions.all(),
+            pg.source_states.discoveries(),
+        ) == expected
+        assert pg.users.by_token("t1") == expected[0][0] and saved is not None
+        assert pg.saved_searches.get(saved.id) == saved
+        assert pg.source_states.get("x").turned_off_by_hand
