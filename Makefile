@@ -17,7 +17,10 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; its own browser download
-# cannot be used here). Needs root or sudo; without it those tests skip locally.
+# cannot be used here), Java and Maven for the OpenSearch node, and Debian's PostgreSQL server
+# binaries for the PostgreSQL store tests (each test session starts its own server from them:
+# the package's main cluster is not created, so no system service starts). Needs root or sudo;
+# without them those tests skip locally.
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -26,6 +29,12 @@ system-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			$$SUDO apt-get install -y -qq openjdk-17-jre-headless maven; }
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO mkdir -p /etc/postgresql-common/createcluster.d && \
+		echo "create_main_cluster = false" | \
+			$$SUDO tee /etc/postgresql-common/createcluster.d/regwatch-no-main-cluster.conf >/dev/null && \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
 
 demo: install
 	$(BIN)/regwatch demo --out var/demo

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,7 @@ def run_crawl(
     extra_scrapy_settings: Mapping[str, Any] | None = None,
     validators: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     probe: bool = False,
+    env: Mapping[str, str] | None = None,
     discoveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[CrawlStats]:
     """Crawl ``sources`` in a subprocess and return one CrawlStats per source, in order.
@@ -86,7 +88,8 @@ def run_crawl(
     ``discoveries`` maps ``auto`` source ids to their stored
     :class:`~regwatch.models.Discovery` dicts, followed instead of discovering
     again. The subprocess logs to this process's stderr and is killed after
-    CRAWL_PROCESS_TIMEOUT seconds.
+    CRAWL_PROCESS_TIMEOUT seconds. ``env`` is added to its environment (a
+    pipeline's secret, such as the store's password, which the job file never holds).
     """
     if not sources:
         return []
@@ -108,7 +111,12 @@ def run_crawl(
         try:
             # stdout goes to our stderr: stdout is for the CLI's data, never for crawl logs.
             completed = subprocess.run(
-                command, stdin=subprocess.DEVNULL, stdout=2, timeout=timeout, check=False
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=2,
+                timeout=timeout,
+                check=False,
+                env={**os.environ, **env} if env else None,
             )
             if completed.returncode != 0:
                 failure = f"crawl process exited with status {completed.returncode}"

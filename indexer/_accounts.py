@@ -26,7 +26,7 @@ class SqliteUsers:
 
     def add(self, account: Account) -> bool:
         """Create ``account``; False (and nothing written) when its id is taken."""
-        _check_roles(account)
+        check_roles(account)
         now = to_db(utcnow())
         with self._db.transaction(write=True) as conn:
             cursor = conn.execute(
@@ -48,7 +48,7 @@ class SqliteUsers:
 
     def update(self, account: Account) -> bool:
         """Replace the name, password hash, roles and token hash of an existing account; False if none."""
-        _check_roles(account)
+        check_roles(account)
         with self._db.transaction(write=True) as conn:
             cursor = conn.execute(
                 """
@@ -98,7 +98,8 @@ class SqliteUsers:
             conn.execute("UPDATE users SET last_login = ? WHERE id = ?", (to_db(at or utcnow()), user_id))
 
 
-def _check_roles(account: Account) -> None:
+def check_roles(account: Account) -> None:
+    """ValueError unless the account has roles, all known (both engines check before writing)."""
     unknown = [role for role in account.roles if role not in ROLES]
     if unknown or not account.roles:
         raise ValueError(f"roles must be among {', '.join(ROLES)}, got {', '.join(account.roles) or 'none'}")

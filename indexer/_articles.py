@@ -119,10 +119,12 @@ class SqliteArticles:
             if status != "duplicate" and self.stories != "off":
                 # In the same transaction as the text, so the story always matches the stored text.
                 if self.stories == "deferred":
-                    _story.defer(conn, article_id)
+                    _story.defer(_story.SqliteStoryRows(conn), article_id)
                 else:
                     _story.assign_changed(
-                        conn, article_id, _story.story_text(article.title, article.body, article.summary)
+                        _story.SqliteStoryRows(conn),
+                        article_id,
+                        _story.story_text(article.title, article.body, article.summary),
                     )
         log.debug("Stored %s article %s from %s (%s)", status, article_id, article.source_id, article.url)
         return status

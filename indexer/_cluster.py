@@ -419,7 +419,7 @@ class ClusterIndex:
         there with search_after over the same total order (score, newest, store
         row), so they stay exact however deep they go.
         """
-        body = search_body(query, self.sources)
+        body = search_body(query, self.sources, self.flavor)
         if query.offset + query.limit <= self.result_window:
             response = self._search(body)
             total, raw_hits = response["hits"]["total"]["value"], response["hits"]["hits"]

@@ -123,7 +123,17 @@ def filters(query: SearchQuery, sources: Mapping[str, Source]) -> list[dict[str,
     return clauses
 
 
-def search_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, Any]:
+# A body longer than the index's highlight limit (index.highlight.max_analyzed_offset, 1,000,000
+# characters by default) fails the whole search unless the highlighter is told to stop short of it.
+# OpenSearch's parameter; Elasticsearch (7.12+) names it max_analyzed_offset, which no server here
+# can check, so the elasticsearch flavour sends none (and keeps the index's limit).
+HIGHLIGHT_MAX_OFFSET = 999_999
+HIGHLIGHT_OFFSET_PARAMETER = {"opensearch": "max_analyzer_offset"}
+
+
+def search_body(
+    query: SearchQuery, sources: Mapping[str, Source], flavor: str = "opensearch"
+) -> dict[str, Any]:
     """The search request: matches, order (score, then newest, then store row), page, highlight."""
     parsed = parse_query(query.text)
     bool_query: dict[str, Any] = {"filter": filters(query, sources)}
@@ -157,6 +167,8 @@ def search_body(query: SearchQuery, sources: Mapping[str, Source]) -> dict[str, 
             "fields": {"body.exact": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
             "highlight_query": text_query(ParsedQuery(parsed.groups)),
         }
+        if flavor in HIGHLIGHT_OFFSET_PARAMETER:
+            body["highlight"][HIGHLIGHT_OFFSET_PARAMETER[flavor]] = HIGHLIGHT_MAX_OFFSET
     return body
 
 

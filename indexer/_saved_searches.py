@@ -39,7 +39,7 @@ class SqliteSavedSearches:
                 INSERT INTO saved_searches (id, owner, name, params, alert, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, name) DO NOTHING
                 """,
-                (stored.id, stored.owner, stored.name, _params(stored), int(stored.alert), now, now),
+                (stored.id, stored.owner, stored.name, search_params(stored), int(stored.alert), now, now),
             )
         return stored if cursor.rowcount == 1 else None
 
@@ -57,7 +57,7 @@ class SqliteSavedSearches:
                     """,
                     (
                         search.name,
-                        _params(search),
+                        search_params(search),
                         int(search.alert),
                         to_db(utcnow()),
                         search.id,
@@ -102,7 +102,8 @@ class SqliteSavedSearches:
         return cursor.rowcount
 
 
-def _params(search: SavedSearch) -> str:
+def search_params(search: SavedSearch) -> str:
+    """The search's parameters as stored: JSON of those set (both engines write the same)."""
     data = {name: getattr(search, name) for name in PARAMS}
     return json.dumps({k: list(v) if k in LISTS else v for k, v in data.items() if v}, ensure_ascii=False)
 

@@ -56,8 +56,9 @@ import re
 import sqlite3
 import unicodedata
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -165,34 +166,75 @@ def same_story(a: str, b: str) -> bool:
 
 
 # -- the store side: bucket table, assignment, the pending step ----------------------------------
+#
+# The steps below are the same on every store engine; each engine gives them its rows through
+# a ``StoryRows`` bound to the caller's write transaction (SQLite: ``SqliteStoryRows`` here;
+# PostgreSQL: ``indexer._pg._stories``). A row is a mapping with at least ``id``, ``story_id``,
+# ``title``, ``summary`` and ``body``; candidates add ``first_seen`` and ``doc``.
 
 
-def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
+class StoryRows(Protocol):
+    """The reads and writes story assignment makes, inside one write transaction of one engine."""
+
+    def candidates(self, doc: int, buckets: Sequence[int], limit: int) -> list[int]:
+        """Row numbers sharing a bucket with ``buckets`` (not ``doc``), most shared first, then by row."""
+        ...
+
+    def assigned(self, docs: Sequence[int]) -> list[Mapping[str, Any]]:
+        """The rows of ``docs`` that have a story (id, story_id, title, summary, body, first_seen, doc)."""
+        ...
+
+    def stories_by_first_member(self, stories: Sequence[str]) -> list[str]:
+        """``stories`` ordered by when their first member was stored (first_seen, then row number)."""
+        ...
+
+    def move(self, kept: str, moved: Sequence[str]) -> None:
+        """Give the members of ``moved`` the story ``kept`` and a new version."""
+        ...
+
+    def buckets_of(self, article_id: str) -> tuple[int, list[int]]:
+        """The article's row number and its stored bucket keys."""
+        ...
+
+    def replace_buckets(self, doc: int, old: Sequence[int], new: Sequence[int]) -> None: ...
+
+    def set_story(self, article_id: str, story: str, buckets: Sequence[int], bump_version: bool) -> None: ...
+
+    def leads(self, article_id: str) -> bool:
+        """Whether another article has the story ``article_id`` (it is the first of a story)."""
+        ...
+
+    def members(self, story_id: str, excluding: str) -> list[Mapping[str, Any]]:
+        """The story's other members, in the order they were stored."""
+        ...
+
+    def clear(self, article_ids: Sequence[str]) -> None:
+        """Leave the articles without a story (``''``)."""
+        ...
+
+    def defer(self, article_id: str) -> None:
+        """Leave the article, and the rest of a story it led, without a story."""
+        ...
+
+    def awaiting(self, limit: int) -> list[Mapping[str, Any]]:
+        """Up to ``limit`` articles without a story, oldest first."""
+        ...
+
+
+def _matches(rows: StoryRows, doc: int, sig: Signature) -> list[str]:
     """The stories of the stored articles similar to ``sig`` (Jaccard ≥ threshold), most similar first.
 
     On equal similarity the story of the earlier stored article comes first.
     """
     if not sig.buckets:
         return []
-    candidates = conn.execute(
-        """
-        SELECT doc, count(*) AS shared FROM story_buckets
-        WHERE bucket IN (SELECT value FROM json_each(?)) AND doc != ?
-        GROUP BY doc ORDER BY shared DESC, doc LIMIT ?
-        """,
-        (json.dumps(sig.buckets), doc, MAX_CANDIDATES),
-    ).fetchall()
+    candidates = rows.candidates(doc, sig.buckets, MAX_CANDIDATES)
     if not candidates:
         return []
-    rows = conn.execute(
-        # An article without a story yet (being assigned again, or awaiting assign_pending) is
-        # skipped: it will find this one when its own turn comes, in the order stored.
-        "SELECT id, story_id, title, summary, body, first_seen, doc FROM articles "
-        "WHERE doc IN (SELECT value FROM json_each(?)) AND story_id != ''",
-        (json.dumps([c[0] for c in candidates]),),
-    ).fetchall()
     ranked = []
-    for row in rows:
+    # An article without a story yet (being assigned again, or awaiting assign_pending) is
+    # skipped: it will find this one when its own turn comes, in the order stored.
+    for row in rows.assigned(candidates):
         similarity = jaccard(sig.shingles, shingles(story_text(row["title"], row["body"], row["summary"])))
         if similarity >= JACCARD_THRESHOLD:
             ranked.append(((-similarity, row["first_seen"], row["doc"]), row["story_id"]))
@@ -203,28 +245,18 @@ def _matches(conn: sqlite3.Connection, doc: int, sig: Signature) -> list[str]:
     return stories
 
 
-def _merge(conn: sqlite3.Connection, stories: Sequence[str]) -> str:
+def _merge(rows: StoryRows, stories: Sequence[str]) -> str:
     """Merge ``stories`` into the one whose first member was stored first; return its id.
 
     The moved articles get a new version, so a search cluster is sent their new story.
     """
-    firsts = conn.execute(
-        "SELECT story_id, min(first_seen) AS first, min(doc) AS doc FROM articles "
-        "WHERE story_id IN (SELECT value FROM json_each(?)) GROUP BY story_id ORDER BY first, doc",
-        (json.dumps(list(stories)),),
-    ).fetchall()
-    kept = firsts[0]["story_id"]
-    moved = [row["story_id"] for row in firsts[1:]]
-    conn.execute(
-        "UPDATE articles SET story_id = ?, version = version + 1 "
-        "WHERE story_id IN (SELECT value FROM json_each(?))",
-        (kept, json.dumps(moved)),
-    )
+    kept, *moved = rows.stories_by_first_member(stories)
+    rows.move(kept, moved)
     return str(kept)
 
 
 def assign(
-    conn: sqlite3.Connection, article_id: str, text: str, *, bump_version: bool = False, old_story: str = ""
+    rows: StoryRows, article_id: str, text: str, *, bump_version: bool = False, old_story: str = ""
 ) -> str:
     """(Re)assign the story of one stored article inside the caller's write transaction; return it.
 
@@ -233,74 +265,142 @@ def assign(
     version already, passes False.
     """
     sig = signature(text)
-    doc, old_buckets = conn.execute(
-        "SELECT doc, story_buckets FROM articles WHERE id = ?", (article_id,)
-    ).fetchone()
-    conn.execute(
-        "DELETE FROM story_buckets WHERE doc = ? AND bucket IN (SELECT value FROM json_each(?))",
-        (doc, old_buckets),
-    )
-    stories = _matches(conn, doc, sig)
-    story = (_merge(conn, stories) if len(stories) > 1 else stories[0]) if stories else article_id
-    conn.executemany(
-        "INSERT OR IGNORE INTO story_buckets (bucket, doc) VALUES (?, ?)", [(b, doc) for b in sig.buckets]
-    )
-    bump = ", version = version + 1" if bump_version and story != old_story else ""
-    conn.execute(
-        f"UPDATE articles SET story_id = ?, story_buckets = ?{bump} WHERE id = ?",
-        (story, json.dumps(sig.buckets), article_id),
-    )
+    doc, old_buckets = rows.buckets_of(article_id)
+    rows.replace_buckets(doc, old_buckets, ())
+    stories = _matches(rows, doc, sig)
+    story = (_merge(rows, stories) if len(stories) > 1 else stories[0]) if stories else article_id
+    rows.replace_buckets(doc, (), sig.buckets)
+    rows.set_story(article_id, story, sig.buckets, bump_version and story != old_story)
     return story
 
 
-def assign_changed(conn: sqlite3.Connection, article_id: str, text: str) -> str:
+def assign_changed(rows: StoryRows, article_id: str, text: str) -> str:
     """Assign the story of an article whose text is new or changed; its story's members follow if it led it."""
-    led = conn.execute(
-        "SELECT 1 FROM articles WHERE story_id = ? AND id != ? LIMIT 1", (article_id, article_id)
-    ).fetchone()
-    story = assign(conn, article_id, text)
+    led = rows.leads(article_id)
+    story = assign(rows, article_id, text)
     if led:
-        _reassign(
-            conn,
-            conn.execute(
-                "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = ? AND id != ? "
-                "ORDER BY first_seen, doc",
-                (article_id, article_id),
-            ).fetchall(),
-        )
+        _reassign(rows, rows.members(article_id, excluding=article_id))
     return story
 
 
-def defer(conn: sqlite3.Connection, article_id: str) -> None:
+def defer(rows: StoryRows, article_id: str) -> None:
     """Leave a new or changed article to :func:`assign_pending`, with the rest of a story it led.
 
     That step assigns them oldest first, the order :func:`assign_changed` would have
     followed, so the stories come out the same; meanwhile they have none (``""``).
     """
-    conn.execute("UPDATE articles SET story_id = '' WHERE id = ? OR story_id = ?", (article_id, article_id))
+    rows.defer(article_id)
 
 
-def _reassign(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> int:
-    """Assign ``rows`` their stories again, in order; all lose theirs first, so none links through a stale one."""
-    conn.executemany("UPDATE articles SET story_id = '' WHERE id = ?", [(row["id"],) for row in rows])
-    for row in rows:
+def _reassign(rows: StoryRows, members: Sequence[Mapping[str, Any]]) -> int:
+    """Assign ``members`` their stories again, in order; all lose theirs first, so none links through a stale one."""
+    rows.clear([row["id"] for row in members])
+    for row in members:
         text = story_text(row["title"], row["body"], row["summary"])
-        assign(conn, row["id"], text, bump_version=True, old_story=row["story_id"])
-    return len(rows)
+        assign(rows, row["id"], text, bump_version=True, old_story=row["story_id"])
+    return len(members)
 
 
-def assign_pending(conn: sqlite3.Connection, limit: int) -> int:
+def assign_pending(rows: StoryRows, limit: int) -> int:
     """Assign a story to up to ``limit`` articles awaiting one, oldest first; return how many.
 
     Those are the new and changed articles a store with deferred stories wrote
     (a crawl's), and any stored before story ids existed.
     """
-    rows = conn.execute(
-        "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = '' "
-        "ORDER BY first_seen, doc LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return _reassign(conn, rows)
+    return _reassign(rows, rows.awaiting(limit))
+
+
+class SqliteStoryRows:
+    """:class:`StoryRows` on the SQLite store, inside the caller's ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def candidates(self, doc: int, buckets: Sequence[int], limit: int) -> list[int]:
+        return [
+            row[0]
+            for row in self.conn.execute(
+                """
+                SELECT doc, count(*) AS shared FROM story_buckets
+                WHERE bucket IN (SELECT value FROM json_each(?)) AND doc != ?
+                GROUP BY doc ORDER BY shared DESC, doc LIMIT ?
+                """,
+                (json.dumps(list(buckets)), doc, limit),
+            )
+        ]
+
+    def assigned(self, docs: Sequence[int]) -> list[Mapping[str, Any]]:
+        return self.conn.execute(
+            "SELECT id, story_id, title, summary, body, first_seen, doc FROM articles "
+            "WHERE doc IN (SELECT value FROM json_each(?)) AND story_id != ''",
+            (json.dumps(list(docs)),),
+        ).fetchall()
+
+    def stories_by_first_member(self, stories: Sequence[str]) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT story_id, min(first_seen) AS first, min(doc) AS doc FROM articles "
+            "WHERE story_id IN (SELECT value FROM json_each(?)) GROUP BY story_id ORDER BY first, doc",
+            (json.dumps(list(stories)),),
+        ).fetchall()
+        return [row["story_id"] for row in rows]
+
+    def move(self, kept: str, moved: Sequence[str]) -> None:
+        self.conn.execute(
+            "UPDATE articles SET story_id = ?, version = version + 1 "
+            "WHERE story_id IN (SELECT value FROM json_each(?))",
+            (kept, json.dumps(list(moved))),
+        )
+
+    def buckets_of(self, article_id: str) -> tuple[int, list[int]]:
+        doc, buckets = self.conn.execute(
+            "SELECT doc, story_buckets FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return int(doc), json.loads(buckets)
+
+    def replace_buckets(self, doc: int, old: Sequence[int], new: Sequence[int]) -> None:
+        if old:
+            self.conn.execute(
+                "DELETE FROM story_buckets WHERE doc = ? AND bucket IN (SELECT value FROM json_each(?))",
+                (doc, json.dumps(list(old))),
+            )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO story_buckets (bucket, doc) VALUES (?, ?)", [(b, doc) for b in new]
+        )
+
+    def set_story(self, article_id: str, story: str, buckets: Sequence[int], bump_version: bool) -> None:
+        bump = ", version = version + 1" if bump_version else ""
+        self.conn.execute(
+            f"UPDATE articles SET story_id = ?, story_buckets = ?{bump} WHERE id = ?",
+            (story, json.dumps(list(buckets)), article_id),
+        )
+
+    def leads(self, article_id: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM articles WHERE story_id = ? AND id != ? LIMIT 1", (article_id, article_id)
+        ).fetchone()
+        return found is not None
+
+    def members(self, story_id: str, excluding: str) -> list[Mapping[str, Any]]:
+        return self.conn.execute(
+            "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = ? AND id != ? "
+            "ORDER BY first_seen, doc",
+            (story_id, excluding),
+        ).fetchall()
+
+    def clear(self, article_ids: Sequence[str]) -> None:
+        self.conn.executemany("UPDATE articles SET story_id = '' WHERE id = ?", [(a,) for a in article_ids])
+
+    def defer(self, article_id: str) -> None:
+        self.conn.execute(
+            "UPDATE articles SET story_id = '' WHERE id = ? OR story_id = ?", (article_id, article_id)
+        )
+
+    def awaiting(self, limit: int) -> list[Mapping[str, Any]]:
+        return self.conn.execute(
+            "SELECT id, story_id, title, summary, body FROM articles WHERE story_id = '' "
+            "ORDER BY first_seen, doc LIMIT ?",
+            (limit,),
+        ).fetchall()
 
 
 class SqliteStories:
@@ -319,7 +419,7 @@ class SqliteStories:
         done = 0
         while True:
             with self._db.transaction(write=True) as conn:
-                batch = assign_pending(conn, self.batch_size)
+                batch = assign_pending(SqliteStoryRows(conn), self.batch_size)
             done += batch
             if batch < self.batch_size:
                 break

@@ -19,7 +19,7 @@ from regwatch.models import Subscriber, utcnow
 from ._database import Database
 from ._schema import to_db
 
-_TUPLES = {f.name for f in fields(Subscriber) if f.name != "saved_searches" and "tuple" in str(f.type)}
+TUPLE_FIELDS = {f.name for f in fields(Subscriber) if f.name != "saved_searches" and "tuple" in str(f.type)}
 
 
 class SqliteSubscriptions:
@@ -62,6 +62,6 @@ class SqliteSubscriptions:
 def _to_subscriber(row: sqlite3.Row) -> Subscriber:
     data: dict[str, Any] = json.loads(row["data"])
     known = {f.name for f in fields(Subscriber)} - {"saved_searches"}
-    values: dict[str, Any] = {k: tuple(v) if k in _TUPLES else v for k, v in data.items() if k in known}
+    values: dict[str, Any] = {k: tuple(v) if k in TUPLE_FIELDS else v for k, v in data.items() if k in known}
     values["id"] = row["id"]
     return Subscriber(**values)

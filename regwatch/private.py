@@ -50,6 +50,27 @@ def redact_url(text: str) -> str:
     return _USERINFO_RE.sub(_mask, text)
 
 
+def split_password(url: str) -> tuple[str, str]:
+    """``url`` without the password of its userinfo, and that password (percent-decoded; "" if none).
+
+    For handing a URL to another process while its password travels apart (an
+    environment variable, not a file):
+
+    >>> split_password("postgresql://app:s%40cret@db:5432/regwatch")
+    ('postgresql://app@db:5432/regwatch', 's@cret')
+    """
+    from urllib.parse import unquote
+
+    match = _USERINFO_RE.search(url)
+    if not match or ":" not in match["userinfo"]:
+        return url, ""
+    user, _, password = match["userinfo"].partition(":")
+    bare = url[: match.start("userinfo")] + user + url[match.end("userinfo") :]
+    if not user:  # ":password@host": no user name left, drop the "@" too
+        bare = url[: match.start("userinfo")] + url[match.end("userinfo") + 1 :]
+    return bare, unquote(password)
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) with the dir itself 0700; an existing dir is left as it is.
 

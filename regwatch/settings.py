@@ -174,6 +174,18 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Start from the built-in watchlist; the config's watchlist entries add to or override it.",
     ),
+    # --- Store -------------------------------------------------------------
+    Setting(
+        "STORE_URL",
+        "",
+        "The store of truth: empty = the SQLite file in the home dir (INDEX_DB_NAME); "
+        "postgresql://user@host:5432/dbname = PostgreSQL (then INDEX_URL is required: search is the cluster's).",
+    ),
+    Setting("STORE_PASSWORD", "", "PostgreSQL password, when STORE_URL has none.", secret=True),
+    Setting("STORE_POOL_SIZE", 5, "PostgreSQL connections kept open per process.", min=1, max=1000),
+    Setting(
+        "STORE_CONNECT_TIMEOUT", 10.0, "Seconds before connecting to PostgreSQL gives up.", min=1, max=3600
+    ),
     # --- Index -------------------------------------------------------------
     Setting("INDEX_URL", "", "Elasticsearch/OpenSearch URL; empty = embedded SQLite FTS5."),
     Setting("INDEX_NAME", "regwatch", "Cluster index alias."),

@@ -78,5 +78,17 @@ def browser() -> Iterator[Any]:
 # The OpenSearch node (started by `make test`), a fresh alias per test, and a gate to cut it off.
 from cluster_fixtures import alias, cluster_url, gate  # noqa: E402,F401
 
+# The PostgreSQL server (one per session), a database per test, and the engine-parametrized store.
+from pg_fixtures import (  # noqa: E402,F401
+    empty_pg_url,
+    engine,
+    open_store,
+    pg_server,
+    pg_url,
+    searchable_store_settings,
+    store,
+    store_settings,
+)
+
 # The web desk over a small archive built for its tests (tests/web_fixtures.py).
 from web_fixtures import client, desk_home  # noqa: E402,F401

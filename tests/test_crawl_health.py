@@ -221,6 +221,13 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _store_engine(store_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here on each store engine: the App (and the crawl subprocess) read it from the environment."""
+    for name, value in store_settings.items():
+        monkeypatch.setenv(f"REGWATCH_{name}", value)
+
+
 @pytest.fixture
 def fault_site() -> Iterator[tuple[str, Any]]:
     pages = {

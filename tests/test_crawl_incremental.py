@@ -46,6 +46,13 @@ def feed(*links: str) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
 
 
+@pytest.fixture(autouse=True)
+def _store_engine(store_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here on each store engine: the App (and the crawl subprocess) read it from the environment."""
+    for name, value in store_settings.items():
+        monkeypatch.setenv(f"REGWATCH_{name}", value)
+
+
 @pytest.fixture
 def site() -> Iterator[tuple[str, Any]]:
     pages = {

@@ -68,6 +68,13 @@ def enforcement_statement(source_id: str = "ofcom", slug: str = "update") -> Art
     )
 
 
+@pytest.fixture(autouse=True)
+def _store_engine(store_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here on each store engine: the App (and the crawl subprocess) read it from the environment."""
+    for name, value in store_settings.items():
+        monkeypatch.setenv(f"REGWATCH_{name}", value)
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Server, int]]:
     handler = Server()

@@ -7,6 +7,7 @@ App builds them from the settings: the protocol must not need the wiring.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -53,8 +54,9 @@ def ofcom_article(slug: str, seen: datetime) -> Article:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "regwatch.db", sources=SOURCES) as opened:
+def store(open_store: Callable[..., Store]) -> Iterator[Store]:
+    """The store on each engine (see ``pg_fixtures``)."""
+    with open_store(sources=SOURCES) as opened:
         yield opened
 
 

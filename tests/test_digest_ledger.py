@@ -81,9 +81,11 @@ def server(port: int) -> Iterator[tuple[Server, Controller]]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+def config(tmp_path: Path, store_settings: dict[str, str]) -> Path:
+    """The config, with the store on this run's engine (the crash test's subprocess reads it too)."""
     path = tmp_path / "config.yaml"
-    path.write_text(CONFIG, encoding="utf-8")
+    settings = "".join(f"  {name}: {value!r}\n" for name, value in store_settings.items())
+    path.write_text(CONFIG + (f"settings:\n{settings}" if settings else ""), encoding="utf-8")
     return path
 
 

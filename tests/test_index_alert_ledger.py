@@ -52,12 +52,6 @@ def open_home_store(home: Path) -> Store:
     return Store.from_settings(Settings(env={}), home)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "regwatch.db") as opened:
-        yield opened
-
-
 def test_a_marked_alert_is_known_and_its_send_time_is_the_last_sent(store: Store) -> None:
     ledger = store.alert_ledger
     ledger.mark("ana", ["a1", "a2"], "<alert-1@regwatch>", "sending", now=T0)

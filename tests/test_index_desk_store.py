@@ -1,4 +1,7 @@
-"""The store's desk components: accounts, saved searches, subscriptions; and the schema step that adds them."""
+"""The store's desk components: accounts, saved searches, subscriptions; and the schema step that adds them.
+
+The component tests run on both store engines (the ``store`` fixture, ``tests/pg_fixtures.py``).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +13,16 @@ import pytest
 
 from indexer import Store
 from indexer._schema import MIGRATIONS, SCHEMA_VERSION
-from regwatch.models import Account, CrawlFailure, CrawlStats, SavedSearch, SourceHealthState, Subscriber
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "regwatch.db") as opened:
-        yield opened
-
+from regwatch.models import (
+    TURNED_OFF_BY_HAND,
+    Account,
+    CrawlFailure,
+    CrawlStats,
+    Discovery,
+    SavedSearch,
+    SourceHealthState,
+    Subscriber,
+)
 
 # -- accounts ------------------------------------------------------------------
 
@@ -165,12 +170,9 @@ def test_a_sources_runs_come_newest_first_with_their_errors(store: Store) -> Non
     t0 = datetime(2026, 1, 5, 7, tzinfo=UTC)
 
     def record(run: CrawlStats, started: datetime, failed: bool = False) -> None:
+        state = SourceHealthState(run.source_id)
         store.source_states.record_run(
-            run,
-            SourceHealthState(run.source_id),
-            failed=failed,
-            started=started,
-            finished=started + timedelta(minutes=1),
+            run, state, failed=failed, started=started, finished=started + timedelta(minutes=1)
         )
 
     record(CrawlStats("feed", pages_fetched=3, new=2), t0)
@@ -179,16 +181,49 @@ def test_a_sources_runs_come_newest_first_with_their_errors(store: Store) -> Non
     record(CrawlStats("other", new=1), t0)
     runs = store.source_states.runs("feed")
     assert [run["ok"] for run in runs] == [False, True]
-    assert runs[0]["error_class"] == "http" and runs[0]["error_messages"] == [
-        "http https://x.example/a: HTTP 404"
-    ]
-    assert (runs[0]["error_url"], runs[0]["error_reason"], runs[0]["error_status"]) == (
+    assert (runs[0]["error_class"], runs[0]["error_url"], runs[0]["error_status"]) == (
+        "http",
         "https://x.example/a",
-        "HTTP 404",
         404,
     )
-    assert runs[1]["new"] == 2 and runs[1]["started"] == t0 and runs[1]["counts"]["pages_fetched"] == 3
+    assert runs[0]["error_messages"] == [not_found.message] and runs[0]["counts"]["errors"] == 1
+    assert runs[1]["new"] == 2 and runs[1]["started"] == t0 and runs[1]["error_class"] == ""
     assert len(store.source_states.runs("feed", limit=1)) == 1
+    assert store.source_states.runs("nobody") == []
+
+
+def test_a_source_state_saved_by_hand_is_kept_and_read_back(store: Store) -> None:
+    off = SourceHealthState(
+        "feed",
+        disabled_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+        disabled_reason=f"{TURNED_OFF_BY_HAND} alice",
+        failure_score=1.5,
+    )
+    store.source_states.save(off)
+    stored = store.source_states.get("feed")
+    assert stored == off and stored.turned_off_by_hand
+    store.source_states.save(SourceHealthState("feed"))  # turned on again
+    assert not store.source_states.get("feed").disabled
+    assert list(store.source_states.all()) == ["feed"]
+
+
+def test_a_sources_discovery_is_kept_and_a_new_one_replaces_it(store: Store) -> None:
+    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    found = Discovery(
+        "listing",
+        "https://x.example/news/",
+        reason="learned",
+        pattern={"path": "/news/[^/]+", "shape": "news/*"},
+        rejected=["no feed declared"],
+        items=[{"title": "Fine", "url": "https://x.example/news/fine"}],
+        discovered_at=at,
+    )
+    store.source_states.save_discovery("x", found)
+    assert store.source_states.discoveries() == {"x": found}
+    again = Discovery(method="sitemap", address="https://x.example/sitemap.xml", discovered_at=at)
+    store.source_states.save_discovery("x", again)
+    store.source_states.save_discovery("y", Discovery("", discovered_at=at))  # nothing found is kept too
+    assert store.source_states.discoveries() == {"x": again, "y": Discovery("", discovered_at=at)}
 
 
 # -- schema ----------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,12 +12,6 @@ from regwatch.models import COUNTERS, Article, CrawlFailure, CrawlStats, DigestR
 URL = "https://fca.example/news"
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 MAY_1, MAY_2, MAY_3 = date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "regwatch.db") as opened:
-        yield opened
 
 
 def run(store: Store, hour: int, stats: CrawlStats, failed: bool | None = None) -> None:

@@ -1,9 +1,9 @@
-"""What a web desk reads from the store besides search: articles in bulk, entity spellings, story members."""
+"""What a web desk reads from the store besides search: articles in bulk, entity spellings, story members
+(on both store engines)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 from test_index_search import SOURCES, fill, id_of
@@ -13,8 +13,8 @@ from regwatch.models import Article, TaggedEntity
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "regwatch.db", sources=SOURCES) as opened:
+def store(open_store: Callable[..., Store]) -> Iterator[Store]:
+    with open_store(sources=SOURCES) as opened:
         yield fill(opened)
 
 

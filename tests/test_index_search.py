@@ -114,7 +114,8 @@ def fill(store: Store) -> Store:
         seen = UNDATED_SEEN if key == "undated" else T0
         store.articles.upsert(article(key, language="fr" if key == "cafe" else "en"), seen_at=seen)
         store.articles.set_entities(id_of(key), entities, "test")
-    assert store.search.index_pending() == len(CORPUS)
+    # PostgreSQL has no embedded index to fill: its search is the cluster's.
+    assert store.search.index_pending() == (len(CORPUS) if store.engine == "sqlite" else 0)
     return store
 
 

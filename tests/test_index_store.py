@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,12 +40,6 @@ def make_article(n: int = 1, **changes: object) -> Article:
 
 OFCOM = TaggedEntity("Ofcom", "regulator", ["Ofcom"], "ofcom", 2, 4, True, 0.9)
 PLATFORM = TaggedEntity("Acme Social", "ORG", ["Acme Social"], None, 1, 40, False, 0.2)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "regwatch.db") as opened:
-        yield opened
 
 
 def test_open_creates_parent_dirs_and_puts_the_file_in_wal_mode(tmp_path: Path) -> None:
@@ -359,18 +354,33 @@ def test_deleting_an_article_removes_it_everywhere(store: Store) -> None:
     store.articles.upsert(article)
     store.articles.set_entities(article.id, [OFCOM])
     store.search.index_pending()
+    store.cluster_ledger.record("cluster", acked=[(article.id, 2)])
     assert store.articles.delete(article.id) is True
     assert store.articles.delete(article.id) is False
     assert store.articles.get(article.id) is None
-    assert store.search.search(SearchQuery("investigation")).total == 0
+    if store.engine == "sqlite":  # PostgreSQL has no embedded index: its search is the cluster's
+        assert store.search.search(SearchQuery("investigation")).total == 0
     assert store.articles.id_for_url(article.url) is None
     assert store.articles.counts() == {"articles": 0, "untagged": 0, "unindexed": 0}
+    assert store.cluster_ledger.deletions("cluster") == [article.id]  # the cluster is told next sync
+    assert store.stories.articles(article.id) == []
 
 
-def test_reopening_preserves_articles_index_and_ledgers(tmp_path: Path) -> None:
-    path = tmp_path / "regwatch.db"
+def test_the_postgresql_store_has_no_embedded_search_and_says_where_search_is(
+    pg_url: str,
+) -> None:
+    from regwatch.errors import ConfigError
+
+    with Store.open_postgresql(pg_url) as store:
+        store.articles.upsert(make_article())
+        assert store.search.index_pending() == 0  # nothing to index here: the cluster is fed from its ledger
+        with pytest.raises(ConfigError, match="set REGWATCH_INDEX_URL .*no PostgreSQL full-text search"):
+            store.search.search(SearchQuery("investigation"))
+
+
+def test_reopening_preserves_articles_index_and_ledgers(open_store: Callable[..., Store]) -> None:
     article = make_article()
-    with Store.open(path) as first:
+    with open_store() as first:
         first.articles.upsert(article, seen_at=T0)
         first.articles.set_entities(article.id, [OFCOM, PLATFORM], "v1")
         first.search.index_pending()
@@ -383,17 +393,26 @@ def test_reopening_preserves_articles_index_and_ledgers(tmp_path: Path) -> None:
         )
         first.digest_ledger.record("alice", date(2024, 5, 2), "<m1@regwatch>", "delivered", T0)
 
-    with Store.open(path) as second:
+    with open_store() as second:
         stored = second.articles.get(article.id)
         assert stored is not None and stored.entities == [OFCOM, PLATFORM]
         assert second.search.index_pending() == 0
-        assert [h.id for h in second.search.search(SearchQuery("investigation", entity="ofcom")).hits] == [
-            article.id
-        ]
+        if second.engine == "sqlite":  # PostgreSQL's search is the cluster's
+            assert [
+                h.id for h in second.search.search(SearchQuery("investigation", entity="ofcom")).hits
+            ] == [article.id]
         assert second.source_states.health()[0].items_last_run == 1
         assert second.source_states.get("example-news").items_found == 3
         assert second.digest_ledger.last_watermark("alice") == T0
         assert second.articles.upsert(article) == "duplicate"
+
+
+def test_two_stores_on_one_database_see_each_others_writes(open_store: Callable[..., Store]) -> None:
+    with open_store() as parent, open_store(stories="deferred") as crawler:
+        assert crawler.articles.upsert(make_article()) == "new"
+        assert parent.articles.count() == 1
+        assert parent.articles.upsert(make_article()) == "duplicate"
+        assert parent.stories.assign_pending() == 1  # what the crawl left for the stories step
 
 
 def test_a_second_store_on_the_same_file_sees_writes_and_is_not_blocked_by_a_reader(
@@ -448,6 +467,7 @@ def test_opening_a_version_5_store_gives_entities_their_row_numbers(tmp_path: Pa
         assert store.search.facets(SearchQuery("fine"))["entities"] == {"Ofcom": 2}
 
 
+@pytest.mark.sqlite_only("the search_changes log feeds the embedded search's in-memory columns")
 def test_every_write_that_changes_what_search_filters_on_is_logged_for_other_processes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

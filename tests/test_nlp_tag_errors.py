@@ -46,6 +46,13 @@ def faulty(doc: Doc) -> Doc:
     return doc
 
 
+@pytest.fixture
+def store_engine(searchable_store_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The App's store on each engine (read from the environment); on PostgreSQL, search on the real node."""
+    for name, value in searchable_store_settings.items():
+        monkeypatch.setenv(f"REGWATCH_{name}", value)
+
+
 @pytest.fixture(scope="module")
 def tagger() -> Tagger:
     """The default tagger, plus a component that breaks on COMPONENT_FAULT (after the linker,
@@ -161,6 +168,7 @@ def store(app: App, *articles: tuple[str, str, str]) -> list[Article]:
     return stored
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_run_tags_and_indexes_the_normal_article_beside_a_1_2m_character_one(
     home: Path, tmp_path: Path
 ) -> None:
@@ -180,6 +188,7 @@ def test_run_tags_and_indexes_the_normal_article_beside_a_1_2m_character_one(
     assert cli.json("run")["articles_tagged"] == 0
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_a_failed_article_is_recorded_skipped_by_later_runs_and_retried_by_retag(
     home: Path,
     tmp_path: Path,
@@ -230,6 +239,7 @@ def test_a_failed_article_is_recorded_skipped_by_later_runs_and_retried_by_retag
         assert {e.name for e in app.store.articles.get(broken.id).watched_entities()} == {"Ofcom", "Grok"}
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_an_article_tagged_with_the_watchlist_alone_is_stored_and_its_error_recorded(
     home: Path, tmp_path: Path, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:

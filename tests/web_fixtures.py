@@ -151,12 +151,17 @@ def id_of(key: str) -> str:
     return article_of(key).id
 
 
+def fill_store(store: Store) -> None:
+    """Write the archive above into ``store`` (either engine)."""
+    for key, (*_, entities, quotes, actions, _language) in ARTICLES.items():
+        store.articles.upsert(article_of(key), seen_at=T0)
+        store.articles.set_entities(id_of(key), entities, "test", quotes=quotes, actions=actions)
+    store.search.index_pending()
+
+
 def fill_desk_store(path: Path) -> None:
     with Store.open(path, sources=SOURCES) as store:
-        for key, (*_, entities, quotes, actions, _language) in ARTICLES.items():
-            store.articles.upsert(article_of(key), seen_at=T0)
-            store.articles.set_entities(id_of(key), entities, "test", quotes=quotes, actions=actions)
-        store.search.index_pending()
+        fill_store(store)
 
 
 @pytest.fixture

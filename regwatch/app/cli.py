@@ -121,7 +121,7 @@ def with_app(func: F) -> F:
 
 # --- commands ------------------------------------------------------------------
 
-from regwatch.app import commands, sources_add, users  # noqa: E402,F401  (registers the subcommands)
+from regwatch.app import commands, sources_add, store_commands, users  # noqa: E402,F401  (registers the subcommands)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from regwatch.config import Config, load_config, resolve_home
 from regwatch.errors import ConfigError
 from regwatch.models import Subscriber
-from regwatch.private import private_dir, private_subdir
+from regwatch.private import private_dir, private_subdir, redact_url
 
 if TYPE_CHECKING:
     from digests import AlertDelivery, Deliverer, DigestBuilder, DigestDelivery
@@ -70,6 +70,18 @@ class App:
     @property
     def db_path(self) -> Path:
         return self.home / str(self.settings["INDEX_DB_NAME"])
+
+    @property
+    def store_engine(self) -> str:
+        """The store's engine as the settings name it ("postgresql" when STORE_URL is set, else "sqlite")."""
+        return "postgresql" if str(self.settings["STORE_URL"]).strip() else "sqlite"
+
+    @property
+    def store_location(self) -> str:
+        """Where the store is, as it may be shown: the SQLite file, or STORE_URL with its password masked."""
+        if self.store_engine == "sqlite":
+            return str(self.db_path)
+        return redact_url(str(self.settings["STORE_URL"]).strip())
 
     @property
     def outbox(self) -> Path:

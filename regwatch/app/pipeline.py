@@ -7,7 +7,8 @@ them, and :func:`crawl_cycle` is the one sequence a crawl runs: crawl → storie
 
 The crawl runs in a subprocess (Scrapy's reactor cannot restart) whose item
 pipeline :class:`StoreArticlePipeline` writes each article straight into the
-store (WAL lets the parent read meanwhile), leaving stories to the next step.
+store, on the configured engine (SQLite: WAL lets the parent read meanwhile;
+PostgreSQL: its own pooled connection), leaving stories to the next step.
 Stories are then assigned to what it stored, tagging runs over every article
 not yet tagged in batches (``nlp.pipe`` is far faster batched than per item),
 indexing brings the search index up to date, and immediate alerts go out.
@@ -19,6 +20,7 @@ the config's and the web desk's merged (``App.subscribers``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -36,6 +38,8 @@ from regwatch.models import (
     Source,
     utcnow,
 )
+from regwatch.private import split_password
+from regwatch.settings import ENV_PREFIX
 
 if TYPE_CHECKING:
     from digests import AlertOutcome, DigestOutcome
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STORE_PIPELINE = "regwatch.app.pipeline.StoreArticlePipeline"
+STORE_URL_SETTING = "REGWATCH_STORE_URL"  # the crawl's Scrapy setting naming a PostgreSQL store
+STORE_PASSWORD_ENV = ENV_PREFIX + "STORE_PASSWORD"
 
 
 class StoreArticlePipeline:
@@ -54,12 +60,16 @@ class StoreArticlePipeline:
     page's record after its article, and the record of a 200 is written only
     when that article was stored, so a failed store or a crash in between costs
     a refetch, never an article. Index pages' records come from the spider at
-    close, only when everything they listed was settled. Opts out (NotConfigured) when the crawl was
-    started without a database.
+    close, only when everything they listed was settled. The store is the SQLite
+    file ``REGWATCH_DB_PATH`` or the PostgreSQL database ``REGWATCH_STORE_URL`` (without
+    its password, which comes as REGWATCH_STORE_PASSWORD in the subprocess's
+    environment, never in its job file). Opts out (NotConfigured) when the crawl
+    was started without either.
     """
 
-    def __init__(self, db_path: str, stats: Any) -> None:
+    def __init__(self, db_path: str, stats: Any, store_url: str = "") -> None:
         self.db_path = db_path
+        self.store_url = store_url
         self.stats = stats
         self.store: Any = None
         self.crawler: Any = None  # set by from_crawler: its spider hands over index validators at close
@@ -69,10 +79,11 @@ class StoreArticlePipeline:
     def from_crawler(cls, crawler: Any) -> StoreArticlePipeline:
         from scrapy.exceptions import NotConfigured
 
-        db_path = crawler.settings.get("REGWATCH_DB_PATH")
-        if not db_path:
-            raise NotConfigured("REGWATCH_DB_PATH is not set")
-        pipeline = cls(db_path, crawler.stats)
+        db_path = crawler.settings.get("REGWATCH_DB_PATH") or ""
+        store_url = crawler.settings.get(STORE_URL_SETTING) or ""
+        if not db_path and not store_url:
+            raise NotConfigured(f"neither REGWATCH_DB_PATH nor {STORE_URL_SETTING} is set")
+        pipeline = cls(db_path, crawler.stats, store_url=store_url)
         pipeline.crawler = crawler
         return pipeline
 
@@ -80,7 +91,11 @@ class StoreArticlePipeline:
         from indexer import Store
 
         # Stories are assigned in a step of their own after the crawl, as entities are tagged.
-        self.store = Store.open(self.db_path, stories="deferred")
+        if self.store_url:
+            password = os.environ.get(STORE_PASSWORD_ENV, "")  # handed over by crawl(), see there
+            self.store = Store.open_postgresql(self.store_url, password=password, stories="deferred")
+        else:
+            self.store = Store.open(self.db_path, stories="deferred")
 
     def close_spider(self, spider: Any = None) -> None:
         # Index pages' validators, once everything they listed is settled (next run: 304, nothing new).
@@ -240,12 +255,14 @@ def crawl(
     app.store  # noqa: B018 - create the schema before the subprocess writes to it
     started = utcnow()
     logger.info("crawling %d source(s): %s", len(sources), ", ".join(s.id for s in sources))
+    store_setting, env = _crawl_store(app)
     results = run_crawl(
         sources,
         app.settings,
         item_pipelines={STORE_PIPELINE: 800},
-        extra_scrapy_settings={"REGWATCH_DB_PATH": str(app.db_path)},
+        extra_scrapy_settings=store_setting,
         validators=app.store.fetch_ledger.validators(s.id for s in sources),
+        env=env,
         discoveries=stored_discoveries(app, sources),
     )
     finished = utcnow()
@@ -254,6 +271,20 @@ def crawl(
         if stats.discovery:  # an auto source was discovered (again): the next run follows what it chose
             app.store.source_states.save_discovery(stats.source_id, Discovery.from_dict(stats.discovery))
     return results
+
+
+def _crawl_store(app: App) -> tuple[dict[str, str], dict[str, str]]:
+    """The Scrapy setting naming the store for the crawl's pipeline, and the environment it needs.
+
+    PostgreSQL: the URL goes without its password, which goes in the subprocess's
+    environment (the job file is for crawl settings only, never secrets).
+    """
+    url = str(app.settings["STORE_URL"]).strip()
+    if not url:
+        return {"REGWATCH_DB_PATH": str(app.db_path)}, {}
+    bare, password = split_password(url)
+    password = password or str(app.settings["STORE_PASSWORD"])
+    return {STORE_URL_SETTING: bare}, ({STORE_PASSWORD_ENV: password} if password else {})
 
 
 def no_sources_advice(app: App) -> str:

@@ -213,7 +213,7 @@ def index_status(app: App, as_json: bool) -> None:
     Example:
       REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch index status --json
     """
-    data = app.cluster.status()
+    data = {"store": app.store.engine, "store_location": app.store.location, **app.cluster.status()}
     if as_json:
         emit_json(data)
         return

@@ -184,10 +184,12 @@ def show_settings(app: App, as_json: bool) -> None:
       REGWATCH_SMTP_HOST=mail.example.org regwatch settings
     """
     values = app.settings.public()
+    store = app.store_location
     if as_json:
-        emit_json({"home": str(app.home), **values})
+        emit_json({"home": str(app.home), "store": {"engine": app.store_engine, "location": store}, **values})
         return
     click.echo(f"{'HOME':<28} {app.home}")
+    click.echo(f"{'STORE':<28} {app.store_engine}: {store}")
     for setting in SETTINGS:
         allowed = f" ({setting.range_text})" if setting.range_text else ""
         click.echo(f"{setting.name:<28} {values[setting.name]!s:<40} {setting.help}{allowed}")
