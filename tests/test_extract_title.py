@@ -141,3 +141,31 @@ def test_data_declared_as_a_headline_is_not_one() -> None:
     ld = json.dumps({"@type": "NewsArticle", "headline": data})
     head = f'<title>Changed my life | Reviews</title><script type="application/ld+json">{ld}</script>'
     assert title_of(head, "<h1>Changed my life</h1>") == "Changed my life"
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        # A section glued to its dash or colon, the space only after it (found on L3S-GN1's dev pages).
+        ("edmontonsun.com -\nMusic-\nLavigne lawsuit settled", "Lavigne lawsuit settled"),
+        (
+            "WHO TV - Des Moines: Research confirms prairie grass could be good",
+            "Research confirms prairie grass could be good",
+        ),
+        # A breadcrumb trail of ">" and a "--" before the headline.
+        (
+            "SignOnSanDiego.com > News > World -- Judges allow video of victims",
+            "Judges allow video of victims",
+        ),
+    ],
+)
+def test_glued_and_breadcrumb_separators_cut_the_title(title: str, shown: str) -> None:
+    assert title_of(f"<title>{title}</title>", f"<div><h5>{shown}</h5></div>") == shown
+
+
+def test_a_glued_colon_stays_when_the_page_shows_the_whole_title() -> None:
+    """The new separators only offer shorter runs: a headline the page shows with its colon keeps it."""
+    assert title_of(
+        "<title>CES: iSleep to iDream with iPod-ready bed</title>",
+        "<h1>CES: iSleep to iDream with iPod-ready bed</h1>",
+    ) == ("CES: iSleep to iDream with iPod-ready bed")
