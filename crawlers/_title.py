@@ -11,8 +11,9 @@ alone. Nothing here knows a site: only separators, the page's own text and its h
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -136,7 +137,55 @@ def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
             continue
         if whole or len(norm.split()) >= 3 or norm in headings or run == title:
             best = run  # one or two words alone may be a menu entry, unless shown as a heading
-    return best
+    # "Headline | Site" shown whole (a share link's text): the site's name is still not the headline's.
+    return _trimmed(best, site) if best else best
+
+
+def _trimmed(title: str, site: _Site) -> str:
+    """A title without the parts at its ends that are only the site's name (see :func:`_names_site`)."""
+    runs = _runs(title)
+    if len(runs) < 2:
+        return title
+    first, last = _kept_span(runs, site, _names_site)
+    return next(run for run, i, j in runs if i == first and j == last)
+
+
+def _kept_span(
+    runs: list[tuple[str, int, int]], site: _Site, names_site: Callable[[str, _Site], bool]
+) -> tuple[int, int]:
+    """The first and last of a title's parts once those at either end that name the site are
+    dropped: one part at a time, a declared name spanning several parts ("☆☆☆☆☆ - Journalistenwatch
+    e.V. - Aktuelle Geschehnisse"), or a part without a word. One part is always left."""
+    by_span = {(i, j): run for run, i, j in runs}
+    last = max(j for _, _, j in runs)
+
+    def names(i: int, j: int) -> bool:
+        run = by_span[(i, j)]
+        return (not _norm(run) or names_site(run, site)) if i == j else _norm(run) in site.names
+
+    first = 0
+    while first < last:
+        cut = next((j for j in range(first, last) if names(first, j)), None)
+        if cut is None:
+            break
+        first = cut + 1
+    while last > first:
+        cut = next((i for i in range(last, first, -1) if names(i, last)), None)
+        if cut is None:
+            break
+        last = cut - 1
+    return first, last
+
+
+def _names_site(text: str, site: _Site) -> bool:
+    """Whether a title part is the site's name and nothing else: a declared name, or the host's
+    label alone or with its domain ("Wolfgang Michal" on wolfgangmichal.de, "tagesschau.de"),
+    stricter than :func:`_is_site_part` ("Frauen im THW" on thw.de is a headline's kicker)."""
+    norm = _norm(text)
+    squashed = norm.replace(" ", "")
+    return norm in site.names or (
+        bool(site.label) and squashed.startswith(site.label) and len(squashed) <= len(site.label) + 5
+    )
 
 
 def _without_site(title: str, site: _Site) -> str:
@@ -144,13 +193,8 @@ def _without_site(title: str, site: _Site) -> str:
     runs = _runs(title)
     if not runs:
         return title
-    count = max(j for _, _, j in runs) + 1
     parts = {i: run for run, i, j in runs if i == j}
-    first, last = 0, count - 1
-    while first < last and _is_site_part(parts[first], site):
-        first += 1
-    while last > first and _is_site_part(parts[last], site):
-        last -= 1
+    first, last = _kept_span(runs, site, _is_site_part)
     kept = next(run for run, i, j in runs if i == first and j == last)
     # Still "Headline | Section | Site" with no name known: the headline is the part that holds
     # more words than all the others together (pipes only: a dash may well be the headline's own).
@@ -201,6 +245,7 @@ def headline(
 ) -> str:
     """The article's headline, or "" when the page names none (see :func:`_headline`), without a
     separator left dangling at either end."""
+    jsonld = clean_text(html.unescape(jsonld)) if "&" in jsonld else jsonld  # "Headline &raquo; Site"
     return _tidy(
         _headline(
             doc,
@@ -240,7 +285,8 @@ def _headline(
             longer = [c for c in [*candidates, *shown.headings] if c.startswith(stem) and len(c) > len(stem)]
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
-        return _without_site(jsonld, site)
+        # "Kicker - Headline" declared, the headline alone shown: the part the page confirms.
+        return _confirmed(jsonld, shown, site) or _without_site(jsonld, site)
     listed = clean_text(listed)
     lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
     for text in [

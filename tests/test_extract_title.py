@@ -169,3 +169,38 @@ def test_a_glued_colon_stays_when_the_page_shows_the_whole_title() -> None:
         "<title>CES: iSleep to iDream with iPod-ready bed</title>",
         "<h1>CES: iSleep to iDream with iPod-ready bed</h1>",
     ) == ("CES: iSleep to iDream with iPod-ready bed")
+
+
+def ld(headline: str) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": headline})}</script>'
+
+
+def test_a_title_shown_whole_with_the_hosts_name_loses_the_name() -> None:
+    """A share link shows "Headline | Wolfgang Michal" on wolfgangmichal.de: the name is not the headline's."""
+    title = "Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz | Wolfgang Michal"
+    body = f"<h1>Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz</h1><p><a>{title}</a></p>"
+    assert title_of(f"<title>{title}</title>", body, "https://www.wolfgangmichal.de/2017/06/x/") == (
+        "Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz"
+    )
+
+
+def test_a_kicker_naming_the_host_inside_a_word_stays() -> None:
+    """ "Frauen im THW" on thw.de is the headline's kicker, not the site's name."""
+    title = "Frauen im THW: Vergangenheit, Gegenwart und Zukunft"
+    body = f"<h1>{title}</h1><p><a>Frauen im THW</a></p>"
+    assert title_of(f"<title>{title}</title>", body, "https://www.thw.de/x") == title
+
+
+def test_json_ld_kicker_is_dropped_when_the_page_shows_the_headline_alone() -> None:
+    head = ld("Kücknitz - So lief die Auktion der Schätzchen von St. Johannes")
+    body = "<h1>So lief die Auktion der Schätzchen von St. Johannes</h1>"
+    assert title_of(head, body) == "So lief die Auktion der Schätzchen von St. Johannes"
+
+
+def test_json_ld_entities_and_a_site_name_of_several_parts_are_removed() -> None:
+    site = "☆☆☆☆☆ - Journalistenwatch e.V. - Aktuelle Geschehnisse"
+    head = (
+        ld(f"Ladensterben immer dramatischer &raquo; {site}")
+        + f'<meta property="og:site_name" content="{site}">'
+    )
+    assert title_of(head, "<div>Ladensterben</div>") == "Ladensterben immer dramatischer"
