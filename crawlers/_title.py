@@ -15,7 +15,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import lxml.html
 
@@ -258,6 +258,24 @@ def headline(
     )
 
 
+# The title a share link hands its service ("digg.com/submit?url=…&title=Headline", "…&t=Headline").
+_SHARED_TITLE = re.compile(r"[?&](?:title|t)=([^&'\"]+)")
+SHARE_LINKS_READ = 300
+
+
+def _shared_titles(doc: lxml.html.HtmlElement) -> list[str]:
+    """The titles the page's share links give its article, most shared first: a last witness on a
+    page whose ``<title>`` names only the site, or that has none (still only what the page shows wins)."""
+    counts: dict[str, int] = {}
+    for href in doc.xpath("//a/@href")[:SHARE_LINKS_READ]:
+        match = _SHARED_TITLE.search(str(href))
+        if match:
+            text = clean_text(unquote_plus(match.group(1)))
+            if usable(text) and len(_norm(text).split()) >= 2:
+                counts[text] = counts.get(text, 0) + 1
+    return sorted(counts, key=lambda text: -counts[text])
+
+
 def _headline(
     doc: lxml.html.HtmlElement,
     url: str,
@@ -293,6 +311,7 @@ def _headline(
         *candidates,
         *([listed] if usable(listed) else []),
         *([tag_title] if usable(tag_title) else []),
+        *_shared_titles(doc),
     ]:
         if _is_site_part(text, site) and not _runs(text)[1:]:
             continue  # only the site's name ("Press corner" on every page of an app)

@@ -204,3 +204,21 @@ def test_json_ld_entities_and_a_site_name_of_several_parts_are_removed() -> None
         + f'<meta property="og:site_name" content="{site}">'
     )
     assert title_of(head, "<div>Ladensterben</div>") == "Ladensterben immer dramatischer"
+
+
+def test_a_share_links_title_names_the_article_of_a_page_without_one() -> None:
+    """L3S-GN1's BBC pages lost their <title>; their bookmark links and a headline div still carry it."""
+    share = "".join(
+        f'<a href="http://{host}/submit?url=https%3A%2F%2Fnews.example.org%2Fa&amp;title=Gulf+states+urge+peace+with+Iran">'
+        f"{host}</a>"
+        for host in ("digg.com", "reddit.com")
+    )
+    body = f'<h3>Bookmark with:</h3>{share}<div class="sh">Gulf states urge peace with Iran</div>'
+    assert title_of("", body) == "Gulf states urge peace with Iran"
+
+
+def test_a_share_links_title_the_page_does_not_show_is_ignored() -> None:
+    share = '<a href="https://twitter.com/share?t=Something+else+entirely">Tweet</a>'
+    assert (
+        title_of("", f"<h3>Bookmark with:</h3>{share}<h2>Our headline here</h2>") != "Something else entirely"
+    )
