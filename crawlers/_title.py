@@ -11,10 +11,11 @@ alone. Nothing here knows a site: only separators, the page's own text and its h
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import lxml.html
 
@@ -23,11 +24,14 @@ from ._text import clean_text
 # Headlines are short: a "title" longer than this is a page's markup swallowed by a broken <title>.
 TITLE_MAX_CHARS = 300
 # Between a headline and the site's or section's name: " | ", " - ", " – ", " — ", " :: ", " » ",
-# " : ", " / ", a glued "_" (Chinese portals: "Headline_Section_Site") or a trailing "(Site)".
+# " : ", " / ", " > " and " -- " (breadcrumbs), a glued "_" (Chinese portals: "Headline_Section_Site"),
+# a trailing "(Site)", or a dash or colon glued to the word before it ("Music- Headline",
+# "Des Moines: Headline"). Splitting more only offers shorter runs: a run the page shows still wins.
 # Each whitespace alternative starts only where a run of spaces starts (the lookbehinds): same
 # leftmost matches, one linear scan.
 _SEPARATOR = re.compile(
-    r"(?<!\s)\s+(?:[|\-–—»«•·/~]|::|:)\s+|(?<!\s)\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)"
+    r"(?<!\s)\s+(?:[|\-–—»«•·/~>]|--|::|:)\s+|(?<!\s)\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)"
+    r"|(?<=\w)[-–—:]\s+"
 )
 _CODE = re.compile(r"[{};]|\bfunction\b|document\.|\bvar\b|</")
 # A heading is a line, not a paragraph: an element named "title" holding more words is a teaser.
@@ -133,7 +137,55 @@ def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
             continue
         if whole or len(norm.split()) >= 3 or norm in headings or run == title:
             best = run  # one or two words alone may be a menu entry, unless shown as a heading
-    return best
+    # "Headline | Site" shown whole (a share link's text): the site's name is still not the headline's.
+    return _trimmed(best, site) if best else best
+
+
+def _trimmed(title: str, site: _Site) -> str:
+    """A title without the parts at its ends that are only the site's name (see :func:`_names_site`)."""
+    runs = _runs(title)
+    if len(runs) < 2:
+        return title
+    first, last = _kept_span(runs, site, _names_site)
+    return next(run for run, i, j in runs if i == first and j == last)
+
+
+def _kept_span(
+    runs: list[tuple[str, int, int]], site: _Site, names_site: Callable[[str, _Site], bool]
+) -> tuple[int, int]:
+    """The first and last of a title's parts once those at either end that name the site are
+    dropped: one part at a time, a declared name spanning several parts ("☆☆☆☆☆ - Journalistenwatch
+    e.V. - Aktuelle Geschehnisse"), or a part without a word. One part is always left."""
+    by_span = {(i, j): run for run, i, j in runs}
+    last = max(j for _, _, j in runs)
+
+    def names(i: int, j: int) -> bool:
+        run = by_span[(i, j)]
+        return (not _norm(run) or names_site(run, site)) if i == j else _norm(run) in site.names
+
+    first = 0
+    while first < last:
+        cut = next((j for j in range(first, last) if names(first, j)), None)
+        if cut is None:
+            break
+        first = cut + 1
+    while last > first:
+        cut = next((i for i in range(last, first, -1) if names(i, last)), None)
+        if cut is None:
+            break
+        last = cut - 1
+    return first, last
+
+
+def _names_site(text: str, site: _Site) -> bool:
+    """Whether a title part is the site's name and nothing else: a declared name, or the host's
+    label alone or with its domain ("Wolfgang Michal" on wolfgangmichal.de, "tagesschau.de"),
+    stricter than :func:`_is_site_part` ("Frauen im THW" on thw.de is a headline's kicker)."""
+    norm = _norm(text)
+    squashed = norm.replace(" ", "")
+    return norm in site.names or (
+        bool(site.label) and squashed.startswith(site.label) and len(squashed) <= len(site.label) + 5
+    )
 
 
 def _without_site(title: str, site: _Site) -> str:
@@ -141,13 +193,8 @@ def _without_site(title: str, site: _Site) -> str:
     runs = _runs(title)
     if not runs:
         return title
-    count = max(j for _, _, j in runs) + 1
     parts = {i: run for run, i, j in runs if i == j}
-    first, last = 0, count - 1
-    while first < last and _is_site_part(parts[first], site):
-        first += 1
-    while last > first and _is_site_part(parts[last], site):
-        last -= 1
+    first, last = _kept_span(runs, site, _is_site_part)
     kept = next(run for run, i, j in runs if i == first and j == last)
     # Still "Headline | Section | Site" with no name known: the headline is the part that holds
     # more words than all the others together (pipes only: a dash may well be the headline's own).
@@ -198,6 +245,7 @@ def headline(
 ) -> str:
     """The article's headline, or "" when the page names none (see :func:`_headline`), without a
     separator left dangling at either end."""
+    jsonld = clean_text(html.unescape(jsonld)) if "&" in jsonld else jsonld  # "Headline &raquo; Site"
     return _tidy(
         _headline(
             doc,
@@ -208,6 +256,24 @@ def headline(
             listed=listed,
         )
     )
+
+
+# The title a share link hands its service ("digg.com/submit?url=…&title=Headline", "…&t=Headline").
+_SHARED_TITLE = re.compile(r"[?&](?:title|t)=([^&'\"]+)")
+SHARE_LINKS_READ = 300
+
+
+def _shared_titles(doc: lxml.html.HtmlElement) -> list[str]:
+    """The titles the page's share links give its article, most shared first: a last witness on a
+    page whose ``<title>`` names only the site, or that has none (still only what the page shows wins)."""
+    counts: dict[str, int] = {}
+    for href in doc.xpath("//a/@href")[:SHARE_LINKS_READ]:
+        match = _SHARED_TITLE.search(str(href))
+        if match:
+            text = clean_text(unquote_plus(match.group(1)))
+            if usable(text) and len(_norm(text).split()) >= 2:
+                counts[text] = counts.get(text, 0) + 1
+    return sorted(counts, key=lambda text: -counts[text])
 
 
 def _headline(
@@ -237,13 +303,15 @@ def _headline(
             longer = [c for c in [*candidates, *shown.headings] if c.startswith(stem) and len(c) > len(stem)]
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
-        return _without_site(jsonld, site)
+        # "Kicker - Headline" declared, the headline alone shown: the part the page confirms.
+        return _confirmed(jsonld, shown, site) or _without_site(jsonld, site)
     listed = clean_text(listed)
     lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
     for text in [
         *candidates,
         *([listed] if usable(listed) else []),
         *([tag_title] if usable(tag_title) else []),
+        *_shared_titles(doc),
     ]:
         if _is_site_part(text, site) and not _runs(text)[1:]:
             continue  # only the site's name ("Press corner" on every page of an app)

@@ -141,3 +141,84 @@ def test_data_declared_as_a_headline_is_not_one() -> None:
     ld = json.dumps({"@type": "NewsArticle", "headline": data})
     head = f'<title>Changed my life | Reviews</title><script type="application/ld+json">{ld}</script>'
     assert title_of(head, "<h1>Changed my life</h1>") == "Changed my life"
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        # A section glued to its dash or colon, the space only after it (found on L3S-GN1's dev pages).
+        ("edmontonsun.com -\nMusic-\nLavigne lawsuit settled", "Lavigne lawsuit settled"),
+        (
+            "WHO TV - Des Moines: Research confirms prairie grass could be good",
+            "Research confirms prairie grass could be good",
+        ),
+        # A breadcrumb trail of ">" and a "--" before the headline.
+        (
+            "SignOnSanDiego.com > News > World -- Judges allow video of victims",
+            "Judges allow video of victims",
+        ),
+    ],
+)
+def test_glued_and_breadcrumb_separators_cut_the_title(title: str, shown: str) -> None:
+    assert title_of(f"<title>{title}</title>", f"<div><h5>{shown}</h5></div>") == shown
+
+
+def test_a_glued_colon_stays_when_the_page_shows_the_whole_title() -> None:
+    """The new separators only offer shorter runs: a headline the page shows with its colon keeps it."""
+    assert title_of(
+        "<title>CES: iSleep to iDream with iPod-ready bed</title>",
+        "<h1>CES: iSleep to iDream with iPod-ready bed</h1>",
+    ) == ("CES: iSleep to iDream with iPod-ready bed")
+
+
+def ld(headline: str) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": headline})}</script>'
+
+
+def test_a_title_shown_whole_with_the_hosts_name_loses_the_name() -> None:
+    """A share link shows "Headline | Wolfgang Michal" on wolfgangmichal.de: the name is not the headline's."""
+    title = "Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz | Wolfgang Michal"
+    body = f"<h1>Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz</h1><p><a>{title}</a></p>"
+    assert title_of(f"<title>{title}</title>", body, "https://www.wolfgangmichal.de/2017/06/x/") == (
+        "Publizistische Sorgfaltspflicht statt Netzwerkdurchsetzungsgesetz"
+    )
+
+
+def test_a_kicker_naming_the_host_inside_a_word_stays() -> None:
+    """ "Frauen im THW" on thw.de is the headline's kicker, not the site's name."""
+    title = "Frauen im THW: Vergangenheit, Gegenwart und Zukunft"
+    body = f"<h1>{title}</h1><p><a>Frauen im THW</a></p>"
+    assert title_of(f"<title>{title}</title>", body, "https://www.thw.de/x") == title
+
+
+def test_json_ld_kicker_is_dropped_when_the_page_shows_the_headline_alone() -> None:
+    head = ld("Kücknitz - So lief die Auktion der Schätzchen von St. Johannes")
+    body = "<h1>So lief die Auktion der Schätzchen von St. Johannes</h1>"
+    assert title_of(head, body) == "So lief die Auktion der Schätzchen von St. Johannes"
+
+
+def test_json_ld_entities_and_a_site_name_of_several_parts_are_removed() -> None:
+    site = "☆☆☆☆☆ - Journalistenwatch e.V. - Aktuelle Geschehnisse"
+    head = (
+        ld(f"Ladensterben immer dramatischer &raquo; {site}")
+        + f'<meta property="og:site_name" content="{site}">'
+    )
+    assert title_of(head, "<div>Ladensterben</div>") == "Ladensterben immer dramatischer"
+
+
+def test_a_share_links_title_names_the_article_of_a_page_without_one() -> None:
+    """L3S-GN1's BBC pages lost their <title>; their bookmark links and a headline div still carry it."""
+    share = "".join(
+        f'<a href="http://{host}/submit?url=https%3A%2F%2Fnews.example.org%2Fa&amp;title=Gulf+states+urge+peace+with+Iran">'
+        f"{host}</a>"
+        for host in ("digg.com", "reddit.com")
+    )
+    body = f'<h3>Bookmark with:</h3>{share}<div class="sh">Gulf states urge peace with Iran</div>'
+    assert title_of("", body) == "Gulf states urge peace with Iran"
+
+
+def test_a_share_links_title_the_page_does_not_show_is_ignored() -> None:
+    share = '<a href="https://twitter.com/share?t=Something+else+entirely">Tweet</a>'
+    assert (
+        title_of("", f"<h3>Bookmark with:</h3>{share}<h2>Our headline here</h2>") != "Something else entirely"
+    )
