@@ -201,11 +201,14 @@ def agreed_body(
     body and not a fragment of it): where it reads another part of the page, or nothing, there
     is no second opinion to follow. jusText is asked only about the paragraphs readability
     left out. Paragraphs in ``keep`` (quotations: an embedded post is what someone said, and
-    real pages' gold keeps it, though neither reader does) are never dropped.
+    real pages' gold keeps it, though neither reader does) are never dropped. The page is
+    parsed once for both readers, and neither is asked when no paragraph could be dropped
+    (all short, lists, data tables or kept).
     """
     paragraphs = body.split("\n\n")
-    if len(paragraphs) < 2:
-        return body
+    judged = [i for i, paragraph in enumerate(paragraphs) if paragraph not in keep and _judged(paragraph)]
+    if len(paragraphs) < 2 or not judged:
+        return body  # nothing either reader could take away: neither is asked
     root = parse_page(html)
     theirs = shingle_set(readability_text(html, url, root))
     ours = shingle_set(body)
@@ -213,11 +216,7 @@ def agreed_body(
         return body
     if len(theirs) < SAME_ARTICLE_MIN_SIZE * len(ours):
         return body
-    doubtful = [
-        i
-        for i, paragraph in enumerate(paragraphs)
-        if paragraph not in keep and _judged(paragraph) and not _held(shingle_set(paragraph), theirs)
-    ]
+    doubtful = [i for i in judged if not _held(shingle_set(paragraphs[i]), theirs)]
     if not doubtful:
         return body
     jt = shingle_set(justext_text(html, language, url, root) if root is not None else "")
