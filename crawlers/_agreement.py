@@ -24,7 +24,7 @@ from collections.abc import Collection
 
 import justext
 import lxml.html
-from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
+from justext.core import ParagraphMaker, PathInfo, classify_paragraphs, revise_paragraph_classification
 from justext.paragraph import Paragraph
 from lxml import etree
 from readability import Document
@@ -144,12 +144,33 @@ def _stoplist(language: str) -> frozenset[str]:
 
 class _ReadParagraph(Paragraph):  # type: ignore[misc]
     """A jusText paragraph whose text is computed once: jusText's classification asks for it
-    six times or more per paragraph, and it never changes once the page is read."""
+    six times or more per paragraph, and it never changes once the page is read. Its XPath,
+    which jusText builds for every paragraph and nothing here reads, is left out."""
+
+    def __init__(self, path: PathInfo) -> None:  # Paragraph's own, less the XPath
+        self.dom_path = path.dom
+        self.text_nodes: list[str] = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""
 
     @functools.cached_property
     def text(self) -> str:
         text: str = Paragraph.text.fget(self)
         return text
+
+
+class _ParagraphReader(ParagraphMaker):  # type: ignore[misc]
+    """jusText's paragraph maker, making :class:`_ReadParagraph` paragraphs."""
+
+    path: PathInfo
+    paragraph: _ReadParagraph | None
+    paragraphs: list[_ReadParagraph]
+
+    def _start_new_pragraph(self) -> None:
+        if self.paragraph and self.paragraph.contains_text():
+            self.paragraphs.append(self.paragraph)
+        self.paragraph = _ReadParagraph(self.path)
 
 
 def justext_text(
@@ -160,11 +181,9 @@ def justext_text(
     ``root``: the page already parsed (:func:`parse_page`); jusText only reads it.
     """
     try:
-        paragraphs = ParagraphMaker.make_paragraphs(
+        paragraphs = _ParagraphReader.make_paragraphs(
             lxml.html.document_fromstring(html) if root is None else root
         )
-        for paragraph in paragraphs:
-            paragraph.__class__ = _ReadParagraph
         # trafilatura's own settings for jusText: shorter paragraphs and fewer stopwords than
         # jusText's defaults, which read much of a news page as boilerplate.
         classify_paragraphs(paragraphs, _stoplist(language), 50, 150, 0.1, 0.2, 0.25, True)
