@@ -24,9 +24,11 @@ from collections.abc import Collection
 
 import justext
 import lxml.html
-from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
+from justext.core import ParagraphMaker, PathInfo, classify_paragraphs, revise_paragraph_classification
+from justext.paragraph import Paragraph
 from lxml import etree
 from readability import Document
+from readability.readability import REGEXES
 
 logger = logging.getLogger(__name__)
 
@@ -95,17 +97,41 @@ def shingle_set(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
-def readability_text(html: str, url: str = "") -> str:
-    """The text readability-lxml reads as the page's article ("" when it finds none or fails)."""
+def parse_page(html: str) -> lxml.html.HtmlElement | None:
+    """The page parsed once for both readers (None when lxml cannot read it).
+
+    Parsed as jusText parses a page (``lxml.html.document_fromstring`` of the text), which gives
+    the same tree readability-lxml builds from the same text (it parses the text's UTF-8 bytes).
+    """
     try:
-        summary = Document(html).summary(html_partial=True)
-        root = lxml.html.fragment_fromstring(summary, create_parent="div")
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _readability_edits(root: lxml.html.HtmlElement) -> bool:
+    """Whether readability-lxml would change a tree handed to it: it drops hidden elements in place."""
+    if root.xpath("boolean(//*[@hidden])"):
+        return True
+    return any(REGEXES["displayNoneRe"].search(style) for style in root.xpath("//*/@style"))
+
+
+def readability_text(html: str, url: str = "", root: lxml.html.HtmlElement | None = None) -> str:
+    """The text readability-lxml reads as the page's article ("" when it finds none or fails).
+
+    ``root``, the page already parsed (:func:`parse_page`), spares readability a parse of its own
+    when it would leave that tree as it is (it drops a page's hidden elements from the tree it reads).
+    """
+    source: str | lxml.html.HtmlElement = html if root is None or _readability_edits(root) else root
+    try:
+        summary = Document(source).summary(html_partial=True)
+        fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
     except Exception as exc:  # a third-party reader's failure on one page is no opinion, not an error
         logger.debug("extract %s: readability-lxml read nothing (%s: %s)", url, type(exc).__name__, exc)
         return ""
-    for block in root.iter(*_BLOCKS):
+    for block in fragment.iter(*_BLOCKS):
         block.tail = "\n" + (block.tail or "")
-    return root.text_content()
+    return fragment.text_content()
 
 
 @functools.lru_cache(maxsize=64)
@@ -116,10 +142,48 @@ def _stoplist(language: str) -> frozenset[str]:
     return frozenset(word for each in justext.get_stoplists() for word in justext.get_stoplist(each))
 
 
-def justext_text(html: str, language: str = "", url: str = "") -> str:
-    """The paragraphs jusText classifies as running text, one per line ("" when it fails)."""
+class _ReadParagraph(Paragraph):  # type: ignore[misc]
+    """A jusText paragraph whose text is computed once: jusText's classification asks for it
+    six times or more per paragraph, and it never changes once the page is read. Its XPath,
+    which jusText builds for every paragraph and nothing here reads, is left out."""
+
+    def __init__(self, path: PathInfo) -> None:  # Paragraph's own, less the XPath
+        self.dom_path = path.dom
+        self.text_nodes: list[str] = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""
+
+    @functools.cached_property
+    def text(self) -> str:
+        text: str = Paragraph.text.fget(self)
+        return text
+
+
+class _ParagraphReader(ParagraphMaker):  # type: ignore[misc]
+    """jusText's paragraph maker, making :class:`_ReadParagraph` paragraphs."""
+
+    path: PathInfo
+    paragraph: _ReadParagraph | None
+    paragraphs: list[_ReadParagraph]
+
+    def _start_new_pragraph(self) -> None:
+        if self.paragraph and self.paragraph.contains_text():
+            self.paragraphs.append(self.paragraph)
+        self.paragraph = _ReadParagraph(self.path)
+
+
+def justext_text(
+    html: str, language: str = "", url: str = "", root: lxml.html.HtmlElement | None = None
+) -> str:
+    """The paragraphs jusText classifies as running text, one per line ("" when it fails).
+
+    ``root``: the page already parsed (:func:`parse_page`); jusText only reads it.
+    """
     try:
-        paragraphs = ParagraphMaker.make_paragraphs(lxml.html.document_fromstring(html))
+        paragraphs = _ParagraphReader.make_paragraphs(
+            lxml.html.document_fromstring(html) if root is None else root
+        )
         # trafilatura's own settings for jusText: shorter paragraphs and fewer stopwords than
         # jusText's defaults, which read much of a news page as boilerplate.
         classify_paragraphs(paragraphs, _stoplist(language), 50, 150, 0.1, 0.2, 0.25, True)
@@ -156,25 +220,25 @@ def agreed_body(
     body and not a fragment of it): where it reads another part of the page, or nothing, there
     is no second opinion to follow. jusText is asked only about the paragraphs readability
     left out. Paragraphs in ``keep`` (quotations: an embedded post is what someone said, and
-    real pages' gold keeps it, though neither reader does) are never dropped.
+    real pages' gold keeps it, though neither reader does) are never dropped. The page is
+    parsed once for both readers, and neither is asked when no paragraph could be dropped
+    (all short, lists, data tables or kept).
     """
     paragraphs = body.split("\n\n")
-    if len(paragraphs) < 2:
-        return body
-    theirs = shingle_set(readability_text(html, url))
+    judged = [i for i, paragraph in enumerate(paragraphs) if paragraph not in keep and _judged(paragraph)]
+    if len(paragraphs) < 2 or not judged:
+        return body  # nothing either reader could take away: neither is asked
+    root = parse_page(html)
+    theirs = shingle_set(readability_text(html, url, root))
     ours = shingle_set(body)
     if not theirs or len(theirs & ours) < SAME_ARTICLE_SHARE * len(theirs):
         return body
     if len(theirs) < SAME_ARTICLE_MIN_SIZE * len(ours):
         return body
-    doubtful = [
-        i
-        for i, paragraph in enumerate(paragraphs)
-        if paragraph not in keep and _judged(paragraph) and not _held(shingle_set(paragraph), theirs)
-    ]
+    doubtful = [i for i in judged if not _held(shingle_set(paragraphs[i]), theirs)]
     if not doubtful:
         return body
-    jt = shingle_set(justext_text(html, language, url))
+    jt = shingle_set(justext_text(html, language, url, root) if root is not None else "")
     dropped = {i for i in doubtful if not _held(shingle_set(paragraphs[i]), jt)}
     if not dropped:
         return body

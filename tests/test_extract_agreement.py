@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 import crawlers._body as body_module
 from crawlers import extract_article
-from crawlers._agreement import agreed_body, justext_text, readability_text
+from crawlers._agreement import agreed_body, justext_text, parse_page, readability_text
 
 URL = "https://news.example.org/2008/01/story.html"
 PROSE = [
@@ -99,3 +100,44 @@ def test_a_page_gets_the_second_opinion_and_a_sources_own_article_element_does_n
     assert asked == ["en"]
     extract_article(html, URL, body_css="div.article")
     assert asked == ["en"]  # an override names the article: nothing to second-guess
+
+
+def test_the_page_is_parsed_once_for_both_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import readability.readability as readability_module
+
+    built: list[object] = []
+    build_doc = readability_module.build_doc
+
+    def counting(page: object) -> object:
+        built.append(page)
+        return build_doc(page)
+
+    monkeypatch.setattr(readability_module, "build_doc", counting)
+    body = "\n\n".join([MENU, *PROSE])
+    assert agreed_body(body, page(), "en", URL) == "\n\n".join(PROSE)
+    assert built == []  # readability read the tree parsed for jusText too, not the text again
+
+
+def test_a_page_with_hidden_elements_reads_as_before_and_its_tree_is_left_as_it_is() -> None:
+    hidden = (
+        "<p hidden>A hidden paragraph the site keeps for its own scripts, with enough words to count.</p>"
+        '<p style="display: none">Another paragraph nobody sees on the page, with enough words to count.</p>'
+    )
+    html = page(extra_in_article=hidden)
+    root = parse_page(html)
+    assert root is not None
+    before = lxml.html.tostring(root)
+    assert readability_text(html, URL, root) == readability_text(html, URL)
+    assert lxml.html.tostring(root) == before  # readability drops hidden elements from the tree it reads
+    assert justext_text(html, "en", URL, root) == justext_text(html, "en", URL)
+
+
+def test_no_reader_is_asked_when_no_paragraph_could_be_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawlers._agreement as agreement
+
+    def unreachable(*_: object, **__: object) -> str:
+        raise AssertionError("readability asked about a body with nothing to judge")
+
+    monkeypatch.setattr(agreement, "readability_text", unreachable)
+    body = "\n\n".join(["Short line here", "- a list item of the article", PROSE[0]])
+    assert agreed_body(body, page(), "en", URL, keep={PROSE[0]}) == body
