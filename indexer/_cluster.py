@@ -16,6 +16,10 @@ even when one name starts another (see ``_cluster_mapping``); a template
 stored by an older regwatch is brought to the current form on the next sync.
 Beside it: ``_cluster_bulk`` (chunks and bulk requests), ``_cluster_query``
 (request bodies, hits read back), ``_cluster_mapping`` (mappings, documents).
+
+About 500 lines: the versioned index's life (create, sync, migrate, search)
+in one class over one client; the bulk requests are in ``_cluster_bulk``, the
+query and hit reading in ``_cluster_query``, the mappings in ``_cluster_mapping``.
 """
 
 from __future__ import annotations
