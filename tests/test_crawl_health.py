@@ -8,7 +8,6 @@ host, refused connections a port nobody listens on) through the CLI.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ import pytest
 import yaml
 from cli_helpers import Cli
 from crawl_fixtures import serve_pages
+from ports import refused_port
 
 from crawlers import HealthPolicy, blocked_reason, next_health
 from crawlers._health import feed_content_problem
@@ -214,13 +214,6 @@ def test_each_transition_says_what_to_log() -> None:
 # --- end to end ----------------------------------------------------------------------
 
 
-def closed_port() -> int:
-    """A 127.0.0.1 port with nothing listening (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(autouse=True)
 def _store_engine(store_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test here on each store engine: the App (and the crawl subprocess) read it from the environment."""
@@ -249,7 +242,7 @@ def fault_site() -> Iterator[tuple[str, Any]]:
 
 def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = None) -> Path:
     listing = {"item": "li.news-item", "link": "a::attr(href)"}
-    refused_port = closed_port()
+    port = refused_port()
     sources = [
         {"id": "good", "kind": "feed", "url": f"{base}/good/feed.xml"},
         {"id": "wall", "kind": "listing", "url": f"{base}/wall/", "selectors": listing},
@@ -259,7 +252,7 @@ def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = 
         {"id": "undated", "kind": "feed", "url": f"{base}/undated/feed.xml"},
         {"id": "gone", "kind": "feed", "url": f"{base}/gone/feed.xml"},
         {"id": "nodns", "kind": "feed", "url": "http://regwatch-test.invalid/feed.xml"},
-        {"id": "refused", "kind": "feed", "url": f"http://127.0.0.1:{refused_port}/feed.xml"},
+        {"id": "refused", "kind": "feed", "url": f"http://127.0.0.1:{port}/feed.xml"},
     ]
     config = home / "config.yaml"
     config.write_text(
@@ -270,7 +263,7 @@ def write_config(home: Path, base: str, extra_settings: dict[str, Any] | None = 
                     "CRAWL_OBEY_ROBOTS": False,
                     "CRAWL_RETRIES": 0,
                     "CRAWL_TIMEOUT": 10,
-                    "CRAWL_ALLOWED_HOSTS": f"{base}, 127.0.0.1:{refused_port}",
+                    "CRAWL_ALLOWED_HOSTS": f"{base}, 127.0.0.1:{port}",
                 }
                 | (extra_settings or {}),
             }

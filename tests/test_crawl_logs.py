@@ -9,21 +9,15 @@ failure too; the crawl subprocess's stderr is what ops would read.
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
 from crawl_fixtures import serve_pages
+from ports import refused_port
 
 from crawlers import run_crawl
 from regwatch.config import load_config
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:  # free a moment ago, and nothing listens on it now
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def crawl_stderr(
@@ -31,7 +25,7 @@ def crawl_stderr(
 ) -> tuple[str, dict[str, str]]:
     """Crawl the failing sources at ``log_level``; (the crawl process's stderr, {source id: (class, url)})."""
     with serve_pages({}) as (base, _):  # every path answers 404
-        refused = f"http://127.0.0.1:{closed_port()}"
+        refused = f"http://127.0.0.1:{refused_port()}"
         urls = {
             "nodns": "http://regwatch-logs.invalid/feed.xml",
             "refused": f"{refused}/feed.xml",

@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from ports import refused_port
 
 from digests import (
     Deliverer,
@@ -247,7 +248,7 @@ def test_smtp_rejections_map_to_permanent_or_transient(
 
 def test_connection_refused_is_transient() -> None:
     with pytest.raises(DeliveryError) as raised:
-        SmtpDelivery("127.0.0.1", free_port(), timeout=5).deliver(make_digest())
+        SmtpDelivery("127.0.0.1", refused_port(), timeout=5).deliver(make_digest())
     assert raised.value.permanent is False
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_digest_delivery import free_port
+from ports import refused_port
 
 from digests import (
     NOTHING_NEW_LOCATION,
@@ -84,7 +84,7 @@ def digest_delivery(store: Store, tmp_path: Path, deliverer: Deliverer) -> Diges
 
 def smtp_down() -> SmtpDelivery:
     """A real SMTP deliverer pointed at a port nothing listens on: connection refused, transient."""
-    return SmtpDelivery("127.0.0.1", free_port(), timeout=5)
+    return SmtpDelivery("127.0.0.1", refused_port(), timeout=5)
 
 
 def spooled(tmp_path: Path) -> list[Path]:

@@ -17,9 +17,9 @@ import psycopg
 import pytest
 from cli_helpers import Cli
 from pg_fixtures import PASSWORD, PASSWORD_USER, UNUSED_CLUSTER, PostgresServer, sql
+from ports import refused_port
 from test_cli import assert_one_line_error
 from test_index_store import make_article
-from test_private_urls import closed_port
 
 from indexer import Store
 from indexer._pg._schema import MIGRATIONS, SCHEMA_VERSION, STORY_LOCK, current_version, migrate
@@ -184,7 +184,7 @@ def test_postgresql_without_a_search_cluster_is_refused_at_start_in_one_line(
 def test_an_unreachable_server_is_one_line_naming_the_masked_url(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REGWATCH_STORE_URL", f"postgresql://ops:hunter2@127.0.0.1:{closed_port()}/regwatch")
+    monkeypatch.setenv("REGWATCH_STORE_URL", f"postgresql://ops:hunter2@127.0.0.1:{refused_port()}/regwatch")
     monkeypatch.setenv("REGWATCH_INDEX_URL", UNUSED_CLUSTER)
     result = cli("store", "status", expect=None)
     assert_one_line_error(result, "cannot connect to the PostgreSQL store postgresql://ops:***@127.0.0.1:")

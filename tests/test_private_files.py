@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Cli
+from ports import refused_port
 from test_digest_alerts import CONFIG, NOW, investigation_article
-from test_digest_delivery import free_port
 from test_digest_ledger import store_articles
 
 from regwatch.app import App
@@ -48,7 +48,7 @@ def test_a_new_home_and_everything_regwatch_writes_in_it_are_owner_only(tmp_path
     lock = SchedulerLock(home / LOCK_FILE)
     lock.acquire()
     lock.release()
-    smtp_down = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port(), "SMTP_RETRIES": 0, "SMTP_TIMEOUT": 5}
+    smtp_down = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": refused_port(), "SMTP_RETRIES": 0, "SMTP_TIMEOUT": 5}
     with App.load(home, config, overrides=smtp_down) as app:
         store_articles(app, investigation_article())
         assert [o.status for o in send_alerts(app, now=NOW)] == ["pending"]

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cluster_fixtures import open_cluster
+from ports import refused_port
 
 from indexer import Store
 from regwatch.private import redact_url
 
 SECRET = "s3cret-Pa55"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def regwatch(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -73,7 +67,7 @@ def test_settings_never_print_the_url_password(home: Path) -> None:
 
 @pytest.mark.parametrize("flavor", ["auto", "opensearch", "elasticsearch"])
 def test_an_unreachable_cluster_error_and_the_logs_never_show_the_password(home: Path, flavor: str) -> None:
-    url = f"http://u:{SECRET}@127.0.0.1:{closed_port()}"
+    url = f"http://u:{SECRET}@127.0.0.1:{refused_port()}"
     result = regwatch(home, "index", "status", INDEX_URL=url, INDEX_FLAVOR=flavor, INDEX_TIMEOUT="5")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
