@@ -1,10 +1,8 @@
 """Fixtures for the PostgreSQL store: one real server per test session, a database per test.
 
-The server comes from Debian's ``postgresql`` package binaries
-(``/usr/lib/postgresql/*/bin/initdb`` and ``pg_ctl``; ``REGWATCH_TEST_PG_BIN`` names
-another bin dir): a temp data dir, 127.0.0.1 on a free port, fsync off. initdb
-refuses to run as root, so under root the server runs as the ``postgres`` user
-the package creates. Each test gets a database of its own, copied from a template
+The server is started by ``postgresql/run.py`` (the launcher ``make cluster-demo``
+uses) from Debian's ``postgresql`` package binaries (``REGWATCH_PG_BIN`` names another
+bin dir): a temp data dir, 127.0.0.1 on a free port, fsync off, removed at the end. Each test gets a database of its own, copied from a template
 that holds the current schema (``CREATE DATABASE … TEMPLATE``: a file copy, fast).
 
 Without the binaries the PostgreSQL tests skip with the reason; under CI=true
@@ -17,17 +15,15 @@ takes ``store`` (or ``open_store``) runs on SQLite and on PostgreSQL. A test mar
 
 from __future__ import annotations
 
-import contextlib
-import glob
+import importlib.util
 import os
-import pwd
 import shutil
-import socket
-import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -39,104 +35,60 @@ PASSWORD_USER, PASSWORD = "analyst", "s3cret-Pa55"  # a role that must give its 
 TEMPLATE = "regwatch_template"
 
 
-def _bin_dir() -> Path | None:
-    configured = os.environ.get("REGWATCH_TEST_PG_BIN", "").strip()
-    if configured:
-        return Path(configured)
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return Path(found[-1]).parent if found else None
+def _load_launcher() -> ModuleType:
+    """``postgresql/run.py``, the launcher ``make cluster-demo`` uses too (a script, not a package)."""
+    path = Path(__file__).resolve().parents[1] / "postgresql" / "run.py"
+    spec = importlib.util.spec_from_file_location("regwatch_postgresql_launcher", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+launcher = _load_launcher()
 
 
-class PostgresServer:
-    """A throwaway PostgreSQL server (see the module docstring); ``stop()`` removes its data dir."""
+class PostgresServer(launcher.Server):  # type: ignore[misc,name-defined]
+    """A throwaway server in a temp dir (see the module docstring); ``stop()`` removes its files."""
 
     def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.root = Path(tempfile.mkdtemp(prefix="regwatch-pg-"))
-        self.data = self.root / "data"
-        self.port = _free_port()
-        self.run_as: str | None = None
-        if os.geteuid() == 0:
-            try:
-                owner = pwd.getpwnam("postgres")
-            except KeyError:
-                raise RuntimeError(
-                    "running as root and there is no postgres user to run the server as"
-                ) from None
-            self.run_as = "postgres"
-            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+        super().__init__(Path(tempfile.mkdtemp(prefix="regwatch-pg-")), bin_dir, launcher.THROWAWAY_OPTIONS)
 
-    def _run(self, *command: str) -> None:
-        argv = [str(self.bin_dir / command[0]), *command[1:]]
-        if self.run_as:
-            argv = ["runuser", "-u", self.run_as, "--", *argv]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=self.root)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"{' '.join(command[:2])} failed: {done.stderr.strip() or done.stdout.strip()}"
-            )
-
-    def start(self) -> PostgresServer:
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-sync")
-        (self.data / "pg_hba.conf").write_text(
-            f"local all all trust\nhost all {SUPERUSER} 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.data} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-o", options, "start"
-        )
+    def start_throwaway(self) -> PostgresServer:
+        self.start(launcher.free_port(15432), database=None)
         self.admin(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
         return self
 
-    def stop(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+    def stop(self, mode: str = "immediate") -> bool:
+        stopped = bool(super().stop(mode))
         shutil.rmtree(self.root, ignore_errors=True)
+        return stopped
 
-    def url(self, database: str, user: str = SUPERUSER) -> str:
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = SUPERUSER) -> str:  # type: ignore[override]
+        url = super().url(database, user)
+        assert url is not None, "the test server is not running"
+        return str(url)
 
-    def admin(self, sql: str) -> None:
-        """Run one statement on the server's ``postgres`` database, outside a transaction."""
-        import psycopg
-
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute(sql)
-
-    def create_database(self, template: str = "template0", owner: str = SUPERUSER) -> str:
+    def create_database(  # type: ignore[override]
+        self, template: str = "template0", owner: str = SUPERUSER
+    ) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
         self.admin(f"CREATE DATABASE {name} TEMPLATE {template} OWNER {owner}")
         return name
 
-    def drop_database(self, name: str) -> None:
-        self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    bin_dir = _bin_dir()
-    message = ""
-    if bin_dir is None or not (bin_dir / "pg_ctl").exists():
-        message = "no PostgreSQL server binaries (apt-get install postgresql, or make system-deps)"
-    if message:
+    try:
+        bin_dir = launcher.bin_dir()
+    except launcher.ServerError as exc:
         if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    assert bin_dir is not None
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
     server = PostgresServer(bin_dir)
     try:
-        server.start()
+        server.start_throwaway()
         server.admin(f"CREATE DATABASE {TEMPLATE} TEMPLATE template0")
         Store.open_postgresql(
             server.url(TEMPLATE)
