@@ -77,7 +77,8 @@ def _paragraph_words(n: int, i: int) -> list[str]:
     return random.Random(story * 101 + i).choices(VOCABULARY, _WEIGHTS, k=60)
 
 
-def _page(n: int) -> bytes:
+def article_page(n: int) -> bytes:
+    """Article page ``n``: its own story in eight paragraphs, with title, time and author in its markup."""
     digest = hashlib.sha1(str(n).encode()).hexdigest()
     paragraphs = "".join(
         "<p>" + " ".join(_paragraph_words(n, i)) + f" ({digest[:8]}-{i}).</p>" for i in range(8)
@@ -128,7 +129,9 @@ class _Site(ThreadingHTTPServer):
             for n in range(pages)
         )
         self.base = base
-        self.pages = [_page(n) for n in range(pages)]  # made up front: the server's CPU stays off the clock
+        self.pages = [
+            article_page(n) for n in range(pages)
+        ]  # made up front: the server's CPU stays off the clock
         self.feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'.encode()
 
 

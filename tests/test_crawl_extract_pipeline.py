@@ -17,7 +17,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from benchmarks.bench_crawl import _page
+from benchmarks.bench_crawl import article_page
 from crawlers import ExtractedArticle, ExtractPipeline, FetchedPage, FetchRecord, crawl_stats_from, run_crawl
 from crawlers import _extract_pool as pool
 from crawlers._items import ArticleHint
@@ -61,7 +61,7 @@ def test_a_fetched_page_becomes_its_article_with_the_pages_record_completed(
     extract = pipeline(stats)
     extract.open_spider()
     try:
-        item = asyncio.run(extract.process_item(page(_page(3))))
+        item = asyncio.run(extract.process_item(page(article_page(3))))
     finally:
         extract.close_spider()
 
@@ -81,7 +81,7 @@ def test_a_page_the_extractor_refuses_is_one_parse_error_and_goes_no_further(
     stats: MemoryStatsCollector,
 ) -> None:
     with pytest.raises(DropItem):
-        asyncio.run(pipeline(stats, min_body_chars=10**6).process_item(page(_page(3))))
+        asyncio.run(pipeline(stats, min_body_chars=10**6).process_item(page(article_page(3))))
 
     result = crawl_stats_from(stats.get_stats(), "press")
     assert result.errors == 1
@@ -127,7 +127,7 @@ def test_the_worker_pool_lives_from_the_first_spider_open_to_the_last_spider_clo
     second.open_spider()
     try:
         assert first.extractor is second.extractor  # one pool for every source of the crawl
-        item = asyncio.run(first.process_item(page(_page(5))))
+        item = asyncio.run(first.process_item(page(article_page(5))))
         assert isinstance(item, ExtractedArticle)
         assert first.extractor is not None and first.extractor._pool is not None
         workers = list(first.extractor._pool._processes)
@@ -135,7 +135,7 @@ def test_the_worker_pool_lives_from_the_first_spider_open_to_the_last_spider_clo
 
         first.close_spider()
         assert all(alive(pid) for pid in workers)  # the other spider still extracts
-        assert asyncio.run(second.process_item(page(_page(6), url=URL + "?n=6"))).article.title
+        assert asyncio.run(second.process_item(page(article_page(6), url=URL + "?n=6"))).article.title
     finally:
         second.close_spider()
         first.close_spider()  # closing twice gives nothing back twice
@@ -157,7 +157,7 @@ def test_switching_the_extraction_pipeline_off_leaves_a_crawl_that_fetches_and_c
     )
     pages = {
         "/feed.xml": ("application/rss+xml", feed),
-        "/one.html": ("text/html; charset=utf-8", _page(1)),
+        "/one.html": ("text/html; charset=utf-8", article_page(1)),
         "/two.html": ("text/html; charset=utf-8", WALL),  # not even read: nothing extracts it
     }
     with serve_pages(pages) as (base, server):

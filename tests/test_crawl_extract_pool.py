@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_crawl import _page
+from benchmarks.bench_crawl import article_page
 from crawlers._extract import extract_article
 from crawlers._extract_pool import MAX_AUTO_WORKERS, Extractor, worker_count
 from regwatch.errors import ExtractionError
@@ -22,10 +22,10 @@ URL = "https://news.example.org/2026/01/story.html"
 def test_a_worker_extracts_the_article_the_crawl_process_would() -> None:
     extractor = Extractor(1)
     try:
-        pooled = asyncio.run(extractor.extract(_page(3), URL, "src", local_timezone="Europe/London"))
+        pooled = asyncio.run(extractor.extract(article_page(3), URL, "src", local_timezone="Europe/London"))
     finally:
         extractor.close()
-    inline = extract_article(_page(3), URL, "src", local_timezone="Europe/London")
+    inline = extract_article(article_page(3), URL, "src", local_timezone="Europe/London")
     assert {**pooled.to_dict(), "fetched_at": None} == {**inline.to_dict(), "fetched_at": None}
 
 
@@ -33,7 +33,7 @@ def test_an_extraction_error_in_a_worker_reaches_the_crawl_as_itself() -> None:
     extractor = Extractor(1)
     try:
         with pytest.raises(ExtractionError, match="body too short"):
-            asyncio.run(extractor.extract(_page(3), URL, "src", min_body_chars=10**6))
+            asyncio.run(extractor.extract(article_page(3), URL, "src", min_body_chars=10**6))
     finally:
         extractor.close()
 
@@ -47,12 +47,12 @@ def test_workers_default_to_the_spare_cores_at_most_four() -> None:
 KILLED_CRAWL = """
 import asyncio, os, signal, sys
 sys.path.insert(0, os.getcwd())  # run as a script from the repo root: benchmarks/ is not installed
-from benchmarks.bench_crawl import _page
+from benchmarks.bench_crawl import article_page
 from crawlers._extract_pool import Extractor
 
 async def main():
     extractor = Extractor(2)
-    await asyncio.gather(*(extractor.extract(_page(n), f"https://x.example/{n}", "s") for n in range(4)))
+    await asyncio.gather(*(extractor.extract(article_page(n), f"https://x.example/{n}", "s") for n in range(4)))
     print(" ".join(str(p) for p in extractor._pool._processes), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind
 
