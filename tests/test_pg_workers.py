@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_helpers import Cli
 from pg_fixtures import sql
 
 from indexer import Lease, Store
@@ -159,3 +160,18 @@ def test_a_lease_says_what_it_is_as_json(pg_store: Store) -> None:
         "worker-a",
         1,
     )
+
+
+# -- `regwatch worker` and `regwatch workers` -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("worker", "--once"), ("workers",)])
+def test_worker_and_workers_refuse_the_sqlite_store_saying_to_set_store_url(
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("REGWATCH_STORE_URL", "REGWATCH_INDEX_URL", "REGWATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    result = Cli(home=home)(*command, expect=1)
+    assert "STORE_URL=postgresql://" in result.output and "regwatch run" in result.output
+    assert not (home / "regwatch.db").exists()  # refused before a SQLite store was made
