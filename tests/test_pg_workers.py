@@ -8,13 +8,26 @@ tested as ops run it, as real `regwatch worker` subprocesses over sites served o
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+import yaml
 from cli_helpers import Cli
+from crawl_fixtures import serve_pages
 from pg_fixtures import sql
 
 from indexer import Lease, Store
@@ -162,7 +175,365 @@ def test_a_lease_says_what_it_is_as_json(pg_store: Store) -> None:
     )
 
 
-# -- `regwatch worker` and `regwatch workers` -----------------------------------------------------
+# -- `regwatch worker` as ops run it: real subprocesses --------------------------------------------
+
+HTML = "text/html; charset=utf-8"
+FILLER = (
+    "The regulator said it would examine whether the platform had complied with its duties, and that "
+    "it would not hesitate to act if it found that the law had been broken."
+)
+DEADLINE = 120.0  # seconds any awaited event may take on a loaded two-core machine before the test fails
+
+
+def wait_for(what: str, check: Callable[[], Any], deadline: float = DEADLINE) -> Any:
+    """Poll ``check`` until it returns something true; fail naming ``what`` after ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def query(url: str, statement: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [tuple(r) for r in conn.execute(statement).fetchall()]
+
+
+def worker_env(settings: dict[str, str]) -> dict[str, str]:
+    """This environment without any REGWATCH_ setting, plus ``settings`` (names without the prefix)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_") or k.startswith("REGWATCH_TEST")
+    }
+    return {**env, **{f"REGWATCH_{name}": value for name, value in settings.items()}}
+
+
+def regwatch_argv(home: Path, config: Path, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from regwatch.app.cli import main; main()",
+        "--home",
+        str(home),
+        "--config",
+        str(config),
+        *args,
+    ]
+
+
+def start_worker(
+    home: Path, config: Path, settings: dict[str, str], log: Path, *args: str
+) -> subprocess.Popen[str]:
+    """`regwatch worker ARGS --json` in a process of its own; its log goes to ``log``."""
+    with log.open("a") as stderr:
+        return subprocess.Popen(
+            regwatch_argv(home, config, "worker", *args, "--json"),
+            env=worker_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+
+
+def run_worker(home: Path, config: Path, settings: dict[str, str], log: Path, *args: str) -> dict[str, Any]:
+    process = start_worker(home, config, settings, log, *args)
+    out, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, log.read_text()[-3000:]
+    return dict(json.loads(out))
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended: only its exit status is left to collect
+
+
+def cluster_versions(cluster_url: str, alias: str) -> list[int]:
+    """The cluster's internal ``_version`` of each document: 1 = indexed once."""
+    import opensearchpy
+
+    client = opensearchpy.OpenSearch([cluster_url])
+    try:
+        found = client.search(index=alias, body={"query": {"match_all": {}}, "size": 1000, "version": True})
+    finally:
+        client.close()
+    return [int(hit["_version"]) for hit in found["hits"]["hits"]]
+
+
+@pytest.fixture
+def cluster_env(pg_url: str, cluster_url: str, alias: str) -> dict[str, str]:
+    """The settings every worker of a test shares: its PostgreSQL database, the node, a fresh alias."""
+    return {
+        "STORE_URL": pg_url,
+        "INDEX_URL": cluster_url,
+        "INDEX_NAME": alias,
+        "INDEX_RETRY_BACKOFF": "0",
+        "WORKER_POLL_SECONDS": "0.2",
+    }
+
+
+@pytest.mark.slow
+def test_a_worker_once_stores_tags_and_indexes_each_article_of_the_sample_site_exactly_once(
+    sample_site: str, tmp_path: Path, cluster_env: dict[str, str], pg_url: str, cluster_url: str, alias: str
+) -> None:
+    from regwatch.app.sample_site import DEMO_CONFIG
+
+    config = tmp_path / "demo.yaml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("{base_url}", sample_site))
+    log = tmp_path / "worker.log"
+    done = run_worker(tmp_path / "home", config, cluster_env, log, "--once")
+    assert done["sources_crawled"] == ["dsit-search", "ledger", "ofcom-news", "ofcom-statements", "wire"]
+    assert (done["new"], done["articles_tagged"], done["indexed"], done["taken_over"]) == (33, 33, 33, [])
+    # Stored once (one row per canonical URL) and tagged once: version 1 stored, 2 given its story,
+    # 3 tagged (tagged again, it would be 4); indexed once (each document's first version is the last).
+    assert query(pg_url, "SELECT count(*), min(version), max(version) FROM articles") == [(33, 3, 3)]
+    assert query(pg_url, "SELECT count(*), min(version), max(version) FROM cluster_ledger") == [(33, 3, 3)]
+    assert sorted(cluster_versions(cluster_url, alias)) == [1] * 33
+    # It left nothing behind: no lease, no worker row.
+    assert query(pg_url, "SELECT count(*) FROM work_leases") == [(0,)]
+    assert query(pg_url, "SELECT count(*) FROM workers") == [(0,)]
+    assert "claimed crawl: dsit-search, ledger, ofcom-news, ofcom-statements" in log.read_text()
+    # Nothing is due any more: a second worker finds nothing to do.
+    again = run_worker(tmp_path / "home", config, cluster_env, log, "--once")
+    assert (again["sources_crawled"], again["new"], again["articles_tagged"], again["indexed"]) == (
+        [],
+        0,
+        0,
+        0,
+    )
+
+
+@pytest.mark.slow
+def test_two_workers_at_once_share_the_sample_site_and_do_nothing_twice(
+    sample_site: str, tmp_path: Path, cluster_env: dict[str, str], pg_url: str, cluster_url: str, alias: str
+) -> None:
+    from regwatch.app.sample_site import DEMO_CONFIG
+
+    config = tmp_path / "demo.yaml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("{base_url}", sample_site))
+    settings = {**cluster_env, "WORKER_CRAWL_BATCH": "2", "WORKER_TAG_BATCH": "8"}
+    workers = [
+        start_worker(tmp_path / f"home-{n}", config, settings, tmp_path / f"worker-{n}.log", "--once")
+        for n in (1, 2)
+    ]
+    outputs = [process.communicate(timeout=600)[0] for process in workers]
+    assert [process.returncode for process in workers] == [0, 0], [
+        (tmp_path / f"worker-{n}.log").read_text()[-2000:] for n in (1, 2)
+    ]
+    first, second = (json.loads(out) for out in outputs)
+    # Both took part (they start together; a crawl of two sources outlasts a worker's start), no
+    # source was crawled by both, and every one was crawled once.
+    assert first["sources_crawled"] and second["sources_crawled"]
+    assert not set(first["sources_crawled"]) & set(second["sources_crawled"])
+    assert len(first["sources_crawled"]) + len(second["sources_crawled"]) == 5
+    assert query(pg_url, "SELECT count(*), count(DISTINCT source_id) FROM crawl_runs") == [(5, 5)]
+    # Each article stored once, tagged once, and in the cluster once.
+    assert first["new"] + second["new"] == 33
+    assert first["articles_tagged"] + second["articles_tagged"] == 33
+    assert query(pg_url, "SELECT count(*), count(*) FILTER (WHERE tagger_version != '') FROM articles") == [
+        (33, 33)
+    ]
+    assert len(cluster_versions(cluster_url, alias)) == 33
+    assert query(
+        pg_url,
+        "SELECT count(*) FROM articles a LEFT JOIN cluster_ledger l ON l.article_id = a.id "
+        "WHERE l.version IS DISTINCT FROM a.version",
+    ) == [(0,)]
+
+
+# A fixture site whose third article answers only when the test opens the gate: a crawl is then
+# surely under way when the test stops its worker.
+def feed(*links: str) -> str:
+    date = format_datetime(datetime.now(UTC) - timedelta(days=1))
+    items = "".join(
+        f"<item><title>Item {n}</title><link>{link}</link><pubDate>{date}</pubDate></item>"
+        for n, link in enumerate(links)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+
+
+def page(title: str) -> str:
+    return (
+        f'<html lang="en"><head><title>{title}</title><meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="2026-11-20T09:00:00Z"></head>'
+        f"<body><article><h1>{title}</h1><p>{title}. Ofcom said so. {FILLER}</p><p>{FILLER}</p></article>"
+        "</body></html>"
+    )
+
+
+class GatedSite:
+    def __init__(self, base: str, server: Any, gate: threading.Event) -> None:
+        self.base, self.server, self.gate = base, server, gate
+
+    def asked_for_the_gated_page(self) -> bool:
+        return "/a/gated.html" in self.server.requested
+
+
+@pytest.fixture
+def gated_site() -> Iterator[GatedSite]:
+    gate = threading.Event()
+    body = page("Article gated").encode()
+
+    def answer_when_open(handler: BaseHTTPRequestHandler) -> None:
+        gate.wait(DEADLINE)
+        handler.send_response(200)
+        handler.send_header("Content-Type", HTML)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    pages = {
+        "/feed.xml": (
+            "application/rss+xml",
+            feed("{base}/a/one.html", "{base}/a/two.html", "{base}/a/gated.html"),
+        ),
+        "/a/one.html": (HTML, page("Article one")),
+        "/a/two.html": (HTML, page("Article two")),
+    }
+    with serve_pages(pages) as (base, server):
+        server.faults["/a/gated.html"] = answer_when_open
+        yield GatedSite(base, server, gate)
+        gate.set()
+
+
+def gated_config(tmp_path: Path, site: GatedSite) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {"id": "fixture", "name": "Fixture", "kind": "feed", "url": f"{site.base}/feed.xml"}
+                ],
+                "settings": {"CRAWL_OBEY_ROBOTS": False, "CRAWL_ALLOWED_HOSTS": site.base},
+            }
+        )
+    )
+    return config
+
+
+def crawl_lease(pg_url: str) -> tuple[str, datetime, bool] | None:
+    """The crawl lease on the fixture source: (holder, until, expired), or None."""
+    found = query(
+        pg_url,
+        "SELECT worker_id, leased_until, leased_until < now() FROM work_leases "
+        "WHERE kind = 'crawl' AND key = 'fixture' AND worker_id IS NOT NULL",
+    )
+    return (str(found[0][0]), found[0][1], bool(found[0][2])) if found else None
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_crawl_takes_its_crawl_along_and_another_takes_the_work_over(
+    gated_site: GatedSite,
+    tmp_path: Path,
+    cluster_env: dict[str, str],
+    pg_url: str,
+    cluster_url: str,
+    alias: str,
+) -> None:
+    settings = {**cluster_env, "WORKER_LEASE_SECONDS": "2"}
+    config, log = gated_config(tmp_path, gated_site), tmp_path / "worker.log"
+    first = start_worker(tmp_path / "home", config, settings, log)
+    try:
+        wait_for("the first worker's crawl to reach the gated page", gated_site.asked_for_the_gated_page)
+        holder, _, _ = wait_for("the crawl lease", lambda: crawl_lease(pg_url))
+        crawls = [
+            pid
+            for pid in children_of(first.pid)
+            if b"crawlers.process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(crawls) == 1
+    finally:
+        first.kill()  # SIGKILL: no clean-up of its own
+        first.wait()
+    wait_for("the orphaned crawl to die with its worker", lambda: not alive(crawls[0]))
+    gated_site.gate.set()
+    # Its lease stays until it expires: nobody else may crawl the source meanwhile.
+    assert crawl_lease(pg_url) is not None
+    wait_for("the dead worker's lease to expire", lambda: (lease := crawl_lease(pg_url)) and lease[2])
+    done = run_worker(tmp_path / "home", config, settings, log, "--once")
+    assert done["taken_over"] == [f"crawl:fixture (from {holder})"]
+    assert done["sources_crawled"] == ["fixture"] and done["articles_tagged"] == 3 and done["indexed"] == 3
+    assert query(pg_url, "SELECT count(*), min(version), max(version) FROM articles") == [(3, 3, 3)]
+    assert sorted(cluster_versions(cluster_url, alias)) == [1, 1, 1]
+    assert query(pg_url, "SELECT count(*) FROM work_leases") == [(0,)]
+    # The dead worker's row is kept, no longer live: `regwatch workers` lists it only with --all.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(f"REGWATCH_{name}", value)
+        cli = Cli(home=tmp_path / "home", config=config)
+        assert cli.json("workers") == {"workers": []}
+        [dead] = cli.json("workers", "--all")["workers"]
+        assert (dead["worker_id"], dead["live"], dead["leases"]) == (holder, False, [])
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_current_crawl_finish_then_the_worker_releases_and_leaves(
+    gated_site: GatedSite, tmp_path: Path, cluster_env: dict[str, str], pg_url: str
+) -> None:
+    settings = {**cluster_env, "WORKER_LEASE_SECONDS": "2"}
+    config, log = gated_config(tmp_path, gated_site), tmp_path / "worker.log"
+    worker = start_worker(tmp_path / "home", config, settings, log)
+    try:
+        wait_for("the crawl to reach the gated page", gated_site.asked_for_the_gated_page)
+        holder, first_until, _ = wait_for("the crawl lease", lambda: crawl_lease(pg_url))
+        # The heartbeat keeps the lease past its first expiry while the crawl waits on the gate.
+        wait_for(
+            "the lease to outlive its first term",
+            lambda: (
+                query(
+                    pg_url,
+                    f"SELECT now() > '{first_until.isoformat()}' AND leased_until > now() FROM work_leases "
+                    f"WHERE kind = 'crawl' AND key = 'fixture' AND worker_id = '{holder}'",
+                )
+                == [(True,)]
+            ),
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in settings.items():
+                patch.setenv(f"REGWATCH_{name}", value)
+            [listed] = Cli(home=tmp_path / "home", config=config).json("workers")["workers"]
+        assert (listed["worker_id"], listed["roles"], listed["live"]) == (
+            holder,
+            ["crawl", "tag", "index", "deliver"],
+            True,
+        )
+        assert [(lease["kind"], lease["key"]) for lease in listed["leases"]] == [("crawl", "fixture")]
+        assert listed["current_work"] == "crawl fixture"
+        worker.send_signal(signal.SIGTERM)
+        wait_for(
+            "the worker to say it is stopping",
+            lambda: "got SIGTERM: stopping after the current work" in log.read_text(),
+        )
+        gated_site.gate.set()
+        out, _ = worker.communicate(timeout=DEADLINE)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, log.read_text()[-3000:]
+    done = json.loads(out)
+    # The crawl it was doing finished and was recorded; nothing was started after the signal.
+    assert (done["sources_crawled"], done["new"], done["articles_tagged"]) == (["fixture"], 3, 0)
+    assert query(pg_url, "SELECT count(*) FROM crawl_runs WHERE source_id = 'fixture'") == [(1,)]
+    assert query(pg_url, "SELECT count(*) FROM work_leases") == [(0,)]
+    assert query(pg_url, "SELECT count(*) FROM workers") == [(0,)]
 
 
 @pytest.mark.parametrize("command", [("worker", "--once"), ("workers",)])

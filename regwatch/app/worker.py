@@ -245,13 +245,17 @@ class Worker:
         done = 0
         subscribers = [s.id for s in self.app.subscribers]
         if subscribers and (alerts := self._claim("alerts", ["all"], 1)):  # those with alerts on
-            with self._holding("alerts", alerts):
+            with self._holding("alerts", alerts, quiet=True):
                 sent = [a for a in pipeline.send_alerts(self.app) if a.status == "sent"]
+            for alert in sent:
+                logger.info(
+                    "worker=%s alert %s sent: %d item(s)", self.worker_id, alert.subscriber_id, alert.items
+                )
             self.summary.alerts_sent += len(sent)
             done += len(sent)
         leases = self._claim("digest", subscribers, len(subscribers))
         if leases:
-            with self._holding("digest", leases):
+            with self._holding("digest", leases, quiet=True):
                 outcomes = pipeline.deliver_digests(self.app, subscriber_ids=[lease.key for lease in leases])
             for outcome in outcomes:
                 if outcome.status in ("delivered", "pending", "failed"):
@@ -286,11 +290,17 @@ class Worker:
         return leases
 
     @contextmanager
-    def _holding(self, kind: str, leases: Sequence[Lease]) -> Iterator[None]:
-        """Log the claim, let the heartbeat report it, and release the leases however the work ends."""
+    def _holding(self, kind: str, leases: Sequence[Lease], quiet: bool = False) -> Iterator[None]:
+        """Log the claim, let the heartbeat report it, and release the leases however the work ends.
+
+        ``quiet``: work claimed at every pass to find out whether it is due (alerts, digests),
+        logged at DEBUG; what it turns out to do is logged by the step.
+        """
         keys = [lease.key for lease in leases]
         shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
-        logger.info("worker=%s claimed %s: %s", self.worker_id, kind, shown)
+        logger.log(
+            logging.DEBUG if quiet else logging.INFO, "worker=%s claimed %s: %s", self.worker_id, kind, shown
+        )
         self._current = f"{kind} {shown}"
         try:
             yield
