@@ -156,6 +156,21 @@ def test_a_worker_whose_heartbeat_stopped_is_listed_as_not_live(pg_store: Store)
     assert listed == [("worker-b", True), ("worker-a", False)]
 
 
+def test_a_starting_worker_drops_the_rows_of_workers_silent_for_a_day(pg_store: Store) -> None:
+    queue = pg_store.work_queue
+    assert queue is not None
+    queue.register("worker-a", "host-1", 1, ["crawl"])
+    queue.register("worker-b", "host-1", 2, ["crawl"])
+    sql(
+        pg_store, "UPDATE workers SET heartbeat_at = now() - interval '25 hours' WHERE worker_id = 'worker-a'"
+    )
+    sql(
+        pg_store, "UPDATE workers SET heartbeat_at = now() - interval '23 hours' WHERE worker_id = 'worker-b'"
+    )
+    queue.register("worker-c", "host-2", 3, ["tag"])
+    assert [w.worker_id for w in queue.workers(stale_after=LEASE)] == ["worker-c", "worker-b"]
+
+
 def test_the_sqlite_store_has_no_work_queue(tmp_path: Path) -> None:
     with Store.open(tmp_path / "regwatch.db") as store:
         assert store.work_queue is None

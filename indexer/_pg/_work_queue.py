@@ -153,8 +153,12 @@ class PgWorkQueue:
     # -- workers ---------------------------------------------------------------------------
 
     def register(self, worker_id: str, host: str, pid: int, roles: Sequence[str]) -> None:
-        """Record a worker as started now (its heartbeat too)."""
+        """Record a worker as started now (its heartbeat too); drop the rows of workers silent for a day.
+
+        A worker killed leaves its row (`regwatch workers --all` shows it stale); a day on, it goes.
+        """
         with self._db.transaction(write=True) as conn:
+            execute(conn, "DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day'")
             execute(
                 conn,
                 """

@@ -2,7 +2,8 @@
 
 One module per group of commands: ``collect`` (demo, crawl, run, schedule, sources,
 digest), ``read`` (search, serve, index sync/status/migrate), ``tools`` (extract,
-tag, retag, settings) and ``work`` (worker, workers: PostgreSQL's shared work). ``regwatch --help`` lists them all, sorted by name.
+tag, retag, settings) and ``work`` (worker, workers: the work shared through
+PostgreSQL). ``regwatch --help`` lists them all, sorted by name.
 """
 
 from regwatch.app.commands import collect, read, tools, work
