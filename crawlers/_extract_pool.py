@@ -22,8 +22,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -32,6 +30,7 @@ from regwatch.errors import ExtractionError
 from regwatch.models import Article
 
 from ._extract import extract_article
+from ._parent_watch import exit_when_orphaned
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +54,7 @@ def _exit_with_parent(parent: int) -> None:
     A pool worker waits on a queue whose other end it holds too, so it would never see
     its parent die; a thread watching the parent's pid ends it instead.
     """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="regwatch-parent-watch", daemon=True).start()
+    exit_when_orphaned(parent, PARENT_POLL_SECONDS)
 
 
 class Extractor:

@@ -21,6 +21,7 @@ from typing import Any
 
 from regwatch.models import CrawlFailure, CrawlStats, Source
 
+from ._parent_watch import PARENT_PID_ENV
 from .settings import CRAWL_SETTING_NAMES
 
 logger = logging.getLogger(__name__)
@@ -87,8 +88,8 @@ def run_crawl(
     (``CrawlStats.discovery``), which is what `regwatch sources add` runs.
     ``discoveries`` maps ``auto`` source ids to their stored
     :class:`~regwatch.models.Discovery` dicts, followed instead of discovering
-    again. The subprocess logs to this process's stderr and is killed after
-    CRAWL_PROCESS_TIMEOUT seconds. ``env`` is added to its environment (a
+    again. The subprocess logs to this process's stderr, is killed after
+    CRAWL_PROCESS_TIMEOUT seconds, and dies with this process (``_parent_watch``). ``env`` is added to its environment (a
     pipeline's secret, such as the store's password, which the job file never holds).
     """
     if not sources:
@@ -116,7 +117,7 @@ def run_crawl(
                 stdout=2,
                 timeout=timeout,
                 check=False,
-                env={**os.environ, **env} if env else None,
+                env={**os.environ, **(env or {}), PARENT_PID_ENV: str(os.getpid())},
             )
             if completed.returncode != 0:
                 failure = f"crawl process exited with status {completed.returncode}"

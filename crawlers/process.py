@@ -7,6 +7,7 @@ All sources run in one ``CrawlerProcess``, one crawler each, so a source that
 fails never stops the others. The report file (JSON) gets one
 :class:`~regwatch.models.CrawlStats` per source; it is rewritten each time a
 source finishes, so a killed process still leaves the finished sources' stats.
+The process dies with the one that started it (``crawlers._parent_watch``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from crawlers._extract_pool import close_shared_extractor
 from crawlers._logs import install_failure_filters
+from crawlers._parent_watch import PARENT_PID_ENV, die_with_parent
 from regwatch.errors import RegwatchError
 from regwatch.models import CrawlFailure, CrawlStats, Source
 from regwatch.settings import Settings
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2:
         sys.stderr.write("usage: python -m crawlers.process JOBFILE REPORTFILE\n")
         return 2
+    die_with_parent(int(os.environ.get(PARENT_PID_ENV, "0") or 0))  # never outlive the worker or CLI
     job = load_job(Path(args[0]))
     return run_job(job, Path(args[1]))
 

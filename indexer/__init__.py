@@ -15,6 +15,7 @@ one SQLite file (WAL, so a crawl subprocess writes while the parent reads):
 ``users``           the web desk's accounts: roles, password and API-token hashes (``_accounts``)
 ``saved_searches``  searches saved on the desk, by owner (``_saved_searches``)
 ``subscriptions``   subscribers made on the desk; the config's are merged by the wiring (``_subscriptions``)
+``work_queue``     PostgreSQL only (None on SQLite): leases on work shared by workers (``_pg._work_queue``)
 
 Reading, for the CLI and a web desk: ``store.search.search(query)``,
 ``.facets(query)`` and ``.histogram(query, interval)`` (or the same three on
@@ -59,12 +60,13 @@ from ._interfaces import (
     Subscriptions,
     TagErrors,
     Users,
+    WorkQueue,
 )
 from ._query import normalise_name
 from ._report import search_report
 from ._retag import RetagQueue
 from ._store import Store
-from ._types import SearchHit, SearchQuery, SearchResult, SourceHealth
+from ._types import Lease, SearchHit, SearchQuery, SearchResult, SourceHealth, WorkerInfo
 
 __all__ = [
     "AlertLedger",
@@ -75,6 +77,7 @@ __all__ = [
     "EmbeddedSearch",
     "FetchLedger",
     "Highlight",
+    "Lease",
     "RetagQueue",
     "SavedSearches",
     "SearchHit",
@@ -89,6 +92,8 @@ __all__ = [
     "SyncOutcome",
     "TagErrors",
     "Users",
+    "WorkQueue",
+    "WorkerInfo",
     "highlight",
     "hit_sentence",
     "normalise_name",

@@ -198,11 +198,17 @@ class SqliteArticles:
             ).fetchone()
         return {key: int(row[key]) for key in ("articles", "untagged", "unindexed")}
 
-    def needing_tags(self, limit: int | None = None, tagger_version: str | None = None) -> list[Article]:
+    def needing_tags(
+        self,
+        limit: int | None = None,
+        tagger_version: str | None = None,
+        among: Sequence[str] | None = None,
+    ) -> list[Article]:
         """Articles that are new or changed since they were last tagged, oldest first.
 
         With ``tagger_version``, not those that version already failed on, with the same text
-        (see :meth:`record_tag_error`).
+        (see :meth:`record_tag_error`). With ``among``, only those of these ids (a worker's
+        claimed batch, read again once claimed: another worker may have tagged some meanwhile).
         """
         sql = "SELECT * FROM articles WHERE tagged_at IS NULL"
         params: tuple[Any, ...] = ()
@@ -210,6 +216,9 @@ class SqliteArticles:
             sql += """ AND NOT EXISTS (SELECT 1 FROM tag_errors e WHERE e.article_id = articles.id
                 AND e.tagger_version = ? AND e.content_hash = articles.content_hash)"""
             params = (tagger_version,)
+        if among is not None:
+            sql += " AND id IN (SELECT value FROM json_each(?))"
+            params = (*params, json.dumps(list(among)))
         sql += " ORDER BY first_seen, doc"
         if limit is not None:
             sql += " LIMIT ?"

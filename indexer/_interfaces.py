@@ -31,7 +31,7 @@ from regwatch.models import (
     TaggedEntity,
 )
 
-from ._types import ClusterDoc, SearchHit, SearchQuery, SearchResult, SourceHealth
+from ._types import ClusterDoc, Lease, SearchHit, SearchQuery, SearchResult, SourceHealth, WorkerInfo
 
 
 class Articles(Protocol):
@@ -46,7 +46,9 @@ class Articles(Protocol):
     def delete(self, article_id: str) -> bool: ...
     def count(self) -> int: ...
     def counts(self) -> dict[str, int]: ...
-    def needing_tags(self, limit: int | None = None, tagger_version: str | None = None) -> list[Article]: ...
+    def needing_tags(
+        self, limit: int | None = None, tagger_version: str | None = None, among: Sequence[str] | None = None
+    ) -> list[Article]: ...
     def set_entities(
         self,
         article_id: str,
@@ -247,3 +249,24 @@ __all__ = [
     "TagErrors",
     "Users",
 ]
+
+
+class WorkQueue(Protocol):
+    """Leases on due work shared by any number of workers, and the workers' registry (PostgreSQL only).
+
+    ``claim`` takes up to ``limit`` of the due ``keys`` of a kind that no other worker
+    holds (``SELECT … FOR UPDATE SKIP LOCKED``), or whose lease expired; ``heartbeat``
+    renews a worker's leases; ``release`` drops them when the work is done.
+    """
+
+    def claim(
+        self, kind: str, keys: Sequence[str], worker_id: str, lease_seconds: float, limit: int
+    ) -> list[Lease]: ...
+    def release(self, kind: str, keys: Sequence[str], worker_id: str) -> int: ...
+    def leases(self, worker_id: str | None = None) -> list[Lease]: ...
+    def register(self, worker_id: str, host: str, pid: int, roles: Sequence[str]) -> None: ...
+    def heartbeat(
+        self, worker_id: str, lease_seconds: float, current_work: str = "", stopping: bool = False
+    ) -> int: ...
+    def unregister(self, worker_id: str) -> int: ...
+    def workers(self, stale_after: float) -> list[WorkerInfo]: ...

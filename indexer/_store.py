@@ -42,6 +42,7 @@ from ._interfaces import (
     Subscriptions,
     TagErrors,
     Users,
+    WorkQueue,
 )
 from ._saved_searches import SqliteSavedSearches
 from ._schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
@@ -60,7 +61,8 @@ class Store:
     ``articles``, ``tag_errors``, ``stories``, ``search``, ``fetch_ledger``,
     ``source_states``, ``digest_ledger``, ``alert_ledger``, ``cluster_ledger`` and the
     web desk's ``users``, ``saved_searches`` and ``subscriptions`` are its components
-    (see the package docstring). Open it with :meth:`open`, :meth:`open_postgresql`
+    (see the package docstring); ``work_queue`` (leases on work shared by `regwatch worker`
+    processes) exists on PostgreSQL only, and is None on SQLite. Open it with :meth:`open`, :meth:`open_postgresql`
     or :meth:`from_settings`; close it (or use it as a context manager) when done.
     ``engine`` is "sqlite" or "postgresql"; ``location`` says where it is as it may
     be shown (the file, or the URL with its password masked); ``path`` is the SQLite
@@ -84,6 +86,7 @@ class Store:
         saved_searches: SavedSearches,
         subscriptions: Subscriptions,
         close: Callable[[], None],
+        work_queue: WorkQueue | None = None,
         engine: str = "sqlite",
         location: str = "",
         schema_version: int = SQLITE_SCHEMA_VERSION,
@@ -104,6 +107,7 @@ class Store:
         self.users = users
         self.saved_searches = saved_searches
         self.subscriptions = subscriptions
+        self.work_queue = work_queue
         self._close = close
 
     @classmethod
@@ -190,6 +194,7 @@ class Store:
                 users=_pg.PgUsers(db),
                 saved_searches=_pg.PgSavedSearches(db),
                 subscriptions=_pg.PgSubscriptions(db),
+                work_queue=_pg.PgWorkQueue(db),
                 close=db.close,
                 engine="postgresql",
                 location=db.shown,

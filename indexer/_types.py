@@ -164,3 +164,56 @@ class SourceHealth:
             "newest_item": _iso(self.newest_item),
             "total_articles": self.total_articles,
         }
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's lease on one piece of work, ``(kind, key)``, until ``leased_until`` (the server's clock).
+
+    ``attempts``: claims since the work was offered (2 or more: taken over from a worker
+    whose lease expired, ``previous_worker``, given only by the claim that took it over).
+    """
+
+    kind: str
+    key: str
+    worker_id: str
+    leased_until: datetime
+    attempts: int = 1
+    previous_worker: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "worker_id": self.worker_id,
+            "leased_until": _iso(self.leased_until),
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A registered worker process, as `regwatch workers` lists it; ``live``: its heartbeat is recent."""
+
+    worker_id: str
+    host: str
+    pid: int
+    roles: list[str]
+    started_at: datetime
+    heartbeat_at: datetime
+    stopping: bool = False
+    current_work: str = ""
+    live: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "worker_id": self.worker_id,
+            "host": self.host,
+            "pid": self.pid,
+            "roles": list(self.roles),
+            "started_at": _iso(self.started_at),
+            "heartbeat_at": _iso(self.heartbeat_at),
+            "stopping": self.stopping,
+            "current_work": self.current_work,
+            "live": self.live,
+        }

@@ -300,6 +300,32 @@ SETTINGS: tuple[Setting, ...] = (
         min=1,
         max=DAY,
     ),
+    # --- Workers (regwatch worker, PostgreSQL only) ---------------------------
+    Setting(
+        "WORKER_LEASE_SECONDS",
+        300,
+        "Seconds a worker's claim on a piece of work lasts unless its heartbeat renews it; "
+        "a killed worker's work is taken over after this.",
+        min=1,
+        max=DAY,
+    ),
+    Setting(
+        "WORKER_POLL_SECONDS",
+        10.0,
+        "Seconds an idle worker waits before looking for due work again.",
+        min=0.05,
+        max=DAY,
+    ),
+    Setting(
+        "WORKER_CRAWL_BATCH",
+        4,
+        "Most due sources one worker claims and crawls in one subprocess.",
+        min=1,
+        max=10_000,
+    ),
+    Setting(
+        "WORKER_TAG_BATCH", 256, "Untagged articles one worker claims and tags at once.", min=1, max=100_000
+    ),
     # --- Web desk (regwatch serve) -------------------------------------------
     Setting(
         "WEB_HOST",

@@ -11,6 +11,7 @@ full only what had no ledger row: the pages in flight or never reached.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -155,3 +156,22 @@ def test_a_killed_crawl_loses_no_stored_article_and_a_rerun_fetches_only_what_wa
         assert rerun.new == FAST + SLOW - stored
         assert rerun.errors == 0
         assert app.store.articles.count() == FAST + SLOW
+
+
+def test_a_crawl_subprocess_whose_parent_is_already_gone_exits_at_once(tmp_path: Path) -> None:
+    """The parent named in its environment is not its parent (it died before the child asked the
+    kernel to follow it): the child exits before reading its job, so it never crawls orphaned."""
+    from crawlers._parent_watch import PARENT_PID_ENV
+
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"sources": []}))
+    done = subprocess.run(
+        [sys.executable, "-m", "crawlers.process", str(job), str(tmp_path / "report.json")],
+        env={**os.environ, PARENT_PID_ENV: "1"},  # not this child's parent
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1 and "is gone; stopping" in done.stderr
+    assert not (tmp_path / "report.json").exists()

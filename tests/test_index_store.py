@@ -278,6 +278,18 @@ def test_articles_needing_tags_come_oldest_first_and_respect_the_limit(store: St
     assert [a.url for a in store.articles.needing_tags(limit=1)] == [make_article(1).url]
 
 
+def test_articles_needing_tags_among_given_ids_leave_out_the_tagged_and_the_others(store: Store) -> None:
+    for n in (1, 2, 3, 4):
+        store.articles.upsert(make_article(n), seen_at=T0 + timedelta(hours=n))
+    store.articles.set_entities(make_article(2).id, [OFCOM], "v1")  # tagged meanwhile by another worker
+    among = [make_article(n).id for n in (3, 2, 1)]
+    assert [a.url for a in store.articles.needing_tags(among=among)] == [
+        make_article(1).url,
+        make_article(3).url,
+    ]
+    assert store.articles.needing_tags(among=[]) == []
+
+
 def test_set_entities_skips_an_article_that_changed_since_it_was_read(store: Store) -> None:
     store.articles.upsert(make_article())
     read = store.articles.needing_tags()[0]

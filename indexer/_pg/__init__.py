@@ -5,7 +5,8 @@ engine, psycopg 3); ``indexer.Store.open_postgresql`` and ``Store.from_settings`
 (``STORE_URL``) make a ``Store`` of them. Modules: ``_database`` (engine,
 transactions, value conversions), ``_schema`` (versioned schema and migrations),
 ``_articles``, ``_stories``, ``_tag_errors``, ``_source_states``, ``_ledgers``
-(fetch, digest, alert), ``_cluster_ledger``, ``_desk`` (the web desk's users, saved
+(fetch, digest, alert), ``_cluster_ledger``, ``_work_queue`` (leases on
+work shared by workers, and the workers' registry), ``_desk`` (the web desk's users, saved
 searches and subscriptions), ``_search`` (no embedded search).
 """
 
@@ -19,6 +20,7 @@ from ._search import NO_EMBEDDED_SEARCH, ClusterOnlySearch
 from ._source_states import PgSourceStates
 from ._stories import PgStories
 from ._tag_errors import PgTagErrors
+from ._work_queue import PgWorkQueue
 
 __all__ = [
     "NO_EMBEDDED_SEARCH",
@@ -36,5 +38,6 @@ __all__ = [
     "PgSubscriptions",
     "PgTagErrors",
     "PgUsers",
+    "PgWorkQueue",
     "is_postgresql_url",
 ]

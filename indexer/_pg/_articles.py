@@ -190,13 +190,21 @@ class PgArticles:
         assert entry is not None
         return {"articles": int(entry["articles"]), "untagged": int(entry["untagged"]), "unindexed": 0}
 
-    def needing_tags(self, limit: int | None = None, tagger_version: str | None = None) -> list[Article]:
+    def needing_tags(
+        self,
+        limit: int | None = None,
+        tagger_version: str | None = None,
+        among: Sequence[str] | None = None,
+    ) -> list[Article]:
         sql = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE tagged_at IS NULL"
         params: dict[str, Any] = {}
         if tagger_version is not None:
             sql += """ AND NOT EXISTS (SELECT 1 FROM tag_errors e WHERE e.article_id = articles.id
                 AND e.tagger_version = :version AND e.content_hash = articles.content_hash)"""
             params["version"] = tagger_version
+        if among is not None:
+            sql += " AND id = ANY(CAST(:among AS text[]))"
+            params["among"] = list(among)
         sql += " ORDER BY first_seen, doc"
         if limit is not None:
             sql += " LIMIT :limit"

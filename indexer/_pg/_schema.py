@@ -293,16 +293,51 @@ _V1: tuple[str, ...] = (
     """,
 )
 
-# Version 1 has not shipped in a release yet, so it still takes the SQLite schema's later changes
-# (its versions 9 to 12: the entities' norm_name index, the run's failure as a value and its
-# counters, the desk's users, saved searches and subscriptions, source discovery). Once it
-# ships, a change is a new _V2 appended here, written into CURRENT_SCHEMA too.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Version 2: the work shared by any number of `regwatch worker` processes (``_work_queue``).
+_V2: tuple[str, ...] = (
+    # One row per live worker process, refreshed by its heartbeat; removed when it stops cleanly.
+    # A worker killed leaves its row, whose heartbeat then ages: `regwatch workers` shows it stale.
+    """
+    CREATE TABLE workers (
+        worker_id text COLLATE "C" PRIMARY KEY,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        roles jsonb NOT NULL DEFAULT '[]',
+        started_at timestamptz NOT NULL,
+        heartbeat_at timestamptz NOT NULL,
+        stopping boolean NOT NULL DEFAULT false,
+        current_work text NOT NULL DEFAULT ''
+    )
+    """,
+    # One row per piece of work offered or held: (kind, key) such as ("crawl", source id),
+    # ("tag", article id), ("index", cluster target), ("digest", subscriber id). worker_id NULL:
+    # offered, free to claim; else held until leased_until, when another worker may take it over.
+    # attempts counts the claims since it was offered (2 or more: a takeover). A row is deleted when
+    # its work is done, so the table holds only what is offered or in flight.
+    """
+    CREATE TABLE work_leases (
+        kind text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        worker_id text COLLATE "C",
+        leased_until timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        offered_at timestamptz NOT NULL DEFAULT now(),
+        claimed_at timestamptz,
+        PRIMARY KEY (kind, key)
+    )
+    """,
+    "CREATE INDEX work_leases_worker ON work_leases (worker_id)",
+)
+
+# Version 1 had not shipped in a release when it took the SQLite schema's later changes (its
+# versions 9 to 12); from version 2 on, each change is a migration appended here and never edited.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# At version 1 the current schema is version 1's. The first migration that changes it
-# writes the current schema out here in full, as the SQLite store's _schema_current does.
-CURRENT_SCHEMA: tuple[str, ...] = _V1
+# The current schema, as a new database gets it. Version 2 only adds tables, so it is version 1's
+# statements followed by version 2's; a migration that alters a table of an earlier version writes
+# the current schema out here in full instead, as the SQLite store's _schema_current does.
+CURRENT_SCHEMA: tuple[str, ...] = (*_V1, *_V2)
 
 
 def current_version(conn: Connection) -> int:

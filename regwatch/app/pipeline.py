@@ -234,26 +234,9 @@ def crawl(
         logger.warning("no sources to crawl: %s", no_sources_advice(app))
         return []
     else:
-        sources = [s for s in app.config.sources if s.enabled]
-        for skipped in (s for s in app.config.sources if not s.enabled):
-            logger.info("source %s is disabled in the config; skipping", skipped.id)
-        states = app.store.source_states.all()
-        for source in sources:
-            state = states.get(source.id)
-            if state is not None and state.disabled:
-                logger.warning(
-                    "source=%s url=%s skipped: %s; `regwatch crawl %s` retries it",
-                    source.id,
-                    source.url,
-                    state.disabled_reason,
-                    source.id,
-                )
-        sources = [s for s in sources if s.id not in states or not states[s.id].disabled]
+        sources = enabled_sources(app)
     if due_only:
-        last_runs = {h.source_id: h.last_run for h in app.store.source_states.health()}
-        now = utcnow()
-        tz = app.settings["SCHEDULE_TIMEZONE"]
-        sources = [s for s in sources if source_is_due(s, last_runs.get(s.id), now, tz)]
+        sources = only_due(app, sources)
     if not sources:
         logger.info("no source to crawl")
         return []
@@ -276,6 +259,37 @@ def crawl(
         if stats.discovery:  # an auto source was discovered (again): the next run follows what it chose
             app.store.source_states.save_discovery(stats.source_id, Discovery.from_dict(stats.discovery))
     return results
+
+
+def enabled_sources(app: App, quiet: bool = False) -> list[Source]:
+    """The sources a crawl that names none takes: on in the config and not turned off in their state.
+
+    Logs each one left out and why, unless ``quiet`` (a worker asking again and again).
+    """
+    sources = [s for s in app.config.sources if s.enabled]
+    states = app.store.source_states.all()
+    if not quiet:
+        for skipped in (s for s in app.config.sources if not s.enabled):
+            logger.info("source %s is disabled in the config; skipping", skipped.id)
+        for source in sources:
+            state = states.get(source.id)
+            if state is not None and state.disabled:
+                logger.warning(
+                    "source=%s url=%s skipped: %s; `regwatch crawl %s` retries it",
+                    source.id,
+                    source.url,
+                    state.disabled_reason,
+                    source.id,
+                )
+    return [s for s in sources if s.id not in states or not states[s.id].disabled]
+
+
+def only_due(app: App, sources: Sequence[Source]) -> list[Source]:
+    """Those of ``sources`` whose schedule says they are due now, by their last run in the crawl ledger."""
+    last_runs = {h.source_id: h.last_run for h in app.store.source_states.health()}
+    now = utcnow()
+    tz = app.settings["SCHEDULE_TIMEZONE"]
+    return [s for s in sources if source_is_due(s, last_runs.get(s.id), now, tz)]
 
 
 def _crawl_store(app: App) -> tuple[dict[str, str], dict[str, str]]:
@@ -398,6 +412,13 @@ def tag_pending(app: App, batch: int = 256) -> TagOutcome:
             outcome.failed,
         )
     return outcome
+
+
+def tag_batch(app: App, articles: list[Article]) -> TagOutcome:
+    """Tag these articles (a worker's claimed batch) and store the result, as :func:`tag_pending` does."""
+    names: set[str] = set()
+    tagged, failed = _tag_and_store(app, articles, names)
+    return TagOutcome(articles=tagged, entities=len(names), watched_names=sorted(names), failed=failed)
 
 
 def _tag_and_store(app: App, articles: list[Article], names: set[str]) -> tuple[int, int]:
