@@ -41,9 +41,14 @@ picks it by a setting. Nothing outside ``indexer`` names a SQLite class.
 search to OpenSearch/Elasticsearch (``INDEX_URL``) with the same
 :class:`SearchQuery` and :class:`SearchResult`; the store stays the source of
 truth and keeps, per cluster, which article versions it acknowledged.
+
+Several hosts on one PostgreSQL store (``_fleet``): :func:`scheduler_election` is a
+host's candidacy for leading ``regwatch schedule`` (an advisory lock), and
+:func:`scheduler_job_store` the table where the leader keeps the scheduler's jobs.
 """
 
 from ._cluster import ClusterIndex, SyncOutcome
+from ._fleet import scheduler_election, scheduler_job_store
 from ._highlight import Highlight, highlight, hit_sentence
 from ._interfaces import (
     AlertLedger,
@@ -92,5 +97,7 @@ __all__ = [
     "highlight",
     "hit_sentence",
     "normalise_name",
+    "scheduler_election",
+    "scheduler_job_store",
     "search_report",
 ]

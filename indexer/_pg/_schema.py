@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 # pg_advisory_xact_lock keys (bigint): one per exclusive step, so they never collide.
 MIGRATION_LOCK = 0x7265_6777_0001  # "regw" 1
 STORY_LOCK = 0x7265_6777_0002  # story assignment: one writer at a time, as on SQLite
+# A session (not transaction) advisory lock, held on a connection of its own for as long as one
+# `regwatch schedule` leads: the scheduler's leader election (``_leader``).
+SCHEDULER_LOCK = 0x7265_6777_0003
+
+# APScheduler's job store table (SQLAlchemyJobStore's layout), created by version 2.
+SCHEDULER_JOBS_TABLE = "scheduler_jobs"
 
 _V1: tuple[str, ...] = (
     """
@@ -293,16 +299,33 @@ _V1: tuple[str, ...] = (
     """,
 )
 
+# Version 2, the fleet's coordination (issue 15): what several hosts share so that they act as one.
+# Only adds tables, so the current schema is version 1's plus these statements as they are.
+_V2_FLEET: tuple[str, ...] = (
+    # The scheduler's jobs, one set for every host's `regwatch schedule`: only the elected leader
+    # reads and changes them. APScheduler's SQLAlchemyJobStore layout (it finds the table and
+    # leaves it be), so a new leader takes over the jobs and their next run times as they are.
+    f"""
+    CREATE TABLE {SCHEDULER_JOBS_TABLE} (
+        id varchar(191) PRIMARY KEY,
+        next_run_time double precision,
+        job_state bytea NOT NULL
+    )
+    """,
+    f"CREATE INDEX ix_{SCHEDULER_JOBS_TABLE}_next_run_time ON {SCHEDULER_JOBS_TABLE} (next_run_time)",
+)
+
 # Version 1 has not shipped in a release yet, so it still takes the SQLite schema's later changes
 # (its versions 9 to 12: the entities' norm_name index, the run's failure as a value and its
-# counters, the desk's users, saved searches and subscriptions, source discovery). Once it
-# ships, a change is a new _V2 appended here, written into CURRENT_SCHEMA too.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# counters, the desk's users, saved searches and subscriptions, source discovery). A change
+# after it is a new migration appended here, written into CURRENT_SCHEMA too.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_FLEET)
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# At version 1 the current schema is version 1's. The first migration that changes it
-# writes the current schema out here in full, as the SQLite store's _schema_current does.
-CURRENT_SCHEMA: tuple[str, ...] = _V1
+# Every migration since version 1 only added tables, so the current schema is their statements in
+# order. The first migration that changes a table writes the current schema out here in full,
+# as the SQLite store's _schema_current does.
+CURRENT_SCHEMA: tuple[str, ...] = (*_V1, *_V2_FLEET)
 
 
 def current_version(conn: Connection) -> int:
