@@ -7,10 +7,12 @@ Built from the settings, as :meth:`Store.from_settings` is, for the wiring
   (a PostgreSQL session advisory lock, ``_pg._leader``);
 - :func:`scheduler_job_store`: the SQLAlchemy engine and table of the scheduler's
   jobs in the store (APScheduler's ``SQLAlchemyJobStore`` takes both), so that a new
-  leader carries on with the jobs and next run times its predecessor left.
+  leader carries on with the jobs and next run times its predecessor left;
+- :func:`domain_pacer`: the crawl processes' shared per-domain slots, pace and
+  backoff (a :class:`~regwatch.models.DomainPacer`, ``_pg._politeness``).
 
-Both need ``STORE_URL`` to name a PostgreSQL store (ConfigError otherwise): with
-SQLite, one scheduler per home dir keeps its jobs in the home dir.
+All need a PostgreSQL store (ConfigError otherwise): with SQLite, one scheduler per
+home dir keeps its jobs in the home dir, and each crawl keeps its own pace.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import sqlalchemy
 from sqlalchemy.engine import Engine
 
 from regwatch.errors import ConfigError
+from regwatch.models import DomainPacer
 
-from ._pg._database import engine_url, is_postgresql_url
+from ._pg._database import PgDatabase, engine_url, is_postgresql_url
 from ._pg._leader import PgLeaderLock
+from ._pg._politeness import PgDomainPacer
 from ._pg._schema import SCHEDULER_JOBS_TABLE, SCHEDULER_LOCK
 
 
@@ -74,3 +78,11 @@ def scheduler_job_store(settings: Mapping[str, Any]) -> tuple[Engine, str]:
         },
     )
     return engine, SCHEDULER_JOBS_TABLE
+
+
+def domain_pacer(url: str, *, password: str = "", pool_size: int = 5) -> DomainPacer:
+    """The fleet's per-domain politeness on the PostgreSQL store at ``url`` (closing it closes its pool).
+
+    IndexBackendError when the store cannot be reached; ConfigError when ``url`` is not PostgreSQL's.
+    """
+    return PgDomainPacer(PgDatabase.open(url, password=password, pool_size=pool_size), owns_db=True)

@@ -313,6 +313,27 @@ _V2_FLEET: tuple[str, ...] = (
     )
     """,
     f"CREATE INDEX ix_{SCHEDULER_JOBS_TABLE}_next_run_time ON {SCHEDULER_JOBS_TABLE} (next_run_time)",
+    # Politeness across crawl processes (``_politeness``): a domain's request slots, each free
+    # once its lease runs out (``until``), so a dead holder never blocks a domain for long...
+    """
+    CREATE TABLE domain_slots (
+        domain text COLLATE "C" NOT NULL,
+        slot integer NOT NULL,
+        holder text NOT NULL DEFAULT '',
+        until timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        PRIMARY KEY (domain, slot)
+    )
+    """,
+    # ...and its pace: when its next request is due (CRAWL_DELAY after the last one started) and
+    # until when a server's Retry-After holds every process off it. Its row lock orders claims.
+    """
+    CREATE TABLE domain_pace (
+        domain text COLLATE "C" PRIMARY KEY,
+        next_allowed_at timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        backoff_until timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        backoff_reason text NOT NULL DEFAULT ''
+    )
+    """,
 )
 
 # Version 1 has not shipped in a release yet, so it still takes the SQLite schema's later changes
