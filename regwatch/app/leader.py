@@ -12,6 +12,9 @@ lock's own connection as often; when it is lost (the server restarted, the
 session was ended, the network failed) it stops its scheduler at once and stands
 by again, because another host may already lead.
 
+A leader whose store fails it while it starts or runs the jobs (an error rather than
+a lost lock) steps down the same way, rather than ending the process.
+
 Two leaders can overlap only while a partitioned leader has not yet noticed (at
 most about the check interval plus the TCP timeouts the lock's connection sets);
 the digest ledger's exactly-once protocol and the store's idempotent upserts keep
@@ -25,6 +28,8 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from regwatch.app import App
 from regwatch.errors import RegwatchError
@@ -70,13 +75,20 @@ def run_elected(app: App, lead: Lead, stop_event: threading.Event) -> None:
             if won:
                 reported = None
                 logger.info("%s: elected leader; running the jobs", election.name)
-                if lead(stop_event, election.holding, retry):
-                    break
-                logger.warning(
-                    "%s: lost the leadership (its lock's connection to the store is gone); "
-                    "jobs stopped, standing by",
-                    election.name,
-                )
+                try:
+                    if lead(stop_event, election.holding, retry):
+                        break
+                    logger.warning(
+                        "%s: lost the leadership (its lock's connection to the store is gone); "
+                        "jobs stopped, standing by",
+                        election.name,
+                    )
+                except (RegwatchError, SQLAlchemyError) as exc:  # the store failed the leader: step down
+                    logger.error(
+                        "%s: the store failed while leading (%s); jobs stopped, standing by",
+                        election.name,
+                        exc,
+                    )
                 election.release()
                 stop_event.wait(retry)  # a standby's turn first: this host may be the one cut off
                 continue
