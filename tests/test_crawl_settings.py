@@ -56,4 +56,5 @@ def test_no_crawl_component_reads_a_setting_under_another_name() -> None:
         "REGWATCH_DB_PATH",
         "REGWATCH_STORE_URL",
         "REGWATCH_DOMAIN_PACER",
+        "REGWATCH_CRAWL_PARENT_PID",  # the worker's pid: the crawl dies with it (crawlers._parent_watch)
     }

@@ -178,6 +178,8 @@ def test_a_leader_that_loses_its_lock_stops_its_jobs_and_stands_by(
 ) -> None:
     stop = threading.Event()
     rival = scheduler_election(settings(pg_url), "scheduler host-b pid 2")
+    # The CLI's logging set-up quiets APScheduler's logger; a CLI test run earlier in this process leaves it so.
+    caplog.set_level(logging.INFO, logger="apscheduler.scheduler")
     with App.load(tmp_path / "host-a", pg_config) as app, caplog.at_level(logging.INFO):
         runner = threading.Thread(target=RegwatchScheduler(app).run_forever, kwargs={"stop_event": stop})
         runner.start()
