@@ -1,31 +1,32 @@
-"""Politeness across a fleet of crawl processes: one per-domain limit for all of them, not one each.
+"""Per-domain politeness for every crawl that shares a domain: one limit for all, not one each.
 
 Scrapy keeps CRAWL_CONCURRENCY_PER_DOMAIN and CRAWL_DELAY per downloader, that is
-per source's crawler in one process. With a PostgreSQL store several crawl
-processes on several hosts may reach one domain at once, so
-:class:`FleetPolitenessMiddleware` asks the store's :class:`~regwatch.models.DomainPacer`
+per source's crawler in one process (and in Scrapy 2.19, under the asyncio reactor,
+its concurrency limit does not hold even there: see ``_local_pacer``). So
+:class:`FleetPolitenessMiddleware` asks a :class:`~regwatch.models.DomainPacer`
 before each request and gives its slot back after the response:
 
 - a request waits (``deferLater``: the reactor goes on serving every other
-  request) until the domain has a free slot, its delay since the fleet's last
-  request to it has passed, and no server's Retry-After holds it;
+  request) until the domain has a free slot, its delay since the last request to
+  it has passed, and no server's Retry-After holds it;
 - the slot is a lease (CRAWL_TIMEOUT plus the longest a request can then wait in
   Scrapy's own slot, plus a margin), so a process that dies holding it blocks the
   domain for that long at most;
 - a 429 or 503 with ``Retry-After`` (capped at CRAWL_RETRY_MAX_WAIT, as the retry
-  middleware caps its own wait) holds every process off that domain until then.
+  middleware caps its own wait) holds every request to that domain off until then.
 
 It sits last before the download handler (:data:`ORDER`), so it claims after every
 other middleware has let the request through and sees the response first. The
-store's calls run in the reactor's thread pool. The domain is Scrapy's download
-slot key (the host name), so the fleet's unit is the one Scrapy limits locally.
+domain is Scrapy's download slot key (the host name), so its unit is the one Scrapy
+limits locally.
 
-It runs only when the crawl stores into PostgreSQL: the wiring passes the store's
-URL (``REGWATCH_STORE_URL``) and the dotted path of a factory that makes a pacer of
-it (``REGWATCH_DOMAIN_PACER``); otherwise it opts out with NotConfigured and says
-"Disabled FleetPolitenessMiddleware: …" (with SQLite, the everyday case, once per
-process at INFO; a store URL without a factory is a WARNING, Scrapy's). When the store cannot be reached,
-a request goes on under the process's own limits, with an error logged.
+Which pacer: when the crawl stores into PostgreSQL, the store's, shared by every
+crawl process of the fleet on every host (the wiring passes the store's URL,
+``REGWATCH_STORE_URL``, and the dotted path of a factory that makes a pacer of it,
+``REGWATCH_DOMAIN_PACER``; its calls run in the reactor's thread pool, and when the
+store cannot be reached a request goes on under the process's own limits, with an
+error logged). Otherwise (SQLite, the everyday case) a :class:`LocalDomainPacer`
+shared by every source this process crawls.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from twisted.internet import task, threads
 from regwatch.errors import RegwatchError
 from regwatch.models import DomainPacer
 
+from ._local_pacer import LocalDomainPacer
 from ._middlewares import retry_after
 from .settings import crawl_setting
 
@@ -63,8 +65,8 @@ LEASE_MARGIN = 30.0  # seconds on top of the longest a request may take once it 
 BACKOFF_STATUSES = (429, 503)
 
 
-NOT_POSTGRESQL = "the crawl's store is not PostgreSQL; each crawl keeps CRAWL_CONCURRENCY_PER_DOMAIN and CRAWL_DELAY on its own"
 _said: set[str] = set()
+_local_pacer = LocalDomainPacer()  # one per process: every source it crawls shares each domain's limits
 
 
 def _say_once(message: str) -> None:
@@ -118,6 +120,7 @@ class FleetPolitenessMiddleware:
         holder_prefix: str = "",
     ) -> None:
         self.pacer = pacer
+        self._in_thread = not isinstance(pacer, LocalDomainPacer)  # the store's calls block on I/O
         self.concurrency = max(1, int(concurrency))
         self.delay = max(0.0, float(delay))
         self.lease = max(1.0, float(lease))
@@ -131,13 +134,10 @@ class FleetPolitenessMiddleware:
         settings = crawler.settings
         store_url = str(settings.get(STORE_URL_SETTING) or "")
         factory_path = str(settings.get(PACER_SETTING) or "")
-        if not store_url:
-            # The everyday case (SQLite): said once per process at INFO, not by Scrapy as a WARNING per source.
-            _say_once(f"Disabled {cls.__name__}: {NOT_POSTGRESQL}")
-            raise NotConfigured
-        if not factory_path:
+        if store_url and not factory_path:
             raise NotConfigured(f"{PACER_SETTING} names no pacer factory; each crawl keeps its own pace")
-        pacer = _SharedPacer.acquire(factory_path, store_url)
+        shared = bool(store_url)
+        pacer = _SharedPacer.acquire(factory_path, store_url) if shared else _local_pacer
         timeout = float(settings.getfloat("DOWNLOAD_TIMEOUT", 180))
         delay = float(settings.getfloat("DOWNLOAD_DELAY", 0))
         # Once it holds a slot a request may still wait in Scrapy's own slot: its randomised
@@ -152,17 +152,20 @@ class FleetPolitenessMiddleware:
             lease=timeout + local_wait + LEASE_MARGIN,
             max_backoff=crawl_setting(settings, "CRAWL_RETRY_MAX_WAIT"),
         )
-        crawler.signals.connect(
-            lambda **_: _SharedPacer.release(factory_path, store_url),
-            signal=signals.engine_stopped,
-            weak=False,
-        )
-        logger.info(
-            "fleet politeness on: %d request(s) at a time per domain and %g s between them, for every "
-            "crawl process on the store (slot lease %.0f s)",
-            middleware.concurrency,
-            middleware.delay,
-            middleware.lease,
+        if shared:
+            crawler.signals.connect(
+                lambda **_: _SharedPacer.release(factory_path, store_url),
+                signal=signals.engine_stopped,
+                weak=False,
+            )
+        _say_once(
+            f"politeness: {middleware.concurrency} request(s) at a time per domain and {middleware.delay:g} s "
+            "between them, "
+            + (
+                f"for every crawl process on the store (slot lease {middleware.lease:.0f} s)"
+                if shared
+                else "for every source this crawl process fetches"
+            )
         )
         return middleware
 
@@ -179,15 +182,13 @@ class FleetPolitenessMiddleware:
         waited = 0.0
         while True:
             try:
-                turn = await maybe_deferred_to_future(
-                    threads.deferToThread(
-                        self.pacer.claim,
-                        domain,
-                        holder,
-                        concurrency=self.concurrency,
-                        delay=self.delay,
-                        lease=self.lease,
-                    )
+                turn = await self._run(
+                    self.pacer.claim,
+                    domain,
+                    holder,
+                    concurrency=self.concurrency,
+                    delay=self.delay,
+                    lease=self.lease,
                 )
             except RegwatchError as exc:
                 self._log_store_down(request, exc)
@@ -213,7 +214,7 @@ class FleetPolitenessMiddleware:
                 seconds = min(asked, self.max_backoff)
                 domain = self.domain_of(request)
                 logger.warning(
-                    "url=%s HTTP %d Retry-After %.0f s: every crawl process holds off %s for %.0f s",
+                    "url=%s HTTP %d Retry-After %.0f s: every crawl holds off %s for %.0f s",
                     request.url,
                     response.status,
                     asked,
@@ -237,9 +238,15 @@ class FleetPolitenessMiddleware:
     async def _call(self, method: Callable[..., None], *args: Any) -> None:
         """A pacer call that must not fail the response: a store that is down is logged (its lease expires)."""
         try:
-            await maybe_deferred_to_future(threads.deferToThread(method, *args))
+            await self._run(method, *args)
         except RegwatchError as exc:
             logger.error("fleet politeness: the store did not answer (%s)", exc)
+
+    async def _run(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call the pacer: the store's in the reactor's thread pool, the local one at once."""
+        if self._in_thread:
+            return await maybe_deferred_to_future(threads.deferToThread(method, *args, **kwargs))
+        return method(*args, **kwargs)
 
     def _log_store_down(self, request: Request, exc: RegwatchError) -> None:
         if not self._store_down:

@@ -1,4 +1,5 @@
-"""Politeness across crawl processes on a PostgreSQL store: one per-domain limit and one Retry-After for all.
+"""Per-domain politeness: one limit and one Retry-After for every crawl on a PostgreSQL store, and for
+every source of one crawl process without one.
 
 The pacer's rules are pinned on the real server; then two real crawl processes
 (``run_crawl``, one thread each) crawl one fixture site on 127.0.0.1 whose
@@ -22,6 +23,7 @@ from scrapy.utils.test import get_crawler
 import crawlers._fleet
 from crawlers import run_crawl
 from crawlers._fleet import FleetPolitenessMiddleware
+from crawlers._local_pacer import LocalDomainPacer
 from indexer import domain_pacer
 from regwatch.app.pipeline import DOMAIN_PACER, DOMAIN_PACER_SETTING, STORE_URL_SETTING
 from regwatch.models import DomainPacer, Source
@@ -78,21 +80,40 @@ def test_a_backoff_holds_every_claim_and_a_shorter_one_never_shortens_it(pacer: 
     assert pacer.claim("other.example", "a #2", concurrency=1, delay=0, lease=60).slot == 0
 
 
-def test_the_middleware_opts_out_unless_the_crawl_stores_into_postgresql_and_says_so_once(
+def test_without_a_shared_store_every_source_of_a_process_shares_one_local_pacer_said_once(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(crawlers._fleet, "_said", set())
     sqlite_crawl = {"REGWATCH_DB_PATH": "/x/regwatch.db"}
     with caplog.at_level(logging.INFO, logger="crawlers._fleet"):
-        for _ in range(2):  # two sources' crawlers in one crawl process
-            with pytest.raises(NotConfigured):
-                FleetPolitenessMiddleware.from_crawler(get_crawler(settings_dict=sqlite_crawl))
-    said = [m for m in caplog.messages if m.startswith("Disabled FleetPolitenessMiddleware: ")]
-    assert said == [f"Disabled FleetPolitenessMiddleware: {crawlers._fleet.NOT_POSTGRESQL}"]
+        made = [  # two sources' crawlers in one crawl process
+            FleetPolitenessMiddleware.from_crawler(get_crawler(settings_dict=sqlite_crawl)) for _ in range(2)
+        ]
+    assert made[0].pacer is made[1].pacer and isinstance(made[0].pacer, LocalDomainPacer)
+    said = [m for m in caplog.messages if m.startswith("politeness: ")]
+    assert len(said) == 1 and said[0].endswith("for every source this crawl process fetches")
     with pytest.raises(NotConfigured, match=DOMAIN_PACER_SETTING):
         FleetPolitenessMiddleware.from_crawler(
             get_crawler(settings_dict={STORE_URL_SETTING: "postgresql://u@127.0.0.1:9/x"})
         )
+
+
+def test_the_local_pacer_keeps_the_same_rules() -> None:
+    local = LocalDomainPacer()
+    assert local.claim("example.org", "a #1", concurrency=1, delay=0, lease=60).slot == 0
+    busy = local.claim("example.org", "a #2", concurrency=1, delay=0, lease=60)
+    assert busy.slot is None and busy.reason == "busy"
+    local.release("example.org", 0, "someone else")  # not the holder: nothing freed
+    assert local.claim("example.org", "a #2", concurrency=1, delay=0, lease=60).slot is None
+    local.release("example.org", 0, "a #1")
+    assert local.claim("example.org", "a #2", concurrency=1, delay=30, lease=60).slot == 0
+    local.release("example.org", 0, "a #2")
+    delayed = local.claim("example.org", "a #3", concurrency=1, delay=30, lease=60)
+    assert delayed.reason == "delay" and 25 < delayed.wait <= 30
+    local.back_off("other.example", 60, "HTTP 429")
+    local.back_off("other.example", 1, "HTTP 503")
+    held = local.claim("other.example", "a #4", concurrency=1, delay=0, lease=60)
+    assert held.reason == "backoff" and 55 < held.wait <= 60
 
 
 # --- two crawl processes, one site -----------------------------------------------------------------
@@ -207,10 +228,10 @@ def site() -> Iterator[tuple[CountingSite, str, dict[str, str]]]:
         server.server_close()
 
 
-def crawl_in_thread(pg_url: str, base: str, prefix: str, results: dict[str, Any]) -> threading.Thread:
-    """One crawl process (its own User-Agent, ``fleet-PREFIX``) over the site's feed ``/PREFIX/feed.xml``."""
+def crawl_settings(base: str, prefix: str) -> Settings:
+    """A crawl that fetches one domain one request at a time, with no delay (the site is slow instead)."""
     host = base.removeprefix("http://")
-    settings = Settings(
+    return Settings(
         env={},
         overrides={
             "CRAWL_USER_AGENT": f"fleet-{prefix}",
@@ -226,7 +247,15 @@ def crawl_in_thread(pg_url: str, base: str, prefix: str, results: dict[str, Any]
             "CRAWL_PROCESS_TIMEOUT": 300,
         },
     )
-    source = Source(id=f"fleet-{prefix}", name=prefix, kind="feed", url=f"{base}/{prefix}/feed.xml")
+
+
+def feed_source(base: str, prefix: str) -> Source:
+    return Source(id=f"fleet-{prefix}", name=prefix, kind="feed", url=f"{base}/{prefix}/feed.xml")
+
+
+def crawl_in_thread(pg_url: str, base: str, prefix: str, results: dict[str, Any]) -> threading.Thread:
+    """One crawl process (its own User-Agent, ``fleet-PREFIX``) over the site's feed ``/PREFIX/feed.xml``."""
+    settings, source = crawl_settings(base, prefix), feed_source(base, prefix)
 
     def run() -> None:
         results[prefix] = run_crawl(
@@ -287,4 +316,21 @@ def test_a_retry_after_seen_by_one_process_holds_the_other_off_the_domain(
     # Retry-After: 2 from the refused response's start; a little slack for the two clocks' reading.
     assert min(v.started for v in b_after) >= refused.started + 2 - 0.05
     assert min(v.started for v in after) >= refused.started + 2 - 0.05  # the first process's too
+    assert counting.most_in_flight == {"127.0.0.1": 1}
+
+
+def test_one_crawl_process_of_two_sources_on_one_domain_holds_its_limit_without_a_shared_store(
+    site: tuple[CountingSite, str, dict[str, str]],
+) -> None:
+    """Scrapy 2.19 alone let a feed's links all start at once (7 in flight with a limit of 1)."""
+    counting, base, _ = site
+    stats = run_crawl(
+        [feed_source(base, "a"), feed_source(base, "b")],
+        crawl_settings(base, "local"),
+        item_pipelines={"crawlers.ExtractPipeline": None},
+    )
+    assert sorted((s.source_id, s.pages_fetched, s.errors) for s in stats) == [
+        ("fleet-a", A_PAGES, 0),
+        ("fleet-b", B_PAGES, 0),
+    ]
     assert counting.most_in_flight == {"127.0.0.1": 1}
