@@ -41,9 +41,10 @@ from benchmarks.fleet_site import FleetSite
 
 GOAL_TWO_WORKERS = 1.6
 GOAL_PG_VS_SQLITE = 0.85
-# Workers claim this many sources per crawl subprocess: a few batches each, so two workers share
-# the crawl while a subprocess's start is paid for a batch, not for each source.
-CRAWL_BATCH = 25
+# Sources a worker claims per crawl subprocess (WORKER_CRAWL_BATCH), as a share of the site's: one
+# worker then crawls in four batches (each a subprocess start, then tagging and indexing what it
+# stored), two workers in two each. `regwatch run` crawls every source in one subprocess.
+CRAWL_BATCH_SHARE = 4
 
 
 @dataclass
@@ -163,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domains", type=int, default=5)
     parser.add_argument("--articles", type=int, default=2, help="articles per source")
     parser.add_argument("--delay", type=float, default=0.02, help="the site's seconds per response")
+    parser.add_argument(
+        "--crawl-batch", type=int, default=0, help="WORKER_CRAWL_BATCH (default: a quarter of the sources)"
+    )
+    parser.add_argument(
+        "--logs", type=Path, default=Path("var/bench-scale"), help="each process's log (kept for reading)"
+    )
     parser.add_argument("--store-url", default=os.environ.get("REGWATCH_STORE_URL", ""))
     parser.add_argument("--index-url", default=os.environ.get("REGWATCH_TEST_INDEX_URL", ""))
     args = parser.parse_args(argv)
@@ -172,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
             "or pass --store-url postgresql://… and --index-url http://…"
         )
     usable, total = cores()
+    crawl_batch = args.crawl_batch or max(1, args.sources // CRAWL_BATCH_SHARE)
+    args.logs.mkdir(parents=True, exist_ok=True)
     print(
         f"bench-scale: {args.sources} sources on {args.domains} domains, {args.articles} article(s) each; "
-        f"{usable} usable core(s) of {total}; load average {os.getloadavg()[0]:.2f}"
+        f"{usable} usable core(s) of {total}; load average {os.getloadavg()[0]:.2f}; "
+        f"WORKER_CRAWL_BATCH={crawl_batch}; logs in {args.logs}"
     )
     postgres = Postgres(args.store_url)
     aliases: list[str] = []
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         config = write_config(root / "fleet.yaml", site)
         try:
             results["sqlite"] = timed(
-                "sqlite", [regwatch(root / "sqlite", config, "run")], environment({}), root
+                "sqlite", [regwatch(root / "sqlite", config, "run")], environment({}), args.logs
             )
             for workers in (1, 2):
                 alias = f"bench-scale-{uuid.uuid4().hex[:8]}"
@@ -197,13 +207,13 @@ def main(argv: list[str] | None = None) -> int:
                         "STORE_URL": postgres.new_database(),
                         "INDEX_URL": args.index_url,
                         "INDEX_NAME": alias,
-                        "WORKER_CRAWL_BATCH": str(CRAWL_BATCH),
+                        "WORKER_CRAWL_BATCH": str(crawl_batch),
                     }
                 )
                 commands = [
                     regwatch(root / f"pg-{workers}-{n}", config, "worker", "--once") for n in range(workers)
                 ]
-                results[f"pg-{workers}"] = timed(f"pg-{workers}", commands, env, root)
+                results[f"pg-{workers}"] = timed(f"pg-{workers}", commands, env, args.logs)
         finally:
             postgres.drop_all()
             for alias in aliases:
@@ -213,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         complete = measured.new == expected and measured.tagged >= expected
         print(
             f"  {measured.name:<7} {measured.seconds:7.1f} s  {measured.rate():6.2f} articles/s  "
-            f"({measured.new} new, {measured.tagged} tagged, {measured.indexed} indexed"
+            f"({measured.new} new, {measured.tagged} tagged, {measured.indexed} documents indexed"
             f"{'' if complete else f'; INCOMPLETE, expected {expected}'})"
         )
     two = results["pg-2"].rate() / results["pg-1"].rate()
