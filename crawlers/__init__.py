@@ -26,6 +26,10 @@
 - A source's selectors are its kind's schema (:mod:`regwatch.sources`, checked
   when the config loads), the extraction override (``exclude``/``body``, dated
   versions ``body@YYYY-MM-DD`` for a redesign) included.
+- Politeness: Scrapy's per-domain concurrency and delay (CRAWL_* settings), the
+  SSRF guard and Retry-After-aware retries (``_middlewares``); with a PostgreSQL
+  store, one per-domain limit, delay and Retry-After for every crawl process,
+  through the store's :class:`~regwatch.models.DomainPacer` (``_fleet``).
 - :func:`count` and :func:`add_error` are the stats contract item pipelines use:
   ``regwatch/<source_id>/<name>`` counters (the counter fields of
   :class:`~regwatch.models.CrawlStats`) and :class:`~regwatch.models.CrawlFailure`

@@ -52,6 +52,8 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
         "crawlers._middlewares.SsrfGuardMiddleware": 50,  # before robots.txt: its request is guarded too
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawlers._middlewares.BackoffRetryMiddleware": 550,
+        # Last before the download handler (crawlers._fleet.ORDER); opts out unless the store is PostgreSQL.
+        "crawlers._fleet.FleetPolitenessMiddleware": 950,
     },
     "DEFAULT_REQUEST_HEADERS": {
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.7",

@@ -42,9 +42,15 @@ picks it by a setting. Nothing outside ``indexer`` names a SQLite class.
 search to OpenSearch/Elasticsearch (``INDEX_URL``) with the same
 :class:`SearchQuery` and :class:`SearchResult`; the store stays the source of
 truth and keeps, per cluster, which article versions it acknowledged.
+
+Several hosts on one PostgreSQL store (``_fleet``): :func:`scheduler_election` is a
+host's candidacy for leading ``regwatch schedule`` (an advisory lock), and
+:func:`scheduler_job_store` the table where the leader keeps the scheduler's jobs;
+:func:`domain_pacer` the crawl processes' shared per-domain slots, pace and backoff.
 """
 
 from ._cluster import ClusterIndex, SyncOutcome
+from ._fleet import domain_pacer, scheduler_election, scheduler_job_store
 from ._highlight import Highlight, highlight, hit_sentence
 from ._interfaces import (
     AlertLedger,
@@ -94,8 +100,11 @@ __all__ = [
     "Users",
     "WorkQueue",
     "WorkerInfo",
+    "domain_pacer",
     "highlight",
     "hit_sentence",
     "normalise_name",
+    "scheduler_election",
+    "scheduler_job_store",
     "search_report",
 ]

@@ -7,7 +7,8 @@ indexer stores and searches articles, digests reads them back for a
 so they cross process boundaries (the crawl subprocess) as JSON. A crawl's
 outcome is :class:`CrawlStats` (its counters, :data:`COUNTERS`, and its
 :class:`CrawlFailure` values), and what source health carries between runs is
-:class:`SourceHealthState`.
+:class:`SourceHealthState`. :class:`DomainPacer` (and its :class:`DomainTurn`) is the
+seam between the crawl and a store that paces a fleet of crawl processes per domain.
 
 Longer than most modules on purpose: it is the one vocabulary the stages share,
 and splitting it would make each stage import from several places.
@@ -19,7 +20,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import Field, asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 from regwatch.errors import ConfigError, ErrorClass, error_class_of
 from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
@@ -717,3 +718,49 @@ class Discovery:
         values = {k: v for k, v in data.items() if k in names}
         values["discovered_at"] = parse_datetime(values.get("discovered_at"))
         return cls(**values)
+
+
+# --- politeness shared by a fleet of crawl processes ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainTurn:
+    """The answer to a crawl process asking for a turn at a domain that a fleet shares.
+
+    ``slot`` is the request slot granted (one of the domain's ``concurrency``), to give
+    back after the response; None when there is none now, and then ``wait`` says how
+    many seconds to wait before asking again and ``reason`` why: ``delay`` (the
+    domain's next request is not due yet), ``busy`` (every slot is taken) or
+    ``backoff`` (a server's Retry-After holds it).
+    """
+
+    slot: int | None
+    wait: float = 0.0
+    reason: str = ""
+
+
+class DomainPacer(Protocol):
+    """Per-domain request slots, pace and backoff, shared by every crawl process on one store.
+
+    The crawl reaches it through its seam to the store (``REGWATCH_DOMAIN_PACER``, a factory the
+    wiring names), never through the store's engine: ``crawlers`` takes any implementation.
+    Times are the store's, so hosts whose clocks differ still agree.
+    """
+
+    def claim(self, domain: str, holder: str, *, concurrency: int, delay: float, lease: float) -> DomainTurn:
+        """A slot of ``domain`` for one request, if one is free, its delay has passed and no backoff holds.
+
+        A granted slot is ``holder``'s for ``lease`` seconds at most (a dead process's
+        expires), and the domain's next request is due ``delay`` seconds from now.
+        """
+        ...
+
+    def release(self, domain: str, slot: int, holder: str) -> None:
+        """Give a slot back (nothing happens if its lease expired and another holds it now)."""
+        ...
+
+    def back_off(self, domain: str, seconds: float, reason: str) -> None:
+        """No request to ``domain`` from any process for ``seconds`` (a longer backoff already set stays)."""
+        ...
+
+    def close(self) -> None: ...

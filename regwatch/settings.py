@@ -300,6 +300,14 @@ SETTINGS: tuple[Setting, ...] = (
         min=1,
         max=DAY,
     ),
+    Setting(
+        "SCHEDULER_LEADER_RETRY_SECONDS",
+        10,
+        "PostgreSQL store: seconds between a standby scheduler's tries to become the leader, and between "
+        "the leader's checks that it still is (a dead leader is replaced within about this time).",
+        min=1,
+        max=DAY,
+    ),
     # --- Workers (regwatch worker, PostgreSQL only) ---------------------------
     Setting(
         "WORKER_LEASE_SECONDS",

@@ -49,5 +49,12 @@ def test_no_crawl_component_reads_a_setting_under_another_name() -> None:
         for path in CRAWLERS.rglob("*.py")
         for name in re.findall(r"[\"'](REGWATCH_[A-Z_]+)[\"']", path.read_text(encoding="utf-8"))
     }
-    # the union of the sources' allowed hosts; the store's path, for the caller's store pipeline
-    assert found <= {"REGWATCH_CONNECT_ALLOWED_HOSTS", "REGWATCH_DB_PATH"}
+    # the union of the sources' allowed hosts; the store's path, for the caller's store pipeline;
+    # a PostgreSQL store's URL and the factory of its pacer, for the fleet's politeness (crawlers._fleet)
+    assert found <= {
+        "REGWATCH_CONNECT_ALLOWED_HOSTS",
+        "REGWATCH_DB_PATH",
+        "REGWATCH_STORE_URL",
+        "REGWATCH_DOMAIN_PACER",
+        "REGWATCH_CRAWL_PARENT_PID",  # the worker's pid: the crawl dies with it (crawlers._parent_watch)
+    }

@@ -167,6 +167,15 @@ def test_accounts_saved_searches_subscriptions_and_ops_on_a_postgresql_store(
             "csrf_token": csrf(alice, "/subscription"),
         }
         assert alice.post("/subscription", data=form, follow_redirects=False).status_code == 303
+        with Store.open_postgresql(pg_url) as store:  # a worker on another host, holding a crawl
+            queue = store.work_queue
+            assert queue is not None
+            queue.register("w-7f3a", "crawler-2.example", 4242, ["crawl", "tag"])
+            assert [lease.key for lease in queue.claim("crawl", ["press"], "w-7f3a", 300, 1)] == ["press"]
+            queue.heartbeat("w-7f3a", 300, current_work="crawl press")
+        workers = olly.get("/ops").text.split('id="workers"')[1].split("</table>")[0]
+        assert "w-7f3a" in workers and "crawler-2.example pid 4242" in workers and "crawl, tag" in workers
+        assert "crawl press" in workers and "crawl press until " in workers and "live" in workers
         ledger = olly.get("/ops").text.split('id="digest-ledger"')[1]
         assert "policy-desk" in ledger and "failed" in ledger  # digest_ledger.recent, from PostgreSQL
         runs = olly.get("/ops/source/press").text.split('id="source-runs"')[1]

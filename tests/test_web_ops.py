@@ -55,6 +55,7 @@ def test_the_console_shows_every_source_its_failures_the_jobs_the_ledger_and_the
     assert 'id="scheduler-jobs"' in html and "crawl:ledger" in html and "digest:policy-desk" in html
     assert 'id="digest-ledger"' in html and "policy-desk" in html and "delivered" in html
     assert "the embedded SQLite full-text index" in html
+    assert 'id="no-workers"' in html and "embedded store has no work queue" in html
 
 
 def test_a_sources_page_lists_its_runs_with_their_errors(ops: Any) -> None:

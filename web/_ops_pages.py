@@ -1,5 +1,6 @@
 """The ops console (``/ops``, role ops): source health, a source's runs, "crawl now", turning a
-source off and on, the scheduler's jobs, the digest delivery ledger and the index's sync state.
+source off and on, the scheduler's jobs, the digest delivery ledger, the index's sync state and,
+on a PostgreSQL store, the workers sharing the work (host, roles, heartbeat, current work, leases).
 
 The health rows are ``regwatch sources``' (from the wiring); the runs and the ledger are read
 from the store. "Crawl now" asks the wiring to run the crawl cycle for one source in the
@@ -46,7 +47,21 @@ def _console(desk: DeskServices) -> dict[str, Any]:
             for status in ("pending", "failed", "delivered")
         },
         "index": desk.index_state(),
+        "workers": _workers(desk),
     }
+
+
+def _workers(desk: DeskServices) -> list[dict[str, Any]] | None:
+    """Every registered worker (live first) with the leases it holds; None on a store with no work queue."""
+    queue = desk.store.work_queue
+    if queue is None:
+        return None
+    leases = queue.leases()
+    listed = queue.workers(stale_after=float(desk.settings["WORKER_LEASE_SECONDS"]))
+    return [
+        {"info": worker, "leases": [lease for lease in leases if lease.worker_id == worker.worker_id]}
+        for worker in sorted(listed, key=lambda w: (not w.live, w.host, w.pid))
+    ]
 
 
 def _source_view(desk: DeskServices, source_id: str) -> dict[str, Any] | None:

@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 # pg_advisory_xact_lock keys (bigint): one per exclusive step, so they never collide.
 MIGRATION_LOCK = 0x7265_6777_0001  # "regw" 1
 STORY_LOCK = 0x7265_6777_0002  # story assignment: one writer at a time, as on SQLite
+# A session (not transaction) advisory lock, held on a connection of its own for as long as one
+# `regwatch schedule` leads: the scheduler's leader election (``_leader``).
+SCHEDULER_LOCK = 0x7265_6777_0003
+
+# APScheduler's job store table (SQLAlchemyJobStore's layout), created by version 2.
+SCHEDULER_JOBS_TABLE = "scheduler_jobs"
 
 _V1: tuple[str, ...] = (
     """
@@ -329,15 +335,52 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX work_leases_worker ON work_leases (worker_id)",
 )
 
+# Version 3, the fleet's coordination (issue 15): what several hosts share so that they act as one.
+# Only adds tables, so the current schema is version 1's plus these statements as they are.
+_V3: tuple[str, ...] = (
+    # The scheduler's jobs, one set for every host's `regwatch schedule`: only the elected leader
+    # reads and changes them. APScheduler's SQLAlchemyJobStore layout (it finds the table and
+    # leaves it be), so a new leader takes over the jobs and their next run times as they are.
+    f"""
+    CREATE TABLE {SCHEDULER_JOBS_TABLE} (
+        id varchar(191) PRIMARY KEY,
+        next_run_time double precision,
+        job_state bytea NOT NULL
+    )
+    """,
+    f"CREATE INDEX ix_{SCHEDULER_JOBS_TABLE}_next_run_time ON {SCHEDULER_JOBS_TABLE} (next_run_time)",
+    # Politeness across crawl processes (``_politeness``): a domain's request slots, each free
+    # once its lease runs out (``until``), so a dead holder never blocks a domain for long...
+    """
+    CREATE TABLE domain_slots (
+        domain text COLLATE "C" NOT NULL,
+        slot integer NOT NULL,
+        holder text NOT NULL DEFAULT '',
+        until timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        PRIMARY KEY (domain, slot)
+    )
+    """,
+    # ...and its pace: when its next request is due (CRAWL_DELAY after the last one started) and
+    # until when a server's Retry-After holds every process off it. Its row lock orders claims.
+    """
+    CREATE TABLE domain_pace (
+        domain text COLLATE "C" PRIMARY KEY,
+        next_allowed_at timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        backoff_until timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
+        backoff_reason text NOT NULL DEFAULT ''
+    )
+    """,
+)
+
 # Version 1 had not shipped in a release when it took the SQLite schema's later changes (its
 # versions 9 to 12); from version 2 on, each change is a migration appended here and never edited.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# The current schema, as a new database gets it. Version 2 only adds tables, so it is version 1's
-# statements followed by version 2's; a migration that alters a table of an earlier version writes
+# The current schema, as a new database gets it. Versions 2 and 3 only add tables, so it is the
+# statements of each version in order; a migration that alters a table of an earlier version writes
 # the current schema out here in full instead, as the SQLite store's _schema_current does.
-CURRENT_SCHEMA: tuple[str, ...] = (*_V1, *_V2)
+CURRENT_SCHEMA: tuple[str, ...] = (*_V1, *_V2, *_V3)
 
 
 def current_version(conn: Connection) -> int:

@@ -126,7 +126,7 @@ class AppDesk:
     def scheduler_jobs(self) -> list[dict[str, Any]]:
         from regwatch.app.scheduler import stored_jobs
 
-        return stored_jobs(self.app.home)
+        return stored_jobs(self.app.home, self.app.settings)
 
     def index_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"backend": self.backend_name, "cluster": self.app.uses_cluster}

@@ -40,6 +40,7 @@ from regwatch.models import (
     CrawlFailure,
     CrawlStats,
     Discovery,
+    DomainPacer,
     Source,
     utcnow,
 )
@@ -55,6 +56,20 @@ logger = logging.getLogger(__name__)
 STORE_PIPELINE = "regwatch.app.pipeline.StoreArticlePipeline"
 STORE_URL_SETTING = "REGWATCH_STORE_URL"  # the crawl's Scrapy setting naming a PostgreSQL store
 STORE_PASSWORD_ENV = ENV_PREFIX + "STORE_PASSWORD"
+DOMAIN_PACER_SETTING = "REGWATCH_DOMAIN_PACER"  # the crawl's Scrapy setting naming open_domain_pacer
+DOMAIN_PACER = "regwatch.app.pipeline.open_domain_pacer"
+
+
+def open_domain_pacer(store_url: str) -> DomainPacer:
+    """The fleet's per-domain politeness on the PostgreSQL store ``store_url``, for the crawl's middleware.
+
+    Called inside the crawl subprocess (``crawlers._fleet``), which names no store
+    engine: the password comes as REGWATCH_STORE_PASSWORD in its environment, as for
+    :class:`StoreArticlePipeline`.
+    """
+    from indexer import domain_pacer
+
+    return domain_pacer(store_url, password=os.environ.get(STORE_PASSWORD_ENV, ""))
 
 
 class StoreArticlePipeline:
@@ -296,14 +311,19 @@ def _crawl_store(app: App) -> tuple[dict[str, str], dict[str, str]]:
     """The Scrapy setting naming the store for the crawl's pipeline, and the environment it needs.
 
     PostgreSQL: the URL goes without its password, which goes in the subprocess's
-    environment (the job file is for crawl settings only, never secrets).
+    environment (the job file is for crawl settings only, never secrets), with
+    :func:`open_domain_pacer` for the crawl's fleet politeness (``crawlers._fleet``).
     """
     url = str(app.settings["STORE_URL"]).strip()
     if not url:
         return {"REGWATCH_DB_PATH": str(app.db_path)}, {}
     bare, password = split_password(url)
     password = password or str(app.settings["STORE_PASSWORD"])
-    return {STORE_URL_SETTING: bare}, ({STORE_PASSWORD_ENV: password} if password else {})
+    store = {
+        STORE_URL_SETTING: bare,
+        DOMAIN_PACER_SETTING: DOMAIN_PACER,
+    }  # the fleet shares each domain's pace
+    return store, ({STORE_PASSWORD_ENV: password} if password else {})
 
 
 def no_sources_advice(app: App) -> str:

@@ -16,7 +16,12 @@ module-level functions taking only strings, so the store can persist them.
   today and not yet delivered.
 * A job whose definition did not change keeps its persisted next run time
   (replacing it would forget a misfire); changed or removed ones are updated.
-* One scheduler per home dir: an exclusive lock on ``scheduler.lock``.
+* SQLite store: one scheduler per home dir, an exclusive lock on ``scheduler.lock``.
+* PostgreSQL store: any number of hosts run ``regwatch schedule`` and one leads
+  (:mod:`regwatch.app.leader`): the jobs live in the store (``scheduler_jobs``), so
+  they exist once and a new leader carries on with its predecessor's next run
+  times; only the leader runs a scheduler at all. A job's arguments name the
+  leader's home and config, so a new leader rewrites them and keeps the run times.
 * SIGTERM and SIGINT shut down cleanly, waiting for running jobs.
 
 DST: APScheduler 3.11's CronTrigger mishandles the repeated hour of an autumn
@@ -37,10 +42,13 @@ import contextlib
 import fcntl
 import logging
 import os
+import pickle
 import signal
 import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -175,37 +183,61 @@ def digest_trigger(subscriber: Subscriber) -> LocalTimeTrigger:
     return LocalTimeTrigger(hour, minute, subscriber.timezone, send_days(subscriber))
 
 
-def stored_jobs(home: Path) -> list[dict[str, Any]]:
-    """The jobs in the home's job store and their next run times, read without starting a scheduler.
+def stored_jobs(home: Path, settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The jobs in the job store and their next run times, read without starting a scheduler.
 
-    The web desk's ops console shows them; ``regwatch schedule --list`` instead brings
-    the job store in line with the config first. No job store yet: no jobs.
+    The job store is the home dir's file, or with a PostgreSQL store (``settings``'
+    STORE_URL) the store's table, which the leader keeps. The web desk's ops console
+    shows them; ``regwatch schedule --list`` instead brings the job store in line
+    with the config first. No job store yet: no jobs.
     """
-    import pickle
-    import sqlite3
-
-    path = home / JOBSTORE_FILE
-    if not path.exists():
-        return []
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            rows = conn.execute(
-                "SELECT id, next_run_time, job_state FROM apscheduler_jobs ORDER BY id"
-            ).fetchall()
-    except sqlite3.Error as exc:
-        logger.warning("scheduler job store %s is unreadable: %s", path, exc)
-        return []
+    if settings is not None and str(settings.get("STORE_URL", "") or "").strip():
+        rows = _postgresql_job_rows(settings)
+    else:
+        rows = _sqlite_job_rows(home / JOBSTORE_FILE)
     jobs = []
     for job_id, next_run, state in rows:
         try:
-            trigger = str(
-                pickle.loads(state).get("trigger", "")
-            )  # our own 0600 file, as APScheduler reads it
+            # our own 0600 file or our store's table, as APScheduler reads it
+            trigger = str(pickle.loads(state).get("trigger", ""))
         except Exception:  # noqa: BLE001 - a job pickled by another version: show it without its trigger
             trigger = ""
         when = datetime.fromtimestamp(next_run, UTC).isoformat() if next_run is not None else None
         jobs.append({"id": job_id, "next_run_time": when, "trigger": trigger})
     return jobs
+
+
+def _sqlite_job_rows(path: Path) -> list[tuple[str, float | None, bytes]]:
+    import sqlite3
+
+    if not path.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            return list(conn.execute("SELECT id, next_run_time, job_state FROM apscheduler_jobs ORDER BY id"))
+    except sqlite3.Error as exc:
+        logger.warning("scheduler job store %s is unreadable: %s", path, exc)
+        return []
+
+
+def _postgresql_job_rows(settings: Mapping[str, Any]) -> list[tuple[str, float | None, bytes]]:
+    import sqlalchemy
+    from sqlalchemy import exc as sa_exc
+
+    from indexer import scheduler_job_store
+
+    engine, table = scheduler_job_store(settings)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                sqlalchemy.text(f"SELECT id, next_run_time, job_state FROM {table} ORDER BY id")
+            )
+            return [(str(r[0]), r[1], bytes(r[2])) for r in found]
+    except sa_exc.DBAPIError as exc:
+        logger.warning("the scheduler's jobs in the store are unreadable: %s", exc.orig or exc)
+        return []
+    finally:
+        engine.dispose()
 
 
 def _shutdown(scheduler: Any, wait: bool) -> None:
@@ -311,17 +343,29 @@ class RegwatchScheduler:
             )
         return jobs
 
+    @property
+    def elected(self) -> bool:
+        """Whether schedulers elect a leader (a PostgreSQL store) rather than lock the home dir (SQLite)."""
+        return self.app.store_engine == "postgresql"
+
     def _build(self) -> Any:
+        """A paused-to-be BackgroundScheduler on the job store: the home dir's file, or the PostgreSQL store's table."""
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        if self.elected:
+            from indexer import scheduler_job_store
+
+            self.app.store  # noqa: B018 - the store's schema (its job table) before APScheduler looks
+            engine, table = scheduler_job_store(self.app.settings)
+            jobstore = SQLAlchemyJobStore(engine=engine, tablename=table)
+        else:
+            jobstore = SQLAlchemyJobStore(
+                url=f"sqlite:///{private_file(self.app.home / JOBSTORE_FILE, sqlite=True)}"
+            )
         return BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(
-                    url=f"sqlite:///{private_file(self.app.home / JOBSTORE_FILE, sqlite=True)}"
-                )
-            },
+            jobstores={"default": jobstore},
             executors={"default": ThreadPoolExecutor(2), "digests": ThreadPoolExecutor(1)},
             timezone="UTC",
         )
@@ -335,11 +379,12 @@ class RegwatchScheduler:
             if definition is None:
                 logger.info("removing job %s (no longer configured)", existing.id)
                 existing.remove()
-            elif (
-                type(existing.trigger) is type(definition["trigger"])
-                and str(existing.trigger) == str(definition["trigger"])
-                and list(existing.args) == definition["args"]
+            elif type(existing.trigger) is type(definition["trigger"]) and str(existing.trigger) == str(
+                definition["trigger"]
             ):
+                if list(existing.args) != definition["args"]:  # another leader's home: ours, same run time
+                    logger.info("job %s now runs with this host's home and config", existing.id)
+                    existing.modify(args=definition["args"])
                 del wanted[existing.id]  # unchanged: keep its persisted next run time
         for job_id, definition in wanted.items():
             logger.info("scheduling %s (%s)", job_id, definition["trigger"])
@@ -362,11 +407,21 @@ class RegwatchScheduler:
             logger.error("scheduler: cannot read the subscribers (%s); jobs unchanged", exc)
 
     def list_jobs(self) -> list[dict[str, Any]]:
-        """Every job and its next run time (the job store is updated to the config)."""
+        """Every job and its next run time (the job store is updated to the config).
+
+        With PostgreSQL only the leader changes the jobs: while another scheduler leads,
+        they are listed as it keeps them.
+        """
         scheduler = self._build()
         scheduler.start(paused=True)
         try:
-            self._sync_jobs(scheduler)
+            if self.elected:
+                from regwatch.app.leader import while_no_leader
+
+                if not while_no_leader(self.app, lambda: self._sync_jobs(scheduler)):
+                    logger.info("another scheduler leads: its jobs are listed as it keeps them")
+            else:
+                self._sync_jobs(scheduler)
             return [
                 {
                     "id": job.id,
@@ -379,9 +434,14 @@ class RegwatchScheduler:
             _shutdown(scheduler, wait=False)
 
     def run_forever(self, stop_event: threading.Event | None = None) -> None:
-        """Run until SIGTERM/SIGINT (or ``stop_event`` is set), then shut down cleanly."""
-        lock = SchedulerLock(self.app.home / LOCK_FILE)
-        lock.acquire()
+        """Run until SIGTERM/SIGINT (or ``stop_event`` is set), then shut down cleanly.
+
+        SQLite: the home dir's lock, or a ConfigError when another scheduler holds it.
+        PostgreSQL: stand by until elected, lead while the lock holds, stand by again if it is lost.
+        """
+        lock = None if self.elected else SchedulerLock(self.app.home / LOCK_FILE)
+        if lock is not None:
+            lock.acquire()
         stop_event = stop_event or threading.Event()
 
         def stop(signum: int, _frame: Any) -> None:
@@ -391,7 +451,29 @@ class RegwatchScheduler:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
+        try:
+            if lock is None:
+                from regwatch.app.leader import run_elected
+
+                run_elected(self.app, self.lead, stop_event)
+            else:
+                self.lead(stop_event, still_leading=lambda: True)
+        finally:
+            if lock is not None:
+                lock.release()
+            logger.info("scheduler stopped")
+
+    def lead(
+        self, stop_event: threading.Event, still_leading: Callable[[], bool], check_every: float = 0
+    ) -> bool:
+        """Run the jobs until ``stop_event`` is set (True) or ``still_leading()`` says no (False).
+
+        ``still_leading`` is asked every ``check_every`` seconds (0: never); on a False the
+        scheduler stops at once, without waiting for running jobs (the new leader may be
+        starting its own), and leaves the due ones in the job store for whoever leads next.
+        """
         scheduler = self._build()
+        leading = True
         try:
             scheduler.start(paused=True)
             self._sync_jobs(scheduler)
@@ -402,10 +484,16 @@ class RegwatchScheduler:
             scheduler.resume()
             logger.info("scheduler running on %s with %d job(s)", self.app.home, len(scheduler.get_jobs()))
             sync_every = float(self.app.settings["SCHEDULE_JOB_SYNC"])
-            while not stop_event.wait(sync_every):
-                self._follow_the_desk(scheduler)
+            tick = min(sync_every, check_every) if check_every > 0 else sync_every
+            next_sync = monotonic() + sync_every
+            while not stop_event.wait(tick):
+                if check_every > 0 and not still_leading():
+                    leading = False
+                    break
+                if monotonic() >= next_sync:
+                    self._follow_the_desk(scheduler)
+                    next_sync = monotonic() + sync_every
         finally:
             if scheduler.running:
-                _shutdown(scheduler, wait=True)
-            lock.release()
-            logger.info("scheduler stopped")
+                _shutdown(scheduler, wait=leading)
+        return leading

@@ -219,7 +219,8 @@ def run(app: App, crawl_all: bool, as_json: bool) -> None:
 def schedule(app: App, list_jobs: bool, as_json: bool) -> None:
     """Run the scheduler in the foreground (crawls per source, digests per subscriber).
 
-    Stop with Ctrl-C or SIGTERM. Only one scheduler may run per home dir.
+    Stop with Ctrl-C or SIGTERM. Only one scheduler may run per home dir; with a
+    PostgreSQL store, any number of hosts may run one and a single leader runs the jobs.
 
     \b
     Example:
