@@ -16,9 +16,11 @@ Each PostgreSQL run gets a new database on the server of ``--store-url`` (defaul
 REGWATCH_STORE_URL, as ``postgresql/run.py with`` sets it) and a new alias on the node
 of ``--index-url`` (default: REGWATCH_TEST_INDEX_URL, as ``opensearch/run.py with``
 sets it); both are dropped afterwards. It prints articles/s for each, the ratios
-pg-2/pg-1 (goal >= 1.6 where the cores are free) and pg-1/sqlite (goal >= 0.85), and
-the machine's cores: with two cores, the site, PostgreSQL, the node and the workers
-share them, so pg-2/pg-1 is bounded well below 2.
+pg-2/pg-1 (goal >= 1.6 where the cores are free) and pg-1/sqlite (goal >= 0.85), the
+machine's cores (with two, the site, PostgreSQL, the node and the workers share them,
+so pg-2/pg-1 is bounded well below 2), and each run's most requests in flight to one
+domain: on PostgreSQL CRAWL_CONCURRENCY_PER_DOMAIN holds for the fleet, while one
+`regwatch run` process exceeds it (README, "Politeness across crawl processes").
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Measured:
     new: int
     tagged: int
     indexed: int
+    most_in_flight: int = 0  # the most requests one domain of the site had in flight at once
 
     def rate(self) -> float:
         return self.new / self.seconds if self.seconds else 0.0
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             results["sqlite"] = timed(
                 "sqlite", [regwatch(root / "sqlite", config, "run")], environment({}), args.logs
             )
+            results["sqlite"].most_in_flight = max(site.max_in_flight().values())
             for workers in (1, 2):
                 alias = f"bench-scale-{uuid.uuid4().hex[:8]}"
                 aliases.append(alias)
@@ -213,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
                 commands = [
                     regwatch(root / f"pg-{workers}-{n}", config, "worker", "--once") for n in range(workers)
                 ]
+                site.reset_counts()
                 results[f"pg-{workers}"] = timed(f"pg-{workers}", commands, env, args.logs)
+                results[f"pg-{workers}"].most_in_flight = max(site.max_in_flight().values())
         finally:
             postgres.drop_all()
             for alias in aliases:
@@ -223,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         complete = measured.new == expected and measured.tagged >= expected
         print(
             f"  {measured.name:<7} {measured.seconds:7.1f} s  {measured.rate():6.2f} articles/s  "
-            f"({measured.new} new, {measured.tagged} tagged, {measured.indexed} documents indexed"
+            f"({measured.new} new, {measured.tagged} tagged, {measured.indexed} documents indexed; "
+            f"at most {measured.most_in_flight} requests in flight to one domain"
             f"{'' if complete else f'; INCOMPLETE, expected {expected}'})"
         )
     two = results["pg-2"].rate() / results["pg-1"].rate()
