@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV := $(BIN)/uv
 
-.PHONY: install system-deps demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story bench-web quality quality-nlp
+.PHONY: install system-deps demo cluster-demo test lint format bench lock clean opensearch opensearch-stop bench-index bench-nlp bench-crawl bench-story bench-web bench-scale quality quality-nlp
 
 install: $(STAMP)
 
@@ -39,10 +39,20 @@ system-deps:
 demo: install
 	$(BIN)/regwatch demo --out var/demo
 
+# The same demo through a fleet: PostgreSQL and an OpenSearch node under var/ (each started unless
+# it runs, stopped after if started here), two `regwatch worker` processes and `regwatch schedule`
+# (regwatch/app/cluster_demo.py). Needs `make system-deps` (PostgreSQL, Java).
+cluster-demo: install
+	$(POSTGRESQL) with -- $(OPENSEARCH) with -- \
+		sh -c 'REGWATCH_INDEX_URL="$$REGWATCH_TEST_INDEX_URL" exec $(BIN)/regwatch cluster-demo --out var/cluster-demo'
+
 # The cluster tests run against a real OpenSearch node (opensearch/run.py: jars from Maven
 # Central once, data in var/opensearch); `make test` starts it unless one runs, and stops
 # what it started. Without Java the cluster tests skip locally (under CI=true they fail).
 OPENSEARCH := $(PYTHON) opensearch/run.py --dir var/opensearch
+# A local PostgreSQL server in var/postgresql (Debian's binaries, `make system-deps`); `with` starts
+# it unless one runs there, sets REGWATCH_STORE_URL for the command, and stops what it started.
+POSTGRESQL := $(PYTHON) postgresql/run.py --dir var/postgresql
 
 test: install
 	$(OPENSEARCH) with -- $(BIN)/python -m pytest
@@ -102,8 +112,18 @@ quality: install
 bench-web: install
 	$(OPENSEARCH) with -- $(BIN)/python -m benchmarks.bench_web --docs $(BENCH_DOCS)
 
+# Articles/s through crawl, extraction, tagging and indexing over one local site of SCALE_SOURCES
+# feeds: `regwatch run` on SQLite, one `regwatch worker` on PostgreSQL + OpenSearch, and two, same
+# run, fresh store each (goals: 2 workers / 1 >= 1.6 where cores are free; PG 1 / SQLite >= 0.85).
+# Starts PostgreSQL and OpenSearch unless they run. About 5 minutes on two cores.
+SCALE_SOURCES ?= 200
+SCALE_ARTICLES ?= 3
+bench-scale: install
+	$(POSTGRESQL) with -- $(OPENSEARCH) with -- \
+		$(BIN)/python -m benchmarks.bench_scale --sources $(SCALE_SOURCES) --articles $(SCALE_ARTICLES)
+
 # Every benchmark, each printing its ratio against a baseline measured in the same run.
-bench: bench-nlp bench-index bench-crawl bench-story bench-web
+bench: bench-nlp bench-index bench-crawl bench-story bench-web bench-scale
 
 # Ruff (lint and format), then mypy --strict over every package ([tool.mypy] in pyproject.toml).
 lint: install

@@ -162,6 +162,13 @@ class FleetSite:
         """The most requests each domain had in flight at once, by host."""
         return {str(server.server_address[0]): server.counter.max_in_flight for server in self.servers}
 
+    def reset_counts(self) -> None:
+        """Forget what the domains saw so far (a benchmark's next run counts afresh)."""
+        for server in self.servers:
+            with server.counter.lock:
+                server.counter.max_in_flight = server.counter.in_flight
+                server.counter.hits.clear()
+
     def hits(self) -> list[Hit]:
         return [hit for server in self.servers for hit in server.counter.hits]
 

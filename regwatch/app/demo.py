@@ -51,26 +51,35 @@ def _serve(home: Path) -> Iterator[str]:
         yield base_url
 
 
-def run_demo(out: Path, overrides: dict[str, Any] | None = None) -> tuple[pipeline.RunSummary, str]:
-    """Serve the sample site, run one full pass into ``out``; return the summary and site URL.
+@contextmanager
+def served_demo(home: Path) -> Iterator[tuple[str, Path]]:
+    """Serve the sample site for the demo home ``home`` and write its config there; yield (site URL, config).
 
-    The demo always uses the bundled demo config (never REGWATCH_CONFIG), so it
-    stays offline whatever the environment says.
+    Shared by `regwatch demo` and `regwatch cluster-demo`. The config is the bundled demo
+    config (never REGWATCH_CONFIG, so the demo stays offline whatever the environment
+    says) with the site's address filled in, kept in the home so that later commands
+    (`regwatch --home OUT --config OUT/demo.yaml sources`) see the same sources.
     """
     from regwatch.app.sample_site import DEMO_CONFIG
 
-    home = out.resolve()
     private_dir(home)
     with _serve(home) as base_url:
         port = int(base_url.rsplit(":", 1)[1].split("/")[0])
         private_file(home / PORT_FILE).write_text(json.dumps({"port": port, "base_url": base_url}))
         logger.info("sample site served at %s", base_url)
-        # The demo config with the site's address filled in, kept so that later
-        # commands (`regwatch --home OUT --config OUT/demo.yaml sources`) see the same sources.
         config_path = private_file(home / DEMO_CONFIG_NAME)
         config_path.write_text(
             Path(DEMO_CONFIG).read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8"
         )
-        with App.load(home, config_path, overrides=overrides) as app:
-            summary = pipeline.run_once(app, due_only=False, force_digests=True)
+        yield base_url, config_path
+
+
+def run_demo(out: Path, overrides: dict[str, Any] | None = None) -> tuple[pipeline.RunSummary, str]:
+    """Serve the sample site, run one full pass into ``out``; return the summary and site URL."""
+    home = out.resolve()
+    with (
+        served_demo(home) as (base_url, config_path),
+        App.load(home, config_path, overrides=overrides) as app,
+    ):
+        summary = pipeline.run_once(app, due_only=False, force_digests=True)
     return summary, base_url

@@ -78,6 +78,7 @@ class WorkerSummary:
     crawl: list[CrawlStats] = field(default_factory=list)
     tagged: int = 0
     tag_errors: int = 0
+    watched_names: set[str] = field(default_factory=set)  # watched entities found in what it tagged
     indexed: int = 0
     digests: list[dict[str, Any]] = field(default_factory=list)
     alerts_sent: int = 0
@@ -93,6 +94,8 @@ class WorkerSummary:
             **totals,
             "articles_tagged": self.tagged,
             "tag_errors": self.tag_errors,
+            "entities_found": len(self.watched_names),
+            "watched_entities": sorted(self.watched_names),
             "indexed": self.indexed,
             "digests": list(self.digests),
             "alerts_sent": self.alerts_sent,
@@ -215,6 +218,7 @@ class Worker:
                 outcome = pipeline.tag_batch(self.app, articles) if articles else pipeline.TagOutcome()
             self.summary.tagged += outcome.articles
             self.summary.tag_errors += outcome.failed
+            self.summary.watched_names.update(outcome.watched_names)
             logger.info(
                 "worker=%s finished tagging %d article(s) (%d failed)",
                 self.worker_id,

@@ -7,6 +7,7 @@ Each runs a step of :mod:`regwatch.app.pipeline` and prints its summary; ``run``
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,16 @@ def _digest_exit_status(outcomes: list[DigestOutcome]) -> int:
 
 
 def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = None) -> None:
-    data = summary.to_dict()
+    failures = [
+        (stats.source_id, failure.message) for stats in summary.crawl for failure in stats.failures[:5]
+    ]
+    echo_summary(summary.to_dict(), extra, failures)
+
+
+def echo_summary(
+    data: dict[str, Any], extra: dict[str, Any] | None = None, failures: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Print a run's summary (``RunSummary.to_dict()``'s shape) and each (source, message) failure."""
     lines = [
         f"sources crawled:   {data['sources']}",
         f"pages fetched:     {data['pages_fetched']} ({data['not_modified']} unchanged, not refetched; "
@@ -52,9 +62,8 @@ def _print_summary(summary: pipeline.RunSummary, extra: dict[str, Any] | None = 
         f"articles indexed:  {data['indexed']}",
         _alerts_line(data["alerts"]),
     ]
-    for stats in summary.crawl:
-        for failure in stats.failures[:5]:
-            lines.append(f"  error [{stats.source_id}] {failure.message}")
+    for source_id, message in failures:
+        lines.append(f"  error [{source_id}] {message}")
     for alert in data["alerts"]:
         err = f" ({alert['error']})" if alert["error"] else ""
         lines.append(f"alert {alert['subscriber']}: {alert['status']}, {alert['items']} item(s){err}")
@@ -113,6 +122,58 @@ def demo(ctx: click.Context, out: Path, as_json: bool) -> None:
         )
     if status:
         sys.exit(status)
+
+
+@cli.command("cluster-demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/cluster-demo"),
+    show_default=True,
+    help="Home dir the demo's processes share (outbox, logs).",
+)
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Workers to run.")
+@json_option
+@click.pass_context
+def cluster_demo(ctx: click.Context, out: Path, workers: int, as_json: bool) -> None:
+    """Run the sample-site demo through `regwatch worker` processes and `regwatch schedule` on PostgreSQL.
+
+    Needs STORE_URL (PostgreSQL) and INDEX_URL (OpenSearch): `make cluster-demo`
+    starts both under var/ and runs this. The workers crawl, tag and index the
+    sample site; then the scheduler delivers the due digest into OUT/outbox/; then
+    everything the demo started is stopped, and the summary says what each worker did.
+
+    \b
+    Example:
+      REGWATCH_STORE_URL=postgresql://regwatch@127.0.0.1/regwatch \\
+      REGWATCH_INDEX_URL=http://127.0.0.1:9200 regwatch cluster-demo
+    """
+    from regwatch.app.cluster_demo import run_cluster_demo
+
+    result = run_cluster_demo(out, workers=workers, overrides=ctx.obj["overrides"])
+    home = out.resolve()
+    if as_json:
+        emit_json(
+            {
+                **result.summary,
+                "workers": result.workers,
+                "home": str(home),
+                "sample_site": result.sample_site,
+            }
+        )
+        return
+    extra: dict[str, Any] = {"home": home, "sample site": result.sample_site}
+    for worker in result.workers:
+        extra[f"worker {worker['worker_id']}"] = (
+            f"{len(worker['sources_crawled'])} source(s) crawled, {worker['new']} new, "
+            f"{worker['articles_tagged']} tagged, {worker['indexed']} document(s) sent to the cluster"
+            + (f", took over {', '.join(worker['taken_over'])}" if worker["taken_over"] else "")
+        )
+    extra["took"] = f"{result.seconds:.0f}s"
+    extra["next"] = (
+        f"REGWATCH_STORE_URL=… REGWATCH_INDEX_URL=… regwatch --home {out} --config {out / 'demo.yaml'} search Grok"
+    )
+    echo_summary(result.summary, extra)
 
 
 @cli.command()
