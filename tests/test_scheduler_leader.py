@@ -311,3 +311,27 @@ def test_a_leader_killed_mid_digest_is_replaced_and_each_subscriber_gets_one_dig
         assert store.digest_ledger.pending() == []
         delivered = store.digest_ledger.recent(status="delivered")
     assert sorted(r.subscriber_id for r in delivered) == list(SUBSCRIBERS)
+
+
+def test_a_scheduled_crawl_skips_a_source_a_worker_holds_and_holds_it_itself_otherwise(
+    tmp_path: Path, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from regwatch.app.scheduler import crawl_job
+
+    config = write_config(tmp_path / "config.yaml", pg_url)
+    with Store.open_postgresql(pg_url) as store:
+        queue = store.work_queue
+        assert queue is not None
+        assert [lease.key for lease in queue.claim("crawl", ["ofcom"], "worker-1", 300, 1)] == ["ofcom"]
+        with caplog.at_level(logging.INFO):
+            crawl_job(str(tmp_path / "home"), str(config), "ofcom")
+        assert "crawl ofcom skipped: a worker is crawling it now" in messages(caplog)
+        assert [(lease.key, lease.worker_id) for lease in queue.leases()] == [("ofcom", "worker-1")]
+        queue.release("crawl", ["ofcom"], "worker-1")
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            crawl_job(str(tmp_path / "home"), str(config), "ofcom")
+        said = messages(caplog)
+        assert "crawling 1 source(s): ofcom" in said  # the cycle ran, under its lease
+        assert not any("skipped: a worker" in m for m in said)
+        assert [lease for lease in queue.leases() if lease.worker_id] == []  # and gave it back

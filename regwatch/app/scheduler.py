@@ -44,8 +44,9 @@ import logging
 import os
 import pickle
 import signal
+import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
@@ -64,12 +65,39 @@ logger = logging.getLogger(__name__)
 
 JOBSTORE_FILE = "scheduler.db"
 LOCK_FILE = "scheduler.lock"
+CRAWL_LEASE_MARGIN = 60.0  # seconds past CRAWL_PROCESS_TIMEOUT: the cycle's stories, tags and index after it
+
+
+@contextlib.contextmanager
+def _crawl_lease(app: App, source_id: str) -> Iterator[bool]:
+    """On a PostgreSQL store, hold the source's crawl lease as a worker would (True), or yield
+    False when a `regwatch worker` holds it: a source is never crawled by two processes at once.
+
+    The lease lasts as long as a crawl may (CRAWL_PROCESS_TIMEOUT, after which the crawl
+    subprocess is killed) and is released when the cycle ends. SQLite: always True.
+    """
+    queue = app.store.work_queue if app.store_engine == "postgresql" else None
+    if queue is None:
+        yield True
+        return
+    holder = f"scheduler {socket.gethostname()} pid {os.getpid()}"
+    lease = float(app.settings["CRAWL_PROCESS_TIMEOUT"]) + CRAWL_LEASE_MARGIN
+    if not queue.claim("crawl", [source_id], holder, lease, 1):
+        logger.info("crawl %s skipped: a worker is crawling it now", source_id)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        queue.release("crawl", [source_id], holder)
 
 
 def crawl_job(home: str, config_path: str | None, source_id: str) -> None:
     """Scheduled: the crawl cycle of one source (crawl in a subprocess, stories, tag, index, alerts)."""
     try:
-        with App.load(home, config_path) as app:
+        with App.load(home, config_path) as app, _crawl_lease(app, source_id) as ours:
+            if not ours:
+                return
             # A source turned off (by ops on the desk, or after repeated hard failures) is skipped.
             summary = pipeline.crawl_cycle(app, [source_id], skip_disabled=True)
             for alert in summary.alerts:
