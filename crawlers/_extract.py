@@ -46,6 +46,7 @@ from regwatch.settings import BY_NAME
 
 from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
+from ._markup import drop_xml_declaration, parse_document
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -115,7 +116,6 @@ UPDATED_META = (
     "dcterms.modified",
     "last-modified",
 )
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
 
 
@@ -548,9 +548,9 @@ def extract_article(
         text = html
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
-    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses a decoded string that declares its encoding
+    text = drop_xml_declaration(text)  # lxml refuses a decoded string that declares its encoding
     try:
-        doc = lxml.html.document_fromstring(text)
+        doc = parse_document(text, url)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"{url}: not HTML ({exc})") from None
 
