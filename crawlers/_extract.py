@@ -429,7 +429,8 @@ def _shown_as_standfirst(doc: lxml.html.HtmlElement, summary: str) -> bool:
     stays in the body. A summary shown apart (named as a summary or standfirst, or not
     followed by the article's paragraphs) is kept only as the summary.
     """
-    matches = doc.xpath("//*[normalize-space(.) = $text]", text=clean_text(summary))
+    # normalize-space() leaves a no-break space as it is; clean_text, which made the summary, does not.
+    matches = doc.xpath("//*[normalize-space(translate(., '\u00a0', ' ')) = $text]", text=clean_text(summary))
     if not matches:
         return True  # not on the page as one block: a body that opens with it took it from the summary
     outer = matches[0]  # document order: the outermost element of the first place it is shown
