@@ -49,7 +49,7 @@ def close_title(text: str) -> str:
 
 def _has_text(doc: lxml.html.HtmlElement) -> bool:
     body = doc.find("body")
-    return body is not None and bool("".join(body.itertext()).strip())
+    return body is not None and any(text.strip() for text in body.itertext())
 
 
 def parse_document(text: str, url: str = "") -> lxml.html.HtmlElement:
