@@ -403,3 +403,17 @@ def test_a_description_repeating_the_first_paragraph_with_a_no_break_space_stays
     )
     article = extract_article(html, URL)
     assert article.body.startswith(first) and article.summary == first
+
+
+def test_a_summary_opening_after_a_comment_is_looked_up_without_crashing() -> None:
+    """Found on real pages: the text after an HTML comment is the comment's tail, not an element's text."""
+    summary = "The regulator fined the platform for failing to protect children online."
+    body = "".join(
+        f"<p>Paragraph {i} of the story&nbsp;tells what the regulator found.</p>" for i in range(5)
+    )
+    html = (
+        f'<html><head><title>Fine</title><meta name="description" content="{summary}"></head><body>'
+        f"<article><h1>Fine</h1><div><!-- ad -->The regulator fined the platform on Monday.</div>{body}"
+        "</article></body></html>"
+    )
+    assert extract_article(html, URL).summary == summary
