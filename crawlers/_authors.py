@@ -7,11 +7,13 @@ Sources, best first, the first that names someone wins:
 2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…;
 3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
 4. a visible byline: an element whose class or id says byline or author (in the languages news is
-   written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone.
+   written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone;
+5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person.
 
-Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a job title
-("Political Correspondent Carl Dinnen", "A, Reporter"), an email, a handle, a date or a
-parenthesis goes; a CMS login ("admin", "Super User") or an organisation ("BBC News") is no name.
+Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
+("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
+"A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
+"Super User") or an organisation ("BBC News") is no name.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ BYLINE_MAX_CHARS = 160
 AUTHOR_VALUE_MAX_CHARS = 2_000
 
 _LEAD = re.compile(
-    r"^(?:(?:written|posted|reported|words|text|story|photos?)\s+by|by|von|par|por|door|di|da|av|af|"
+    r"^(?:(?:written|posted|reported|published|created|words|text|story|photos?)\s+by|"
+    r"(?:veröffentlicht|erstellt|geschrieben|verfasst|gepostet|eingestellt)\s+von|"
+    r"(?:publié|écrit|rédigé)\s+par|(?:publicado|escrito)\s+por|by|von|par|por|door|di|da|av|af|"
     r"auteur|autor(?:in)?|author|text|texte|reportage|interview)\b\s*[:\-–—]?\s*",
     re.I,
 )
@@ -276,6 +280,30 @@ def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
     return []
 
 
+# A link to an author's page ("/autoren/gathmann-moritz", "/author/jane-doe/"): the site saying who wrote it.
+_AUTHOR_PAGE = re.compile(
+    r"/(?:authors?|autor(?:en)?|auteurs?|autore?s?|journalist(?:en)?|redakteur)/[^/?#]+", re.I
+)
+
+
+def _author_page_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names of the first link to an author's page that names a person, with the links beside it (co-authors)."""
+    parent = None
+    found: list[str] = []
+    for link in doc.iter("a"):
+        href = link.get("href") or ""
+        if not _AUTHOR_PAGE.search(href) or (parent is not None and link.getparent() is not parent):
+            continue
+        text = clean_text(link.text_content())
+        if len(text) > BYLINE_MAX_CHARS or link.xpath(_QUOTED):
+            continue
+        names = names_in([text], strict=True)
+        if names:
+            found.extend(n for n in names if n not in found)
+            parent = link.getparent()
+    return found[:MAX_AUTHORS]
+
+
 def authors_of(
     doc: lxml.html.HtmlElement,
     ld: dict[str, Any],
@@ -309,6 +337,7 @@ def authors_of(
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
+        lambda: _author_page_names(doc),
     )
     for source in sources:
         names = kept(source())

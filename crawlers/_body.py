@@ -79,6 +79,10 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
 
 # A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.
 LINK_SHARE_MAX = 0.8
+# A list is a list of links (related stories, a document index) when more than this share of its items
+# are mostly links: those items go. A list of the article's own (references, "See also", an API's names)
+# holds a few linked items among text ones, and stays whole.
+LINK_LIST_SHARE = 0.25
 # A unit of at least this many words found again elsewhere in the body is a repeat (pull quote, quote box).
 REPEAT_MIN_WORDS = 6
 # Wire copy's closing credits ("Reporting by …; Editing by …"), as every syndicating site carries them.
@@ -137,7 +141,10 @@ def _norm_words(text: str) -> str:
 def _block_lines(block: Any) -> list[str] | None:
     """Text lines of one block of trafilatura's output; None when the block is not article text."""
     if block.tag == "list":
-        items = [item for item in block.iter("item") if _link_share(item) < LINK_SHARE_MAX]
+        items = list(block.iter("item"))
+        linked = {item for item in items if _link_share(item) >= LINK_SHARE_MAX}
+        if len(linked) > LINK_LIST_SHARE * len(items):
+            items = [item for item in items if item not in linked]
         lines = ["- " + _spaced_text(item) for item in items]
         return [line for line in lines if line != "- "] or None
     if block.tag == "table":

@@ -46,6 +46,7 @@ from regwatch.settings import BY_NAME
 
 from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
+from ._markup import drop_xml_declaration, parse_document
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -115,7 +116,6 @@ UPDATED_META = (
     "dcterms.modified",
     "last-modified",
 )
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_HINT = re.compile(r"<\s*(html|head|body|article|main|p|div|title|meta|h1)\b", re.I)
 
 
@@ -422,6 +422,35 @@ _STANDFIRST_CLASS = re.compile(
 )
 
 
+# Words of a summary's opening looked for in the page's text nodes, where it is not shown as-is.
+_OPENING_WORDS = 4
+
+
+def _shown_whole(doc: lxml.html.HtmlElement, text: str) -> list[lxml.html.HtmlElement]:
+    """Elements whose whole text is ``text`` (clean), outermost first, in document order.
+
+    XPath's normalize-space() keeps a no-break space that clean_text drops ("For&nbsp;Winnipeggers"):
+    where it finds nothing, the text nodes holding the opening words (no-break spaces read as
+    spaces) are followed up to the elements whose clean text is ``text``. Translating every
+    element's text would cost ten times the first look on every page; the text nodes, once.
+    """
+    matches: list[lxml.html.HtmlElement] = doc.xpath("//*[normalize-space(.) = $text]", text=text)
+    if matches:
+        return matches
+    if not doc.xpath("boolean(//text()[contains(., '\u00a0')])"):
+        return []  # no no-break space anywhere: nothing more to find
+    opening = " ".join(text.split()[:_OPENING_WORDS])
+    for node in doc.xpath("//text()[contains(translate(., '\u00a0', ' '), $opening)]", opening=opening):
+        owner = node.getparent()  # of a tail (after a comment, say): the element it follows
+        if owner is not None and node.is_tail:
+            owner = owner.getparent()
+        chain = [] if owner is None else [owner, *owner.iterancestors()]
+        shown = [e for e in chain if isinstance(e.tag, str) and clean_text(e.text_content()) == text]
+        if shown:
+            return shown[::-1]
+    return []
+
+
 def _shown_as_standfirst(doc: lxml.html.HtmlElement, summary: str) -> bool:
     """Whether the page shows its declared summary as a standfirst rather than as its own first paragraph.
 
@@ -429,7 +458,7 @@ def _shown_as_standfirst(doc: lxml.html.HtmlElement, summary: str) -> bool:
     stays in the body. A summary shown apart (named as a summary or standfirst, or not
     followed by the article's paragraphs) is kept only as the summary.
     """
-    matches = doc.xpath("//*[normalize-space(.) = $text]", text=clean_text(summary))
+    matches = _shown_whole(doc, clean_text(summary))
     if not matches:
         return True  # not on the page as one block: a body that opens with it took it from the summary
     outer = matches[0]  # document order: the outermost element of the first place it is shown
@@ -548,9 +577,9 @@ def extract_article(
         text = html
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
-    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses a decoded string that declares its encoding
+    text = drop_xml_declaration(text)  # lxml refuses a decoded string that declares its encoding
     try:
-        doc = lxml.html.document_fromstring(text)
+        doc = parse_document(text, url)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"{url}: not HTML ({exc})") from None
 

@@ -221,15 +221,29 @@ _DATA = re.compile(r"^\s*[\[{]\s*[\"'\[{]")
 _SEPARATOR_MARKS = frozenset("|-–—»«•·/~:")
 
 
+_QUOTE_PAIRS = {"«": "»", "»": "«"}  # French and German guillemets, either way round
+
+
+def _opens_quote(words: list[str], start: int, end: int) -> bool:
+    """Whether the guillemet at ``start`` opens a quotation the title closes ("« Il y a … »"), not a separator."""
+    mark = _QUOTE_PAIRS.get(words[start])
+    return mark is not None and any(mark in word for word in words[start + 1 : end])
+
+
+def _closes_quote(words: list[str], start: int, end: int) -> bool:
+    mark = _QUOTE_PAIRS.get(words[end - 1])
+    return mark is not None and any(mark in word for word in words[start : end - 1])
+
+
 def _tidy(title: str) -> str:
     """The title without separators dangling at either end ("Headline -" once the site's name
     after it is gone). Word by word, not a regex: a pattern anchored at the end is retried from
     every position, quadratic on a long run of separators."""
     words = title.split()
     start, end = 0, len(words)
-    while start < end and words[start] in _SEPARATOR_MARKS:
+    while start < end and words[start] in _SEPARATOR_MARKS and not _opens_quote(words, start, end):
         start += 1
-    while end > start and words[end - 1] in _SEPARATOR_MARKS:
+    while end > start and words[end - 1] in _SEPARATOR_MARKS and not _closes_quote(words, start, end):
         end -= 1
     return " ".join(words[start:end])
 

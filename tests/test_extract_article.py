@@ -388,3 +388,32 @@ def test_a_shown_date_is_midnight_in_the_publishers_zone() -> None:
     )
     published = extract_article(html, URL, "ec", local_timezone="Europe/Brussels").published
     assert published == datetime(2026, 1, 19, 23, 0, tzinfo=UTC)
+
+
+def test_a_description_repeating_the_first_paragraph_with_a_no_break_space_stays_in_the_body() -> None:
+    """Found on a real news page: its first <p> opens "For&nbsp;Winnipeggers…", its description with a plain space."""
+    first = "For Winnipeggers wanting to recycle their trees, the city has drop-off points for mulching."
+    rest = "".join(
+        f"<p>Depot number {i} is open until January 20 for trees that have lost their holiday lustre.</p>"
+        for i in range(5)
+    )
+    html = (
+        f'<html><head><title>Mulch the tree</title><meta name="description" content="{first}"></head>'
+        f"<body><article><h1>Mulch the tree</h1><p>{first.replace(' ', '&nbsp;', 1)}</p>{rest}</article></body></html>"
+    )
+    article = extract_article(html, URL)
+    assert article.body.startswith(first) and article.summary == first
+
+
+def test_a_summary_opening_after_a_comment_is_looked_up_without_crashing() -> None:
+    """Found on real pages: the text after an HTML comment is the comment's tail, not an element's text."""
+    summary = "The regulator fined the platform for failing to protect children online."
+    body = "".join(
+        f"<p>Paragraph {i} of the story&nbsp;tells what the regulator found.</p>" for i in range(5)
+    )
+    html = (
+        f'<html><head><title>Fine</title><meta name="description" content="{summary}"></head><body>'
+        f"<article><h1>Fine</h1><div><!-- ad -->The regulator fined the platform on Monday.</div>{body}"
+        "</article></body></html>"
+    )
+    assert extract_article(html, URL).summary == summary

@@ -41,6 +41,10 @@ def jsonld(author: object) -> str:
         ("Lüder Hoppe info@buero-hoppe.de", ["Lüder Hoppe"]),
         ("Steven Musil @stevenmusil", ["Steven Musil"]),
         ("Walter von Aachen", ["Walter von Aachen"]),
+        ("Veröffentlicht von Chris Jung", ["Chris Jung"]),
+        ("Erstellt von Andri Bryner", ["Andri Bryner"]),
+        ("Publié par Jean Dupont", ["Jean Dupont"]),
+        ("Veröffentlicht von", []),
         ("BBC News", []),
         ("Super User", []),
         ("Zeige alle Beiträge von Michael Veeser-Dombrowski →", []),
@@ -143,3 +147,15 @@ def test_an_author_hcard_names_its_author_even_by_one_word() -> None:
     )
     assert authors_of(byline=byline) == ["Heiko"]
     assert authors_of(byline='<span class="byline">von Heiko</span>') == []  # a bare word is no name
+
+
+def test_a_link_to_the_authors_page_names_the_author_where_nothing_else_does() -> None:
+    byline = (
+        '<p class="meta">VON <a href="/autoren/gathmann-moritz">MORITZ GATHMANN</a> am 21. April 2020</p>'
+    )
+    assert authors_of(byline=byline) == ["MORITZ GATHMANN"]
+
+
+def test_an_author_page_link_in_a_comment_is_not_the_byline() -> None:
+    comment = '<div class="comment"><a href="/author/sam-reader">Sam Reader</a> wrote: agreed.</div>'
+    assert authors_of(byline=comment) == []

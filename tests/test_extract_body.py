@@ -191,3 +191,30 @@ def test_a_fast_pick_missing_the_pages_prose_is_read_again_with_the_fallbacks(
     page = f"<html><body><article>{paragraphs(3)}</article></body></html>"
     body_module.body_text(page, URL, "", prose=body_module.prose_words(lxml.html.document_fromstring(page)))
     assert calls[0] is True and False in calls[1:]  # three paragraphs: too little to trust without them
+
+
+def test_a_linked_item_in_a_list_of_the_articles_own_stays() -> None:
+    """Found on Wikipedia pages: a reference that is only a link sat among references with text."""
+    references = "".join(
+        f"<li>Report {i} of the regulator on online safety, published in spring, pages 4 to 9.</li>"
+        for i in range(4)
+    )
+    linked = '<li><a href="/wiki/Online_Safety_Act">Online Safety Act 2023</a></li>'
+    page = (
+        "<html><head><title>Online safety</title></head><body><article>"
+        f"{paragraphs(5)}<h2>References</h2><ul>{references}{linked}</ul></article></body></html>"
+    )
+    body = extract_article(page, URL).body
+    assert "Report 3 of the regulator" in body and "Online Safety Act 2023" in body
+
+
+def test_a_list_of_links_is_cut() -> None:
+    stories = "".join(
+        f'<li><a href="/news/{i}">Another story number {i} about something else entirely</a></li>'
+        for i in range(5)
+    )
+    page = (
+        "<html><head><title>Online safety</title></head><body><article>"
+        f"{paragraphs(5)}<ul>{stories}</ul></article></body></html>"
+    )
+    assert "Another story number" not in extract_article(page, URL).body

@@ -135,6 +135,14 @@ def test_a_separator_left_dangling_at_the_end_goes() -> None:
     )
 
 
+def test_a_guillemet_opening_a_quoted_headline_is_no_dangling_separator() -> None:
+    """A real page's headline quotes someone: « … ». Only its opening mark used to go, leaving "… »"."""
+    quoted = "« Il y a, d'abord, le poids de la géographie ». Sur les migrations"
+    head = f'<meta property="og:title" content="{quoted}"><title>{quoted} - Le Grand Continent</title>'
+    assert title_of(head, f"<h1>{quoted}</h1>") == quoted
+    assert title_of("<title>Migrations » Le Grand Continent</title>", "<h1>Migrations</h1>") == "Migrations"
+
+
 def test_data_declared_as_a_headline_is_not_one() -> None:
     """A review site's JSON-LD ``headline`` holding a JSON object: the page's own heading names it."""
     data = '{"businessUnitDisplayName":"example.org","consumerName":"Mrs H Pyke","isVerified":true}'

@@ -1,0 +1,60 @@
+"""Pages whose markup was cut or mangled on the way still give their article, not an empty body.
+
+Three breakages seen on real news pages (the L3S-GN1 collection) made lxml read a whole page
+as nothing: an XML declaration that lost its ``?>``, a ``<title>`` never closed, and an
+``<html>`` start tag whose attributes run into the page.
+"""
+
+from __future__ import annotations
+
+from crawlers import extract_article
+from crawlers._markup import close_title
+
+PARAGRAPHS = (
+    "The regulator fined the platform for failing to protect children online, its largest fine so far.",
+    "The company said it would appeal, and that it had already changed how new accounts are checked.",
+    "Campaigners welcomed the decision but said the fine was small beside the company's profits.",
+)
+ARTICLE = "<article>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>"
+
+
+def _extract(page: str) -> str:
+    return extract_article(page.encode(), "https://news.example/fine", min_body_chars=0).body
+
+
+def test_a_title_never_closed_leaves_the_body_readable() -> None:
+    page = (
+        "<html><head><title>Platform fined over child safety\nfunction go() { return 1; }\n"
+        f"</script></head><body>{ARTICLE}</body></html>"
+    )
+    body = _extract(page)
+    assert all(p in body for p in PARAGRAPHS)
+
+
+def test_a_title_end_tag_mangled_into_an_attribute_is_closed() -> None:
+    page = (
+        '<html><head><title id="t">Platform fined - News</titlevalue="true" --></head>'
+        f"<body>{ARTICLE}</body></html>"
+    )
+    assert PARAGRAPHS[0] in _extract(page)
+
+
+def test_an_xml_declaration_that_lost_its_end_is_dropped() -> None:
+    page = (
+        '<?xml version="1.0" encoding="ila, keywords, more keywords, with no end\n'
+        f"<html><head><title>Platform fined</title></head><body>{ARTICLE}</body></html>"
+    )
+    assert PARAGRAPHS[1] in _extract(page)
+
+
+def test_an_html_start_tag_running_into_the_page_is_read_without_its_attributes() -> None:
+    page = (
+        '<!DOCTYPE html>\n<html xmlogo.jpg" alt="News &amp; more" width="145" /></a></td>\n'
+        f"<head><title>Platform fined</title></head><body>{ARTICLE}</body></html>"
+    )
+    assert PARAGRAPHS[2] in _extract(page)
+
+
+def test_a_closed_title_is_left_as_it_is() -> None:
+    page = "<html><head><title>\n  Fined | News\n</title></head><body><p>a < b</p></body></html>"
+    assert close_title(page) is page
