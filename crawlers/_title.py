@@ -378,6 +378,8 @@ def _add_prose(
 def _names_only_site(title: str, story: str, story_text: str, site: _Site) -> bool:
     """Whether a chosen title names only the site or a section, not the story the page shows:
     it shares no content word with the story's heading, and few with the story's text."""
+    if _is_site_part(title, site):
+        return True  # "Morris Daily Herald" on morrisdailyherald.com
     words = _content_words(title) - {w for name in site.names for w in name.split()} - {site.label}
     if words & _content_words(story):
         return False

@@ -285,3 +285,14 @@ def test_a_heading_whose_words_the_text_does_not_use_does_not_replace_the_title(
     assert extract_article(page, "https://www.riverside.example/a/3", min_body_chars=0).title == (
         "Riverside Daily News"
     )
+
+
+def test_a_title_that_is_the_hosts_name_yields_even_where_the_story_names_the_paper() -> None:
+    """ "Riverside Daily Herald" on riversidedailyherald.com, in a story quoting the paper."""
+    page = story_page(
+        "Riverside Daily Herald",
+        "<h2>Council votes for flood barrier</h2>",
+        after="<p>Riverside readers wrote to the Daily Herald about the barrier all winter.</p>",
+    )
+    url = "https://www.riversidedailyherald.com/news/1.txt"
+    assert extract_article(page, url, min_body_chars=0).title == "Council votes for flood barrier"
