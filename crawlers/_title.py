@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
+import lxml.etree
 import lxml.html
 
 from ._text import clean_text
@@ -290,6 +291,103 @@ def _shared_titles(doc: lxml.html.HtmlElement) -> list[str]:
     return sorted(counts, key=lambda text: -counts[text])
 
 
+# Skipped as the text after a heading: link texts (menus, lists of other stories) and non-prose.
+_NOT_PROSE = frozenset({"a", "script", "style", "option", "noscript", "select", "button"})
+# The story a heading leads has at least this much prose after it (characters, link texts aside).
+STORY_MIN_CHARS = 400
+STORY_TEXT_READ = 2000
+# Words this long carry a text's content ("rushing", "Anelka"); shorter ones are mostly function words.
+_CONTENT_WORD = 4
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _norm(text).split() if len(w) >= _CONTENT_WORD and not w.isdigit()}
+
+
+def _is_heading(element: lxml.html.HtmlElement) -> bool:
+    if element.tag in ("h1", "h2", "h3"):
+        return True
+    named = " ".join(element.get(k, "") for k in ("class", "id", "itemprop"))
+    return bool(named and _HEADING_CLASS.search(named)) and not element.xpath(_HOLDS_BLOCKS)
+
+
+def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[str, int], str]:
+    """The heading that leads the page's longest run of prose, with the length of every heading's
+    run and that one's opening text: the story's own heading, where a ``<title>`` names only the site or a section.
+
+    One walk in document order: each heading of three words or more opens a run, and the text
+    after it (link texts aside) counts towards that run until the next such heading."""
+    body = doc.find("body")
+    if body is None:
+        return "", {}, ""
+    runs: dict[str, list[str]] = {}
+    lengths: dict[str, int] = {}  # every character of prose after the heading
+    read: dict[str, int] = {}  # the characters kept in its opening text
+    current: str | None = None
+    skipped = 0  # depth inside a heading, a link or a script
+    for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
+        if not isinstance(element.tag, str):  # a comment's text is not the page's; its tail is
+            if (
+                event == "end"
+                and not skipped
+                and current is not None
+                and element.tail
+                and element.tail.strip()
+            ):
+                _add_prose(element.tail.strip(), current, runs, lengths, read)
+            continue
+        if event == "start":
+            if skipped:
+                skipped += 1
+                continue
+            if element.tag in _NOT_PROSE:
+                skipped = 1
+                continue
+            if _is_heading(element):
+                text = clean_text(element.text_content())
+                words = _norm(text).split()
+                if 3 <= len(words) <= HEADING_MAX_WORDS and usable(text) and not _is_site_part(text, site):
+                    current = text
+                    runs.setdefault(current, [])
+                    lengths.setdefault(current, 0)
+                    read.setdefault(current, 0)
+                    skipped = 1
+                    continue
+            if current is not None and element.text and element.text.strip():
+                _add_prose(element.text.strip(), current, runs, lengths, read)
+        else:
+            if skipped:
+                skipped -= 1
+            if not skipped and current is not None and element.tail and element.tail.strip():
+                _add_prose(element.tail.strip(), current, runs, lengths, read)
+    if not lengths:
+        return "", {}, ""
+    best = max(lengths, key=lambda h: lengths[h])
+    return best, lengths, " ".join(runs[best])
+
+
+def _add_prose(
+    text: str, heading: str, runs: dict[str, list[str]], lengths: dict[str, int], read: dict[str, int]
+) -> None:
+    lengths[heading] += len(text)
+    if read[heading] < STORY_TEXT_READ:
+        runs[heading].append(text)
+        read[heading] += len(text)
+
+
+def _names_only_site(title: str, story: str, story_text: str, site: _Site) -> bool:
+    """Whether a chosen title names only the site or a section, not the story the page shows:
+    it shares no content word with the story's heading, and few with the story's text."""
+    if _is_site_part(title, site):
+        return True  # "Morris Daily Herald" on morrisdailyherald.com
+    words = _content_words(title) - {w for name in site.names for w in name.split()} - {site.label}
+    if words & _content_words(story):
+        return False
+    if not words:
+        return True
+    return 2 * len(words & _content_words(story_text)) < len(words)
+
+
 def _headline(
     doc: lxml.html.HtmlElement,
     url: str,
@@ -299,6 +397,37 @@ def _headline(
     site_names: Iterable[str] = (),
     listed: str = "",
 ) -> str:
+    """The article's headline (see :func:`_declared_headline`), or the heading that leads the
+    page's story where that names only the site or a section ("Winona Daily News - 6.0")."""
+    site = _site(url, site_names)
+    shown = _shown_texts(doc)
+    chosen = _declared_headline(doc, site, shown, jsonld=jsonld, declared=declared, listed=listed)
+    if jsonld:
+        return chosen
+    story, lengths, text = _story_heading(doc, site)
+    if not story or lengths[story] < STORY_MIN_CHARS or _norm(story) == _norm(chosen):
+        return chosen
+    if listed and chosen == clean_text(listed):
+        return chosen  # the feed's title for the story, shown on the page
+    if _norm(chosen) in {_norm(h) for h in shown.headings}:
+        return chosen  # the page shows it as a heading of its own
+    text_words = _content_words(text)
+    if 3 * len(_content_words(story) & text_words) < len(_content_words(story)):
+        return chosen  # "Don't miss", a date: a heading whose words the text after it does not use
+    if _names_only_site(chosen, story, text, site):
+        return story
+    return chosen
+
+
+def _declared_headline(
+    doc: lxml.html.HtmlElement,
+    site: _Site,
+    shown: _Shown,
+    *,
+    jsonld: str = "",
+    declared: Iterable[str] = (),
+    listed: str = "",
+) -> str:
     """The article's headline, or "" when the page names none.
 
     ``jsonld`` is the article's JSON-LD ``headline`` (its publisher's own field for it, taken as
@@ -306,8 +435,6 @@ def _headline(
     ``listed`` the title the feed or listing that linked to the page gave it, which wins over the
     ``<title>`` when the page shows it too.
     """
-    site = _site(url, site_names)
-    shown = _shown_texts(doc)
     h1s = [h for h in (clean_text(h.text_content()) for h in doc.iter("h1")) if usable(h)]
     candidates = [clean_text(t) for t in declared if 0 < len(clean_text(t)) <= TITLE_MAX_CHARS]
     tag_title = clean_text(doc.findtext(".//title"))

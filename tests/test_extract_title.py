@@ -230,3 +230,69 @@ def test_a_share_links_title_the_page_does_not_show_is_ignored() -> None:
     assert (
         title_of("", f"<h3>Bookmark with:</h3>{share}<h2>Our headline here</h2>") != "Something else entirely"
     )
+
+
+STORY = (
+    "The county council voted on Tuesday to build a flood barrier along the river, after two winters "
+    "in which the water reached the high street. The barrier will cost 4 million and should be "
+    "finished before next autumn, the council's engineer said. Residents who lost their shops in "
+    "the last flood asked the council to hurry: the barrier plan had been waiting for a vote for "
+    "three years. "
+)
+
+
+def story_page(title: str, story_heading: str, *, before: str = "", after: str = "") -> str:
+    """A 2008-style news page: menus, the story under a heading of its own, then more menus."""
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        "<table><tr><td><h1>HOT JOBS</h1><a href='/jobs'>Nurses wanted</a> <a href='/jobs/2'>Drivers</a>"
+        "<h1>COUPONS</h1><a href='/c'>View more</a></td>"
+        f"<td>{before}{story_heading}<p>{STORY}</p><p>{STORY}</p>{after}</td></tr></table>"
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "heading"),
+    [
+        # only the paper's name and a build number
+        ("Riverside Daily News - 6.0", '<span class="headline">Council votes for flood barrier</span>'),
+        # the site and its tagline
+        ("sportsdesk - Latest football news, transfers, reports", "<h3>Barrier plan wins council vote</h3>"),
+        # a section's generic label, the story's heading a bold cell
+        ("Riverside Online", '<div class="storyTitle">Flood barrier approved after three years</div>'),
+    ],
+)
+def test_a_title_naming_only_the_site_yields_to_the_heading_that_leads_the_story(
+    title: str, heading: str
+) -> None:
+    page = story_page(title, heading, before='<div class="headline-date">Published - Sunday</div>')
+    expected = lxml.html.fragment_fromstring(heading).text_content()
+    assert extract_article(page, "https://www.riverside.example/a/1.txt", min_body_chars=0).title == expected
+
+
+def test_a_title_that_tells_the_story_is_kept_beside_another_heading() -> None:
+    """The <title> names the story in other words than the heading over the text: it is kept."""
+    page = story_page("Flood barrier to protect high street shops", "<h2>What the council decided</h2>")
+    assert extract_article(page, "https://www.riverside.example/a/2", min_body_chars=0).title == (
+        "Flood barrier to protect high street shops"
+    )
+
+
+def test_a_heading_whose_words_the_text_does_not_use_does_not_replace_the_title() -> None:
+    """A "Don't miss" box over a long teaser list is no story's heading."""
+    page = story_page("Riverside Daily News", "<h2>Don't miss these offers</h2>")
+    assert extract_article(page, "https://www.riverside.example/a/3", min_body_chars=0).title == (
+        "Riverside Daily News"
+    )
+
+
+def test_a_title_that_is_the_hosts_name_yields_even_where_the_story_names_the_paper() -> None:
+    """ "Riverside Daily Herald" on riversidedailyherald.com, in a story quoting the paper."""
+    page = story_page(
+        "Riverside Daily Herald",
+        "<h2>Council votes for flood barrier</h2>",
+        after="<p>Riverside readers wrote to the Daily Herald about the barrier all winter.</p>",
+    )
+    url = "https://www.riversidedailyherald.com/news/1.txt"
+    assert extract_article(page, url, min_body_chars=0).title == "Council votes for flood barrier"
