@@ -26,10 +26,21 @@ logger = logging.getLogger(__name__)
 
 # Up to the first ">", not "?>": a declaration that lost its "?>" must go too (lxml refuses it).
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-_TITLE_START = re.compile(r"<title\b[^>]*>", re.I)
+# Tag starts only: the tag's end is the next ">" found with str.find, since a pattern running on to
+# ">" would scan to the end of the page from every start where none follows (quadratic).
+_TITLE_START = re.compile(r"<title\b", re.I)
 _TITLE_END = re.compile(r"</title\s*>", re.I)
 _TITLE_TEXT_END = re.compile(r"[<\n]")
-_HTML_START = re.compile(r"<html\b[^>]*>", re.I)
+_HTML_START = re.compile(r"<html\b", re.I)
+
+
+def _first_tag(text: str, start: re.Pattern[str]) -> tuple[int, int] | None:
+    """Where the first tag that ``start`` opens begins and ends (after its ">"), or None."""
+    found = start.search(text)
+    if found is None:
+        return None
+    end = text.find(">", found.end())
+    return None if end < 0 else (found.start(), end + 1)
 
 
 def drop_xml_declaration(text: str) -> str:
@@ -39,10 +50,10 @@ def drop_xml_declaration(text: str) -> str:
 
 def close_title(text: str) -> str:
     """``text`` with an unclosed ``<title>`` closed at the end of its first line (or at the next tag)."""
-    start = _TITLE_START.search(text)
-    if start is None or _TITLE_END.search(text, start.end()):
+    tag = _first_tag(text, _TITLE_START)
+    if tag is None or _TITLE_END.search(text, tag[1]):
         return text
-    end = _TITLE_TEXT_END.search(text, start.end())
+    end = _TITLE_TEXT_END.search(text, tag[1])
     at = end.start() if end else len(text)
     return text[:at] + "</title>" + text[at:]
 
@@ -61,9 +72,10 @@ def parse_document(text: str, url: str = "") -> lxml.html.HtmlElement:
     doc = lxml.html.document_fromstring(repaired)
     if _has_text(doc):
         return doc
-    bare = _HTML_START.sub("<html>", repaired, count=1)
-    if bare == repaired:
+    tag = _first_tag(repaired, _HTML_START)
+    if tag is None or repaired[tag[0] : tag[1]] == "<html>":
         return doc
+    bare = repaired[: tag[0]] + "<html>" + repaired[tag[1] :]
     try:
         again = lxml.html.document_fromstring(bare)
     except (etree.ParserError, ValueError):
