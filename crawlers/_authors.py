@@ -17,7 +17,7 @@ Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written
 Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
 ("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
 "A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
-"Super User") or an organisation ("BBC News") is no name.
+"Super User"), an organisation ("BBC News") or a site's address ("tagesschau.de") is no name.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ _NOISE = re.compile(
     r"[^\s@]{1,64}@[^\s@]{1,253}\.\w+|https?://\S+|www\.\S+|@\w+|\([^()]{0,200}\)|\[[^\[\]]{0,200}\]|"
     r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?\b"
 )
+# A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
 _NAME_WORD = re.compile(r"^[\w'’.\-]+$")
 _PARTICLE = frozenset(
     {"de", "da", "del", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "di", "du", "dos", "zu"}
@@ -150,7 +152,7 @@ def _person_name(part: str, *, strict: bool) -> str:
         return ""
     capitalised = [w for w in words if w[0].isupper()]
     if len(words) == 1:
-        if strict or "_" in part:
+        if strict or "_" in part or _DOMAIN.match(part):
             return ""
         return part
     if len(capitalised) + sum(w.lower() in _PARTICLE for w in words) < len(words) and not part.islower():

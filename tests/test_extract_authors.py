@@ -203,3 +203,13 @@ def test_twitters_written_by_card_names_the_author() -> None:
     assert authors_of(head) == ["Karla Winter"]
     other = '<meta name="twitter:label1" content="Geschätzte Lesezeit"><meta name="twitter:data1" content="Karl Mai">'
     assert authors_of(other) == []
+
+
+def test_a_sites_address_as_author_is_the_publisher_and_the_byline_names_the_author() -> None:
+    head = '<meta name="author" content="nachrichten.example.de">'
+    assert authors_of(head, '<div class="byline">Von Jana Roth und Lea Wolf</div>') == [
+        "Jana Roth",
+        "Lea Wolf",
+    ]
+    assert authors_of(head) == []
+    assert names_in(["jungle.world"]) == []
