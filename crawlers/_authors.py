@@ -10,7 +10,8 @@ Sources, best first, the first that names someone wins:
    written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone;
 5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person;
 6. a line of page furniture that starts with a byline label: "Von Jane Doe", "Autor: Jane Doe",
-   "Text: A, B und C", "<h5>Autor:</h5> Jane Doe" (not in a heading, a link or the navigation).
+   "Text: A, B und C", "<h5>Autor:</h5> Jane Doe", "Par <a>Jane Doe</a>" (not in a heading, a link or the
+   navigation).
 
 Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written by" → ``twitter:dataN``.
 
@@ -312,7 +313,7 @@ def _author_page_names(doc: lxml.html.HtmlElement) -> list[str]:
 
 # A line that says who wrote the page by its first words: "Von Jane Doe", "Autor: Jane Doe", "Text: …".
 _LABELLED = re.compile(
-    r"^(?:(?:von|by|par|por|door)\s+(?=\w)|"
+    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|"
     r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*)",
     re.I,
 )

@@ -213,3 +213,20 @@ def test_a_sites_address_as_author_is_the_publisher_and_the_byline_names_the_aut
     ]
     assert authors_of(head) == []
     assert names_in(["jungle.world"]) == []
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        (
+            '<span class="field-contributor">Par&nbsp;<a href="/node/marc-aubry">Marc Aubry</a></span>',
+            ["Marc Aubry"],
+        ),
+        (
+            '<p><em>Von <span itemscope itemtype="http://schema.org/Person">Greta Lind</span></em></p>',
+            ["Greta Lind"],
+        ),
+    ],
+)
+def test_a_label_alone_before_the_name_element_names_the_author(byline: str, names: list[str]) -> None:
+    assert authors_of(byline=byline) == names
