@@ -8,12 +8,17 @@ Sources, best first, the first that names someone wins:
 3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
 4. a visible byline: an element whose class or id says byline or author (in the languages news is
    written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone;
-5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person.
+5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person;
+6. a line of page furniture that starts with a byline label: "Von Jane Doe", "Autor: Jane Doe",
+   "Text: A, B und C", "<h5>Autor:</h5> Jane Doe", "Par <a>Jane Doe</a>" (not in a heading, a link or the
+   navigation).
+
+Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written by" → ``twitter:dataN``.
 
 Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
 ("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
 "A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
-"Super User") or an organisation ("BBC News") is no name.
+"Super User"), an organisation ("BBC News") or a site's address ("tagesschau.de") is no name.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ _NOISE = re.compile(
     r"[^\s@]{1,64}@[^\s@]{1,253}\.\w+|https?://\S+|www\.\S+|@\w+|\([^()]{0,200}\)|\[[^\[\]]{0,200}\]|"
     r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?\b"
 )
+# A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
 _NAME_WORD = re.compile(r"^[\w'’.\-]+$")
 _PARTICLE = frozenset(
     {"de", "da", "del", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "di", "du", "dos", "zu"}
@@ -146,7 +153,7 @@ def _person_name(part: str, *, strict: bool) -> str:
         return ""
     capitalised = [w for w in words if w[0].isupper()]
     if len(words) == 1:
-        if strict or "_" in part:
+        if strict or "_" in part or _DOMAIN.match(part):
             return ""
         return part
     if len(capitalised) + sum(w.lower() in _PARTICLE for w in words) < len(words) and not part.islower():
@@ -230,12 +237,12 @@ def _markup_names(doc: lxml.html.HtmlElement) -> list[str]:
 _BLOCKS = frozenset({"br", "p", "div", "li", "time", "span", "small", "ul", "section", "header"})
 
 
-def _lines(node: lxml.html.HtmlElement) -> list[str]:
+def _lines(node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS) -> list[str]:
     """A byline's text, one line per line break or block it holds ("By Nathan Willis<br>March 25, 2015")."""
     pieces: list[str] = []
 
     def walk(element: lxml.html.HtmlElement) -> None:
-        block = isinstance(element.tag, str) and element.tag in _BLOCKS
+        block = isinstance(element.tag, str) and element.tag in blocks
         if block:
             pieces.append("\n")
         if isinstance(element.tag, str) and element.text and element.tag not in ("script", "style"):
@@ -304,6 +311,82 @@ def _author_page_names(doc: lxml.html.HtmlElement) -> list[str]:
     return found[:MAX_AUTHORS]
 
 
+# A line that says who wrote the page by its first words: "Von Jane Doe", "Autor: Jane Doe", "Text: …".
+_LABELLED = re.compile(
+    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|"
+    r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*)",
+    re.I,
+)
+# A label set as a small heading ("<h5>Autor:</h5> Jane Doe") is a line of its own.
+_LABEL_BLOCKS = _BLOCKS | {"h4", "h5", "h6", "dt", "dd", "td", "address"}
+# What stands before a label in a line of page furniture ("05.02.2020 - Redaktion: Jane Doe").
+_DASHES = " \t\n\xa0-–—|·•"
+# The next label on the same line ("Autor: Jane Doe Tags: …", "Autor: Jane Doe Lesezeit: 5 min") ends the name.
+_NEXT_LABEL = re.compile(r"\s\w+:(?:\s|$)")
+# Where a labelled line is someone else's: a heading (a title that starts "By…"), a link list, page furniture.
+_NOT_LABELLED = (
+    "ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::nav or self::footer or self::a]"
+)
+
+
+def _label_block(node: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The block a label belongs to: "<strong>Autor:</strong> <a>Jane Doe</a>" names no one in the label's element."""
+    for _ in range(2):
+        parent = node.getparent()
+        if parent is None or _LABELLED.sub("", clean_text(node.text_content())):
+            break
+        node = parent
+    return node
+
+
+def _labelled_lines(doc: lxml.html.HtmlElement) -> Iterable[str]:
+    """Lines of the page's small blocks that start with a byline label, label and name together."""
+    body = doc.find("body")
+    for element in (body if body is not None else doc).iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+            continue
+        for text, holder in ((element.text, element), (element.tail, element.getparent())):
+            if not text or holder is None or not _LABELLED.match(text.strip(_DASHES)):
+                continue
+            block = _label_block(holder)
+            if len(clean_text(block.text_content())) > 2 * BYLINE_MAX_CHARS:
+                continue
+            if block.xpath(_QUOTED) or block.xpath(_NOT_LABELLED):
+                continue
+            lines = [line.strip(_DASHES) for line in _lines(block, _LABEL_BLOCKS)]
+            for line, after in zip(lines, [*lines[1:], ""], strict=True):
+                if _LABELLED.match(line):
+                    rest = _LABELLED.sub("", line) or after  # "Autor:" alone on its line names the next
+                    yield _NEXT_LABEL.split(rest, maxsplit=1)[0]
+
+
+def _labelled_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names on the first line that says who wrote the page in words ("Von Jane Doe", "Autor: Jane Doe")."""
+    for line in _labelled_lines(doc):
+        names = names_in([line], strict=True)
+        if names:
+            return names
+    return []
+
+
+# Twitter's card pairs a label with a value; WordPress SEO plugins put the author there ("Verfasst von").
+_AUTHOR_LABEL = re.compile(
+    r"^(?:written|posted)\s+by|^(?:verfasst|geschrieben)\s+von|^(?:écrit|rédigé)\s+par|^escrito\s+por|"
+    r"^(?:autor(?:in)?|author|auteur)$",
+    re.I,
+)
+
+
+def _labelled_meta(meta: Mapping[str, list[str]]) -> list[str]:
+    """The ``twitter:dataN`` values whose ``twitter:labelN`` says "written by"."""
+    return [
+        value
+        for n in range(1, 5)
+        if any(_AUTHOR_LABEL.match(label.strip()) for label in meta.get(f"twitter:label{n}", []))
+        for value in meta.get(f"twitter:data{n}", [])[:1]
+    ]
+
+
 def authors_of(
     doc: lxml.html.HtmlElement,
     ld: dict[str, Any],
@@ -331,13 +414,14 @@ def authors_of(
             "byl",
         )
         for value in meta.get(key, [])
-    ]
+    ] + _labelled_meta(meta)
     sources: tuple[Callable[[], list[str]], ...] = (
         lambda: names_in(people),
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
         lambda: _author_page_names(doc),
+        lambda: _labelled_names(doc),
     )
     for source in sources:
         names = kept(source())

@@ -159,3 +159,74 @@ def test_a_link_to_the_authors_page_names_the_author_where_nothing_else_does() -
 def test_an_author_page_link_in_a_comment_is_not_the_byline() -> None:
     comment = '<div class="comment"><a href="/author/sam-reader">Sam Reader</a> wrote: agreed.</div>'
     assert authors_of(byline=comment) == []
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ('<div class="meta">03.11.2021 <h5>Autor: </h5>Lena Hartwig/SP-X</div>', ["Lena Hartwig"]),
+        (
+            '<p class="info"><strong>Autor:</strong> <a href="/profil/7">Jonas Weller</a><br/>Tags: Bahn</p>',
+            ["Jonas Weller"],
+        ),
+        ("<h5><em>Von Marta Keller und Ole Brandt</em></h5>", ["Marta Keller", "Ole Brandt"]),
+        ('<span class="teaser-cat">von Ida Sommer</span>', ["Ida Sommer"]),
+        (
+            '<div class="dates">05.02.2020 <span>-&nbsp;Redaktion: Tom Berg (Pressesprecher)</span></div>',
+            ["Tom Berg"],
+        ),
+        ("<p>Text: Nina Roth, Paul Adler und Eva Stein</p>", ["Nina Roth", "Paul Adler", "Eva Stein"]),
+    ],
+)
+def test_a_line_that_starts_with_a_byline_label_names_the_author(byline: str, names: list[str]) -> None:
+    assert authors_of(byline=byline) == names
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<h2>Von Berlin nach Hamburg</h2>",
+        "<h1>By Jane Doe</h1>",  # a title, not a byline
+        '<nav><a href="/x">Von Lisa Kraft</a></nav>',  # another story's teaser
+        "<p>Von Anfang an war klar, dass die Behörde handeln muss.</p>",
+    ],
+)
+def test_a_label_in_a_heading_a_link_or_a_sentence_names_no_one(byline: str) -> None:
+    assert authors_of(byline=byline) == []
+
+
+def test_twitters_written_by_card_names_the_author() -> None:
+    head = (
+        '<meta name="twitter:label1" content="Verfasst von"><meta name="twitter:data1" content="Karla Winter">'
+        '<meta name="twitter:label2" content="Geschätzte Lesezeit"><meta name="twitter:data2" content="3 Minuten">'
+    )
+    assert authors_of(head) == ["Karla Winter"]
+    other = '<meta name="twitter:label1" content="Geschätzte Lesezeit"><meta name="twitter:data1" content="Karl Mai">'
+    assert authors_of(other) == []
+
+
+def test_a_sites_address_as_author_is_the_publisher_and_the_byline_names_the_author() -> None:
+    head = '<meta name="author" content="nachrichten.example.de">'
+    assert authors_of(head, '<div class="byline">Von Jana Roth und Lea Wolf</div>') == [
+        "Jana Roth",
+        "Lea Wolf",
+    ]
+    assert authors_of(head) == []
+    assert names_in(["jungle.world"]) == []
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        (
+            '<span class="field-contributor">Par&nbsp;<a href="/node/marc-aubry">Marc Aubry</a></span>',
+            ["Marc Aubry"],
+        ),
+        (
+            '<p><em>Von <span itemscope itemtype="http://schema.org/Person">Greta Lind</span></em></p>',
+            ["Greta Lind"],
+        ),
+    ],
+)
+def test_a_label_alone_before_the_name_element_names_the_author(byline: str, names: list[str]) -> None:
+    assert authors_of(byline=byline) == names
