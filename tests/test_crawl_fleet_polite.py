@@ -158,7 +158,7 @@ class CountingSite:
     most_in_flight: dict[str, int] = field(default_factory=dict)
     visits: list[Visit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    too_many_once_after: str = ""  # agent: once it has been seen, the other's next article gets a 429
+    too_many_to: str = ""  # agent whose first article request is answered 429 (Retry-After: 2)
     too_many_sent: Visit | None = None
     second_seen: bool = False
 
@@ -174,11 +174,10 @@ class CountingSite:
             self.visits.append(visit)
             self.second_seen = self.second_seen or visit.agent == self.second_agent
             answer_429 = (
-                bool(self.too_many_once_after)
+                bool(self.too_many_to)
                 and self.too_many_sent is None
-                and visit.agent != self.too_many_once_after
+                and visit.agent == self.too_many_to
                 and visit.path.endswith(".html")
-                and any(v.agent == self.too_many_once_after for v in self.visits)
             )
             if answer_429:
                 visit.status = 429
@@ -311,21 +310,20 @@ def test_a_retry_after_seen_by_one_process_holds_the_other_off_the_domain(
     pg_url: str, site: tuple[CountingSite, str, dict[str, str]]
 ) -> None:
     counting, base, _ = site
-    counting.too_many_once_after = "fleet-b"  # once b is crawling, a's next article is answered 429
+    # b's first article is answered 429 while a, with far more pages, is still crawling (the slot goes
+    # to whichever process asks first, so a may wait on b but always has pages left after b's 429).
+    counting.too_many_to = "fleet-b"
     results = crawl_both(pg_url, counting, base)
     refused = counting.too_many_sent
-    assert refused is not None and refused.agent == "fleet-a"
+    assert refused is not None and refused.agent == "fleet-b"
     [a], [b] = results["a"], results["b"]
-    assert (a.pages_fetched, b.pages_fetched) == (
-        A_PAGES,
-        B_PAGES,
-    )  # a's refused page was fetched on its retry
+    assert (a.pages_fetched, b.pages_fetched) == (A_PAGES, B_PAGES)  # b's refused page fetched on its retry
     after = [v for v in counting.visits if v.started > refused.started]
-    b_after = [v for v in after if v.agent == "fleet-b"]
-    assert b_after, "the second process had nothing left to fetch after the 429"
+    a_after = [v for v in after if v.agent == "fleet-a"]
+    assert a_after, "the first process had nothing left to fetch after the 429"
     # Retry-After: 2 from the refused response's start; a little slack for the two clocks' reading.
-    assert min(v.started for v in b_after) >= refused.started + 2 - 0.05
-    assert min(v.started for v in after) >= refused.started + 2 - 0.05  # the first process's too
+    assert min(v.started for v in a_after) >= refused.started + 2 - 0.05
+    assert min(v.started for v in after) >= refused.started + 2 - 0.05  # the refused process's too
     assert counting.most_in_flight == {"127.0.0.1": 1}
 
 
