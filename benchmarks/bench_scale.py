@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from benchmarks.fleet_site import FleetSite
+from regwatch.app.cluster_demo import regwatch_command
 
 GOAL_TWO_WORKERS = 1.6
 GOAL_PG_VS_SQLITE = 0.85
@@ -65,17 +66,8 @@ class Measured:
 
 
 def regwatch(home: Path, config: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        "from regwatch.app.cli import main; main()",
-        "--home",
-        str(home),
-        "--config",
-        str(config),
-        *args,
-        "--json",
-    ]
+    """A `regwatch ... --json` subprocess's argv (this Python's, whatever PATH says)."""
+    return regwatch_command(home, config, *args, "--json")
 
 
 def environment(settings: dict[str, str]) -> dict[str, str]:

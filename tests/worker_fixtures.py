@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 import psycopg
 import pytest
+
+from regwatch.app.cluster_demo import regwatch_command
 
 DEADLINE = 120.0  # seconds any awaited event may take on a loaded two-core machine before the test fails
 
@@ -45,17 +46,7 @@ def worker_env(settings: dict[str, str]) -> dict[str, str]:
     return {**env, **{f"REGWATCH_{name}": value for name, value in settings.items()}}
 
 
-def regwatch_argv(home: Path, config: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        "from regwatch.app.cli import main; main()",
-        "--home",
-        str(home),
-        "--config",
-        str(config),
-        *args,
-    ]
+regwatch_argv = regwatch_command  # the cluster demo's: this Python, whatever PATH says
 
 
 def start_worker(
