@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from aiosmtpd.smtp import Envelope
 from pg_fixtures import UNUSED_CLUSTER
 from test_digest_delivery import free_port
 from test_digest_ledger import ofcom_article
+from test_scheduler import wait_for
 
 from indexer import Store, scheduler_election
 from regwatch.app import App
@@ -59,15 +60,6 @@ def write_config(path: Path, store_url: str, port: int = 9) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def wait_for(condition: Callable[[], bool], deadline_s: float = 60) -> bool:
-    deadline = datetime.now(UTC) + timedelta(seconds=deadline_s)
-    while datetime.now(UTC) < deadline:
-        if condition():
-            return True
-        threading.Event().wait(0.05)
-    return False
 
 
 def settings(pg_url: str) -> dict[str, Any]:
