@@ -294,6 +294,9 @@ def _listing(paths: list[str]) -> str:
 
 OLD_PATHS = [f"/newsroom/2026/01/1{i}/regulator-sets-out-plan-number-{i}/" for i in range(3)]
 NEW_PATHS = [f"/newsroom/releases/regulator-publishes-new-guidance-part-{i}.html" for i in range(3)]
+# A redesign that leaves one link of the old pattern on the page (a "most read" box).
+PARTIAL_OLD = [f"/partial/2026/01/1{i}/council-sets-out-budget-number-{i}/" for i in range(3)]
+PARTIAL_NEW = [f"/partial/stories/council-publishes-new-budget-part-{i}.html" for i in range(3)]
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +311,11 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         "/site/feed.xml": ("application/rss+xml", RSS.format(title="site", base="{base}")),
         "/story.html": (html, STORY),
         "/newsroom/": (html, _listing(OLD_PATHS)),
-        **{p: (html, STORY.replace("Story", f"Story {i}")) for i, p in enumerate(OLD_PATHS + NEW_PATHS)},
+        "/partial/": (html, _listing(PARTIAL_OLD)),
+        **{
+            p: (html, STORY.replace("Story", f"Story {i}"))
+            for i, p in enumerate(OLD_PATHS + NEW_PATHS + PARTIAL_OLD + PARTIAL_NEW)
+        },
     }
     tmp = tmp_path_factory.mktemp("followed")
     with serve_pages(pages) as (base, server):
@@ -318,6 +325,7 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             auto("site", base + "/site/"),
             auto("newsroom", base + "/newsroom/"),
             auto("same", base + "/site/"),
+            auto("partial", base + "/partial/"),
         ]
 
         def crawl(name: str, discoveries: dict[str, Any]) -> dict[str, CrawlStats]:
@@ -349,6 +357,7 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             '<feed xmlns="http://www.w3.org/2005/Atom"><title>a</title><entry><title>Story</title><link href="{base}/story.html"/><updated>2026-01-15T10:00:00Z</updated></entry></feed>',
         )
         server.set_page("/newsroom/", html, _listing(NEW_PATHS))
+        server.set_page("/partial/", html, _listing(PARTIAL_NEW + PARTIAL_OLD[:1]))
         second = crawl("second", stored)
         third = crawl("third", {sid: s.discovery or stored[sid] for sid, s in second.items()})
         yield {"base": base, "first": first, "second": second, "third": third, "requested": runs, "tmp": tmp}
@@ -373,6 +382,21 @@ def test_a_learned_pattern_that_matches_nothing_is_learned_again(followed: dict[
     )
     fetched = {a.fetch_url.removeprefix(followed["base"]) for a in read_jsonl(followed["tmp"] / "second")}
     assert set(NEW_PATHS) <= fetched
+
+
+def test_a_learned_pattern_left_with_fewer_than_three_links_is_learned_again(
+    followed: dict[str, Any],
+) -> None:
+    first = Discovery.from_dict(followed["first"]["partial"].discovery)
+    second = Discovery.from_dict(followed["second"]["partial"].discovery)
+    assert first.pattern["shape"] == "/partial/{yyyy}/{mm}/{dd}/{slug}/"
+    assert second.pattern["shape"] == "/partial/stories/{slug}.html"
+    assert second.rejected[0].endswith(
+        "stopped yielding (the learned link pattern /partial/{yyyy}/{mm}/{dd}/{slug}/ matches only 1 link)"
+    )
+    fetched = {a.fetch_url.removeprefix(followed["base"]) for a in read_jsonl(followed["tmp"] / "second")}
+    assert set(PARTIAL_NEW) <= fetched and followed["second"]["partial"].errors == 0
+    assert not followed["third"]["partial"].discovery  # the new pattern is followed from then on
 
 
 def test_a_changed_record_is_discovered_again(followed: dict[str, Any]) -> None:

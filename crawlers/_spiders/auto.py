@@ -13,7 +13,8 @@ What was chosen, with why and what was turned down, goes to the stats as a
 stores it in the source state and hands it back next run, which follows it
 directly (conditional GETs included) and discovers again only when it stops
 yielding: a feed or sitemap that is gone (404/410), no longer parses or lists
-nothing of the section, a learned pattern that matches nothing on the page.
+nothing of the section, a learned pattern that matches fewer than three links on the
+page (it was learned on three at least: the page changed).
 When nothing at all is found the run fails with class ``empty``: a wrong
 guess costs an empty status, never junk articles.
 """
@@ -40,7 +41,7 @@ from .._discover import document_kind, section_of
 from .._extract_pool import release_extractor
 from .._http import header
 from .._items import ArticleHint
-from .._links import LinkPattern, links_matching
+from .._links import MIN_GROUP_LINKS, LinkPattern, links_matching
 from .._stats import set_index_failure, stat_key
 from .._urls import canonical_url
 from ..settings import crawl_setting
@@ -185,9 +186,16 @@ class AutoSpider(DiscoverySteps):
     def follow_listing(self, response: Response, page: int) -> Iterator[Any]:
         assert self.pattern is not None
         links = links_matching(response.body, response.url, self.pattern)
-        if not links and page == 1:
+        if page == 1 and len(links) < MIN_GROUP_LINKS:
+            # It was learned on three links of this page at least: fewer means the page changed
+            # (a redesign, or old links left in a sidebar), so it is learned again.
+            matched = (
+                f"matches only {len(links)} link{'s' if len(links) > 1 else ''}"
+                if links
+                else "matches nothing"
+            )
             raise SourceError(
-                f"the learned link pattern {self.pattern.shape} matches nothing", "empty", response.url
+                f"the learned link pattern {self.pattern.shape} {matched}", "empty", response.url
             )
         self.found(len(links))
         logger.info(
