@@ -15,7 +15,7 @@ from crawl_fixtures import jsonl_pipelines, read_jsonl, serve_pages
 
 from crawlers import run_crawl
 from regwatch.app.sample_site import EXPECTED, serve_sample_site
-from regwatch.models import CrawlStats, Discovery, Source, parse_datetime
+from regwatch.models import CrawlStats, Discovery, Source, parse_datetime, utcnow
 from regwatch.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -278,6 +278,74 @@ def test_pages_checked_for_a_learned_pattern_are_extracted_with_the_source_overr
     assert promo.index_failure.message.startswith(f"empty {guarded['base']}/promo/: nothing to follow")
     assert any("0 of 3 checked pages extract as articles" in r for r in promo.discovery["rejected"])
     assert not [a for a in guarded["articles"] if a.source_id == "promo"]
+
+
+# --- a sitemap's entries are kept within the look-back -----------------------------------------
+
+FRESH_PATHS = [f"/fresh/news/council-approves-plan-number-{i}" for i in range(3)]
+STALE_PATHS = [f"/fresh/news/council-approved-old-plan-number-{i}" for i in range(2)]
+OLD_PATHS_ONLY = [f"/old/news/board-met-in-the-spring-number-{i}" for i in range(3)]
+
+
+def _sitemap(entries: list[tuple[str, str]]) -> str:
+    urls = "".join(f"<url><loc>{{base}}{path}</loc><lastmod>{day}</lastmod></url>" for path, day in entries)
+    return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """An ordinary sitemap (named by robots.txt) of two sections, crawled with a 30-day look-back."""
+    today, long_ago = utcnow().date().isoformat(), "2020-03-02"
+    html = "text/html; charset=utf-8"
+    entries = [(p, today) for p in FRESH_PATHS] + [(p, long_ago) for p in STALE_PATHS + OLD_PATHS_ONLY]
+    pages: dict[str, tuple[str, str | bytes]] = {
+        "/robots.txt": ("text/plain", "User-agent: *\nSitemap: {base}/sitemap-pages.xml\n"),
+        "/sitemap-pages.xml": ("application/xml", _sitemap(entries)),
+        "/fresh/": (html, "<html><head><title>Fresh</title></head><body><p>News</p></body></html>"),
+        "/old/": (html, "<html><head><title>Old</title></head><body><p>News</p></body></html>"),
+        **{
+            p: (html, STORY.replace("Story", f"Story {i}"))
+            for i, p in enumerate(FRESH_PATHS + STALE_PATHS + OLD_PATHS_ONLY)
+        },
+    }
+    out = tmp_path_factory.mktemp("dated") / "articles.jsonl"
+    with serve_pages(pages) as (base, server):
+        settings = Settings(env={}, overrides={"CRAWL_ALLOWED_HOSTS": base, "CRAWL_LOOKBACK_DAYS": 30})
+        stats = run_crawl(
+            [auto("fresh", base + "/fresh/"), auto("old", base + "/old/")],
+            settings,
+            jsonl_pipelines(),
+            {"REGWATCH_TEST_JSONL": str(out)},
+        )
+        yield {
+            "base": base,
+            "stats": {s.source_id: s for s in stats},
+            "requested": list(server.requested),
+            "articles": read_jsonl(out),
+        }
+
+
+def test_a_sitemap_is_followed_for_its_entries_within_the_look_back(dated: dict[str, Any]) -> None:
+    base, fresh = dated["base"], dated["stats"]["fresh"]
+    discovery = Discovery.from_dict(fresh.discovery)
+    assert (discovery.method, discovery.address) == ("sitemap", base + "/sitemap-pages.xml")
+    assert "3 entries under /fresh/" in discovery.reason
+    assert sorted(strip(base, item["url"]) for item in discovery.items) == sorted(FRESH_PATHS)
+    fetched = {strip(base, a.fetch_url) for a in dated["articles"] if a.source_id == "fresh"}
+    assert fetched == set(FRESH_PATHS)
+    assert not set(STALE_PATHS) & set(dated["requested"])  # older than the look-back: never asked for
+
+
+def test_a_sitemap_listing_the_section_only_before_the_look_back_is_turned_down(
+    dated: dict[str, Any],
+) -> None:
+    base, old = dated["base"], dated["stats"]["old"]
+    assert old.discovery["method"] == "" and old.errors == 1
+    assert (
+        f"{base}/sitemap-pages.xml: sitemap lists nothing under /old/ within the look-back"
+        in old.discovery["rejected"]
+    )
+    assert not set(OLD_PATHS_ONLY) & set(dated["requested"])
 
 
 # --- following what was discovered, and discovering again when it stops yielding --------------
