@@ -180,6 +180,8 @@ def test_sources_add_finds_the_method_of_each_case_and_appends_the_source(
     )
     out = result.output
     assert f"method:   {case['method']}\naddress:  {sample_site}{case['address']}\n" in out
+    if "shape" in case:  # the listing learned, not its heavier navigation
+        assert f"\nlinks:    {case['shape']}\n" in out
     assert "first items:\n  2026-01-" in out  # dated items with their titles
     items = [line for line in out.splitlines() if line.startswith("  2026-01-")]
     assert 1 <= len(items) <= 5 and all(len(line) > 14 for line in items)
@@ -200,7 +202,19 @@ def test_sources_add_refuses_the_decoys_and_appends_nothing(
 ) -> None:
     before = start.read_text("utf-8")
     result = Cli(home=home, config=start)("sources", "add", sample_site + "/notices/", expect=1)
-    assert "method:   none found" in result.output and "0 of them dated" in result.output
+    assert "method:   none found" in result.output
+    decoys = MANIFEST["discovery"]["decoys"]
+    turned_down = result.output[result.output.index("turned down:\n") :]
+    # Each decoy is named with why: the undated feed, the sitemap of other sections, the links to
+    # pages too short to be articles.
+    assert (
+        f"  {sample_site}{decoys['undated_feed']}: rss feed with 4 entries, 0 of them dated\n" in turned_down
+    )
+    assert (
+        f"  {sample_site}{decoys['sitemap_of_other_sections']}: sitemap lists nothing under /notices/\n"
+        in turned_down
+    )
+    assert "links /notices/{slug}.html learned" in turned_down and "0 of 4 checked pages" in turned_down
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "nothing to follow at" in errors[0] and "not added" in errors[0]
     assert start.read_text("utf-8") == before
