@@ -13,9 +13,11 @@ from cli_helpers import Cli
 
 from regwatch.app.config_file import append_source
 from regwatch.app.sample_site import EXPECTED
+from regwatch.app.source_health import DISCOVERY_LINE, SourceView, format_rows
 from regwatch.app.sources_add import suggested_id
 from regwatch.config import load_config
 from regwatch.errors import ConfigError
+from regwatch.models import Discovery, Source
 
 MANIFEST: dict[str, Any] = json.loads(EXPECTED.read_text("utf-8"))
 RECORD = {"id": "courier", "name": "The Courier", "kind": "auto", "url": "https://courier.example/news/"}
@@ -271,3 +273,14 @@ def test_sources_add_refuses_an_address_already_configured_or_an_id_taken(home: 
     assert "source id 'news' is already in" in result.output
     result = cli("sources", "add", "ftp://example.org/", expect=2)
     assert "is not an http:// or https:// address" in result.output
+
+
+def test_the_sources_table_cuts_a_long_discovery_line_visibly() -> None:
+    source = Source("courier", "The Courier", "auto", "https://courier.example/news/")
+    reason = "learned from the page's structure (" + "dated paths 100%, " * 20 + "end)"
+    short = Discovery("feed", "https://courier.example/news/rss.xml", reason="declared")
+    long = Discovery("listing", "https://courier.example/news/", reason=reason)
+    short_line = format_rows([SourceView(source, None, None, short)]).splitlines()[-1]
+    long_line = format_rows([SourceView(source, None, None, long)]).splitlines()[-1]
+    assert short_line.endswith("auto: follows feed https://courier.example/news/rss.xml (declared)")
+    assert len(long_line) == DISCOVERY_LINE and long_line.endswith("100%, …")

@@ -120,6 +120,9 @@ def discovery_row(found: Discovery | None) -> dict[str, Any]:
     }
 
 
+DISCOVERY_LINE = 240  # characters of an auto source's "follows …" line in the table
+
+
 def describe_discovery(row: dict[str, Any]) -> str:
     """``follows feed http://… (why)``, or why nothing is followed."""
     if not row["method"]:
@@ -148,7 +151,9 @@ def format_rows(views: list[SourceView]) -> str:
             f"{(row['newest_item'] or '-')[:10]:<10} {latency:>8}  {error[:90]}"
         )
         if row.get("discovery"):
-            lines.append(f"  {'':<22} auto: {describe_discovery(row['discovery'])}"[:240])
+            line = f"  {'':<22} auto: {describe_discovery(row['discovery'])}"
+            # Cut where it would wrap twice; --json has it whole, with what was turned down.
+            lines.append(line if len(line) <= DISCOVERY_LINE else line[: DISCOVERY_LINE - 1] + "…")
     return "\n".join(lines)
 
 
