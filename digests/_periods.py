@@ -35,11 +35,6 @@ def send_time(subscriber: Subscriber) -> tuple[int, int]:
     return hour, minute
 
 
-def sends_on(subscriber: Subscriber, day: date) -> bool:
-    """Whether the subscriber's cadence has a digest on this local date."""
-    return day.weekday() in send_days(subscriber)
-
-
 def local_period(subscriber: Subscriber, now: datetime) -> date:
     """The subscriber's local date at ``now`` (the period of a digest sent on demand)."""
     return now.astimezone(ZoneInfo(subscriber.timezone)).date()

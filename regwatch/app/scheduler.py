@@ -34,6 +34,12 @@ UTC instant CronTrigger picks; a repeated time fires once, at its first
 occurrence), and cron crawl schedules use :class:`SteadyCronTrigger`, a
 CronTrigger that always moves forward (at the autumn change an hourly crawl may
 then skip the repeated hour: a crawl less, never a stalled scheduler).
+
+Just over 500 lines, on purpose: the job store persists each job by reference to
+this module (``regwatch.app.scheduler:crawl_job``, and the pickled trigger's class
+``regwatch.app.scheduler.LocalTimeTrigger``), so the job functions and the triggers
+stay here, beside the scheduler that writes them; moving them would orphan every
+job already stored. The leader election is :mod:`regwatch.app.leader`'s.
 """
 
 from __future__ import annotations
