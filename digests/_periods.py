@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from regwatch.errors import ConfigError
-from regwatch.models import Subscriber
+from regwatch.models import CADENCES, Subscriber
 
 # The weekdays (0 = Monday) each cadence sends on; "weekly" sends on the subscriber's own weekday.
 CADENCE_WEEKDAYS: dict[str, tuple[int, ...]] = {"daily": tuple(range(7)), "weekdays": tuple(range(5))}
@@ -25,7 +25,7 @@ def send_days(subscriber: Subscriber) -> tuple[int, ...]:
         return CADENCE_WEEKDAYS[subscriber.cadence]
     except KeyError:
         raise ConfigError(
-            f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} is not one of daily, weekdays, weekly"
+            f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} is not one of {', '.join(CADENCES)}"
         ) from None
 
 

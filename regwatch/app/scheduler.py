@@ -64,7 +64,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError, RegwatchError
-from regwatch.models import Subscriber
+from regwatch.models import WEEKDAYS, Subscriber
 from regwatch.private import private_file
 
 logger = logging.getLogger(__name__)
@@ -147,9 +147,6 @@ def digest_sweep_job(home: str, config_path: str | None) -> None:
         logger.error("digest sweep failed: %s", exc)
 
 
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """Fires at ``hour:minute`` wall-clock time in ``timezone`` on the given weekdays (0 = Monday).
 
@@ -187,7 +184,7 @@ class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x sh
         return None  # pragma: no cover - nine days always hold one of the weekdays
 
     def __str__(self) -> str:
-        days = "daily" if len(self.weekdays) == 7 else ",".join(_DAY_NAMES[d] for d in self.weekdays)
+        days = "daily" if len(self.weekdays) == 7 else ",".join(WEEKDAYS[d] for d in self.weekdays)
         return f"local[{days} {self.hour:02d}:{self.minute:02d} {self.timezone}]"
 
     def __repr__(self) -> str:
