@@ -400,7 +400,7 @@ class TagOutcome:
     articles: int = 0  # tagged, in full or with the watchlist's entities alone
     entities: int = 0  # distinct watched entities found across those articles
     watched_names: list[str] = field(default_factory=list)
-    failed: int = 0  # not tagged in full: the error is recorded (see Store.record_tag_error)
+    failed: int = 0  # not tagged in full: the error is recorded (store.tag_errors)
 
 
 def tag_pending(app: App, batch: int = 256) -> TagOutcome:
