@@ -91,7 +91,9 @@ def test_the_map_names_every_module_of_the_shared_ground() -> None:
 
 @pytest.mark.parametrize("module", wiring_modules())
 def test_the_map_names_the_wiring_module(module: str) -> None:
-    assert named(fits_together(), module), f"regwatch/app/{module} is not in the README's 'How it fits together'"
+    assert named(fits_together(), module), (
+        f"regwatch/app/{module} is not in the README's 'How it fits together'"
+    )
 
 
 def test_a_name_inside_another_is_not_taken_for_it() -> None:
