@@ -17,7 +17,7 @@ from cli_helpers import Cli
 
 from digests import due_period, send_days
 from regwatch.app import App, pipeline
-from regwatch.app.pipeline import schedule_trigger_args, source_is_due
+from regwatch.app.pipeline import source_is_due
 from regwatch.app.scheduler import (
     LOCK_FILE,
     LocalTimeTrigger,
@@ -31,6 +31,7 @@ from regwatch.app.scheduler import (
 )
 from regwatch.errors import ConfigError
 from regwatch.models import Article, Source, Subscriber, TaggedEntity
+from regwatch.sources import schedule_trigger_args
 
 CONFIG = """
 sources:

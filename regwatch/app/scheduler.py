@@ -66,6 +66,7 @@ from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError, RegwatchError
 from regwatch.models import WEEKDAYS, Subscriber
 from regwatch.private import private_file
+from regwatch.sources import schedule_trigger_args
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ class RegwatchScheduler:
         for source in self.app.config.sources:
             if not source.enabled:
                 continue
-            kind, args = pipeline.schedule_trigger_args(source.schedule)
+            kind, args = schedule_trigger_args(source.schedule)
             trigger: Any = (
                 IntervalTrigger(**args, timezone="UTC")
                 if kind == "interval"
