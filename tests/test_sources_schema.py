@@ -134,6 +134,8 @@ def test_a_record_built_in_code_is_checked_too() -> None:
         Source(id="j", name="J", kind="json_api", url="https://e.org/", selectors=ListingSelectors(link="a"))
     with pytest.raises(ValueError, match="link: 'a\\[' is not a CSS selector"):
         ListingSelectors(link="a[")
+    with pytest.raises(ConfigError, match=r"source 'c': schedule must be .* got 'cron 0 7 \* \*'"):
+        Source(id="c", name="C", kind="feed", url="https://e.org/", schedule="cron 0 7 * *")
 
 
 def test_adding_a_kind_is_one_schema_and_one_spider() -> None:
