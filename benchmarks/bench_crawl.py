@@ -65,7 +65,7 @@ WORDS = [
 
 # Page text: words drawn at random (Zipf-like) from a news-sized vocabulary, so each page tells
 # its own story, as a real site's pages do; every 20th page is a lightly edited copy of the page
-# before it (a wire copy), so story clustering does its usual work. (A cyclic text shared by every
+# before it (a wire copy), so story assignment does its usual work. (A cyclic text shared by every
 # page made all of them one story: each upsert then checked 20 near-copies, a worst case.)
 VOCABULARY = WORDS + [f"term{k}" for k in range(5000)]
 _WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]

@@ -35,7 +35,7 @@ from digests._delivery import (
 )
 from digests._exactly_once import NOTHING_NEW_LOCATION, DigestDelivery, DigestOutcome, delivery_lock
 from digests._next import DigestBuilder, DigestPreview, select_subscribers
-from digests._periods import due_period, local_period, send_days, send_time, sends_on
+from digests._periods import due_period, local_period, send_days, send_time
 from digests._protocols import AlertLedger, ArticleReader, DigestLedger
 from digests._render import build_digest, render_preview
 from digests._select import AlsoReported, DigestItem, select_articles
@@ -73,5 +73,4 @@ __all__ = [
     "select_subscribers",
     "send_days",
     "send_time",
-    "sends_on",
 ]

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from regwatch.errors import ConfigError
-from regwatch.models import Subscriber
+from regwatch.models import CADENCES, Subscriber
 
 # The weekdays (0 = Monday) each cadence sends on; "weekly" sends on the subscriber's own weekday.
 CADENCE_WEEKDAYS: dict[str, tuple[int, ...]] = {"daily": tuple(range(7)), "weekdays": tuple(range(5))}
@@ -25,7 +25,7 @@ def send_days(subscriber: Subscriber) -> tuple[int, ...]:
         return CADENCE_WEEKDAYS[subscriber.cadence]
     except KeyError:
         raise ConfigError(
-            f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} is not one of daily, weekdays, weekly"
+            f"subscriber {subscriber.id}: cadence {subscriber.cadence!r} is not one of {', '.join(CADENCES)}"
         ) from None
 
 
@@ -33,11 +33,6 @@ def send_time(subscriber: Subscriber) -> tuple[int, int]:
     """The subscriber's send time as (hour, minute), local."""
     hour, minute = (int(part) for part in subscriber.send_time.split(":"))
     return hour, minute
-
-
-def sends_on(subscriber: Subscriber, day: date) -> bool:
-    """Whether the subscriber's cadence has a digest on this local date."""
-    return day.weekday() in send_days(subscriber)
 
 
 def local_period(subscriber: Subscriber, now: datetime) -> date:

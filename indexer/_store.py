@@ -125,7 +125,7 @@ class Store:
         """Open (or create) the SQLite store at ``path``; IndexBackendError if it is unusable.
 
         ``sources``: the configured sources (search's type and jurisdiction filters).
-        ``stories``: "inline" (cluster each upsert), "deferred" (leave it to
+        ``stories``: "inline" (a story for each upsert, in it), "deferred" (leave it to
         ``stories.assign_pending()``: a crawl's item pipeline) or "off" (a benchmark's
         baseline). ``search_columns``: search filters and facets from in-memory
         columns (False: in SQL alone). ``legacy_alert_ledger``: an older regwatch's

@@ -36,7 +36,7 @@ from regwatch.models import (
     parse_allowed_host,
 )
 from regwatch.settings import Settings
-from regwatch.sources import parse_selectors
+from regwatch.sources import parse_selectors, schedule_trigger_args
 
 TOP_LEVEL_KEYS = {
     "sources",
@@ -47,7 +47,6 @@ TOP_LEVEL_KEYS = {
     "include_default_sources",
 }
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-SCHEDULE_RE = re.compile(r"^(every \d+\s*[mhd]|cron .+)$")
 
 
 @dataclass
@@ -119,10 +118,10 @@ def parse_source(entry: Any, where: str) -> Source:
     if not str(data["url"]).startswith(("http://", "https://")):
         raise ConfigError(f"{where}: url must start with http:// or https://, got {data['url']!r}")
     schedule = str(data.get("schedule", "every 1h"))
-    if not SCHEDULE_RE.match(schedule):
-        raise ConfigError(
-            f"{where}: schedule must be 'every N[m|h|d]' or 'cron <5 fields>', got {schedule!r}"
-        )
+    try:  # read once, as the scheduler and `regwatch run` read it (regwatch.sources)
+        schedule_trigger_args(schedule)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     try:  # the kind's schema (regwatch.sources): unknown or missing keys, CSS that does not parse
         selectors = parse_selectors(data["kind"], data.get("selectors") or {})
     except ValueError as exc:

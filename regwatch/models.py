@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 from regwatch.errors import ConfigError, ErrorClass, error_class_of
-from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors
+from regwatch.sources import SELECTOR_SCHEMAS, Selectors, parse_selectors, schedule_trigger_args
 
 SourceKind = Literal["feed", "listing", "json_api", "sitemap", "auto"]
 SourceType = Literal["news", "regulator", "government", "parliament", "court"]
@@ -127,7 +127,7 @@ class Source(_Record):
     ``selectors`` is the schema of its kind (:mod:`regwatch.sources`), checked
     when the record is built: ``from_dict`` reads the YAML mapping into it, and a
     record built without one gets its kind's defaults (or a ConfigError when the
-    kind requires keys).
+    kind requires keys). ``schedule`` is checked then too (``schedule_trigger_args``).
     """
 
     id: str
@@ -160,6 +160,10 @@ class Source(_Record):
                 f"source {self.id!r}: a {self.kind} source takes {schema.__name__}, "
                 f"not {type(self.selectors).__name__}"
             )
+        try:  # as the scheduler and `regwatch run` will read it
+            schedule_trigger_args(self.schedule)
+        except ValueError as exc:
+            raise ConfigError(f"source {self.id!r}: {exc}") from None
 
     @property
     def local_timezone(self) -> str:

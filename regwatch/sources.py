@@ -30,6 +30,10 @@ unchanged (``to_dict`` writes it back).
 
 Adding a kind is one schema here (a subclass registered in
 :data:`SELECTOR_SCHEMAS`) and one spider module in ``crawlers/_spiders/``.
+
+A record's ``schedule`` is read here too (:func:`schedule_trigger_args`), once: the
+config checks it when it loads, and the scheduler and `regwatch run` read it the
+same way, so a schedule they would read otherwise than written is refused.
 """
 
 from __future__ import annotations
@@ -236,6 +240,41 @@ class AutoSelectors(Selectors):
                 raise ValueError(f"{key}: {value!r} must be an http:// or https:// address")
         if self.section and not self.section.startswith("/"):
             raise ValueError(f"section: {self.section!r} must be a path starting with / (e.g. /news/)")
+
+
+_EVERY = re.compile(r"^every (\d+)\s*([mhd])$")
+_EVERY_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+SCHEDULE_FORMS = (
+    "'every N' and a unit m, h or d, N at least 1 ('every 30m', 'every 2h'), or 'cron' and five fields: "
+    "minute hour day month day-of-week ('cron 30 6 * * 1-5')"
+)
+
+
+def schedule_trigger_args(schedule: str) -> tuple[str, dict[str, Any]]:
+    """A source's ``schedule`` as APScheduler trigger arguments: ("interval", {...}) or ("cron", {...}).
+
+    ``every N[m|h|d]`` is an interval; ``cron`` and five fields a cron schedule, read
+    in SCHEDULE_TIMEZONE. ValueError for anything else, a field APScheduler would refuse
+    included, saying which forms are valid.
+    """
+    text = schedule.strip()
+    if match := _EVERY.match(text):
+        if int(match.group(1)) < 1:
+            raise ValueError(f"schedule must be {SCHEDULE_FORMS}; got {schedule!r}")
+        return "interval", {_EVERY_UNITS[match.group(2)]: int(match.group(1))}
+    head, _, rest = text.partition(" ")
+    values = rest.split()
+    if head != "cron" or len(values) != len(CRON_FIELDS):
+        raise ValueError(f"schedule must be {SCHEDULE_FORMS}; got {schedule!r}")
+    args = dict(zip(CRON_FIELDS, values, strict=True))
+    from apscheduler.triggers.cron import CronTrigger  # the scheduler's own reading of the fields
+
+    try:
+        CronTrigger(timezone="UTC", **args)
+    except ValueError as exc:
+        raise ValueError(f"schedule {schedule!r}: {exc} ({' '.join(CRON_FIELDS)})") from None
+    return "cron", args
 
 
 # kind -> its schema; a kind's spider lives in crawlers/_spiders/<kind>.py

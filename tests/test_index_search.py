@@ -121,7 +121,7 @@ def fill(store: Store) -> Store:
 
 @pytest.fixture(autouse=True)
 def eager_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build the search columns on the first search, however narrow (see Store._matches)."""
+    """Build the search columns on the first search, however narrow (see SqliteSearch._matches)."""
     monkeypatch.setattr("indexer._search.COLUMNS_AFTER_MATCHES", -1)
 
 

@@ -17,7 +17,7 @@ from cli_helpers import Cli
 
 from digests import due_period, send_days
 from regwatch.app import App, pipeline
-from regwatch.app.pipeline import schedule_trigger_args, source_is_due
+from regwatch.app.pipeline import source_is_due
 from regwatch.app.scheduler import (
     LOCK_FILE,
     LocalTimeTrigger,
@@ -31,6 +31,7 @@ from regwatch.app.scheduler import (
 )
 from regwatch.errors import ConfigError
 from regwatch.models import Article, Source, Subscriber, TaggedEntity
+from regwatch.sources import schedule_trigger_args
 
 CONFIG = """
 sources:
@@ -490,3 +491,19 @@ def test_the_digest_trigger_fires_on_the_days_the_due_periods_fall_on(
     start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
     periods = {due_period(subscriber, start + timedelta(hours=h)) for h in range(0, 24 * 14, 5)}
     assert {period.weekday() for period in periods} == set(days)
+
+
+@pytest.mark.parametrize(
+    ("cadence", "weekday", "shown"),
+    [
+        ("daily", 0, "local[daily 07:00 Europe/London]"),
+        ("weekdays", 0, "local[mon,tue,wed,thu,fri 07:00 Europe/London]"),
+        ("weekly", 3, "local[thu 07:00 Europe/London]"),
+    ],
+)
+def test_a_digest_trigger_reads_as_the_job_store_compares_it(cadence: str, weekday: int, shown: str) -> None:
+    # A persisted job is kept (with its next run time) while its trigger reads the same.
+    subscriber = Subscriber(
+        "ana", "Ana", "ana@example.org", timezone="Europe/London", cadence=cadence, weekday=weekday
+    )
+    assert str(digest_trigger(subscriber)) == shown

@@ -134,6 +134,8 @@ def test_a_record_built_in_code_is_checked_too() -> None:
         Source(id="j", name="J", kind="json_api", url="https://e.org/", selectors=ListingSelectors(link="a"))
     with pytest.raises(ValueError, match="link: 'a\\[' is not a CSS selector"):
         ListingSelectors(link="a[")
+    with pytest.raises(ConfigError, match=r"source 'c': schedule must be .* got 'cron 0 7 \* \*'"):
+        Source(id="c", name="C", kind="feed", url="https://e.org/", schedule="cron 0 7 * *")
 
 
 def test_adding_a_kind_is_one_schema_and_one_spider() -> None:
@@ -148,3 +150,38 @@ def test_every_existing_config_shape_still_loads() -> None:
     assert isinstance(govuk.selectors, JsonApiSelectors)
     assert govuk.selectors.content_api == "https://www.gov.uk/api/content{link|path}"
     assert (govuk.selectors.offset_param, govuk.selectors.size_param) == ("start", "count")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("cron 0 7 * *", "five fields"),  # read as hourly before: a field short
+        ("cron 0 7 * * 1-5 x", "five fields"),
+        ("every 0h", "N at least 1"),
+        ("every 2w", "'every N' and a unit m, h or d"),
+        ("cron 99 7 * * *", "minute"),  # a value APScheduler refuses, found at load, not at start
+        ("hourly", "got 'hourly'"),
+    ],
+)
+def test_a_schedule_the_scheduler_would_misread_is_an_error_at_load(
+    tmp_path: Path, schedule: str, expected: str
+) -> None:
+    path = config_with(tmp_path, "feed", {})
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["sources"][0]["schedule"] = schedule
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}: sources[0] (id 'desk'): schedule") and expected in message, message
+
+
+@pytest.mark.parametrize(
+    "schedule", ["every 30m", "every 1d", "every 2 h", "cron 30 6 * * 1-5", "cron */15 * * * *"]
+)
+def test_each_schedule_form_loads(tmp_path: Path, schedule: str) -> None:
+    path = config_with(tmp_path, "feed", {})
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["sources"][0]["schedule"] = schedule
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    assert [s.schedule for s in load_config(path, env={}).sources if s.id == "desk"] == [schedule]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -46,6 +45,7 @@ from regwatch.models import (
 )
 from regwatch.private import split_password
 from regwatch.settings import ENV_PREFIX
+from regwatch.sources import schedule_trigger_args
 
 if TYPE_CHECKING:
     from digests import AlertOutcome, DigestOutcome
@@ -173,20 +173,7 @@ class StoreArticlePipeline:
             )
 
 
-# --- schedules ---------------------------------------------------------------
-
-_EVERY_RE = re.compile(r"^every (\d+)\s*([mhd])$")
-
-
-def schedule_trigger_args(schedule: str) -> tuple[str, dict[str, Any]]:
-    """Turn a source schedule ('every 2h', 'cron 0 7 * * 1-5') into APScheduler trigger args."""
-    match = _EVERY_RE.match(schedule.strip())
-    if match:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-        return "interval", {unit: int(match.group(1))}
-    fields = schedule.strip().removeprefix("cron").split()
-    minute, hour, day, month, day_of_week = fields if len(fields) == 5 else ("0", "*", "*", "*", "*")
-    return "cron", {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
+# --- schedules (each source's is read by regwatch.sources.schedule_trigger_args) ---------
 
 
 def source_is_due(source: Source, last_run: datetime | None, now: datetime, timezone: str = "UTC") -> bool:
@@ -400,7 +387,7 @@ class TagOutcome:
     articles: int = 0  # tagged, in full or with the watchlist's entities alone
     entities: int = 0  # distinct watched entities found across those articles
     watched_names: list[str] = field(default_factory=list)
-    failed: int = 0  # not tagged in full: the error is recorded (see Store.record_tag_error)
+    failed: int = 0  # not tagged in full: the error is recorded (store.tag_errors)
 
 
 def tag_pending(app: App, batch: int = 256) -> TagOutcome:

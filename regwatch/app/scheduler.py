@@ -34,6 +34,12 @@ UTC instant CronTrigger picks; a repeated time fires once, at its first
 occurrence), and cron crawl schedules use :class:`SteadyCronTrigger`, a
 CronTrigger that always moves forward (at the autumn change an hourly crawl may
 then skip the repeated hour: a crawl less, never a stalled scheduler).
+
+Just over 500 lines, on purpose: the job store persists each job by reference to
+this module (``regwatch.app.scheduler:crawl_job``, and the pickled trigger's class
+``regwatch.app.scheduler.LocalTimeTrigger``), so the job functions and the triggers
+stay here, beside the scheduler that writes them; moving them would orphan every
+job already stored. The leader election is :mod:`regwatch.app.leader`'s.
 """
 
 from __future__ import annotations
@@ -58,8 +64,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from regwatch.app import App, pipeline
 from regwatch.errors import ConfigError, RegwatchError
-from regwatch.models import Subscriber
+from regwatch.models import WEEKDAYS, Subscriber
 from regwatch.private import private_file
+from regwatch.sources import schedule_trigger_args
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +148,6 @@ def digest_sweep_job(home: str, config_path: str | None) -> None:
         logger.error("digest sweep failed: %s", exc)
 
 
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x ships no types
     """Fires at ``hour:minute`` wall-clock time in ``timezone`` on the given weekdays (0 = Monday).
 
@@ -181,7 +185,7 @@ class LocalTimeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x sh
         return None  # pragma: no cover - nine days always hold one of the weekdays
 
     def __str__(self) -> str:
-        days = "daily" if len(self.weekdays) == 7 else ",".join(_DAY_NAMES[d] for d in self.weekdays)
+        days = "daily" if len(self.weekdays) == 7 else ",".join(WEEKDAYS[d] for d in self.weekdays)
         return f"local[{days} {self.hour:02d}:{self.minute:02d} {self.timezone}]"
 
     def __repr__(self) -> str:
@@ -331,7 +335,7 @@ class RegwatchScheduler:
         for source in self.app.config.sources:
             if not source.enabled:
                 continue
-            kind, args = pipeline.schedule_trigger_args(source.schedule)
+            kind, args = schedule_trigger_args(source.schedule)
             trigger: Any = (
                 IntervalTrigger(**args, timezone="UTC")
                 if kind == "interval"
