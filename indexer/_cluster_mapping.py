@@ -23,7 +23,6 @@ specific name wins.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -148,7 +147,9 @@ def index_template(alias: str) -> dict[str, Any]:
 
 def is_version_of(alias: str, index: str) -> bool:
     """Whether ``index`` is a version of ``alias`` (``alias-000042``), not another alias's that starts alike."""
-    return re.fullmatch(rf"{re.escape(alias)}-\d{{{VERSION_DIGITS},}}", index) is not None
+    prefix = f"{alias}-"
+    number = index[len(prefix) :] if index.startswith(prefix) else ""
+    return len(number) >= VERSION_DIGITS and number.isascii() and number.isdigit()
 
 
 def next_version(alias: str, versions: Iterable[str]) -> str:

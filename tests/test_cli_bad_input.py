@@ -10,6 +10,7 @@ import pytest
 from cli_helpers import Cli
 from click.testing import Result
 
+from indexer._types import MAX_OFFSET
 from regwatch.app import App
 from regwatch.models import Article
 
@@ -37,6 +38,7 @@ def stored(home: Path) -> Path:
 def test_an_offset_too_large_for_any_index_is_a_one_line_error(cli: Cli) -> None:
     result = cli("-q", "search", "x", "--offset", "99999999999999999999", expect=None)
     one_line_error(result, "Error: offset must be a whole number from 0 to 1,000,000,000")
+    assert f"(at most {MAX_OFFSET:,})" in cli("search", "--help").stdout  # the help says the same bound
 
 
 def test_until_the_last_day_of_the_calendar_is_every_article(cli: Cli, stored: Path) -> None:

@@ -1,7 +1,8 @@
-"""Every regular expression in crawlers/, nlp/ and digests/ runs in linear time on hostile text.
+"""Every regular expression in crawlers/, nlp/, digests/, indexer/ and web/ is linear on hostile text.
 
 Those stages run their patterns on what strangers wrote: pages, feeds,
-JSON-LD, bylines. A pattern such as ``<p\\b[^>]*>`` scans to the end of the
+JSON-LD, bylines, and the stored bodies the index cuts into highlights and
+stories and the desk splits into paragraphs. A pattern such as ``<p\\b[^>]*>`` scans to the end of the
 text from every ``<p`` that is never closed, so 300 KB of ``<p `` took 22 s
 and a page under CRAWL_MAX_BYTES half an hour, stopping the whole crawl.
 
@@ -36,7 +37,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("crawlers", "nlp", "digests")
+STAGES = ("crawlers", "nlp", "digests", "indexer", "web")
 RE_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
 FLAGS_POSITION = {
     "compile": 1,
@@ -253,6 +254,7 @@ def test_every_pattern_of_the_stages_is_a_literal_this_test_can_read() -> None:
     )
     assert len(patterns) > 30  # the collection works (crawlers/ alone has more)
     assert any(p.where.startswith("crawlers/_text.py") and "(p|br|div" in str(p.source) for p in patterns)
+    assert {p.where.split("/")[0] for p in patterns} == set(STAGES)  # each stage's patterns are read
 
 
 def test_every_pattern_stays_linear_on_adversarial_megabytes() -> None:

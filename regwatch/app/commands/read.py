@@ -24,7 +24,13 @@ from regwatch.app.cli import cli, emit_json, json_option, with_app
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip this many hits.")
+@click.option(
+    "--offset",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Skip this many hits (at most 1,000,000,000).",
+)
 @click.option(
     "--facets",
     "histogram",
