@@ -416,71 +416,6 @@ def _article_part(doc: Any, body_css: str, url: str) -> str | None:
     return f"<html><body>{inner}</body></html>"
 
 
-_STANDFIRST_CLASS = re.compile(
-    r"summary|standfirst|\bdek\b|sub-?title|sub-?headline|strap|excerpt|intro|lede|teaser|lead-paragraph",
-    re.I,
-)
-
-
-# Words of a summary's opening looked for in the page's text nodes, where it is not shown as-is.
-_OPENING_WORDS = 4
-
-
-def _shown_whole(doc: lxml.html.HtmlElement, text: str) -> list[lxml.html.HtmlElement]:
-    """Elements whose whole text is ``text`` (clean), outermost first, in document order.
-
-    XPath's normalize-space() keeps a no-break space that clean_text drops ("For&nbsp;Winnipeggers"):
-    where it finds nothing, the text nodes holding the opening words (no-break spaces read as
-    spaces) are followed up to the elements whose clean text is ``text``. Translating every
-    element's text would cost ten times the first look on every page; the text nodes, once.
-    """
-    matches: list[lxml.html.HtmlElement] = doc.xpath("//*[normalize-space(.) = $text]", text=text)
-    if matches:
-        return matches
-    if not doc.xpath("boolean(//text()[contains(., '\u00a0')])"):
-        return []  # no no-break space anywhere: nothing more to find
-    opening = " ".join(text.split()[:_OPENING_WORDS])
-    for node in doc.xpath("//text()[contains(translate(., '\u00a0', ' '), $opening)]", opening=opening):
-        owner = node.getparent()  # of a tail (after a comment, say): the element it follows
-        if owner is not None and node.is_tail:
-            owner = owner.getparent()
-        chain = [] if owner is None else [owner, *owner.iterancestors()]
-        shown = [e for e in chain if isinstance(e.tag, str) and clean_text(e.text_content()) == text]
-        if shown:
-            return shown[::-1]
-    return []
-
-
-def _shown_as_standfirst(doc: lxml.html.HtmlElement, summary: str) -> bool:
-    """Whether the page shows its declared summary as a standfirst rather than as its own first paragraph.
-
-    Many sites fill ``og:description`` with the article's first paragraph: that paragraph
-    stays in the body. A summary shown apart (named as a summary or standfirst, or not
-    followed by the article's paragraphs) is kept only as the summary.
-    """
-    matches = _shown_whole(doc, clean_text(summary))
-    if not matches:
-        return True  # not on the page as one block: a body that opens with it took it from the summary
-    outer = matches[0]  # document order: the outermost element of the first place it is shown
-    chain = [m for m in matches if m is outer or outer in m.iterancestors()]
-    names = " ".join(
-        value
-        for element in chain
-        for key, value in element.attrib.items()
-        if key in ("class", "id", "itemprop") or key.startswith("data-")
-    )
-    if _STANDFIRST_CLASS.search(names):
-        return True
-    return not (
-        chain[-1].tag == "p"
-        and any(
-            (sibling.tag == "p" or sibling.find(".//p") is not None)
-            and len(clean_text(sibling.text_content())) > 40
-            for sibling in outer.itersiblings()
-        )
-    )
-
-
 def _shorten(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     text = clean_text(text)
     if len(text) <= limit:
@@ -611,7 +546,6 @@ def extract_article(
         by_id,
         _publisher_name(ld, by_id),
     ) or clean_authors(hint.get("authors") or [])
-    standfirst = bool(declared_summary) and _shown_as_standfirst(doc, declared_summary)
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
     body = body_text(
@@ -636,8 +570,6 @@ def extract_article(
             word_count(declared_body),
         )
         body = declared_body
-    if standfirst and body.startswith(declared_summary + "\n\n"):
-        body = body[len(declared_summary) + 2 :]  # the standfirst is kept once, as the summary
     if not title:
         title = _shorten(body.split("\n\n", 1)[0], UNTITLED_TITLE_CHARS)
     if not title:

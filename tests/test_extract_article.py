@@ -417,3 +417,22 @@ def test_a_summary_opening_after_a_comment_is_looked_up_without_crashing() -> No
         "</article></body></html>"
     )
     assert extract_article(html, URL).summary == summary
+
+
+def test_a_standfirst_shown_apart_opens_the_body_and_is_the_summary() -> None:
+    """Real pages' human gold (Readability's, L3S-GN1's) keeps a standfirst in the article's text.
+
+    A regulator's lead paragraph names who acts and on whom: a search or a tagger that reads the
+    body must see it too, so it is the body's first paragraph as well as the summary.
+    """
+    lead = "A high-powered government team has toured media offices to allay concerns. It failed."
+    html = (
+        f'<html><head><title>Angry media</title><meta name="description" content="{lead}"></head><body>'
+        f'<article><h1>Angry media</h1><div class="story-intro"><p><strong>{lead}</strong></p></div>'
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+        + "</article></body></html>"
+    )
+    article = extract_article(html, URL)
+    assert article.summary == lead
+    assert article.body.split("\n\n")[0] == lead
+    assert article.body.count(lead) == 1

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from web_fixtures import desk_client, id_of
 
+from web._article_pages import paragraphs, summary_apart
+
 
 class Page(HTMLParser):
     """The parts of a page the tests read: links, headings, ids, the hits' titles."""
@@ -209,6 +211,7 @@ def test_the_article_page_shows_metadata_body_entities_quotes_actions_and_the_st
     original = [attrs for href, _, attrs in page.links if href == "https://investigation.example/story"]
     assert original and all(attrs.get("rel") == "noopener noreferrer" for attrs in original)
     assert 'class="action-type">investigation</span>' in response.text
+    assert response.text.count("The regulator opens a formal investigation.") == 1  # the summary, apart
 
 
 def test_an_unknown_article_is_a_404_page(client: Any) -> None:
@@ -292,3 +295,10 @@ def test_a_submitted_form_lands_on_the_address_of_what_is_set(client: Any) -> No
     assert swapped.status_code == 200 and swapped.headers["hx-push-url"] == "/?q=grok"
     assert client.get("/?q=grok", follow_redirects=False).status_code == 200
     assert client.get("/?q=grok&page=x", follow_redirects=False).status_code == 400  # as typed, no loop
+
+
+def test_a_summary_the_body_opens_with_is_shown_once() -> None:
+    body = "The regulator fined the platform.\nIt has 28 days to appeal."
+    assert summary_apart("The regulator fined the platform.", paragraphs(body)) == ""
+    assert summary_apart("A fine of £1m.", paragraphs(body)) == "A fine of £1m."
+    assert summary_apart("", paragraphs("")) == ""

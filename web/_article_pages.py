@@ -38,6 +38,15 @@ def paragraphs(body: str) -> list[str]:
     return [part.strip() for part in _PARAGRAPH_BREAK.split(body or "") if part.strip()]
 
 
+def summary_apart(summary: str, shown: list[str]) -> str:
+    """The summary to show above the body: none where the body opens with it.
+
+    Extraction keeps a standfirst in the body (as the page shows it and as human gold marks it)
+    and as the summary, so an article page would otherwise print it twice.
+    """
+    return "" if shown[:1] == [summary.strip()] else summary
+
+
 def article_view(desk: DeskServices, article_id: str) -> dict[str, Any] | None:
     article = desk.store.articles.get(article_id)
     if article is None:
@@ -56,10 +65,12 @@ def article_view(desk: DeskServices, article_id: str) -> dict[str, Any] | None:
         if article.story_id
         else []
     )
+    shown = paragraphs(article.body)
     return {
         "article": article,
         "source_name": source_name(desk, article.source_id),
-        "paragraphs": paragraphs(article.body),
+        "summary": summary_apart(article.summary, shown),
+        "paragraphs": shown,
         "watched": [(e, hrefs[normalise_name(e.name)]) for e in article.entities if e.watched],
         "others": [(e, hrefs[normalise_name(e.name)]) for e in article.entities if not e.watched],
         "quotes": [(q, href(q.speaker, q.speaker_entity_id)) for q in article.quotes],
