@@ -153,6 +153,15 @@ def test_pages_link_to_each_other_and_keep_the_search(desk_home: Any) -> None:
         assert parse_qs(urlsplit(second.link("Previous page")).query) == {"sort": ["newest"]}
 
 
+def test_a_page_past_the_last_says_so_and_links_the_last_page(desk_home: Any) -> None:
+    with desk_client(desk_home, WEB_PAGE_SIZE=2) as client:
+        response = client.get("/?sort=newest&page=9")
+        page = Page(response.text)
+        assert page.hits == [] and "Showing" not in response.text and "Nothing matches" not in response.text
+        assert "Page 9 is past the last page of these results" in response.text
+        assert parse_qs(urlsplit(page.link("go to page 3")).query) == {"sort": ["newest"], "page": ["3"]}
+
+
 def test_the_simple_mode_writes_the_query_into_the_url(client: Any) -> None:
     response = client.get(
         "/?all=ofcom+x&exact=formal+investigation&any=grok+chatbot&none=fine&type=regulator",
