@@ -237,6 +237,11 @@ def test_the_entity_page_shows_mentions_company_quotes_actions_and_latest_articl
     assert "We will not hesitate to act where platforms fail" in response.text  # by it
     assert page.link("Ofcom fines Acme Social for age checks") == f"/article/{id_of('fine')}"
     assert '<svg class="chart" role="img"' in response.text
+    assert (
+        page.link("week") == "/entity/ofcom?interval=week"
+        and page.link("month") == "/entity/ofcom?interval=month"
+    )
+    assert page.link("Download these numbers (CSV)") == "/chart.csv?entity=Ofcom"
 
 
 def test_an_entity_is_reached_by_id_alias_or_normalised_name(client: Any) -> None:
