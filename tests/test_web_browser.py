@@ -294,6 +294,30 @@ def csv_row(hit: dict[str, Any]) -> dict[str, str]:
     return {k: "'" + v if v.startswith(("=", "+", "-", "@", "\t", "\r")) else v for k, v in cells.items()}
 
 
+def test_pagination_and_the_newest_first_sort(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/")
+    total = tab.api("/api/search")["total"]
+    assert results_total(tab) == total > 20  # more than one page of the sample's articles
+    pages = page.get_by_role("navigation", name="Result pages")
+    pages.get_by_role("link", name="Next page").click()
+    page.wait_for_url(re.compile(r"[?&]page=2"))
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    second = tab.api("/api/search", offset=20)
+    shown = page.eval_on_selector_all("ol.hits a.hit-link", "links => links.map(a => a.getAttribute('href'))")
+    assert shown == [f"/article/{hit['id']}" for hit in second["hits"]]
+    assert page.locator("p.result-tools").inner_text().startswith(f"Showing 21–{total}.")
+    assert pages.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
+    assert_accessible(tab)
+
+    page.locator("p.result-tools").get_by_role("link", name="newest first").click()
+    page.wait_for_url(re.compile(r"sort=newest"))
+    assert "page=" not in page.url  # another order starts again at page 1
+    newest = tab.api("/api/search", sort="newest")
+    first = page.locator("ol.hits a.hit-link").first.get_attribute("href")
+    assert first == f"/article/{newest['hits'][0]['id']}"
+
+
 # -- article, entity, compare -----------------------------------------------------------------
 
 
@@ -362,6 +386,8 @@ def test_a_comparison_of_two_queries(tab: Tab) -> None:
         assert f"{total} articles" in row.inner_text()
     headers = page.locator("section.attention details.numbers thead th").all_text_contents()
     assert any(h.startswith("1: grok") for h in headers) and any(h.startswith("2: ofcom") for h in headers)
+    # the shot shows the counts and the chart, not the form above them
+    page.locator("#compared-heading").evaluate("h => h.scrollIntoView()")
     tab.shot("compare")
     assert_accessible(tab)
 
