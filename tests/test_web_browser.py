@@ -615,6 +615,15 @@ def test_with_accounts_an_analyst_signs_in_saves_a_search_and_signs_out(
             assert "Alice Analyst" in page.locator("#who").inner_text()
             assert page.locator("#nav-ops").count() == 0  # an analyst has no ops console
             assert results_total(tab) == 4
+            copies = page.locator("ol.hits details.copies")  # the archive's story told twice, folded
+            assert (
+                copies.count() == 1
+                and copies.locator("summary").inner_text() == "also reported by 1 other source"
+            )
+            copy = copies.get_by_role("link")
+            assert not copy.is_visible()
+            copies.locator("summary").press("Enter")  # opened from the keyboard
+            assert copy.is_visible() and (copy.get_attribute("href") or "").startswith("/article/")
             page.locator("#save-search summary").click()
             page.fill("#save-name", "Alice's Grok")
             page.click("#save-search-button")
