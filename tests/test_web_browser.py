@@ -494,6 +494,31 @@ def test_the_javascript_shipped_is_under_100_kb(browser: Any, desk: Desk) -> Non
         context.close()
 
 
+def test_a_search_swapped_in_while_the_index_is_down_shows_the_error_page(
+    browser: Any, demo_home: Path, gate: Any, alias: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The desk over the OpenSearch node through a gate that closes: htmx's request gets a 503, and the
+    same address loads whole, so the server's error page says what happened (not a page that ignores Enter)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_")}
+    env |= {"REGWATCH_INDEX_URL": gate.url, "REGWATCH_INDEX_NAME": alias, "REGWATCH_INDEX_RETRIES": "0"}
+    assert json.loads(regwatch(demo_home, "index", "sync", "--json", env=env).stdout)["pending"] == 0
+    with serving(demo_home / "demo.yaml", env, tmp_path_factory.mktemp("serve-down")) as url:
+        context = browser.new_context(base_url=url)
+        try:
+            page = context.new_page()
+            tab = Tab(page, Desk(url, "opensearch", demo_home))
+            page.goto("/?q=grok")
+            assert results_total(tab) > 0
+            gate.close()
+            page.fill("#q", "ofcom")
+            page.press("#q", "Enter")
+            page.wait_for_url(re.compile(r"[?&]q=ofcom"))
+            assert "The search index cannot answer right now" in page.locator("main").inner_text()
+            assert_accessible(tab)
+        finally:
+            context.close()
+
+
 # -- saved searches, the digest preview, the ops console ---------------------------------------
 
 
