@@ -387,7 +387,7 @@ def test_a_comparison_of_two_queries(tab: Tab) -> None:
     headers = page.locator("section.attention details.numbers thead th").all_text_contents()
     assert any(h.startswith("1: grok") for h in headers) and any(h.startswith("2: ofcom") for h in headers)
     # the shot shows the counts and the chart, not the form above them
-    page.locator("#compared-heading").evaluate("h => h.scrollIntoView()")
+    page.locator("#compared-heading").evaluate("h => h.scrollIntoView({behavior: 'instant'})")
     tab.shot("compare")
     assert_accessible(tab)
 

@@ -142,7 +142,7 @@ def test_only_http_urls_are_links() -> None:
 
 
 def test_a_moment_on_the_ops_pages_is_read_in_utc_to_the_second() -> None:
-    utc = '<time datetime="2026-01-12T08:30:05+00:00">2026-01-12 08:30:05 UTC</time>'
+    utc = '<time class="stamp" datetime="2026-01-12T08:30:05+00:00"><span>2026-01-12</span> <span>08:30:05 UTC</span></time>'
     assert stamp("2026-01-12T08:30:05.123456+00:00") == utc
     assert stamp(datetime(2026, 1, 12, 8, 30, 5, tzinfo=UTC)) == utc
     assert stamp(datetime(2026, 1, 12, 8, 30, 5)) == utc  # naive: the stores' UTC

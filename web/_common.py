@@ -33,7 +33,8 @@ def entity_href(desk: DeskServices, name: str, entity_id: str | None = None) -> 
 
 
 def stamp(value: datetime | str | None, empty: str = "") -> Markup:
-    """A moment for the ops pages: ``<time datetime="…">2026-01-12 08:30:05 UTC</time>``.
+    """A moment for the ops pages: ``<time …>2026-01-12 08:30:05 UTC</time>`` (a narrow column wraps
+    it between the day and the time, never inside either).
 
     The stores hand over datetimes or ISO strings (microseconds, offsets); people read
     seconds in UTC. A value that is not a time is shown as it is, escaped.
@@ -49,8 +50,8 @@ def stamp(value: datetime | str | None, empty: str = "") -> Markup:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    return Markup('<time datetime="{}">{}</time>').format(
-        moment.isoformat(timespec="seconds"), moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time class="stamp" datetime="{}"><span>{}</span> <span>{}</span></time>').format(
+        moment.isoformat(timespec="seconds"), moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S UTC")
     )
 
 
