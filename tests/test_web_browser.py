@@ -285,9 +285,37 @@ def test_the_chart_its_table_and_the_csv_exports(tab: Tab) -> None:
         page.locator("p.result-tools").get_by_role("link", name="CSV", exact=True).click()
     exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
     api = tab.api("/api/search", q="grok", limit=total)
-    assert [(r["id"], r["title"], r["source"]) for r in exported] == [
-        (h["id"], h["title"], h["source"]) for h in api["hits"]
-    ]
+    assert len(exported) == total and exported == [csv_row(hit) for hit in api["hits"]]  # every column
+
+
+def csv_row(hit: dict[str, Any]) -> dict[str, str]:
+    """An API hit as the CSV export writes it: lists joined with "; ", no value as an empty cell."""
+    cells = {k: "; ".join(v) if isinstance(v, list) else "" if v is None else str(v) for k, v in hit.items()}
+    return {k: "'" + v if v.startswith(("=", "+", "-", "@", "\t", "\r")) else v for k, v in cells.items()}
+
+
+def test_pagination_and_the_newest_first_sort(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/")
+    total = tab.api("/api/search")["total"]
+    assert results_total(tab) == total > 20  # more than one page of the sample's articles
+    pages = page.get_by_role("navigation", name="Result pages")
+    pages.get_by_role("link", name="Next page").click()
+    page.wait_for_url(re.compile(r"[?&]page=2"))
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    second = tab.api("/api/search", offset=20)
+    shown = page.eval_on_selector_all("ol.hits a.hit-link", "links => links.map(a => a.getAttribute('href'))")
+    assert shown == [f"/article/{hit['id']}" for hit in second["hits"]]
+    assert page.locator("p.result-tools").inner_text().startswith(f"Showing 21–{total}.")
+    assert pages.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
+    assert_accessible(tab)
+
+    page.locator("p.result-tools").get_by_role("link", name="newest first").click()
+    page.wait_for_url(re.compile(r"sort=newest"))
+    assert "page=" not in page.url  # another order starts again at page 1
+    newest = tab.api("/api/search", sort="newest")
+    first = page.locator("ol.hits a.hit-link").first.get_attribute("href")
+    assert first == f"/article/{newest['hits'][0]['id']}"
 
 
 # -- article, entity, compare -----------------------------------------------------------------
@@ -358,6 +386,8 @@ def test_a_comparison_of_two_queries(tab: Tab) -> None:
         assert f"{total} articles" in row.inner_text()
     headers = page.locator("section.attention details.numbers thead th").all_text_contents()
     assert any(h.startswith("1: grok") for h in headers) and any(h.startswith("2: ofcom") for h in headers)
+    # the shot shows the counts and the chart, not the form above them
+    page.locator("#compared-heading").evaluate("h => h.scrollIntoView({behavior: 'instant'})")
     tab.shot("compare")
     assert_accessible(tab)
 
@@ -462,6 +492,31 @@ def test_the_javascript_shipped_is_under_100_kb(browser: Any, desk: Desk) -> Non
         assert 0 < sum(sizes.values()) < 100_000, sizes
     finally:
         context.close()
+
+
+def test_a_search_swapped_in_while_the_index_is_down_shows_the_error_page(
+    browser: Any, demo_home: Path, gate: Any, alias: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The desk over the OpenSearch node through a gate that closes: htmx's request gets a 503, and the
+    same address loads whole, so the server's error page says what happened (not a page that ignores Enter)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_")}
+    env |= {"REGWATCH_INDEX_URL": gate.url, "REGWATCH_INDEX_NAME": alias, "REGWATCH_INDEX_RETRIES": "0"}
+    assert json.loads(regwatch(demo_home, "index", "sync", "--json", env=env).stdout)["pending"] == 0
+    with serving(demo_home / "demo.yaml", env, tmp_path_factory.mktemp("serve-down")) as url:
+        context = browser.new_context(base_url=url)
+        try:
+            page = context.new_page()
+            tab = Tab(page, Desk(url, "opensearch", demo_home))
+            page.goto("/?q=grok")
+            assert results_total(tab) > 0
+            gate.close()
+            page.fill("#q", "ofcom")
+            page.press("#q", "Enter")
+            page.wait_for_url(re.compile(r"[?&]q=ofcom"))
+            assert "The search index cannot answer right now" in page.locator("main").inner_text()
+            assert_accessible(tab)
+        finally:
+            context.close()
 
 
 # -- saved searches, the digest preview, the ops console ---------------------------------------
@@ -585,6 +640,15 @@ def test_with_accounts_an_analyst_signs_in_saves_a_search_and_signs_out(
             assert "Alice Analyst" in page.locator("#who").inner_text()
             assert page.locator("#nav-ops").count() == 0  # an analyst has no ops console
             assert results_total(tab) == 4
+            copies = page.locator("ol.hits details.copies")  # the archive's story told twice, folded
+            assert (
+                copies.count() == 1
+                and copies.locator("summary").inner_text() == "also reported by 1 other source"
+            )
+            copy = copies.get_by_role("link")
+            assert not copy.is_visible()
+            copies.locator("summary").press("Enter")  # opened from the keyboard
+            assert copy.is_visible() and (copy.get_attribute("href") or "").startswith("/article/")
             page.locator("#save-search summary").click()
             page.fill("#save-name", "Alice's Grok")
             page.click("#save-search-button")

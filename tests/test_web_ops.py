@@ -4,6 +4,7 @@ and the index's state; and only the ops role may use it."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,9 @@ def ops(demo_home: Path) -> Iterator[Any]:
         yield client
 
 
-def test_the_console_shows_every_source_its_failures_the_jobs_the_ledger_and_the_index(ops: Any) -> None:
+def test_the_console_shows_every_source_its_failures_the_jobs_the_ledger_and_the_index(
+    ops: Any, demo_home: Path
+) -> None:
     page = ops.get("/ops")
     assert page.status_code == 200
     html = page.text
@@ -50,6 +53,18 @@ def test_the_console_shows_every_source_its_failures_the_jobs_the_ledger_and_the
         assert f'id="source-{source}"' in html
     ledger = html.split('id="source-ledger"')[1].split("</tr>")[0]
     assert "feed entry 3" in ledger and "no link" in ledger  # the sample feed's entry without a link
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", ledger, re.S)
+    ]
+    rows = Cli(home=demo_home, config=demo_home / "demo.yaml").json("sources")
+    cli = next(row for row in rows if row["id"] == "ledger")  # what `regwatch sources` prints
+    listed = f"{cli['items_listed_last_run']} listed, {cli['items_last_run']} taken"
+    assert listed in cells and str(cli["robots_blocked"]) in cells and cli["robots_blocked"] == 1, cells
+    # moments are read as seconds in UTC, the exact value kept for machines
+    assert re.search(
+        r'datetime="[0-9T:-]+\+00:00"><span>\d{4}-\d\d-\d\d</span> <span>\d\d:\d\d:\d\d UTC</span>', ledger
+    )
     errors = html.split('id="latest-errors"')[1].split("</ul>")[0]
     assert "council-tax-rise-withdrawn.html: HTTP 404" in errors  # and its broken article page
     assert 'id="scheduler-jobs"' in html and "crawl:ledger" in html and "digest:policy-desk" in html
@@ -61,6 +76,9 @@ def test_the_console_shows_every_source_its_failures_the_jobs_the_ledger_and_the
 def test_a_sources_page_lists_its_runs_with_their_errors(ops: Any) -> None:
     page = ops.get("/ops/source/ledger").text
     assert 'id="source-status">ok<' in page and 'id="crawl-now"' in page and 'id="turn-off"' in page
+    assert re.search(
+        r'id="source-discovery">follows feed http://127\.0\.0\.1:\d+/ledger/rss\.xml \(declared by', page
+    )
     runs = page.split('id="source-runs"')[1]
     assert "council-tax-rise-withdrawn.html: HTTP 404" in runs and "feed entry 3" in runs
     assert ops.get("/ops/source/nope").status_code == 404

@@ -155,6 +155,15 @@ def test_pages_link_to_each_other_and_keep_the_search(desk_home: Any) -> None:
         assert parse_qs(urlsplit(second.link("Previous page")).query) == {"sort": ["newest"]}
 
 
+def test_a_page_past_the_last_says_so_and_links_the_last_page(desk_home: Any) -> None:
+    with desk_client(desk_home, WEB_PAGE_SIZE=2) as client:
+        response = client.get("/?sort=newest&page=9")
+        page = Page(response.text)
+        assert page.hits == [] and "Showing" not in response.text and "Nothing matches" not in response.text
+        assert "Page 9 is past the last page of these results" in response.text
+        assert parse_qs(urlsplit(page.link("go to page 3")).query) == {"sort": ["newest"], "page": ["3"]}
+
+
 def test_the_simple_mode_writes_the_query_into_the_url(client: Any) -> None:
     response = client.get(
         "/?all=ofcom+x&exact=formal+investigation&any=grok+chatbot&none=fine&type=regulator",
@@ -231,6 +240,11 @@ def test_the_entity_page_shows_mentions_company_quotes_actions_and_latest_articl
     assert "We will not hesitate to act where platforms fail" in response.text  # by it
     assert page.link("Ofcom fines Acme Social for age checks") == f"/article/{id_of('fine')}"
     assert '<svg class="chart" role="img"' in response.text
+    assert (
+        page.link("week") == "/entity/ofcom?interval=week"
+        and page.link("month") == "/entity/ofcom?interval=month"
+    )
+    assert page.link("Download these numbers (CSV)") == "/chart.csv?entity=Ofcom"
 
 
 def test_an_entity_is_reached_by_id_alias_or_normalised_name(client: Any) -> None:

@@ -103,6 +103,14 @@ def test_a_saved_search_marked_alert_sends_an_alert_and_one_not_marked_does_not(
     assert len(alerts) == 1 and "Grok alert" in text_of(alerts[0])
 
 
+def test_without_a_subscription_the_saved_searches_page_says_they_reach_nobody(alice: Any) -> None:
+    assert save(alice, "Grok", q="grok").status_code == 303
+    page = alice.get("/saved-searches").text
+    assert 'id="saved-no-subscription"' in page and "reach no digest and send no alert" in page
+    assert subscribe(alice).status_code == 303
+    assert 'id="saved-no-subscription"' not in alice.get("/saved-searches").text
+
+
 def test_saving_needs_a_name_a_search_and_the_csrf_token(alice: Any) -> None:
     assert save(alice, "", q="grok").status_code == 400
     nothing = save(alice, "Everything")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,7 +11,7 @@ from indexer import SearchQuery
 from regwatch.errors import QueryError
 from regwatch.models import Entity
 from web._charts import Series, chart_csv, periods, time_chart
-from web._common import by_interval
+from web._common import by_interval, stamp
 from web._query import SearchParams, auto_interval, compose_query
 from web._security import safe_href
 
@@ -139,6 +139,16 @@ def test_only_http_urls_are_links() -> None:
         " jav\tascript:x",
     ):
         assert safe_href(bad) is None, bad
+
+
+def test_a_moment_on_the_ops_pages_is_read_in_utc_to_the_second() -> None:
+    utc = '<time class="stamp" datetime="2026-01-12T08:30:05+00:00"><span>2026-01-12</span> <span>08:30:05 UTC</span></time>'
+    assert stamp("2026-01-12T08:30:05.123456+00:00") == utc
+    assert stamp(datetime(2026, 1, 12, 8, 30, 5, tzinfo=UTC)) == utc
+    assert stamp(datetime(2026, 1, 12, 8, 30, 5)) == utc  # naive: the stores' UTC
+    assert stamp(datetime(2026, 1, 12, 9, 30, 5, 999, tzinfo=timezone(timedelta(hours=1)))) == utc
+    assert stamp(None, "never") == "never" and stamp("") == ""
+    assert stamp("<b>soon</b>") == "&lt;b&gt;soon&lt;/b&gt;"  # not a time: shown as it is, escaped
 
 
 @pytest.mark.parametrize(

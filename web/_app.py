@@ -26,7 +26,7 @@ from regwatch.errors import IndexBackendError, QueryError
 
 from ._access import Access
 from ._auth import current_user, install
-from ._common import ScopeCache
+from ._common import ScopeCache, stamp
 from ._security import SecurityHeaders, safe_href
 from ._services import LOCAL_USER, DeskServices
 from ._sessions import CSRF_FIELD, SessionCookies, csrf_token
@@ -62,6 +62,7 @@ def templates() -> Jinja2Templates:
     )
     env.globals.update(safe_href=safe_href, htmx_file=HTMX_FILE, csrf_field=CSRF_FIELD)
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["stamp"] = stamp
     return Jinja2Templates(env=env)
 
 

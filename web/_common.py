@@ -11,9 +11,11 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+
+from markupsafe import Markup, escape
 
 from indexer import SearchHit, SearchQuery, normalise_name
 
@@ -28,6 +30,29 @@ def entity_href(desk: DeskServices, name: str, entity_id: str | None = None) -> 
     if watched is not None and watched.name == name:
         return "/entity/" + quote(watched.id, safe="")
     return "/entity/" + quote(normalise_name(name), safe="")
+
+
+def stamp(value: datetime | str | None, empty: str = "") -> Markup:
+    """A moment for the ops pages: ``<time …>2026-01-12 08:30:05 UTC</time>`` (a narrow column wraps
+    it between the day and the time, never inside either).
+
+    The stores hand over datetimes or ISO strings (microseconds, offsets); people read
+    seconds in UTC. A value that is not a time is shown as it is, escaped.
+    """
+    if value is None or value == "":
+        return escape(empty)
+    moment = value
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return escape(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return Markup('<time class="stamp" datetime="{}"><span>{}</span> <span>{}</span></time>').format(
+        moment.isoformat(timespec="seconds"), moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S UTC")
+    )
 
 
 def source_name(desk: DeskServices, source_id: str) -> str:

@@ -58,6 +58,7 @@ def _saved_view(desk: DeskServices, user: User) -> dict[str, Any]:
         "stored": desk.store.saved_searches.of(user.id),
         "configured": list(config.saved_searches) if config else [],
         "search_url": search_url,
+        "subscribed": config is not None or desk.store.subscriptions.get(user.id) is not None,
     }
 
 

@@ -93,7 +93,8 @@ class DeskServices(Protocol):
         ...
 
     def source_health(self) -> list[dict[str, Any]]:
-        """One row per configured source, as ``regwatch sources --json`` prints them."""
+        """One row per configured source, as ``regwatch sources --json`` prints them, plus ``follows``:
+        what an ``auto`` source follows, in the words `regwatch sources` prints (empty for others)."""
         ...
 
     def set_source_enabled(self, source_id: str, enabled: bool, by: str) -> None:

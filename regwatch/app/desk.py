@@ -78,9 +78,12 @@ class AppDesk:
         return previews[0] if previews else None
 
     def source_health(self) -> list[dict[str, Any]]:
-        from regwatch.app.source_health import source_views
+        from regwatch.app.source_health import describe_discovery, source_views
 
-        return [view.to_dict() for view in source_views(self.app)]
+        rows = [view.to_dict() for view in source_views(self.app)]
+        for row in rows:  # an auto source's discovery, in the words `regwatch sources` prints
+            row["follows"] = describe_discovery(row["discovery"]) if row.get("discovery") else ""
+        return rows
 
     def set_source_enabled(self, source_id: str, enabled: bool, by: str) -> None:
         from regwatch.app import pipeline

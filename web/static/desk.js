@@ -59,6 +59,20 @@
     if (meta && event.detail && event.detail.headers) event.detail.headers["X-CSRF-Token"] = meta.content;
   });
 
+  // A swap that fails (a 503 while the search index is down, a 500, the desk unreachable) would
+  // otherwise change nothing on screen: load the same address as a whole page instead, so the
+  // server's error page (or the browser's) says what happened. Only GETs: they change nothing.
+  function loadWhole(event) {
+    var detail = event.detail || {};
+    var verb = (detail.requestConfig && detail.requestConfig.verb) || "get";
+    if (verb.toLowerCase() !== "get") return;
+    var xhr = detail.xhr;
+    var path = (xhr && xhr.responseURL) || (detail.pathInfo && detail.pathInfo.finalRequestPath);
+    if (path) window.location.assign(path);
+  }
+  document.addEventListener("htmx:responseError", loadWhole);
+  document.addEventListener("htmx:sendError", loadWhole);
+
   // After htmx swaps the results in, move focus to their heading so keyboard and screen-reader
   // users land where the change is (the count is also announced by the live region).
   document.addEventListener("htmx:afterSettle", function (event) {
