@@ -259,10 +259,13 @@ def test_the_chart_its_table_and_the_csv_exports(tab: Tab) -> None:
     page.goto("/?q=grok&interval=day")
     chart = page.locator("section.attention figure.chart-figure svg")
     assert (chart.locator("title").first.text_content() or "").strip()
-    table = page.locator("section.attention details.numbers table")
-    assert not table.is_visible()
+    # Visually hidden until the disclosure opens, but a table to a screen reader all along.
+    shown = page.locator("section.attention .numbers-table")
+    table = shown.locator("table")
+    assert page.locator("section.attention").get_by_role("table").count() == 1
+    assert (shown.bounding_box() or {"width": 0})["width"] <= 1
     page.locator("section.attention details.numbers summary").click()
-    assert table.is_visible()
+    assert (shown.bounding_box() or {"width": 0})["width"] > 100
     tab.shot("chart", "section.attention")
     assert_accessible(tab)
     rows = [
@@ -279,7 +282,7 @@ def test_the_chart_its_table_and_the_csv_exports(tab: Tab) -> None:
 
     page.locator("section.attention").get_by_role("link", name="week", exact=True).click()
     page.wait_for_url(re.compile("interval=week"))
-    page.locator("section.attention details.numbers th", has_text="Week").first.wait_for(state="attached")
+    page.locator("section.attention .numbers-table th", has_text="Week").first.wait_for(state="attached")
 
     with page.expect_download() as download:
         page.locator("p.result-tools").get_by_role("link", name="CSV", exact=True).click()
@@ -384,7 +387,7 @@ def test_a_comparison_of_two_queries(tab: Tab) -> None:
     for row, query in zip(rows.all(), ("grok", "ofcom"), strict=True):
         total = tab.api("/api/search", q=query)["total"]
         assert f"{total} articles" in row.inner_text()
-    headers = page.locator("section.attention details.numbers thead th").all_text_contents()
+    headers = page.locator("section.attention .numbers-table thead th").all_text_contents()
     assert any(h.startswith("1: grok") for h in headers) and any(h.startswith("2: ofcom") for h in headers)
     # the shot shows the counts and the chart, not the form above them
     page.locator("#compared-heading").evaluate("h => h.scrollIntoView({behavior: 'instant'})")
