@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from digests._keywords import _Text, parse_keyword
 from regwatch.models import Article, SavedSearch, Source
@@ -27,11 +27,22 @@ def _name_key(name: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", name)).strip().casefold()
 
 
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _day(article: Article) -> date:
-    when = article.published or article.fetched_at
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).date()
+    return _utc(article.published or article.fetched_at).date()
+
+
+def fetched_since_saved(search: SavedSearch, article: Article) -> bool:
+    """Whether ``article`` was fetched after ``search`` was saved: only those are news to its alert.
+
+    A search saved on the desk would otherwise alert at once about every match of the last
+    ``ALERT_LOOKBACK`` hours, articles its owner has just seen in the results. A search
+    declared in the config has no saving time and alerts over the whole look-back.
+    """
+    return search.created_at is None or _utc(article.fetched_at) >= _utc(search.created_at)
 
 
 def _mentions(article: Article, entity: str) -> bool:
@@ -72,9 +83,13 @@ def saved_search_matches(search: SavedSearch, article: Article, source: Source |
 def matching_searches(
     searches: Sequence[SavedSearch], article: Article, source: Source | None, *, alerts_only: bool = False
 ) -> list[SavedSearch]:
-    """The saved searches ``article`` matches, in the order given (with ``alerts_only``, those that alert)."""
+    """The saved searches ``article`` matches, in the order given.
+
+    With ``alerts_only``, those that alert and were saved before the article was fetched.
+    """
     return [
         search
         for search in searches
-        if (search.alert or not alerts_only) and saved_search_matches(search, article, source)
+        if (not alerts_only or (search.alert and fetched_since_saved(search, article)))
+        and saved_search_matches(search, article, source)
     ]

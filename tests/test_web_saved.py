@@ -16,6 +16,7 @@ import pytest
 from desk_accounts import accounts_client, add_accounts, csrf, sign_in
 
 from regwatch.app import App, pipeline
+from regwatch.models import Article
 
 SUBSCRIPTION = {
     "name": "Alice Analyst",
@@ -97,10 +98,20 @@ def test_a_saved_search_marked_alert_sends_an_alert_and_one_not_marked_does_not(
         assert pipeline.send_alerts(app, now=T0 + timedelta(hours=1)) == []
     assert save(alice, "Grok alert", alert=True, q="grok").status_code == 303
     with App.load(home, home / "desk.yaml") as app:
+        # The matches the results showed when it was saved are not news to it.
+        assert pipeline.send_alerts(app, now=T0 + timedelta(hours=1)) == []
+        fresh = Article(
+            url="https://fresh.example/story",
+            source_id="press",
+            title="Grok answers Ofcom's questions",
+            body="X said Grok would answer the regulator's questions within ten working days.",
+        )
+        app.store.articles.upsert(fresh, seen_at=T0 + timedelta(minutes=30))
         [outcome] = pipeline.send_alerts(app, now=T0 + timedelta(hours=1))
     assert outcome.subscriber_id == "alice" and outcome.status == "sent"
     alerts = [m for m in outbox(home) if "alice@example.org" in str(m["To"])]
     assert len(alerts) == 1 and "Grok alert" in text_of(alerts[0])
+    assert "Grok answers Ofcom" in text_of(alerts[0])
 
 
 def test_without_a_subscription_the_saved_searches_page_says_they_reach_nobody(alice: Any) -> None:
