@@ -419,6 +419,19 @@ def _headline(
     return chosen
 
 
+def _declared_h1(candidates: list[str], h1s: list[str], site: _Site) -> str:
+    """A declared title (``og:title``, ``twitter:title``…) that is word for word one of the page's
+    ``<h1>``: two places agreeing on the headline, which beats a JSON-LD ``headline`` that says
+    something else (an SEO headline, the story without its kicker) and a site's name that the
+    headline happens to hold ("Wir sind NEOS" on neos.eu)."""
+    shown = {_norm(h) for h in h1s}
+    for text in candidates:
+        norm = _norm(text)
+        if len(norm.split()) >= 2 and norm in shown and usable(text) and not _names_site(text, site):
+            return _trimmed(text, site)
+    return ""
+
+
 def _declared_headline(
     doc: lxml.html.HtmlElement,
     site: _Site,
@@ -438,6 +451,9 @@ def _declared_headline(
     h1s = [h for h in (clean_text(h.text_content()) for h in doc.iter("h1")) if usable(h)]
     candidates = [clean_text(t) for t in declared if 0 < len(clean_text(t)) <= TITLE_MAX_CHARS]
     tag_title = clean_text(doc.findtext(".//title"))
+    agreed = _declared_h1(candidates, h1s, site)
+    if agreed:
+        return agreed
     if jsonld and len(jsonld) <= TITLE_MAX_CHARS:
         stem = jsonld.rstrip(".… ")
         if stem != jsonld:  # "Headline cut at 110 charac…": a longer telling elsewhere wins

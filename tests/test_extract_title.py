@@ -296,3 +296,24 @@ def test_a_title_that_is_the_hosts_name_yields_even_where_the_story_names_the_pa
     )
     url = "https://www.riversidedailyherald.com/news/1.txt"
     assert extract_article(page, url, min_body_chars=0).title == "Council votes for flood barrier"
+
+
+def test_an_og_title_that_is_the_h1_beats_a_json_ld_headline_in_other_words() -> None:
+    """The SEO headline in JSON-LD and <title>, the one the page shows in og:title and its <h1>."""
+    shown = "As his first debate nears, the mayor is having to answer about his past"
+    head = (
+        ld("Former mayor is having to answer questions about his past")
+        + f'<meta property="og:title" content="{shown}">'
+        + "<title>Former mayor is having to answer questions about his past - Riverside Times</title>"
+    )
+    body = f'<h1 class="ArticlePage-headline">{shown}</h1>'
+    assert title_of(head, body) == shown
+
+
+def test_an_og_title_that_is_the_h1_is_kept_whole_though_it_holds_the_sites_name() -> None:
+    """ "Wir sind NEOS" on neos.eu: the headline holds the host's name and a bogus site name is declared."""
+    head = (
+        '<meta property="og:title" content="Wir sind NEOS"><meta property="og:site_name" content="Start">'
+        "<title>Wir sind NEOS - NEOS</title>"
+    )
+    assert title_of(head, "<h1>Wir sind NEOS</h1>", "https://www.neos.eu/wir-sind-neos") == "Wir sind NEOS"
