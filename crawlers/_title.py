@@ -103,6 +103,11 @@ def _runs(title: str) -> list[tuple[str, int, int]]:
 _GENERIC_LABELS = frozenset({"www", "com", "co", "org", "net", "gov", "ac", "edu", "info", "biz", "news"})
 
 
+# A "site name" of this many words that the page shows as its <h1> is the headline, put in the wrong
+# field (msn's application-name); a site's name is shorter, or not the page's headline.
+HEADLINE_AS_SITE_WORDS = 6
+
+
 @dataclass(frozen=True)
 class _Site:
     names: frozenset[str]  # normalised declared names ("belfast telegraph")
@@ -311,6 +316,11 @@ def _is_heading(element: lxml.html.HtmlElement) -> bool:
     return bool(named and _HEADING_CLASS.search(named)) and not element.xpath(_HOLDS_BLOCKS)
 
 
+def _worded(words: list[str]) -> bool:
+    """Whether a heading's words say something: two of three letters or more, not a date ("28. Jan. 2022")."""
+    return sum(1 for w in words if len(w) >= 3 and not w.isdigit()) >= 2
+
+
 def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[str, int], str]:
     """The heading that leads the page's longest run of prose, with the length of every heading's
     run and that one's opening text: the story's own heading, where a ``<title>`` names only the site or a section.
@@ -346,7 +356,12 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
             if _is_heading(element):
                 text = clean_text(element.text_content())
                 words = _norm(text).split()
-                if 3 <= len(words) <= HEADING_MAX_WORDS and usable(text) and not _is_site_part(text, site):
+                if (
+                    3 <= len(words) <= HEADING_MAX_WORDS
+                    and _worded(words)
+                    and usable(text)
+                    and not _is_site_part(text, site)
+                ):
                     current = text
                     runs.setdefault(current, [])
                     lengths.setdefault(current, 0)
@@ -399,7 +414,10 @@ def _headline(
 ) -> str:
     """The article's headline (see :func:`_declared_headline`), or the heading that leads the
     page's story where that names only the site or a section ("Winona Daily News - 6.0")."""
-    site = _site(url, site_names)
+    h1s = {_norm(h.text_content()) for h in doc.iter("h1")}
+    site = _site(
+        url, [n for n in site_names if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s]
+    )
     shown = _shown_texts(doc)
     chosen = _declared_headline(doc, site, shown, jsonld=jsonld, declared=declared, listed=listed)
     if jsonld:
@@ -490,6 +508,13 @@ def _declared_headline(
         norm = _norm(heading).split()
         if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):
             return heading
+    if (
+        not candidates
+        and len(_norm(tag_title).split()) <= 2
+        and len(_norm(lone_h1).split()) >= 3
+        and not _is_site_part(lone_h1, site)
+    ):
+        return lone_h1  # a <title> of a word or two ("Home") the page does not show, beside its one headline
     for text in [*candidates, *([tag_title] if usable(tag_title) else [])]:
         if not _is_site_part(text, site):
             return _without_site(text, site)
