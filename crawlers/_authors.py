@@ -11,7 +11,8 @@ Sources, best first, the first that names someone wins:
 5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person;
 6. a line of page furniture that starts with a byline label: "Von Jane Doe", "Autor: Jane Doe",
    "Text: A, B und C", "<h5>Autor:</h5> Jane Doe", "Par <a>Jane Doe</a>" (not in a heading, a link or the
-   navigation).
+   navigation);
+7. a paragraph that holds only a bold or italic name, with no more text after it (a signature under the article).
 
 Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written by" → ``twitter:dataN``.
 
@@ -27,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import lxml.etree
 import lxml.html
 
 from ._text import clean_text, unescape_text
@@ -369,6 +371,33 @@ def _labelled_names(doc: lxml.html.HtmlElement) -> list[str]:
     return []
 
 
+# A paragraph that is only a bold or italic name ("<p><b><i>Jane Doe</i></b></p>" under the text): the author signing.
+_SIGNED = (
+    "//p[not(ancestor::*[self::header or self::nav or self::footer or self::aside or self::figure or self::a"
+    " or self::li or self::td or self::blockquote])][count(*) = 1][*[self::b or self::strong or self::em or self::i]]"
+)
+SIGNATURE_MAX_WORDS = 4
+# A sibling after it with more text than this is the section a bold subheading opens.
+SIGNATURE_AFTER_MAX_CHARS = 40
+
+
+def _signed_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """The name in the first paragraph that holds nothing but a bold or italic name (a signature)."""
+    for paragraph in doc.xpath(_SIGNED):
+        text = clean_text(paragraph.text_content())
+        if paragraph.text and paragraph.text.strip() or paragraph[0].tail and paragraph[0].tail.strip():
+            continue  # the bold part of a sentence
+        if not 2 <= len(text.split()) <= SIGNATURE_MAX_WORDS or paragraph.xpath(_QUOTED):
+            continue
+        following = paragraph.itersiblings(tag=lxml.etree.Element)
+        if any(len(clean_text(after.text_content())) > SIGNATURE_AFTER_MAX_CHARS for after in following):
+            continue  # text follows: a bold subheading, not a signature under the article
+        names = names_in([text], strict=True)
+        if len(names) == 1 and names[0] == text:
+            return names
+    return []
+
+
 # Twitter's card pairs a label with a value; WordPress SEO plugins put the author there ("Verfasst von").
 _AUTHOR_LABEL = re.compile(
     r"^(?:written|posted)\s+by|^(?:verfasst|geschrieben)\s+von|^(?:écrit|rédigé)\s+par|^escrito\s+por|"
@@ -422,6 +451,7 @@ def authors_of(
         lambda: _byline_names(doc),
         lambda: _author_page_names(doc),
         lambda: _labelled_names(doc),
+        lambda: _signed_names(doc),
     )
     for source in sources:
         names = kept(source())

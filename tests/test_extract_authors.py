@@ -230,3 +230,21 @@ def test_a_sites_address_as_author_is_the_publisher_and_the_byline_names_the_aut
 )
 def test_a_label_alone_before_the_name_element_names_the_author(byline: str, names: list[str]) -> None:
     assert authors_of(byline=byline) == names
+
+
+def test_a_bold_name_alone_under_the_text_signs_the_article() -> None:
+    """A sports report signed by its writer in a paragraph of its own, bold and italic, after the text."""
+    page = (
+        "<html><head><title>Story</title></head><body><article>"
+        f"{TEXT}<p><b><i>Stefan Wasmer</i></b></p></article></body></html>"
+    )
+    assert extract_article(page, URL).authors == ["Stefan Wasmer"]
+
+
+def test_a_bold_subheading_over_more_text_names_no_one() -> None:
+    """ "<p><strong>Gesellschaftliche Problemfelder</strong></p>" opens a section: it is no signature."""
+    page = (
+        "<html><head><title>Story</title></head><body><article>"
+        f"<p><strong>Gesellschaftliche Problemfelder</strong></p>{TEXT}</article></body></html>"
+    )
+    assert extract_article(page, URL).authors == []
