@@ -3,7 +3,8 @@
 Sources, best first, the first that names someone wins:
 
 1. JSON-LD ``author``/``creator`` (a string, an object, a list, an ``@id`` reference), people only:
-   an ``Organization`` (the publisher named as author) is no byline;
+   an ``Organization`` (the publisher named as author) is no byline; where the meta tags start with
+   the same people and name more, their fuller list;
 2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…;
 3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
 4. a visible byline: an element whose class or id says byline or author (in the languages news is
@@ -416,6 +417,15 @@ def _labelled_meta(meta: Mapping[str, list[str]]) -> list[str]:
     ]
 
 
+def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
+    """JSON-LD's people, or the meta tags' names where those start with them and name more: JSON-LD
+    that names only the first of several authors ("April Roach" beside ``author`` "April Roach, Daniel O'Mahony")."""
+    lead = [name.lower() for name in meta_names[: len(people)]]
+    if people and len(meta_names) > len(people) and lead == [name.lower() for name in people]:
+        return meta_names  # JSON-LD's people first, then the others (not a publisher put before them)
+    return people
+
+
 def authors_of(
     doc: lxml.html.HtmlElement,
     ld: dict[str, Any],
@@ -445,7 +455,7 @@ def authors_of(
         for value in meta.get(key, [])
     ] + _labelled_meta(meta)
     sources: tuple[Callable[[], list[str]], ...] = (
-        lambda: names_in(people),
+        lambda: _with_coauthors(names_in(people), names_in(meta_values)),
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),

@@ -248,3 +248,17 @@ def test_a_bold_subheading_over_more_text_names_no_one() -> None:
         f"<p><strong>Gesellschaftliche Problemfelder</strong></p>{TEXT}</article></body></html>"
     )
     assert extract_article(page, URL).authors == []
+
+
+def test_json_ld_naming_the_first_of_two_authors_yields_to_the_meta_naming_both() -> None:
+    head = jsonld({"@type": "Person", "name": "April Roach"}) + (
+        '<meta name="author" content="April Roach, Daniel O&#39;Mahony">'
+    )
+    assert authors_of(head) == ["April Roach", "Daniel O'Mahony"]
+
+
+def test_meta_putting_the_publisher_before_json_lds_author_is_not_read() -> None:
+    head = jsonld({"@type": "Person", "name": "Marie Merlet"}) + (
+        '<meta name="author" content="Prisma Média, Marie Merlet">'
+    )
+    assert authors_of(head) == ["Marie Merlet"]
