@@ -20,7 +20,8 @@ Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written
 Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
 ("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
 "A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
-"Super User"), an organisation ("BBC News") or a site's address ("tagesschau.de") is no name.
+"Super User"), an organisation ("BBC News"), a site's address ("tagesschau.de") or the one word that is
+the site's own name ("Automobilwoche" on automobilwoche.de) is no name.
 """
 
 from __future__ import annotations
@@ -426,20 +427,41 @@ def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     return people
 
 
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu"})
+
+
+def _site_label(host: str) -> str:
+    """The name a host registers ("automobilwoche" for www.automobilwoche.de, "wordpress" for a blog on
+    jane.wordpress.com, whose own subdomain is its author's login), without hyphens."""
+    labels = host.lower().split(".")[:-1]
+    while labels and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    return labels[-1].replace("-", "") if labels else ""
+
+
 def authors_of(
     doc: lxml.html.HtmlElement,
     ld: dict[str, Any],
     meta: Mapping[str, list[str]],
     by_id: Mapping[str, dict[str, Any]],
     publisher: str = "",
+    *,
+    host: str = "",
 ) -> list[str]:
-    """People who wrote the article, best source first; the publisher's own name is never one of them."""
+    """People who wrote the article, best source first; the publisher's own name is never one of them,
+    nor one word that is the name of the site's host ("Automobilwoche" on automobilwoche.de)."""
     people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
     # A personal site publishes as its author: a name JSON-LD gives as a person is never the publisher's.
     not_people = {name.lower() for name in [*organisations, publisher] if name} - {p.lower() for p in people}
 
+    site_label = _site_label(host)
+
     def kept(names: list[str]) -> list[str]:
-        return [n for n in names if n.lower() not in not_people][:MAX_AUTHORS]
+        return [
+            n
+            for n in names
+            if n.lower() not in not_people and not (" " not in n and n.lower().replace("-", "") == site_label)
+        ][:MAX_AUTHORS]
 
     meta_values = [
         value

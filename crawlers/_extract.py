@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.html
@@ -545,6 +546,7 @@ def extract_article(
         meta,
         by_id,
         _publisher_name(ld, by_id),
+        host=urlsplit(url).hostname or "",
     ) or clean_authors(hint.get("authors") or [])
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None

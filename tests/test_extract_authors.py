@@ -262,3 +262,21 @@ def test_meta_putting_the_publisher_before_json_lds_author_is_not_read() -> None
         '<meta name="author" content="Prisma Média, Marie Merlet">'
     )
     assert authors_of(head) == ["Marie Merlet"]
+
+
+def test_the_sites_own_name_as_author_is_the_publisher() -> None:
+    """ "Automobilwoche" on www.automobilwoche.de names the publisher; a blog's login on a shared host names its author."""
+    page = (
+        "<html><head><title>Story</title>{head}</head><body><article>{byline}"
+        f"{TEXT}</article></body></html>"
+    )
+    named = page.format(head='<meta name="author" content="Automobilwoche">', byline="")
+    assert extract_article(named, "https://www.automobilwoche.de/news/vw-1").authors == []
+    behind = page.format(
+        head='<meta name="author" content="Makronom">', byline='<p class="author">Clara Löw</p>'
+    )
+    assert extract_article(behind, "https://makronom.de/warum-45273").authors == ["Clara Löw"]
+    blog = page.format(head='<meta name="author" content="Zahlenzauberin">', byline="")
+    assert extract_article(blog, "https://zahlenzauberin.wordpress.com/2012/08/22/ferien/").authors == [
+        "Zahlenzauberin"
+    ]
