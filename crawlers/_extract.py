@@ -29,7 +29,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -333,6 +333,32 @@ def _visible_date(text: str, url: str, zone: str) -> datetime | None:
     return local.astimezone(UTC)
 
 
+# A day in a URL's path ("/2017/7/12/"), set when the article was first published and kept since.
+_URL_DAY = re.compile(r"/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
+# A declared publication this many days after the URL's day is a republication (a redesign, a move).
+REPUBLISHED_AFTER_DAYS = 7
+
+
+def _first_published(published: datetime | None, url: str, zone: str) -> datetime | None:
+    """The day in the URL's path where the declared time is weeks later: a site moved or re-saved
+    its archive ("/2017/7/12/unter-uns-montauk" declared as published in 2019), and the URL kept
+    the day the article first appeared (midnight in the publisher's zone, as a shown day)."""
+    match = _URL_DAY.search(urlsplit(url).path)
+    if published is None or match is None:
+        return published
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return published
+    if (published.date() - day).days <= REPUBLISHED_AFTER_DAYS:
+        return published
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+
+
 def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
     for link in doc.iter("link"):
         rels = (link.get("rel") or "").lower().split()
@@ -589,6 +615,7 @@ def extract_article(
             hint.get("published"),
         ]
     ) or _visible_date(text, url, local_timezone)
+    published = _first_published(published, url, local_timezone)
     updated = _declared_time(
         [_ld_text(ld.get("dateModified")), *(_first(meta, key) for key in UPDATED_META), hint.get("updated")]
     )
