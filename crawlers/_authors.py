@@ -265,6 +265,16 @@ def _lines(node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS) -> lis
 _HCARD_NAME = './/*[contains(concat(" ", normalize-space(@class), " "), " fn ")]'
 
 
+def _runs_on(names: list[str], by_line: list[str]) -> bool:
+    """Whether names read from a byline's whole text run on into its next line: "Jane Doe Alle Artikel"
+    where "Jane Doe" is a line of its own and "Alle Artikel" a link under it."""
+    return (
+        bool(by_line)
+        and all(any(name.startswith(line + " ") for line in by_line) for name in names if name not in by_line)
+        and any(name not in by_line for name in names)
+    )
+
+
 def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
     """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next).
 
@@ -280,12 +290,16 @@ def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
         if not text or len(text) > BYLINE_MAX_CHARS:
             continue
         names = names_in([text], strict=True)
-        if not names:
-            lines = _lines(node)
+        lines = _lines(node)
+        if not names or len(lines) > 1:
             joined = [
                 f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False) if not _LEAD.sub("", a).strip()
             ]
-            names = names_in([*lines, *joined], strict=True)
+            by_line = names_in([*lines, *joined], strict=True)
+            if not names:
+                names = by_line
+            elif _runs_on(names, by_line):  # the lines that start the names read whole
+                names = [n for n in by_line if any(w == n or w.startswith(n + " ") for w in names)]
         if names:
             return names
     return []

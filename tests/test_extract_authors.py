@@ -280,3 +280,12 @@ def test_the_sites_own_name_as_author_is_the_publisher() -> None:
     assert extract_article(blog, "https://zahlenzauberin.wordpress.com/2012/08/22/ferien/").authors == [
         "Zahlenzauberin"
     ]
+
+
+def test_a_name_in_a_byline_does_not_run_on_into_the_line_under_it() -> None:
+    """A byline box: the name in one element, an "Alle Artikel" link in the next (both capitalised words)."""
+    byline = (
+        '<div class="author-box">\n<div class="title-small">Johanna Kropfitsch</div>\n'
+        '<div class="moreinfo"><a href="/search?author=jk">Alle Artikel</a></div>\n</div>'
+    )
+    assert authors_of(byline=byline) == ["Johanna Kropfitsch"]
