@@ -479,7 +479,17 @@ def _declared_headline(
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
         # "Kicker - Headline" declared, the headline alone shown: the part the page confirms.
-        return _confirmed(jsonld, shown, site) or _without_site(jsonld, site)
+        confirmed = _confirmed(jsonld, shown, site)
+        if confirmed:
+            return confirmed
+        if (
+            len(h1s) == 1
+            and len(_norm(h1s[0]).split()) >= 3
+            and _norm(jsonld) not in _norm(h1s[0])  # "Kicker Headline" in one <h1>: the headline is JSON-LD's
+            and not _is_site_part(h1s[0], site)
+        ):
+            return h1s[0]  # a JSON-LD headline the page shows nowhere, beside the page's one <h1>
+        return _without_site(jsonld, site)
     listed = clean_text(listed)
     lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
     for text in [

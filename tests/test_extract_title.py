@@ -344,3 +344,17 @@ def test_a_headline_declared_as_the_sites_name_is_still_the_headline() -> None:
         f"<p>{STORY}</p><p>{STORY}</p>"
     )
     assert title_of(head, body, "https://www.portal.example/en-gb/news/ar-1") == headline
+
+
+def test_a_json_ld_headline_the_page_shows_nowhere_yields_to_its_one_h1() -> None:
+    """An editor's shorter headline for feeds in JSON-LD; the page shows another in its <h1>."""
+    shown = "Der Nervenkrieg um den Brexit geht in die nächste Runde"
+    head = ld("Brexit: Nervenkrieg geht in nächste Runde")
+    assert title_of(head, f"<h1>{shown}</h1>") == shown
+
+
+def test_a_json_ld_headline_the_h1_holds_after_a_kicker_stays() -> None:
+    """ "<h1><span>Immobilienkrise</span> Headline</h1>": the kicker is not the headline's."""
+    headline = "Signa in Sorge – Finanzdaten und Berater-Auftrag"
+    head = ld(headline)
+    assert title_of(head, f"<h1><span>Immobilienkrise</span> {headline}</h1>") == headline
