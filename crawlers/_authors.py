@@ -20,8 +20,8 @@ Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written
 Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
 ("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
 "A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
-"Super User"), an organisation ("BBC News"), a site's address ("tagesschau.de") or the one word that is
-the site's own name ("Automobilwoche" on automobilwoche.de) is no name.
+"Super User"), an organisation ("BBC News"), a site's address ("tagesschau.de") or the site's own
+name ("Automobilwoche" on automobilwoche.de, "El Colombiano" on elcolombiano.com) is no name.
 """
 
 from __future__ import annotations
@@ -441,6 +441,7 @@ def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     return people
 
 
+_WORDS = re.compile(r"[^\W_]+")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu"})
 
 
@@ -463,7 +464,8 @@ def authors_of(
     host: str = "",
 ) -> list[str]:
     """People who wrote the article, best source first; the publisher's own name is never one of them,
-    nor one word that is the name of the site's host ("Automobilwoche" on automobilwoche.de)."""
+    nor a name whose letters spell the site's host ("Automobilwoche" on automobilwoche.de, "El
+    Colombiano" on elcolombiano.com: a personal site under its owner's name loses its byline there)."""
     people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
     # A personal site publishes as its author: a name JSON-LD gives as a person is never the publisher's.
     not_people = {name.lower() for name in [*organisations, publisher] if name} - {p.lower() for p in people}
@@ -474,7 +476,7 @@ def authors_of(
         return [
             n
             for n in names
-            if n.lower() not in not_people and not (" " not in n and n.lower().replace("-", "") == site_label)
+            if n.lower() not in not_people and "".join(_WORDS.findall(n.lower())) != site_label
         ][:MAX_AUTHORS]
 
     meta_values = [

@@ -276,6 +276,13 @@ def test_the_sites_own_name_as_author_is_the_publisher() -> None:
         head='<meta name="author" content="Makronom">', byline='<p class="author">Clara Löw</p>'
     )
     assert extract_article(behind, "https://makronom.de/warum-45273").authors == ["Clara Löw"]
+    paper = page.format(
+        head='<meta name="author" content="El Colombiano">',
+        byline='<p class="byline">Jacobo Betancur Peláez</p>',
+    )
+    assert extract_article(paper, "https://www.elcolombiano.com/antioquia/x").authors == [
+        "Jacobo Betancur Peláez"
+    ]
     blog = page.format(head='<meta name="author" content="Zahlenzauberin">', byline="")
     assert extract_article(blog, "https://zahlenzauberin.wordpress.com/2012/08/22/ferien/").authors == [
         "Zahlenzauberin"
