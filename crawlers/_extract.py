@@ -333,6 +333,20 @@ def _visible_date(text: str, url: str, zone: str) -> datetime | None:
     return local.astimezone(UTC)
 
 
+def _not_after(values: list[object], updated: datetime | None) -> list[object]:
+    """The declared publication times that are not after the declared update: a "published" time
+    later than the page's last change is the time the page was rendered (a CMS stamping every
+    view), not when the article appeared, and the next source says that better."""
+    if updated is None:
+        return values
+    kept = []
+    for value in values:
+        when, aware = _as_stated(value) if value else (None, False)
+        if when is None or not aware or when <= updated:  # a time without an offset is only a guess at UTC
+            kept.append(value)
+    return kept if any(kept) else values
+
+
 # A day in a URL's path ("/2017/7/12/"), set when the article was first published and kept since.
 _URL_DAY = re.compile(r"/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
 # A declared publication this many days after the URL's day is a republication (a redesign, a move).
@@ -606,19 +620,22 @@ def extract_article(
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
     body = cap_body(body, max_body_chars, url, source_id)
 
-    published = _declared_time(
-        [
-            _ld_text(ld.get("datePublished")),
-            _ld_text(ld.get("dateCreated")),
-            *(_first(meta, key) for key in PUBLISHED_META),
-            time_element,
-            hint.get("published"),
-        ]
-    ) or _visible_date(text, url, local_timezone)
-    published = _first_published(published, url, local_timezone)
     updated = _declared_time(
         [_ld_text(ld.get("dateModified")), *(_first(meta, key) for key in UPDATED_META), hint.get("updated")]
     )
+    published = _declared_time(
+        _not_after(
+            [
+                _ld_text(ld.get("datePublished")),
+                _ld_text(ld.get("dateCreated")),
+                *(_first(meta, key) for key in PUBLISHED_META),
+                time_element,
+                hint.get("published"),
+            ],
+            updated,
+        )
+    ) or _visible_date(text, url, local_timezone)
+    published = _first_published(published, url, local_timezone)
     summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
     section = (
         _ld_text(ld.get("articleSection"))

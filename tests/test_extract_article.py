@@ -390,6 +390,16 @@ def test_a_shown_date_is_midnight_in_the_publishers_zone() -> None:
     assert published == datetime(2026, 1, 19, 23, 0, tzinfo=UTC)
 
 
+def test_a_published_time_after_the_last_update_is_the_render_time_and_the_page_says_better() -> None:
+    """A CMS stamping every view: published 10:33:13, modified 10:32:18 the same day; the <time> holds the day."""
+    head = (
+        '<meta property="article:published_time" content="2022-11-17T10:33:13.258Z">'
+        '<meta property="article:modified_time" content="2022-11-17T10:32:18.099Z">'
+    )
+    html = page(head).replace("<article>", '<article><time datetime="2022-03-09">9. März 2022</time>')
+    assert extract_article(html, URL, "heizung").published == datetime(2022, 3, 9, tzinfo=UTC)
+
+
 def test_a_day_in_the_url_beats_a_publication_declared_years_later() -> None:
     """A blog moved to a new platform in 2019 re-declared every post as published then; its URLs kept the day."""
     head = jsonld({"@type": "BlogPosting", "headline": "H", "datePublished": "2019-06-17T18:28:00+0200"})
