@@ -3,7 +3,8 @@
 Sources, best first, the first that names someone wins:
 
 1. JSON-LD ``author``/``creator`` (a string, an object, a list, an ``@id`` reference), people only:
-   an ``Organization`` (the publisher named as author) is no byline;
+   an ``Organization`` (the publisher named as author) is no byline; where the meta tags start with
+   the same people and name more, their fuller list;
 2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…;
 3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
 4. a visible byline: an element whose class or id says byline or author (in the languages news is
@@ -11,14 +12,16 @@ Sources, best first, the first that names someone wins:
 5. a link to an author's page (``/author/jane-doe``, ``/autoren/gathmann-moritz``) that names a person;
 6. a line of page furniture that starts with a byline label: "Von Jane Doe", "Autor: Jane Doe",
    "Text: A, B und C", "<h5>Autor:</h5> Jane Doe", "Par <a>Jane Doe</a>" (not in a heading, a link or the
-   navigation).
+   navigation);
+7. a paragraph that holds only a bold or italic name, with no more text after it (a signature under the article).
 
 Meta tags include Twitter's card pair ``twitter:labelN`` "Verfasst von"/"Written by" → ``twitter:dataN``.
 
 Each value is cut into names: "By A and B", "A, B and C", "Von A und B", "Par A et B"; a lead-in
 ("Veröffentlicht von", "Publié par"), a job title ("Political Correspondent Carl Dinnen",
 "A, Reporter"), an email, a handle, a date or a parenthesis goes; a CMS login ("admin",
-"Super User"), an organisation ("BBC News") or a site's address ("tagesschau.de") is no name.
+"Super User"), an organisation ("BBC News"), a site's address ("tagesschau.de") or the site's own
+name ("Automobilwoche" on automobilwoche.de, "El Colombiano" on elcolombiano.com) is no name.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import lxml.etree
 import lxml.html
 
 from ._text import clean_text, unescape_text
@@ -261,6 +265,16 @@ def _lines(node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS) -> lis
 _HCARD_NAME = './/*[contains(concat(" ", normalize-space(@class), " "), " fn ")]'
 
 
+def _runs_on(names: list[str], by_line: list[str]) -> bool:
+    """Whether names read from a byline's whole text run on into its next line: "Jane Doe Alle Artikel"
+    where "Jane Doe" is a line of its own and "Alle Artikel" a link under it."""
+    return (
+        bool(by_line)
+        and all(any(name.startswith(line + " ") for line in by_line) for name in names if name not in by_line)
+        and any(name not in by_line for name in names)
+    )
+
+
 def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
     """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next).
 
@@ -276,12 +290,16 @@ def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
         if not text or len(text) > BYLINE_MAX_CHARS:
             continue
         names = names_in([text], strict=True)
-        if not names:
-            lines = _lines(node)
+        lines = _lines(node)
+        if not names or len(lines) > 1:
             joined = [
                 f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False) if not _LEAD.sub("", a).strip()
             ]
-            names = names_in([*lines, *joined], strict=True)
+            by_line = names_in([*lines, *joined], strict=True)
+            if not names:
+                names = by_line
+            elif _runs_on(names, by_line):  # the lines that start the names read whole
+                names = [n for n in by_line if any(w == n or w.startswith(n + " ") for w in names)]
         if names:
             return names
     return []
@@ -369,6 +387,33 @@ def _labelled_names(doc: lxml.html.HtmlElement) -> list[str]:
     return []
 
 
+# A paragraph that is only a bold or italic name ("<p><b><i>Jane Doe</i></b></p>" under the text): the author signing.
+_SIGNED = (
+    "//p[not(ancestor::*[self::header or self::nav or self::footer or self::aside or self::figure or self::a"
+    " or self::li or self::td or self::blockquote])][count(*) = 1][*[self::b or self::strong or self::em or self::i]]"
+)
+SIGNATURE_MAX_WORDS = 4
+# A sibling after it with more text than this is the section a bold subheading opens.
+SIGNATURE_AFTER_MAX_CHARS = 40
+
+
+def _signed_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """The name in the first paragraph that holds nothing but a bold or italic name (a signature)."""
+    for paragraph in doc.xpath(_SIGNED):
+        text = clean_text(paragraph.text_content())
+        if paragraph.text and paragraph.text.strip() or paragraph[0].tail and paragraph[0].tail.strip():
+            continue  # the bold part of a sentence
+        if not 2 <= len(text.split()) <= SIGNATURE_MAX_WORDS or paragraph.xpath(_QUOTED):
+            continue
+        following = paragraph.itersiblings(tag=lxml.etree.Element)
+        if any(len(clean_text(after.text_content())) > SIGNATURE_AFTER_MAX_CHARS for after in following):
+            continue  # text follows: a bold subheading, not a signature under the article
+        names = names_in([text], strict=True)
+        if len(names) == 1 and names[0] == text:
+            return names
+    return []
+
+
 # Twitter's card pairs a label with a value; WordPress SEO plugins put the author there ("Verfasst von").
 _AUTHOR_LABEL = re.compile(
     r"^(?:written|posted)\s+by|^(?:verfasst|geschrieben)\s+von|^(?:écrit|rédigé)\s+par|^escrito\s+por|"
@@ -387,20 +432,52 @@ def _labelled_meta(meta: Mapping[str, list[str]]) -> list[str]:
     ]
 
 
+def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
+    """JSON-LD's people, or the meta tags' names where those start with them and name more: JSON-LD
+    that names only the first of several authors ("April Roach" beside ``author`` "April Roach, Daniel O'Mahony")."""
+    lead = [name.lower() for name in meta_names[: len(people)]]
+    if people and len(meta_names) > len(people) and lead == [name.lower() for name in people]:
+        return meta_names  # JSON-LD's people first, then the others (not a publisher put before them)
+    return people
+
+
+_WORDS = re.compile(r"[^\W_]+")
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu"})
+
+
+def _site_label(host: str) -> str:
+    """The name a host registers ("automobilwoche" for www.automobilwoche.de, "wordpress" for a blog on
+    jane.wordpress.com, whose own subdomain is its author's login), without hyphens."""
+    labels = host.lower().split(".")[:-1]
+    while labels and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    return labels[-1].replace("-", "") if labels else ""
+
+
 def authors_of(
     doc: lxml.html.HtmlElement,
     ld: dict[str, Any],
     meta: Mapping[str, list[str]],
     by_id: Mapping[str, dict[str, Any]],
     publisher: str = "",
+    *,
+    host: str = "",
 ) -> list[str]:
-    """People who wrote the article, best source first; the publisher's own name is never one of them."""
+    """People who wrote the article, best source first; the publisher's own name is never one of them,
+    nor a name whose letters spell the site's host ("Automobilwoche" on automobilwoche.de, "El
+    Colombiano" on elcolombiano.com: a personal site under its owner's name loses its byline there)."""
     people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
     # A personal site publishes as its author: a name JSON-LD gives as a person is never the publisher's.
     not_people = {name.lower() for name in [*organisations, publisher] if name} - {p.lower() for p in people}
 
+    site_label = _site_label(host)
+
     def kept(names: list[str]) -> list[str]:
-        return [n for n in names if n.lower() not in not_people][:MAX_AUTHORS]
+        return [
+            n
+            for n in names
+            if n.lower() not in not_people and "".join(_WORDS.findall(n.lower())) != site_label
+        ][:MAX_AUTHORS]
 
     meta_values = [
         value
@@ -416,12 +493,13 @@ def authors_of(
         for value in meta.get(key, [])
     ] + _labelled_meta(meta)
     sources: tuple[Callable[[], list[str]], ...] = (
-        lambda: names_in(people),
+        lambda: _with_coauthors(names_in(people), names_in(meta_values)),
         lambda: names_in(meta_values),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
         lambda: _author_page_names(doc),
         lambda: _labelled_names(doc),
+        lambda: _signed_names(doc),
     )
     for source in sources:
         names = kept(source())

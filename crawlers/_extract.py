@@ -29,10 +29,11 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.html
@@ -332,6 +333,46 @@ def _visible_date(text: str, url: str, zone: str) -> datetime | None:
     return local.astimezone(UTC)
 
 
+def _not_after(values: list[object], updated: datetime | None) -> list[object]:
+    """The declared publication times that are not after the declared update: a "published" time
+    later than the page's last change is the time the page was rendered (a CMS stamping every
+    view), not when the article appeared, and the next source says that better."""
+    if updated is None:
+        return values
+    kept = []
+    for value in values:
+        when, aware = _as_stated(value) if value else (None, False)
+        if when is None or not aware or when <= updated:  # a time without an offset is only a guess at UTC
+            kept.append(value)
+    return kept if any(kept) else values
+
+
+# A day in a URL's path ("/2017/7/12/"), set when the article was first published and kept since.
+_URL_DAY = re.compile(r"/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
+# A declared publication this many days after the URL's day is a republication (a redesign, a move).
+REPUBLISHED_AFTER_DAYS = 7
+
+
+def _first_published(published: datetime | None, url: str, zone: str) -> datetime | None:
+    """The day in the URL's path where the declared time is weeks later: a site moved or re-saved
+    its archive ("/2017/7/12/unter-uns-montauk" declared as published in 2019), and the URL kept
+    the day the article first appeared (midnight in the publisher's zone, as a shown day)."""
+    match = _URL_DAY.search(urlsplit(url).path)
+    if published is None or match is None:
+        return published
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return published
+    if (published.date() - day).days <= REPUBLISHED_AFTER_DAYS:
+        return published
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+
+
 def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
     for link in doc.iter("link"):
         rels = (link.get("rel") or "").lower().split()
@@ -545,6 +586,7 @@ def extract_article(
         meta,
         by_id,
         _publisher_name(ld, by_id),
+        host=urlsplit(url).hostname or "",
     ) or clean_authors(hint.get("authors") or [])
     drop_non_article(doc)
     part = _article_part(doc, body_css, url) if body_css else None
@@ -578,18 +620,22 @@ def extract_article(
         raise ExtractionError(f"{url}: body too short ({len(body)} < {minimum} characters)")
     body = cap_body(body, max_body_chars, url, source_id)
 
-    published = _declared_time(
-        [
-            _ld_text(ld.get("datePublished")),
-            _ld_text(ld.get("dateCreated")),
-            *(_first(meta, key) for key in PUBLISHED_META),
-            time_element,
-            hint.get("published"),
-        ]
-    ) or _visible_date(text, url, local_timezone)
     updated = _declared_time(
         [_ld_text(ld.get("dateModified")), *(_first(meta, key) for key in UPDATED_META), hint.get("updated")]
     )
+    published = _declared_time(
+        _not_after(
+            [
+                _ld_text(ld.get("datePublished")),
+                _ld_text(ld.get("dateCreated")),
+                *(_first(meta, key) for key in PUBLISHED_META),
+                time_element,
+                hint.get("published"),
+            ],
+            updated,
+        )
+    ) or _visible_date(text, url, local_timezone)
+    published = _first_published(published, url, local_timezone)
     summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
     section = (
         _ld_text(ld.get("articleSection"))

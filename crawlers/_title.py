@@ -103,6 +103,11 @@ def _runs(title: str) -> list[tuple[str, int, int]]:
 _GENERIC_LABELS = frozenset({"www", "com", "co", "org", "net", "gov", "ac", "edu", "info", "biz", "news"})
 
 
+# A "site name" of this many words that the page shows as its <h1> is the headline, put in the wrong
+# field (msn's application-name); a site's name is shorter, or not the page's headline.
+HEADLINE_AS_SITE_WORDS = 6
+
+
 @dataclass(frozen=True)
 class _Site:
     names: frozenset[str]  # normalised declared names ("belfast telegraph")
@@ -311,6 +316,11 @@ def _is_heading(element: lxml.html.HtmlElement) -> bool:
     return bool(named and _HEADING_CLASS.search(named)) and not element.xpath(_HOLDS_BLOCKS)
 
 
+def _worded(words: list[str]) -> bool:
+    """Whether a heading's words say something: two of three letters or more, not a date ("28. Jan. 2022")."""
+    return sum(1 for w in words if len(w) >= 3 and not w.isdigit()) >= 2
+
+
 def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[str, int], str]:
     """The heading that leads the page's longest run of prose, with the length of every heading's
     run and that one's opening text: the story's own heading, where a ``<title>`` names only the site or a section.
@@ -346,7 +356,12 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
             if _is_heading(element):
                 text = clean_text(element.text_content())
                 words = _norm(text).split()
-                if 3 <= len(words) <= HEADING_MAX_WORDS and usable(text) and not _is_site_part(text, site):
+                if (
+                    3 <= len(words) <= HEADING_MAX_WORDS
+                    and _worded(words)
+                    and usable(text)
+                    and not _is_site_part(text, site)
+                ):
                     current = text
                     runs.setdefault(current, [])
                     lengths.setdefault(current, 0)
@@ -399,7 +414,10 @@ def _headline(
 ) -> str:
     """The article's headline (see :func:`_declared_headline`), or the heading that leads the
     page's story where that names only the site or a section ("Winona Daily News - 6.0")."""
-    site = _site(url, site_names)
+    h1s = {_norm(h.text_content()) for h in doc.iter("h1")}
+    site = _site(
+        url, [n for n in site_names if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s]
+    )
     shown = _shown_texts(doc)
     chosen = _declared_headline(doc, site, shown, jsonld=jsonld, declared=declared, listed=listed)
     if jsonld:
@@ -417,6 +435,19 @@ def _headline(
     if _names_only_site(chosen, story, text, site):
         return story
     return chosen
+
+
+def _declared_h1(candidates: list[str], h1s: list[str], site: _Site) -> str:
+    """A declared title (``og:title``, ``twitter:title``…) that is word for word one of the page's
+    ``<h1>``: two places agreeing on the headline, which beats a JSON-LD ``headline`` that says
+    something else (an SEO headline, the story without its kicker) and a site's name that the
+    headline happens to hold ("Wir sind NEOS" on neos.eu)."""
+    shown = {_norm(h) for h in h1s}
+    for text in candidates:
+        norm = _norm(text)
+        if len(norm.split()) >= 2 and norm in shown and usable(text) and not _names_site(text, site):
+            return _trimmed(text, site)
+    return ""
 
 
 def _declared_headline(
@@ -438,6 +469,9 @@ def _declared_headline(
     h1s = [h for h in (clean_text(h.text_content()) for h in doc.iter("h1")) if usable(h)]
     candidates = [clean_text(t) for t in declared if 0 < len(clean_text(t)) <= TITLE_MAX_CHARS]
     tag_title = clean_text(doc.findtext(".//title"))
+    agreed = _declared_h1(candidates, h1s, site)
+    if agreed:
+        return agreed
     if jsonld and len(jsonld) <= TITLE_MAX_CHARS:
         stem = jsonld.rstrip(".… ")
         if stem != jsonld:  # "Headline cut at 110 charac…": a longer telling elsewhere wins
@@ -445,7 +479,17 @@ def _declared_headline(
             if longer:
                 return _confirmed(longer[0], shown, site) or longer[0]
         # "Kicker - Headline" declared, the headline alone shown: the part the page confirms.
-        return _confirmed(jsonld, shown, site) or _without_site(jsonld, site)
+        confirmed = _confirmed(jsonld, shown, site)
+        if confirmed:
+            return confirmed
+        if (
+            len(h1s) == 1
+            and len(_norm(h1s[0]).split()) >= 3
+            and _norm(jsonld) not in _norm(h1s[0])  # "Kicker Headline" in one <h1>: the headline is JSON-LD's
+            and not _is_site_part(h1s[0], site)
+        ):
+            return h1s[0]  # a JSON-LD headline the page shows nowhere, beside the page's one <h1>
+        return _without_site(jsonld, site)
     listed = clean_text(listed)
     lone_h1 = h1s[0] if len(h1s) == 1 and len(_norm(h1s[0]).split()) >= 2 else ""
     for text in [
@@ -474,6 +518,13 @@ def _declared_headline(
         norm = _norm(heading).split()
         if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):
             return heading
+    if (
+        not candidates
+        and len(_norm(tag_title).split()) <= 2
+        and len(_norm(lone_h1).split()) >= 3
+        and not _is_site_part(lone_h1, site)
+    ):
+        return lone_h1  # a <title> of a word or two ("Home") the page does not show, beside its one headline
     for text in [*candidates, *([tag_title] if usable(tag_title) else [])]:
         if not _is_site_part(text, site):
             return _without_site(text, site)

@@ -390,6 +390,27 @@ def test_a_shown_date_is_midnight_in_the_publishers_zone() -> None:
     assert published == datetime(2026, 1, 19, 23, 0, tzinfo=UTC)
 
 
+def test_a_published_time_after_the_last_update_is_the_render_time_and_the_page_says_better() -> None:
+    """A CMS stamping every view: published 10:33:13, modified 10:32:18 the same day; the <time> holds the day."""
+    head = (
+        '<meta property="article:published_time" content="2022-11-17T10:33:13.258Z">'
+        '<meta property="article:modified_time" content="2022-11-17T10:32:18.099Z">'
+    )
+    html = page(head).replace("<article>", '<article><time datetime="2022-03-09">9. März 2022</time>')
+    assert extract_article(html, URL, "heizung").published == datetime(2022, 3, 9, tzinfo=UTC)
+
+
+def test_a_day_in_the_url_beats_a_publication_declared_years_later() -> None:
+    """A blog moved to a new platform in 2019 re-declared every post as published then; its URLs kept the day."""
+    head = jsonld({"@type": "BlogPosting", "headline": "H", "datePublished": "2019-06-17T18:28:00+0200"})
+    url = "https://www.blog.example/home/2017/7/12/unter-uns-montauk"
+    published = extract_article(page(head), url, "blog", local_timezone="Europe/Berlin").published
+    assert published == datetime(2017, 7, 11, 22, 0, tzinfo=UTC)
+    # the same day, or a few days on (a story filed at night, a correction), keeps the declared time
+    url = "https://www.blog.example/home/2019/6/15/unter-uns-montauk"
+    assert extract_article(page(head), url, "blog").published == datetime(2019, 6, 17, 16, 28, tzinfo=UTC)
+
+
 def test_a_description_repeating_the_first_paragraph_with_a_no_break_space_stays_in_the_body() -> None:
     """Found on a real news page: its first <p> opens "For&nbsp;Winnipeggers…", its description with a plain space."""
     first = "For Winnipeggers wanting to recycle their trees, the city has drop-off points for mulching."

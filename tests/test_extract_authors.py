@@ -230,3 +230,69 @@ def test_a_sites_address_as_author_is_the_publisher_and_the_byline_names_the_aut
 )
 def test_a_label_alone_before_the_name_element_names_the_author(byline: str, names: list[str]) -> None:
     assert authors_of(byline=byline) == names
+
+
+def test_a_bold_name_alone_under_the_text_signs_the_article() -> None:
+    """A sports report signed by its writer in a paragraph of its own, bold and italic, after the text."""
+    page = (
+        "<html><head><title>Story</title></head><body><article>"
+        f"{TEXT}<p><b><i>Stefan Wasmer</i></b></p></article></body></html>"
+    )
+    assert extract_article(page, URL).authors == ["Stefan Wasmer"]
+
+
+def test_a_bold_subheading_over_more_text_names_no_one() -> None:
+    """ "<p><strong>Gesellschaftliche Problemfelder</strong></p>" opens a section: it is no signature."""
+    page = (
+        "<html><head><title>Story</title></head><body><article>"
+        f"<p><strong>Gesellschaftliche Problemfelder</strong></p>{TEXT}</article></body></html>"
+    )
+    assert extract_article(page, URL).authors == []
+
+
+def test_json_ld_naming_the_first_of_two_authors_yields_to_the_meta_naming_both() -> None:
+    head = jsonld({"@type": "Person", "name": "April Roach"}) + (
+        '<meta name="author" content="April Roach, Daniel O&#39;Mahony">'
+    )
+    assert authors_of(head) == ["April Roach", "Daniel O'Mahony"]
+
+
+def test_meta_putting_the_publisher_before_json_lds_author_is_not_read() -> None:
+    head = jsonld({"@type": "Person", "name": "Marie Merlet"}) + (
+        '<meta name="author" content="Prisma Média, Marie Merlet">'
+    )
+    assert authors_of(head) == ["Marie Merlet"]
+
+
+def test_the_sites_own_name_as_author_is_the_publisher() -> None:
+    """ "Automobilwoche" on www.automobilwoche.de names the publisher; a blog's login on a shared host names its author."""
+    page = (
+        "<html><head><title>Story</title>{head}</head><body><article>{byline}"
+        f"{TEXT}</article></body></html>"
+    )
+    named = page.format(head='<meta name="author" content="Automobilwoche">', byline="")
+    assert extract_article(named, "https://www.automobilwoche.de/news/vw-1").authors == []
+    behind = page.format(
+        head='<meta name="author" content="Makronom">', byline='<p class="author">Clara Löw</p>'
+    )
+    assert extract_article(behind, "https://makronom.de/warum-45273").authors == ["Clara Löw"]
+    paper = page.format(
+        head='<meta name="author" content="El Colombiano">',
+        byline='<p class="byline">Jacobo Betancur Peláez</p>',
+    )
+    assert extract_article(paper, "https://www.elcolombiano.com/antioquia/x").authors == [
+        "Jacobo Betancur Peláez"
+    ]
+    blog = page.format(head='<meta name="author" content="Zahlenzauberin">', byline="")
+    assert extract_article(blog, "https://zahlenzauberin.wordpress.com/2012/08/22/ferien/").authors == [
+        "Zahlenzauberin"
+    ]
+
+
+def test_a_name_in_a_byline_does_not_run_on_into_the_line_under_it() -> None:
+    """A byline box: the name in one element, an "Alle Artikel" link in the next (both capitalised words)."""
+    byline = (
+        '<div class="author-box">\n<div class="title-small">Johanna Kropfitsch</div>\n'
+        '<div class="moreinfo"><a href="/search?author=jk">Alle Artikel</a></div>\n</div>'
+    )
+    assert authors_of(byline=byline) == ["Johanna Kropfitsch"]

@@ -296,3 +296,65 @@ def test_a_title_that_is_the_hosts_name_yields_even_where_the_story_names_the_pa
     )
     url = "https://www.riversidedailyherald.com/news/1.txt"
     assert extract_article(page, url, min_body_chars=0).title == "Council votes for flood barrier"
+
+
+def test_an_og_title_that_is_the_h1_beats_a_json_ld_headline_in_other_words() -> None:
+    """The SEO headline in JSON-LD and <title>, the one the page shows in og:title and its <h1>."""
+    shown = "As his first debate nears, the mayor is having to answer about his past"
+    head = (
+        ld("Former mayor is having to answer questions about his past")
+        + f'<meta property="og:title" content="{shown}">'
+        + "<title>Former mayor is having to answer questions about his past - Riverside Times</title>"
+    )
+    body = f'<h1 class="ArticlePage-headline">{shown}</h1>'
+    assert title_of(head, body) == shown
+
+
+def test_an_og_title_that_is_the_h1_is_kept_whole_though_it_holds_the_sites_name() -> None:
+    """ "Wir sind NEOS" on neos.eu: the headline holds the host's name and a bogus site name is declared."""
+    head = (
+        '<meta property="og:title" content="Wir sind NEOS"><meta property="og:site_name" content="Start">'
+        "<title>Wir sind NEOS - NEOS</title>"
+    )
+    assert title_of(head, "<h1>Wir sind NEOS</h1>", "https://www.neos.eu/wir-sind-neos") == "Wir sind NEOS"
+
+
+def test_a_date_shown_as_a_heading_does_not_lead_the_story() -> None:
+    """A magazine page's date is set as a heading over the text, its headline (in words the text does
+    not use) only in the <title>: the headline stays."""
+    head = "<title>A town learns patience — www.riverside.de</title>"
+    page = f"<html><head>{head}</head><body><h3>28. Jan. 2022</h3><p>{STORY}</p><p>{STORY}</p></body></html>"
+    url = "https://www.riverside.de/magazin/flood-barrier/"
+    assert extract_article(page, url, min_body_chars=0).title == "A town learns patience"
+
+
+def test_a_one_word_title_the_page_does_not_show_yields_to_its_one_headline() -> None:
+    """A blog whose <title> is "Home" on every page, its post under the page's one <h1>."""
+    assert title_of("<title>Home</title>", "<h1>Time to say goodbye.</h1>", "https://blog.example/") == (
+        "Time to say goodbye."
+    )
+
+
+def test_a_headline_declared_as_the_sites_name_is_still_the_headline() -> None:
+    """msn's application-name holds the headline: a long "site name" shown as the <h1> names no site."""
+    headline = "University halls too full to be safe, experts warn"
+    head = f'<meta name="application-name" content="{headline}"><title>{headline}</title>'
+    body = (
+        f"<h1>{headline}</h1><h2>Doctor suggests that students might not be able to return home</h2>"
+        f"<p>{STORY}</p><p>{STORY}</p>"
+    )
+    assert title_of(head, body, "https://www.portal.example/en-gb/news/ar-1") == headline
+
+
+def test_a_json_ld_headline_the_page_shows_nowhere_yields_to_its_one_h1() -> None:
+    """An editor's shorter headline for feeds in JSON-LD; the page shows another in its <h1>."""
+    shown = "Der Nervenkrieg um den Brexit geht in die nächste Runde"
+    head = ld("Brexit: Nervenkrieg geht in nächste Runde")
+    assert title_of(head, f"<h1>{shown}</h1>") == shown
+
+
+def test_a_json_ld_headline_the_h1_holds_after_a_kicker_stays() -> None:
+    """ "<h1><span>Immobilienkrise</span> Headline</h1>": the kicker is not the headline's."""
+    headline = "Signa in Sorge – Finanzdaten und Berater-Auftrag"
+    head = ld(headline)
+    assert title_of(head, f"<h1><span>Immobilienkrise</span> {headline}</h1>") == headline
