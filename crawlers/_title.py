@@ -8,9 +8,10 @@ longest run of parts the page also shows as one element of its own (a heading, a
 ``div``). Parts that name the site (``og:site_name``, the host's name) never make a headline
 alone. Nothing here knows a site: only separators, the page's own text and its host.
 
-About 530 lines, longer than most modules: the rules are exceptions to one another (a declared
+About 555 lines, longer than most modules: the rules are exceptions to one another (a declared
 headline yields to the ``<h1>`` unless the ``<h1>`` ends with it; a site-only ``<title>`` yields to
-the story's heading unless it is itself a heading), so they are kept where they can be read together.
+the story's heading unless it is itself a heading, one more than a link to its section over
+little text), so they are kept where they can be read together.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class _Shown:
 
     texts: frozenset[str]  # outside the page's header and navigation
     headings: tuple[str, ...]  # clean texts of h1-h3 and headline-named elements, in page order
+    linked: frozenset[str] = frozenset()  # normalised headings shown only as links (a section's name)
 
 
 def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
@@ -65,6 +67,7 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
         return _Shown(frozenset(), ())
     texts: set[str] = set()
     headings: list[str] = []
+    linked: dict[str, bool] = {}
     chrome = {e for root in body.xpath(_CHROME_ROOTS) for e in root.iter()}  # held: lxml keeps their proxies
     for element in body.xpath(
         ".//*[not(self::script or self::style or self::option or self::noscript)]"
@@ -85,7 +88,10 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
             and not element.xpath(_HOLDS_BLOCKS)  # an "entry-header" around a date, a byline and the h1
         ):
             headings.append(text)
-    return _Shown(frozenset(texts), tuple(headings))
+            linked[norm] = linked.get(norm, True) and bool(
+                element.xpath("boolean(ancestor-or-self::a | .//a)")
+            )
+    return _Shown(frozenset(texts), tuple(headings), frozenset(n for n, is_link in linked.items() if is_link))
 
 
 def _runs(title: str) -> list[tuple[str, int, int]]:
@@ -407,6 +413,18 @@ def _names_only_site(title: str, story: str, story_text: str, site: _Site) -> bo
     return 2 * len(words & _content_words(story_text)) < len(words)
 
 
+# A heading that is a link, over less than a tenth of the prose the story's heading leads, names a
+# section or the site ("News Update Service" linking to the section's index), not the story.
+STORY_LEAD_RATIO = 10
+
+
+def _leads_little(chosen: str, story: str, lengths: dict[str, int]) -> bool:
+    """Whether the heading that shows a chosen title leads little prose beside the story's heading."""
+    norm = _norm(chosen)
+    own = max((n for heading, n in lengths.items() if _norm(heading) == norm), default=0)
+    return STORY_LEAD_RATIO * own < lengths[story]
+
+
 def _headline(
     doc: lxml.html.HtmlElement,
     url: str,
@@ -431,8 +449,10 @@ def _headline(
         return chosen
     if listed and chosen == clean_text(listed):
         return chosen  # the feed's title for the story, shown on the page
-    if _norm(chosen) in {_norm(h) for h in shown.headings}:
-        return chosen  # the page shows it as a heading of its own
+    if _norm(chosen) in {_norm(h) for h in shown.headings} and not (
+        _norm(chosen) in shown.linked and _leads_little(chosen, story, lengths)
+    ):
+        return chosen  # the page shows it as a heading of its own, unless only as a link over little prose
     text_words = _content_words(text)
     if 3 * len(_content_words(story) & text_words) < len(_content_words(story)):
         return chosen  # "Don't miss", a date: a heading whose words the text after it does not use
