@@ -8,9 +8,9 @@ longest run of parts the page also shows as one element of its own (a heading, a
 ``div``). Parts that name the site (``og:site_name``, the host's name) never make a headline
 alone. Nothing here knows a site: only separators, the page's own text and its host.
 
-About 555 lines, longer than most modules: the rules are exceptions to one another (a declared
+About 570 lines, longer than most modules: the rules are exceptions to one another (a declared
 headline yields to the ``<h1>`` unless the ``<h1>`` ends with it; a site-only ``<title>`` yields to
-the story's heading unless it is itself a heading, one more than a link to its section over
+the story's heading unless it is itself a heading, one more than a link to another page over
 little text), so they are kept where they can be read together.
 """
 
@@ -20,7 +20,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -58,10 +58,25 @@ class _Shown:
 
     texts: frozenset[str]  # outside the page's header and navigation
     headings: tuple[str, ...]  # clean texts of h1-h3 and headline-named elements, in page order
-    linked: frozenset[str] = frozenset()  # normalised headings shown only as links (a section's name)
+    linked: frozenset[str] = frozenset()  # headings shown only in links elsewhere (a section's name)
 
 
-def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
+def _page_key(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/"), parts.query
+
+
+def _links_elsewhere(element: lxml.html.HtmlElement, url: str) -> bool:
+    """Whether a heading sits in or holds a link, none to the page itself: a section's or the site's
+    name, not a post's title linked to its own permalink."""
+    anchors = element.xpath("ancestor-or-self::a | .//a")
+    here = _page_key(url)
+    return bool(anchors) and not any(
+        _page_key(urljoin(url, a.get("href").strip())) == here for a in anchors if a.get("href")
+    )
+
+
+def _shown_texts(doc: lxml.html.HtmlElement, url: str = "") -> _Shown:
     body = doc.find("body")
     if body is None:
         return _Shown(frozenset(), ())
@@ -88,9 +103,7 @@ def _shown_texts(doc: lxml.html.HtmlElement) -> _Shown:
             and not element.xpath(_HOLDS_BLOCKS)  # an "entry-header" around a date, a byline and the h1
         ):
             headings.append(text)
-            linked[norm] = linked.get(norm, True) and bool(
-                element.xpath("boolean(ancestor-or-self::a | .//a)")
-            )
+            linked[norm] = linked.get(norm, True) and _links_elsewhere(element, url)
     return _Shown(frozenset(texts), tuple(headings), frozenset(n for n, is_link in linked.items() if is_link))
 
 
@@ -440,7 +453,7 @@ def _headline(
     site = _site(
         url, [n for n in site_names if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s]
     )
-    shown = _shown_texts(doc)
+    shown = _shown_texts(doc, url)
     chosen = _declared_headline(doc, site, shown, jsonld=jsonld, declared=declared, listed=listed)
     if jsonld:
         return chosen

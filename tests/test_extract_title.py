@@ -290,7 +290,8 @@ def test_a_heading_whose_words_the_text_does_not_use_does_not_replace_the_title(
 def test_a_title_shown_only_as_a_section_link_yields_to_the_heading_that_leads_the_story() -> None:
     """A 2008 news page: its <title> names the section ("News Update Service"), which the page shows
     as a heading that links to the section's index, over no text; the story's heading leads the text.
-    The same heading as plain text, not a link, may be the page's own headline: it stays."""
+    The same heading as plain text, or linked to the page itself (a post's title linked to its
+    permalink, over a cookie notice's long text on a real blog page), is the page's own: it stays."""
     story_heading = '<font class="storyhead">Council votes for flood barrier</font>'
     linked = story_page(
         "News Update Service",
@@ -301,6 +302,8 @@ def test_a_title_shown_only_as_a_section_link_yields_to_the_heading_that_leads_t
     assert extract_article(linked, url, min_body_chars=0).title == "Council votes for flood barrier"
     plain = linked.replace('<a href="/holnus/">News Update Service</a>', "News Update Service")
     assert extract_article(plain, url, min_body_chars=0).title == "News Update Service"
+    permalink = linked.replace('href="/holnus/"', 'href="/holnus/1.htm"')
+    assert extract_article(permalink, url, min_body_chars=0).title == "News Update Service"
 
 
 def test_a_title_that_is_the_hosts_name_yields_even_where_the_story_names_the_paper() -> None:
