@@ -18,21 +18,23 @@ home dir keeps its jobs in the home dir, and each crawl keeps its own pace.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import sqlalchemy
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import ConfigError
 from regwatch.models import DomainPacer
 
-from ._pg._database import PgDatabase, engine_url, is_postgresql_url
-from ._pg._leader import PgLeaderLock
-from ._pg._politeness import PgDomainPacer
-from ._pg._schema import SCHEDULER_JOBS_TABLE, SCHEDULER_LOCK
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ._pg._leader import PgLeaderLock
+
+# The PostgreSQL pieces (SQLAlchemy, psycopg) are imported by the functions that need them: this
+# module is imported with the package, by every command and crawl, most of them on SQLite.
 
 
 def _store_url(settings: Mapping[str, Any]) -> str:
+    from ._pg._database import is_postgresql_url
+
     url = str(settings.get("STORE_URL", "") or "").strip()
     if not is_postgresql_url(url):
         raise ConfigError(
@@ -48,6 +50,9 @@ def scheduler_election(settings: Mapping[str, Any], name: str) -> PgLeaderLock:
     A lost connection is noticed within about ``SCHEDULER_LEADER_RETRY_SECONDS`` (and the
     TCP timeouts it sets), since that is also how often a leader checks its lock.
     """
+    from ._pg._leader import PgLeaderLock
+    from ._pg._schema import SCHEDULER_LOCK
+
     retry = float(settings.get("SCHEDULER_LEADER_RETRY_SECONDS", 10))
     return PgLeaderLock.open(
         _store_url(settings),
@@ -65,6 +70,11 @@ def scheduler_job_store(settings: Mapping[str, Any]) -> tuple[Engine, str]:
     The table is the schema's (version 2), so APScheduler finds it and creates nothing.
     Dispose of the engine when the scheduler stops.
     """
+    import sqlalchemy
+
+    from ._pg._database import engine_url
+    from ._pg._schema import SCHEDULER_JOBS_TABLE
+
     parsed = engine_url(_store_url(settings), str(settings.get("STORE_PASSWORD", "") or ""))
     engine = sqlalchemy.create_engine(
         parsed,
@@ -85,4 +95,7 @@ def domain_pacer(url: str, *, password: str = "", pool_size: int = 5) -> DomainP
 
     IndexBackendError when the store cannot be reached; ConfigError when ``url`` is not PostgreSQL's.
     """
+    from ._pg._database import PgDatabase
+    from ._pg._politeness import PgDomainPacer
+
     return PgDomainPacer(PgDatabase.open(url, password=password, pool_size=pool_size), owns_db=True)

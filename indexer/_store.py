@@ -15,17 +15,15 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regwatch.errors import ConfigError
 from regwatch.models import Source
 
-from . import _pg
 from ._accounts import SqliteUsers
 from ._alert_ledger import LEGACY_ALERT_LEDGER_FILE, SqliteAlertLedger
 from ._articles import SqliteArticles
 from ._cluster_ledger import SqliteClusterLedger
-from ._copy import TableReport, copy_sqlite_to_postgresql
 from ._database import Database
 from ._digest_ledger import SqliteDigestLedger
 from ._fetch_ledger import SqliteFetchLedger
@@ -51,6 +49,12 @@ from ._source_states import SqliteSourceStates
 from ._story import SqliteStories
 from ._subscriptions import SqliteSubscriptions
 from ._tag_errors import SqliteTagErrors
+
+if TYPE_CHECKING:
+    from ._copy import TableReport
+
+# The PostgreSQL engine (indexer._pg, SQLAlchemy, psycopg) is imported where a PostgreSQL store is
+# opened: a SQLite home's commands and crawls start about 0.2 s sooner without it.
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +182,8 @@ class Store:
         code; ConfigError when ``url`` is not a PostgreSQL URL. Its ``search`` is
         no embedded index: search it through the cluster (``ClusterIndex``).
         """
+        from . import _pg
+
         db = _pg.PgDatabase.open(url, password=password, pool_size=pool_size, connect_timeout=connect_timeout)
         try:
             store = cls(
@@ -224,6 +230,8 @@ class Store:
         url = str(settings.get("STORE_URL", "") or "").strip()
         if url:
             if not str(settings.get("INDEX_URL", "") or "").strip():
+                from . import _pg
+
                 raise ConfigError(_pg.NO_EMBEDDED_SEARCH)
             return cls.open_postgresql(
                 url,
@@ -257,6 +265,9 @@ class Store:
         """
         if self.path is None:
             raise ConfigError("store copy reads a SQLite store; this one is already PostgreSQL")
+        from . import _pg
+        from ._copy import copy_sqlite_to_postgresql
+
         target = _pg.PgDatabase.open(url, password=password)
         try:
             return copy_sqlite_to_postgresql(self.path, target, restart=restart, progress=progress)
