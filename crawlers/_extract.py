@@ -29,7 +29,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -323,14 +323,18 @@ def _visible_date(text: str, url: str, zone: str) -> datetime | None:
         logger.debug("extract %s: no visible date (%s)", url, exc)
         return None
     day = parse_date(found) if found else None
-    if day is None or not zone:
-        return day
-    try:
-        local = datetime.combine(day.date(), datetime.min.time(), ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("extract %s: unknown timezone %r; the shown date is read as UTC", url, zone)
-        return day
-    return local.astimezone(UTC)
+    return _shown_day(day.date(), url, zone) if day is not None else None
+
+
+def _shown_day(day: date, url: str, zone: str) -> datetime:
+    """A day a page shows (or its URL holds) as a time: midnight in the publisher's zone, in UTC."""
+    tz: tzinfo = UTC
+    if zone:
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("extract %s: unknown timezone %r; the shown date is read as UTC", url, zone)
+    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
 
 
 def _not_after(values: list[object], updated: datetime | None) -> list[object]:
@@ -366,11 +370,7 @@ def _first_published(published: datetime | None, url: str, zone: str) -> datetim
         return published
     if (published.date() - day).days <= REPUBLISHED_AFTER_DAYS:
         return published
-    try:
-        tz = ZoneInfo(zone) if zone else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = UTC
-    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+    return _shown_day(day, url, zone)
 
 
 def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:

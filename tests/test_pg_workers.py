@@ -216,14 +216,20 @@ def cluster_env(pg_url: str, cluster_url: str, alias: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.slow
-def test_a_worker_once_stores_tags_and_indexes_each_article_of_the_sample_site_exactly_once(
-    sample_site: str, tmp_path: Path, cluster_env: dict[str, str], pg_url: str, cluster_url: str, alias: str
-) -> None:
+def demo_config(tmp_path: Path, sample_site: str) -> Path:
+    """The demo's config, pointed at the sample site served for the test."""
     from regwatch.app.sample_site import DEMO_CONFIG
 
     config = tmp_path / "demo.yaml"
     config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("{base_url}", sample_site))
+    return config
+
+
+@pytest.mark.slow
+def test_a_worker_once_stores_tags_and_indexes_each_article_of_the_sample_site_exactly_once(
+    sample_site: str, tmp_path: Path, cluster_env: dict[str, str], pg_url: str, cluster_url: str, alias: str
+) -> None:
+    config = demo_config(tmp_path, sample_site)
     log = tmp_path / "worker.log"
     done = run_worker(tmp_path / "home", config, cluster_env, log, "--once")
     assert done["sources_crawled"] == ["dsit-search", "ledger", "ofcom-news", "ofcom-statements", "wire"]
@@ -251,10 +257,7 @@ def test_a_worker_once_stores_tags_and_indexes_each_article_of_the_sample_site_e
 def test_two_workers_at_once_share_the_sample_site_and_do_nothing_twice(
     sample_site: str, tmp_path: Path, cluster_env: dict[str, str], pg_url: str, cluster_url: str, alias: str
 ) -> None:
-    from regwatch.app.sample_site import DEMO_CONFIG
-
-    config = tmp_path / "demo.yaml"
-    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("{base_url}", sample_site))
+    config = demo_config(tmp_path, sample_site)
     settings = {**cluster_env, "WORKER_CRAWL_BATCH": "2", "WORKER_TAG_BATCH": "8"}
     workers = [
         start_worker(tmp_path / f"home-{n}", config, settings, tmp_path / f"worker-{n}.log", "--once")
