@@ -104,7 +104,7 @@ bench-story: install
 # Extraction quality: regwatch beside bare trafilatura on corpora with gold output, per corpus and
 # dev/test split (README, "Extraction quality"; clones of the public corpora go in var/corpora/).
 # Exits 1 when regwatch is below trafilatura on any of them. QUALITY_FLAGS: --split test, --worst 20…
-CORPORA ?= $(wildcard var/corpora/readability var/corpora/page-signal var/corpora/trafilatura) tests/data/crawl_quality
+CORPORA ?= $(wildcard var/corpora/readability var/corpora/page-signal var/corpora/trafilatura var/corpora/postlight-parser) tests/data/crawl_quality
 QUALITY_FLAGS ?=
 quality: install
 	$(BIN)/python -m benchmarks.extraction $(CORPORA) $(QUALITY_FLAGS)

@@ -187,3 +187,60 @@ def test_a_clone_at_another_commit_is_flagged(capsys: pytest.CaptureFixture[str]
     )
     cli._check_commit("readability", corpus, {"readability": {"commit": "0" * 40}})
     assert "the figures were measured at 000000000000" in capsys.readouterr().err
+
+
+MERCURY_TEST = """
+describe('WwwExampleComExtractor', () => {
+  describe('initial test case', () => {
+    beforeAll(() => {
+      url =
+        'https://www.example.com/2016/11/29/story';
+      const html = fs.readFileSync('./fixtures/www.example.com.html');
+    });
+    it('returns the title', async () => {
+      assert.equal(
+        title,
+        'Regulator\\u2019s "review" ' +
+          'opens'
+      );
+    });
+    it('returns the author', async () => {
+      assert.equal(author, 'Julia Carrie Wong and Sam Levin');
+    });
+    it('returns the date_published', async () => {
+      assert.equal(date_published, '2016-11-29T20:26:06.000Z');
+    });
+  });
+  describe('a second page', () => {
+    beforeAll(() => {
+      url = 'https://www.example.com/feature';
+      const html = fs.readFileSync('./fixtures/www.example.com--feature.html');
+    });
+    it('returns the author', async () => {
+      assert.equal(author, null);
+    });
+  });
+});
+"""
+
+
+def test_mercury_layout_reads_the_values_its_tests_assert(tmp_path: Path) -> None:
+    clone = tmp_path / "parser"
+    tests = clone / "src" / "extractors" / "custom" / "www.example.com"
+    tests.mkdir(parents=True)
+    (tests / "index.test.js").write_text(MERCURY_TEST)
+    (clone / "fixtures").mkdir()
+    saved = '<html><head><meta value="2016-11-29T20:26:06Z" name="article:published_time"></head></html>'
+    (clone / "fixtures" / "www.example.com.html").write_text(saved)
+    (clone / "fixtures" / "www.example.com--feature.html").write_text("<html></html>")
+
+    kind, pages = read_corpus(clone)
+    assert kind == "mercury"
+    feature, story = pages
+    assert story.url == "https://www.example.com/2016/11/29/story"
+    assert story.title == 'Regulator\u2019s "review" opens'  # literals joined, escapes read
+    assert story.authors == ["Julia Carrie Wong", "Sam Levin"]
+    assert story.published == "2016-11-29T20:26:06.000Z"
+    assert story.body is None and not story.with_  # no body gold: only the metadata is scored
+    assert b'content="2016-11-29T20:26:06Z"' in story.html()  # the saved meta tag as the publisher wrote it
+    assert (feature.url, feature.authors, feature.title) == ("https://www.example.com/feature", [], None)

@@ -24,6 +24,7 @@ _SOURCES = {
     "readability": "https://github.com/mozilla/readability",
     "l3s-gn1": "https://github.com/geodrome/page-signal",
     "trafilatura-eval": "https://github.com/adbar/trafilatura",
+    "mercury": "https://github.com/postlight/parser",
 }
 
 
@@ -69,13 +70,15 @@ def table(groups: list[tuple[str, str, list[PageScore]]]) -> str:
         lines.append(
             " " * 30
             + f"  gold on: title {m['title_pages']}, time {m['published_pages']}, authors {m['authors_pages']} pages"
-            + (snippets if scores and scores[0].snippets else "")
+            + (snippets if scores and scores[0].snippets and m["body_f1"] is not None else "")
         )
     return "\n".join(lines)
 
 
 def worst(scores: list[PageScore], count: int) -> str:
-    ranked = sorted(scores, key=lambda s: (s.sides["regwatch"].f1 - s.sides["trafilatura"].f1, s.id))
+    ranked = sorted(
+        scores, key=lambda s: ((s.sides["regwatch"].f1 or 0) - (s.sides["trafilatura"].f1 or 0), s.id)
+    )
     lines = [
         f"{'page':<44} {'split':<5} {'ours P':>6} {'ours R':>6} {'ours F1':>7} {'traf P':>6} {'traf R':>6}"
         f" {'traf F1':>7}  metadata (ours / traf: T title, D time, A authors)"
@@ -94,8 +97,8 @@ def worst(scores: list[PageScore], count: int) -> str:
             return " ".join(parts)
 
         lines.append(
-            f"{(s.corpus + '/' + s.id)[:44]:<44} {s.split:<5} {ours.precision:6.2f} {ours.recall:6.2f} {ours.f1:7.3f}"
-            f" {theirs.precision:6.2f} {theirs.recall:6.2f} {theirs.f1:7.3f}  {meta(ours)} / {meta(theirs)}"
+            f"{(s.corpus + '/' + s.id)[:44]:<44} {s.split:<5} {_fmt(ours.precision)} {_fmt(ours.recall)} {_fmt(ours.f1, 7)}"
+            f" {_fmt(theirs.precision)} {_fmt(theirs.recall)} {_fmt(theirs.f1, 7)}  {meta(ours)} / {meta(theirs)}"
             + (f"  [{ours.error}]" if ours.error else "")
         )
     return "\n".join(lines)

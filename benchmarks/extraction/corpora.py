@@ -19,6 +19,9 @@ A corpus is a directory; its layout says which reader applies (:func:`read_corpu
   ``annotated/``, ``url-mapping.txt``). Body gold: the full-text blocks; title gold: the first
   headline block. The annotated copy lost non-ASCII characters to "?": there a "?" in the gold
   title stands for any one character.
+- ``mercury``: the saved news pages of Postlight's Parser (https://github.com/postlight/parser,
+  ``fixtures/``) with the headline, author, publication instant and opening words its tests
+  assert (:mod:`.mercury`).
 - ``trafilatura-eval``: trafilatura's evaluation set (https://github.com/adbar/trafilatura,
   ``tests/evaldata.json`` with ``tests/eval/`` and ``tests/cache/``): about 1,000 pages, mostly
   German, judged by snippets, with title, author and day of publication checked by people.
@@ -37,6 +40,7 @@ from pathlib import Path
 
 import lxml.html
 
+from .mercury import read_mercury, restore_meta_content
 from .scoring import gold_instant
 
 SYNTHETIC_MAX_BYTES = 5_000
@@ -91,6 +95,8 @@ class GoldPage:
         if self.corpus == "regwatch":  # the team's pages link to {base}: the page's own origin
             origin = "/".join(self.url.split("/")[:3])
             raw = raw.replace(b"{base}", origin.encode())
+        if self.corpus == "mercury":
+            raw = restore_meta_content(raw)
         return raw
 
 
@@ -353,6 +359,11 @@ def _read_trafilatura_eval(directory: Path) -> Iterator[GoldPage]:
         )
 
 
+def _read_mercury(directory: Path) -> Iterator[GoldPage]:
+    for gold in read_mercury(directory):
+        yield GoldPage(corpus="mercury", **gold)  # type: ignore[arg-type]
+
+
 READERS: dict[str, tuple[Callable[[Path], bool], Callable[[Path], Iterator[GoldPage]]]] = {
     "readability": (
         lambda d: any(d.glob("test/test-pages/*/expected.html")) or any(d.glob("*/expected.html")),
@@ -363,6 +374,7 @@ READERS: dict[str, tuple[Callable[[Path], bool], Callable[[Path], Iterator[GoldP
         lambda d: (d / "tests" / "evaldata.json").exists() or (d / "evaldata.json").exists(),
         _read_trafilatura_eval,
     ),
+    "mercury": (lambda d: any(d.glob("src/extractors/custom/*/index.test.js")), _read_mercury),
     "regwatch": (lambda d: any(d.glob("*.json")) and any(d.glob("*.html")), _read_regwatch),
 }
 
@@ -376,7 +388,7 @@ def corpus_kind(directory: Path) -> str:
             return kind
     raise FileNotFoundError(
         f"{directory}: not a corpus this harness reads (a clone of mozilla/readability, "
-        "geodrome/page-signal or adbar/trafilatura, or NAME.html + NAME.json pages)"
+        "geodrome/page-signal, adbar/trafilatura or postlight/parser, or NAME.html + NAME.json pages)"
     )
 
 

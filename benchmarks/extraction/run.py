@@ -28,9 +28,9 @@ METRICS = ("body_f1", "title", "published", "authors")
 
 @dataclass
 class SideScore:
-    precision: float
-    recall: float
-    f1: float
+    precision: float | None  # None: the page has no body gold (titles, times and authors only)
+    recall: float | None
+    f1: float | None
     empty: bool
     title_ok: bool | None = None
     published_ok: bool | None = None
@@ -57,7 +57,12 @@ def _title_matches(predicted: str, page: GoldPage) -> bool:
 
 
 def score_side(extracted: Extracted, page: GoldPage) -> SideScore:
-    if page.body is not None:
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    if page.body is None and not page.with_ and not page.without:
+        precision = recall = f1 = None
+    elif page.body is not None:
         precision, recall, f1 = body_prf(extracted.body, page.body)
     else:
         # Snippet gold (trafilatura's evaluation) counts the headline and a standfirst as text of the
@@ -137,9 +142,9 @@ def aggregate(scores: Sequence[PageScore], side: str) -> dict[str, Any]:
     authors = [x.authors_f1 for x in sides if x.authors_f1 is not None]
     return {
         "pages": len(sides),
-        "body_precision": _mean(x.precision for x in sides),
-        "body_recall": _mean(x.recall for x in sides),
-        "body_f1": _mean(x.f1 for x in sides),
+        "body_precision": _mean(x.precision for x in sides if x.precision is not None),
+        "body_recall": _mean(x.recall for x in sides if x.recall is not None),
+        "body_f1": _mean(x.f1 for x in sides if x.f1 is not None),
         "empty": sum(x.empty for x in sides),
         "title": _mean(titles),
         "title_pages": len(titles),
