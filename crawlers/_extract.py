@@ -48,6 +48,7 @@ from regwatch.settings import BY_NAME
 from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
 from ._markup import drop_xml_declaration, parse_document
+from ._shown_time import country_zone, shown_time
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -261,13 +262,15 @@ def _time_element(doc: lxml.html.HtmlElement) -> str:
 
 
 _ZONE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|UT|[A-Z]{2,4}T))\s*$")
+# An offset written with one digit of hours after a clock ("2018-10-29T10:15-500"): -05:00.
+_SHORT_OFFSET = re.compile(r"(:\d\d)([+-])(\d)(\d\d)$")
 
 
 def _as_stated(value: object) -> tuple[datetime | None, bool]:
     """(the time a value states, in its own offset, or None; whether it states an offset)."""
     if isinstance(value, datetime):
         return value, value.tzinfo is not None
-    text = clean_text(value)
+    text = _SHORT_OFFSET.sub(r"\1\g<2>0\3\4", clean_text(value))
     if not text or parse_date(text) is None:
         return None, False
     if not _ZONE.search(text):
@@ -282,8 +285,9 @@ def _as_stated(value: object) -> tuple[datetime | None, bool]:
             return parse_date(text), True
 
 
-def _declared_time(values: list[object]) -> datetime | None:
-    """The first value that parses, best source first, as an aware UTC time.
+def _declared(values: list[object]) -> tuple[datetime | None, bool, bool]:
+    """(the first value that parses, best source first, as an aware UTC time; whether it states its
+    offset; whether it states a clock, not just a day).
 
     A value without an offset ("2026-02-04 11:32:40" in Euronews's JSON-LD) is only a
     guess at UTC: a later value stating the same wall clock (or, for a bare date, the
@@ -295,26 +299,43 @@ def _declared_time(values: list[object]) -> datetime | None:
         if when is not None:
             stated.append((value, when, aware))
     if not stated:
-        return None
+        return None, False, False
     value, first, aware = stated[0]
+    clock = ":" in clean_text(value) or isinstance(value, datetime)
     if not aware:
         wall = first.replace(tzinfo=None)
-        date_only = ":" not in clean_text(value)
         for _, other, other_aware in stated[1:]:
             if not other_aware:
                 continue
             local = other.replace(tzinfo=None)
-            if (date_only and local.date() == wall.date()) or abs(local - wall) < timedelta(minutes=1):
-                return parse_date(other)
-    return parse_date(first)
+            if (not clock and local.date() == wall.date()) or abs(local - wall) < timedelta(minutes=1):
+                return parse_date(other), True, True
+    return parse_date(first), aware, clock
 
 
-def _visible_date(text: str, url: str, zone: str) -> datetime | None:
-    """A date the page shows but does not declare ("Published: 20 January 2026"), found by htmldate.
+def _declared_time(values: list[object]) -> datetime | None:
+    """The time the values declare (see :func:`_declared`)."""
+    return _declared(values)[0]
 
-    Only a day: it is stored as midnight in the publisher's zone (``zone``, from its
-    source; UTC without one), the most the page says.
-    """
+
+def _published(html: str, declared: list[object], url: str, zone: str) -> datetime | None:
+    """The publication time: the declared one, told with its offset by the page's text where it
+    has none (:mod:`._shown_time`), else the day the page shows, at midnight in the publisher's zone."""
+    published, aware, clock = _declared(declared)
+    if aware:
+        return published
+    if published is not None:  # a wall clock or a day without an offset: read as UTC, its fields as stated
+        wall = published.replace(tzinfo=None)
+        shown = shown_time(html, wall if clock else None, wall.date())
+        return shown or (published if clock else _shown_day(wall.date(), url, zone))
+    day = _visible_day(html, url)
+    if day is None:
+        return None
+    return shown_time(html, None, day) or _shown_day(day, url, zone)
+
+
+def _visible_day(text: str, url: str) -> date | None:
+    """A day the page shows but does not declare ("Published: 20 January 2026"), found by htmldate."""
     try:
         found = find_date(
             text, extensive_search=True, original_date=True, url=url if url.startswith("http") else None
@@ -323,11 +344,13 @@ def _visible_date(text: str, url: str, zone: str) -> datetime | None:
         logger.debug("extract %s: no visible date (%s)", url, exc)
         return None
     day = parse_date(found) if found else None
-    return _shown_day(day.date(), url, zone) if day is not None else None
+    return day.date() if day is not None else None
 
 
 def _shown_day(day: date, url: str, zone: str) -> datetime:
-    """A day a page shows (or its URL holds) as a time: midnight in the publisher's zone, in UTC."""
+    """A day a page shows (or its URL holds) as a time: midnight in the publisher's zone (its source's,
+    else its country domain's), in UTC."""
+    zone = zone or country_zone(urlsplit(url).hostname or "")
     tz: tzinfo = UTC
     if zone:
         try:
@@ -623,7 +646,8 @@ def extract_article(
     updated = _declared_time(
         [_ld_text(ld.get("dateModified")), *(_first(meta, key) for key in UPDATED_META), hint.get("updated")]
     )
-    published = _declared_time(
+    published = _published(
+        text,
         _not_after(
             [
                 _ld_text(ld.get("datePublished")),
@@ -633,8 +657,10 @@ def extract_article(
                 hint.get("published"),
             ],
             updated,
-        )
-    ) or _visible_date(text, url, local_timezone)
+        ),
+        url,
+        local_timezone,
+    )
     published = _first_published(published, url, local_timezone)
     summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
     section = (

@@ -457,3 +457,51 @@ def test_a_standfirst_shown_apart_opens_the_body_and_is_the_summary() -> None:
     assert article.summary == lead
     assert article.body.split("\n\n")[0] == lead
     assert article.body.count(lead) == 1
+
+
+def test_a_wall_clock_declared_without_offset_takes_the_zone_the_page_shows() -> None:
+    shown = (
+        '<p class="dateline">10/17/2026 04:01 PM EDT</p><p class="comment">Posted 10/17/2026 09:12 PM EDT</p>'
+    )
+    head = "<title>Bulletin</title>"
+    html = page(head, h1="Bulletin").replace(
+        "</h1>", '</h1><time datetime="2026-10-17 16:01:26"></time>' + shown
+    )
+    assert extract_article(html, URL).published == datetime(2026, 10, 17, 20, 1, 26, tzinfo=UTC)
+
+    # A shown time that tells another clock (a comment's) does not replace the declared one.
+    other = page(head, h1="Bulletin").replace(
+        "</h1>", '</h1><time datetime="2026-10-17 16:01:26"></time><p>Posted 10/17/2026 09:12 PM EDT</p>'
+    )
+    assert extract_article(other, URL).published == datetime(2026, 10, 17, 16, 1, 26, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("Updated: Dec 15, 2025 2:57 PM UTC", datetime(2025, 12, 15, 14, 57, tzinfo=UTC)),
+        ("Updated: Oct 9, 2025, 11:05 IST", datetime(2025, 10, 9, 5, 35, tzinfo=UTC)),
+        ("11/28/2025 11:00 AM PT", datetime(2025, 11, 28, 19, 0, tzinfo=UTC)),  # Pacific standard time
+        ("Monday 27th of April 2026 02:37:18 AM CDT", datetime(2026, 4, 27, 7, 37, 18, tzinfo=UTC)),
+    ],
+)
+def test_a_page_that_declares_nothing_gives_the_time_it_shows_with_its_zone(
+    shown: str, expected: datetime
+) -> None:
+    html = page("<title>Bulletin</title>", h1="Bulletin").replace(
+        "</h1>", f"</h1><p class='date'>{shown}</p>"
+    )
+    assert extract_article(html, URL).published == expected
+
+
+def test_a_declared_day_is_midnight_in_the_zone_of_the_pages_country_domain() -> None:
+    head = '<title>Meldung</title><meta name="DC.date.issued" content="2026-01-15">'
+    article = extract_article(page(head, h1="Meldung"), "https://www.example.de/meldung.html")
+    assert article.published == datetime(2026, 1, 14, 23, 0, tzinfo=UTC)
+
+
+def test_an_offset_written_with_one_digit_of_hours_is_read() -> None:
+    head = '<title>Bulletin</title><meta property="article:published_time" content="2018-10-29T10:15-500">'
+    assert extract_article(page(head, h1="Bulletin"), URL).published == datetime(
+        2018, 10, 29, 15, 15, tzinfo=UTC
+    )
