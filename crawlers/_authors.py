@@ -436,6 +436,44 @@ def _labelled_meta(meta: Mapping[str, list[str]]) -> list[str]:
     ]
 
 
+_SURNAME_FIRST = re.compile(r"^\s*([^\W\d_][\w'’-]+),\s*([^\W\d_][\w'’-]+)\s*$")
+
+
+def _surname_first(values: list[str], doc: lxml.html.HtmlElement) -> list[str]:
+    """Values written surname first ("Gillman, Steve") as the page shows the name ("Steve Gillman").
+
+    Read as two names otherwise, so a value turns only when the page's text holds the name turned.
+    """
+    turned = []
+    for value in values:
+        found = _SURNAME_FIRST.match(value)
+        if found:
+            name = f"{found[2]} {found[1]}"
+            if name.lower() in clean_text(doc.text_content()).lower():
+                value = name
+        turned.append(value)
+    return turned
+
+
+def _agreed(groups: list[list[str]], doc: lxml.html.HtmlElement) -> list[str]:
+    """The names of the meta tags that the page's byline confirms, where the tags disagree.
+
+    A publisher's ``author`` tag naming the company ("Condé Nast") beside an ``article:author``
+    naming the writer: the tag whose names the byline shows wins. Tags that agree, or a byline
+    that confirms none of them, keep every name, in the tags' order.
+    """
+    filled = [group for group in groups if group]
+    every = [name for group in filled for name in group]
+    keys = [{name.lower() for name in group} for group in filled]
+    if len(filled) < 2 or not any(a.isdisjoint(b) for a in keys for b in keys):
+        return every
+    shown = {name.lower() for name in (_markup_names(doc) or _byline_names(doc))}
+    confirmed = [group for group, names in zip(filled, keys, strict=True) if names & shown]
+    if not confirmed:
+        return every
+    return [name for group in confirmed for name in group]
+
+
 def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     """JSON-LD's people, or the meta tags' names where those start with them and name more: JSON-LD
     that names only the first of several authors ("April Roach" beside ``author`` "April Roach, Daniel O'Mahony")."""
@@ -473,18 +511,23 @@ def authors_of(
     people, organisations = ld_people(ld.get("author") or ld.get("creator"), by_id)
     # A personal site publishes as its author: a name JSON-LD gives as a person is never the publisher's.
     not_people = {name.lower() for name in [*organisations, publisher] if name} - {p.lower() for p in people}
+    # The site's name among people ("Sam Stein", "The Huffington Post"); alone, it may be a blog's owner.
+    site_name = clean_text((meta.get("og:site_name") or [""])[0]).lower()
 
     site_label = _site_label(host)
 
     def kept(names: list[str]) -> list[str]:
-        return [
+        names = [
             n
             for n in names
             if n.lower() not in not_people and "".join(_WORDS.findall(n.lower())) != site_label
-        ][:MAX_AUTHORS]
+        ]
+        if len(names) > 1 and site_name in {n.lower() for n in names} - {p.lower() for p in people}:
+            names = [n for n in names if n.lower() != site_name]
+        return names[:MAX_AUTHORS]
 
-    meta_values = [
-        value
+    meta_groups = [
+        names_in(_surname_first(meta.get(key, []), doc))
         for key in (
             "author",
             "article:author",
@@ -494,11 +537,11 @@ def authors_of(
             "sailthru.author",
             "byl",
         )
-        for value in meta.get(key, [])
-    ] + _labelled_meta(meta)
+    ]
+    meta_names = _agreed(meta_groups, doc) + names_in(_labelled_meta(meta))
     sources: tuple[Callable[[], list[str]], ...] = (
-        lambda: _with_coauthors(names_in(people), names_in(meta_values)),
-        lambda: names_in(meta_values),
+        lambda: _with_coauthors(names_in(people), names_in(meta_names)),
+        lambda: names_in(meta_names),
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
         lambda: _author_page_names(doc),

@@ -296,3 +296,22 @@ def test_a_name_in_a_byline_does_not_run_on_into_the_line_under_it() -> None:
         '<div class="moreinfo"><a href="/search?author=jk">Alle Artikel</a></div>\n</div>'
     )
     assert authors_of(byline=byline) == ["Johanna Kropfitsch"]
+
+
+def test_where_meta_tags_disagree_the_one_the_byline_shows_wins() -> None:
+    head = '<meta name="author" content="Condé Nast"><meta property="article:author" content="Larry Fitzmaurice">'
+    byline = '<p class="byline">By <a rel="author" href="/staff/larry">Larry Fitzmaurice</a></p>'
+    assert authors_of(head, byline) == ["Larry Fitzmaurice"]
+    assert authors_of(head) == ["Condé Nast", "Larry Fitzmaurice"]  # no byline to decide: both kept
+
+
+def test_a_name_written_surname_first_is_turned_where_the_page_shows_it_turned() -> None:
+    head = '<meta name="parsely-author" content="Gillman, Steve">'
+    assert authors_of(head, '<p class="byline">By Steve Gillman</p>') == ["Steve Gillman"]
+    assert authors_of('<meta name="author" content="Ann Lee, Bo Chan">') == ["Ann Lee", "Bo Chan"]
+
+
+def test_the_sites_name_among_people_is_dropped_but_alone_it_stays() -> None:
+    site = '<meta property="og:site_name" content="The Daily Example">'
+    assert authors_of(site + '<meta name="author" content="Sam Stein, The Daily Example">') == ["Sam Stein"]
+    assert authors_of(site + '<meta name="author" content="The Daily Example">') == ["The Daily Example"]
