@@ -32,12 +32,13 @@ TITLE_MAX_CHARS = 300
 # Between a headline and the site's or section's name: " | ", " - ", " – ", " — ", " :: ", " » ",
 # " : ", " / ", " > " and " -- " (breadcrumbs), a glued "_" (Chinese portals: "Headline_Section_Site"),
 # a trailing "(Site)", or a dash or colon glued to the word before it ("Music- Headline",
-# "Des Moines: Headline"). Splitting more only offers shorter runs: a run the page shows still wins.
+# "Des Moines: Headline"), or a full-width bar or colon (Japanese and Chinese sites, unspaced:
+# "Headline：Site"). Splitting more only offers shorter runs: a run the page shows still wins.
 # Each whitespace alternative starts only where a run of spaces starts (the lookbehinds): same
 # leftmost matches, one linear scan.
 _SEPARATOR = re.compile(
     r"(?<!\s)\s+(?:[|\-–—»«•·/~>]|--|::|:)\s+|(?<!\s)\s*\|\s*|(?<=\S)_(?=\S)|(?<=\S)(?=\([^()]{2,60}\)$)"
-    r"|(?<=\w)[-–—:]\s+"
+    r"|(?<=\w)[-–—:]\s+|(?<!\s)\s*[\uff5c\uff1a]\s*"
 )
 _CODE = re.compile(r"[{};]|\bfunction\b|document\.|\bvar\b|</")
 # A heading is a line, not a paragraph: an element named "title" holding more words is a teaser.

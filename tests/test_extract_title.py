@@ -377,3 +377,11 @@ def test_a_json_ld_headline_the_h1_holds_after_a_kicker_stays() -> None:
     headline = "Signa in Sorge – Finanzdaten und Berater-Auftrag"
     head = ld(headline)
     assert title_of(head, f"<h1><span>Immobilienkrise</span> {headline}</h1>") == headline
+
+
+def test_a_full_width_colon_cuts_a_japanese_sites_name() -> None:
+    title, shown = (
+        "連休中の情報セキュリティに関する注意喚起：情報処理推進機構",
+        "連休中の情報セキュリティに関する注意喚起",
+    )
+    assert title_of(f"<title>{title}</title>", f"<div><h1>{shown}</h1></div>") == shown
