@@ -95,11 +95,14 @@ _NOT_A_NAME = frozenset(
         "more articles",
         "follow",
         "follow author",
+        "link copied",
+        "copy link",
+        "read more",
     }
 )
 _NOISE = re.compile(
     r"[^\s@]{1,64}@[^\s@]{1,253}\.\w+|https?://\S+|www\.\S+|@\w+|\([^()]{0,200}\)|\[[^\[\]]{0,200}\]|"
-    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?\b"
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*(?i:[ap]\.?m\.?))?(?:\s+(?:[A-Z]{1,3}T|UTC|GMT))?\b"
 )
 # A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)

@@ -315,3 +315,11 @@ def test_the_sites_name_among_people_is_dropped_but_alone_it_stays() -> None:
     site = '<meta property="og:site_name" content="The Daily Example">'
     assert authors_of(site + '<meta name="author" content="Sam Stein, The Daily Example">') == ["Sam Stein"]
     assert authors_of(site + '<meta name="author" content="The Daily Example">') == ["The Daily Example"]
+
+
+def test_a_bylines_time_zone_and_share_label_are_no_names() -> None:
+    byline = (
+        '<div class="story-meta__authors-timestamp"><p>By Michael Stratford</p>'
+        "<p>10/17/2022 04:01 PM EDT</p><p>Link Copied</p></div>"
+    )
+    assert authors_of(byline=byline) == ["Michael Stratford"]
