@@ -251,6 +251,7 @@ def _title(
 def _time_element(doc: lxml.html.HtmlElement) -> str:
     for xpath in (
         '//time[@itemprop="datePublished"]/@datetime',
+        '//*[@itemprop="datePublished"][not(self::meta)]/@content',  # microdata on a <span>
         "//time[@pubdate]/@datetime",
         "//article//time/@datetime",
         "//time/@datetime",

@@ -505,3 +505,9 @@ def test_an_offset_written_with_one_digit_of_hours_is_read() -> None:
     assert extract_article(page(head, h1="Bulletin"), URL).published == datetime(
         2018, 10, 29, 15, 15, tzinfo=UTC
     )
+
+
+def test_microdata_on_a_span_gives_the_published_time() -> None:
+    byline = '<span class="timestamp" itemprop="datePublished" content="2018-10-29T10:15-500">October 29, 2018</span>'
+    html = page("<title>Bulletin</title>", h1="Bulletin").replace("</h1>", "</h1>" + byline)
+    assert extract_article(html, URL).published == datetime(2018, 10, 29, 15, 15, tzinfo=UTC)
