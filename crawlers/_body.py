@@ -355,10 +355,37 @@ def _continues(opening: str, wider: str) -> bool:
     return at >= 0 and word_count(wider[:at]) <= WIDER_BODY_LEAD_SHARE * word_count(wider)
 
 
+# Loose text after a block of at least this many words is a paragraph of its own.
+LOOSE_TEXT_MIN_WORDS = 10
+
+
+def _with_loose_text(elements: list[Any]) -> list[Any]:
+    """Blocks, each followed by the text trafilatura leaves after it (its tail) as a paragraph of its own.
+
+    A page whose paragraphs are bare text between tags ("<p class=first>…</p> Instead of a facility…")
+    comes out of trafilatura with that text as the tail of the block before it, which the block's own
+    text leaves out: without this, such an article loses every paragraph but the tagged ones.
+    """
+    found = []
+    for element in elements:
+        found.append(element)
+        loose = clean_text(element.tail or "")
+        if (
+            loose
+            and element.tag != "head"  # a box's heading, its text loose after it (a promotion)
+            and word_count(loose) >= LOOSE_TEXT_MIN_WORDS
+            and "{{" not in loose  # a client-side template's placeholder text, never rendered as such
+        ):
+            paragraph = lxml.html.Element("p")
+            paragraph.text = loose
+            found.append(paragraph)
+    return found
+
+
 def _cut_blocks(main: Any, title: str, quotes: set[str] | None = None) -> str:
     """The text of trafilatura's blocks after the cuts (see :func:`body_text`); ``quotes`` collects the
     paragraphs that are quotations (embedded posts, block quotes)."""
-    elements = [block for block in main if isinstance(block.tag, str)]
+    elements = _with_loose_text([block for block in main if isinstance(block.tag, str)])
     blocks: list[tuple[str, list[str]] | None] = []  # None: a block cut here
     for block in elements:
         lines = _block_lines(block)

@@ -218,3 +218,17 @@ def test_a_list_of_links_is_cut() -> None:
         f"{paragraphs(5)}<ul>{stories}</ul></article></body></html>"
     )
     assert "Another story number" not in extract_article(page, URL).body
+
+
+def test_paragraphs_written_as_bare_text_between_tags_are_kept() -> None:
+    """Found on an L3S-GN1 page: after a first <p>, the editorial's paragraphs were loose text in its <div>."""
+    loose = [f"{SENTENCE} Loose paragraph {i} carries the argument on." for i in range(3)]
+    story = (
+        f'<div id="content_body"><h3>Capping the deal</h3><p class="first">{SENTENCE} It opens.</p>\n'
+        f"{loose[0]}<p>{SENTENCE} A tagged paragraph.</p>{loose[1]}<p>{SENTENCE} Another one.</p>{loose[2]}"
+        "<p>Short note</p>{{^topArticle}} No step by step guide for this recipe yet: write the first one!</div>"
+    )
+    page = f"<html><head><title>Capping the deal</title></head><body>{story}</body></html>"
+    body = extract_article(page, URL).body
+    assert all(paragraph in body for paragraph in loose)
+    assert "topArticle" not in body  # a template's placeholder is no paragraph
