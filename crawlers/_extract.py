@@ -325,14 +325,15 @@ def _published(html: str, declared: list[object], url: str, zone: str) -> dateti
     published, aware, clock = _declared(declared)
     if aware:
         return published
+    local_zone = zone or country_zone(urlsplit(url).hostname or "")  # for a clock shown without a zone
     if published is not None:  # a wall clock or a day without an offset: read as UTC, its fields as stated
         wall = published.replace(tzinfo=None)
-        shown = shown_time(html, wall if clock else None, wall.date())
+        shown = shown_time(html, wall if clock else None, wall.date(), local_zone)
         return shown or (published if clock else _shown_day(wall.date(), url, zone))
     day = _visible_day(html, url)
     if day is None:
         return None
-    return shown_time(html, None, day) or _shown_day(day, url, zone)
+    return shown_time(html, None, day, local_zone) or _shown_day(day, url, zone)
 
 
 def _visible_day(text: str, url: str) -> date | None:

@@ -13,20 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.etree
 import lxml.html
 
 from ._text import clean_text
 
-# A date (month name first or day first, numeric, or ISO), then a clock and a zone's abbreviation.
+# A date (month name first or day first, numeric, ISO or Japanese), then a clock and maybe a zone's
+# abbreviation.
 _SHOWN = re.compile(
     r"\b(?:(?P<mon1>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?P<day1>\d{1,2})(?:st|nd|rd|th)?,? (?P<year1>\d{4})"
     r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)? (?:of )?(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,? (?P<year2>\d{4})"
     r"|(?P<num1>\d{1,2})[/.](?P<num2>\d{1,2})[/.](?P<year3>\d{4})"
-    r"|(?P<year4>\d{4})-(?P<mon4>\d\d)-(?P<day4>\d\d))"
-    r",? ?(?:at |[-|\u00b7\u2013] )?(?P<hour>\d{1,2})[:h.](?P<minute>\d\d)(?::(?P<second>\d\d))? ?(?P<half>[ap]\.?m\.?)? (?P<zone>[A-Z]{2,4})\b",
+    r"|(?P<year4>\d{4})-(?P<mon4>\d\d)-(?P<day4>\d\d)"
+    r"|(?P<year5>\d{4})\u5e74 ?(?P<mon5>\d{1,2})\u6708 ?(?P<day5>\d{1,2})\u65e5)"
+    r",? ?(?:at |[-|\u00b7\u2013] )?(?P<hour>\d{1,2})[:h.\u6642](?P<minute>\d\d)\u5206?(?::(?P<second>\d\d))?"
+    r"(?: ?(?P<half>[ap]\.?m\.?))?(?: (?P<zone>[A-Z]{2,4})\b)?",
     re.I,
 )
 _MONTHS = {
@@ -86,6 +89,8 @@ def _days(found: dict[str, str | None]) -> list[tuple[int, int, int]]:
         return [(int(found["year2"] or 0), _MONTHS[found["mon2"].lower()], int(found["day2"] or 0))]
     if found["year4"]:
         return [(int(found["year4"]), int(found["mon4"] or 0), int(found["day4"] or 0))]
+    if found["year5"]:
+        return [(int(found["year5"]), int(found["mon5"] or 0), int(found["day5"] or 0))]
     first, second, year = int(found["num1"] or 0), int(found["num2"] or 0), int(found["year3"] or 0)
     return [(year, first, second), (year, second, first)]  # US month first, or day first
 
@@ -100,8 +105,10 @@ def _clock(found: dict[str, str | None]) -> tuple[int, int, int] | None:
     return (hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
 
 
-def shown_times(html: str) -> Iterator[datetime]:
-    """Every time the page's visible text states with a date, a clock and a known zone, in that zone."""
+def shown_times(html: str, local_zone: str = "") -> Iterator[datetime]:
+    """Every time the page's visible text states with a date and a clock, in its zone: the one it names
+    (a known abbreviation), else ``local_zone`` (the publisher's, an IANA name); one without either is
+    skipped, as is one naming a zone not known here."""
     try:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):
@@ -109,11 +116,13 @@ def shown_times(html: str) -> Iterator[datetime]:
     for hidden in doc.iter(*_HIDDEN):
         hidden.text = None
     text = clean_text(" ".join(doc.itertext()))
+    local = _local(local_zone)
     for match in _SHOWN.finditer(text):
         found = match.groupdict()
-        zone = _zone(str(found["zone"]))
+        named = str(found["zone"] or "")
+        zone = _zone(named) if named.isupper() else local  # a lower-case word after the clock is no zone
         clock = _clock(found)
-        if zone is None or clock is None or found["zone"] != str(found["zone"]).upper():
+        if zone is None or clock is None:
             continue
         for year, month, day in _days(found):
             try:
@@ -122,15 +131,23 @@ def shown_times(html: str) -> Iterator[datetime]:
                 continue
 
 
-def shown_time(html: str, wall_clock: datetime | None, day: date | None) -> datetime | None:
+def _local(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def shown_time(
+    html: str, wall_clock: datetime | None, day: date | None, local_zone: str = ""
+) -> datetime | None:
     """The shown time (UTC) that tells ``wall_clock`` (a naive declared time) with its zone, or, without
-    one, the first shown on ``day``; None when the page shows none that agrees."""
-    for shown in shown_times(html):
+    one, the first shown on ``day``; None when the page shows none that agrees. ``local_zone``: the
+    publisher's, for a clock shown without one."""
+    for shown in shown_times(html, local_zone):
         local = shown.replace(tzinfo=None)
         if wall_clock is not None:
-            if abs(local - wall_clock) < timedelta(
-                minutes=1
-            ):  # the declared clock, to its second, in the shown zone
+            if abs(local - wall_clock) < timedelta(minutes=1):  # the declared clock, to its second
                 return wall_clock.replace(tzinfo=shown.tzinfo).astimezone(UTC)
         elif day is not None and local.date() == day:
             return shown.astimezone(UTC)

@@ -511,3 +511,21 @@ def test_microdata_on_a_span_gives_the_published_time() -> None:
     byline = '<span class="timestamp" itemprop="datePublished" content="2018-10-29T10:15-500">October 29, 2018</span>'
     html = page("<title>Bulletin</title>", h1="Bulletin").replace("</h1>", "</h1>" + byline)
     assert extract_article(html, URL).published == datetime(2018, 10, 29, 15, 15, tzinfo=UTC)
+
+
+def test_a_clock_shown_without_a_zone_is_read_in_the_publishers_zone() -> None:
+    def published(shown: str, url: str, zone: str = "") -> datetime | None:
+        html = page("<title>Bulletin</title>", h1="Bulletin").replace(
+            "</h1>", f"</h1><p class='date'>{shown}</p>"
+        )
+        return extract_article(html, url, local_timezone=zone).published
+
+    # The zone of the page's country domain, or the one its source names.
+    assert published("2019年3月15日 09:43", "https://www.example.jp/a.html") == datetime(
+        2019, 3, 15, 0, 43, tzinfo=UTC
+    )
+    assert published("15.03.2019, 09:43 Uhr", URL, "Europe/Berlin") == datetime(
+        2019, 3, 15, 8, 43, tzinfo=UTC
+    )
+    # Without either, only the day is known.
+    assert published("15.03.2019, 09:43 Uhr", URL) == datetime(2019, 3, 15, tzinfo=UTC)
