@@ -186,6 +186,8 @@ def names_in(values: Iterable[object], *, strict: bool = False) -> list[str]:
         text = _LEAD.sub("", text.strip())
         for part in _SPLIT.split(text):
             name = clean_text(_person_name(part, strict=strict))
+            if not name and _ORG_WORD.search(part):
+                break  # "Nada Tawfik, BBC News, New York": after the publisher, its desk or the dateline
             if name and name.lower() not in seen:
                 seen.add(name.lower())
                 names.append(name)

@@ -323,3 +323,8 @@ def test_a_bylines_time_zone_and_share_label_are_no_names() -> None:
         "<p>10/17/2022 04:01 PM EDT</p><p>Link Copied</p></div>"
     )
     assert authors_of(byline=byline) == ["Michael Stratford"]
+
+
+def test_after_the_publisher_in_a_byline_comes_its_dateline_not_a_name() -> None:
+    byline = '<p class="byline">By Nada Tawfik, BBC News, New York</p>'
+    assert authors_of(byline=byline) == ["Nada Tawfik"]
