@@ -41,7 +41,7 @@ from pathlib import Path
 import lxml.html
 
 from .mercury import read_mercury, restore_meta_content
-from .scoring import gold_instant
+from .scoring import valid_gold_time
 
 SYNTHETIC_MAX_BYTES = 5_000
 
@@ -226,7 +226,7 @@ def _read_readability(directory: Path) -> Iterator[GoldPage]:
             url="http://fakehost/test/page.html",  # the URL Readability's own tests give every page
             path=source,
             body=html_text(expected),
-            published=_valid_gold_time(meta.get("publishedTime")),
+            published=valid_gold_time(meta.get("publishedTime")),
             authors=authors,
             language=(meta.get("lang") or "").split("-")[0].lower(),
         )
@@ -320,17 +320,6 @@ def _read_l3s(directory: Path) -> Iterator[GoldPage]:
 _NAME_LIST = re.compile(r"\s*(?:;|,|\s(?:und|and|et|&)\s)\s*")
 
 
-def _valid_gold_time(value: object) -> str | None:
-    """A gold time the scorer can read, or None (a malformed one, "2022-01.26", is not scored)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        gold_instant(value)
-    except ValueError:
-        return None
-    return value
-
-
 def _read_trafilatura_eval(directory: Path) -> Iterator[GoldPage]:
     tests = directory / "tests" if (directory / "tests" / "evaldata.json").exists() else directory
     data = json.loads((tests / "evaldata.json").read_text(encoding="utf-8"))
@@ -354,7 +343,7 @@ def _read_trafilatura_eval(directory: Path) -> Iterator[GoldPage]:
             with_=list(item.get("with", [])),
             without=list(item.get("without", [])),
             title=item.get("title") or None,
-            published=_valid_gold_time(item.get("date")),
+            published=valid_gold_time(item.get("date")),
             authors=authors,
         )
 

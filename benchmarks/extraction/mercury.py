@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .scoring import gold_instant
+from .scoring import valid_gold_time
 
 # Asserted authors that do not list people's names as the page gives them; not scored.
 MERCURY_AUTHOR_FLAWS: dict[str, str] = {
@@ -110,16 +110,6 @@ def asserted_cases(test_source: str) -> Iterator[tuple[str, str | None, dict[str
         yield read.group(1), js_string(urls[-1]) if urls else None, fields
 
 
-def _valid_instant(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        gold_instant(value)
-    except ValueError:
-        return None
-    return value
-
-
 def read_mercury(directory: Path) -> Iterator[dict[str, object]]:
     """Each fixture's gold, as keyword arguments of a ``GoldPage`` (the first assertion of a field wins)."""
     merged: dict[str, tuple[str | None, dict[str, str | None]]] = {}
@@ -147,6 +137,6 @@ def read_mercury(directory: Path) -> Iterator[dict[str, object]]:
             "url": url,
             "path": path,
             "title": fields.get("title") or None,
-            "published": _valid_instant(fields.get("date_published")),
+            "published": valid_gold_time(fields.get("date_published")),
             "authors": authors,
         }

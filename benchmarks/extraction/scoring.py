@@ -109,6 +109,17 @@ def gold_instant(gold: str) -> datetime | date:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def valid_gold_time(value: object) -> str | None:
+    """A gold time the scorer can read, or None (a malformed one, "2022-01.26", is not scored)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        gold_instant(value)
+    except ValueError:
+        return None
+    return value
+
+
 def published_ok(predicted: datetime | date | None, gold: str) -> bool:
     """Same minute, with an offset stated, for a gold instant; same calendar day for a gold day.
 
