@@ -207,7 +207,8 @@ class FleetPolitenessMiddleware:
         request.meta[SLOT_META] = (domain, turn.slot, holder)
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        await self._release(request)
+        # The hold goes in before the slot is let go: released first, another process could take the
+        # slot in between and send what the server just asked everyone to hold back.
         if response.status in BACKOFF_STATUSES:
             asked = retry_after(response)
             if asked is not None and asked > 0:
@@ -224,6 +225,7 @@ class FleetPolitenessMiddleware:
                 await self._call(
                     self.pacer.back_off, domain, seconds, f"HTTP {response.status} {request.url}"
                 )
+        await self._release(request)
         return response
 
     async def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
