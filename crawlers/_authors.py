@@ -30,6 +30,7 @@ in one place.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -444,18 +445,17 @@ def _labelled_meta(meta: Mapping[str, list[str]]) -> list[str]:
 _SURNAME_FIRST = re.compile(r"^\s*([^\W\d_][\w'’-]+),\s*([^\W\d_][\w'’-]+)\s*$")
 
 
-def _surname_first(values: list[str], doc: lxml.html.HtmlElement) -> list[str]:
+def _surname_first(values: list[str], page_text: Callable[[], str]) -> list[str]:
     """Values written surname first ("Gillman, Steve") as the page shows the name ("Steve Gillman").
 
-    Read as two names otherwise, so a value turns only when the page's text holds the name turned.
+    Read as two names otherwise, so a value turns only when the page's text (lower-cased) holds the
+    name turned.
     """
     turned = []
     for value in values:
         found = _SURNAME_FIRST.match(value)
-        if found:
-            name = f"{found[2]} {found[1]}"
-            if name.lower() in clean_text(doc.text_content()).lower():
-                value = name
+        if found and f"{found[2]} {found[1]}".lower() in page_text():
+            value = f"{found[2]} {found[1]}"
         turned.append(value)
     return turned
 
@@ -531,8 +531,9 @@ def authors_of(
             names = [n for n in names if n.lower() != site_name]
         return names[:MAX_AUTHORS]
 
+    page_text = functools.cache(lambda: clean_text(doc.text_content()).lower())  # read once, if at all
     meta_groups = [
-        names_in(_surname_first(meta.get(key, []), doc))
+        names_in(_surname_first(meta.get(key, []), page_text))
         for key in (
             "author",
             "article:author",
@@ -543,10 +544,10 @@ def authors_of(
             "byl",
         )
     ]
-    meta_names = _agreed(meta_groups, doc) + names_in(_labelled_meta(meta))
+    meta_names = names_in(_agreed(meta_groups, doc) + names_in(_labelled_meta(meta)))
     sources: tuple[Callable[[], list[str]], ...] = (
-        lambda: _with_coauthors(names_in(people), names_in(meta_names)),
-        lambda: names_in(meta_names),
+        lambda: _with_coauthors(names_in(people), meta_names),
+        lambda: meta_names,
         lambda: _markup_names(doc),
         lambda: _byline_names(doc),
         lambda: _author_page_names(doc),

@@ -29,12 +29,11 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.html
 from cssselect import SelectorError
@@ -48,7 +47,7 @@ from regwatch.settings import BY_NAME
 from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
 from ._markup import drop_xml_declaration, parse_document
-from ._shown_time import country_zone, shown_time
+from ._shown_time import country_zone, shown_time, zone_named
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -353,13 +352,10 @@ def _shown_day(day: date, url: str, zone: str) -> datetime:
     """A day a page shows (or its URL holds) as a time: midnight in the publisher's zone (its source's,
     else its country domain's), in UTC."""
     zone = zone or country_zone(urlsplit(url).hostname or "")
-    tz: tzinfo = UTC
-    if zone:
-        try:
-            tz = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            logger.warning("extract %s: unknown timezone %r; the shown date is read as UTC", url, zone)
-    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+    tz = zone_named(zone)
+    if tz is None and zone:
+        logger.warning("extract %s: unknown timezone %r; the shown date is read as UTC", url, zone)
+    return datetime.combine(day, datetime.min.time(), tz or UTC).astimezone(UTC)
 
 
 def _not_after(values: list[object], updated: datetime | None) -> list[object]:

@@ -116,7 +116,7 @@ def shown_times(html: str, local_zone: str = "") -> Iterator[datetime]:
     for hidden in doc.iter(*_HIDDEN):
         hidden.text = None
     text = clean_text(" ".join(doc.itertext()))
-    local = _local(local_zone)
+    local = zone_named(local_zone)
     for match in _SHOWN.finditer(text):
         found = match.groupdict()
         named = str(found["zone"] or "")
@@ -131,7 +131,8 @@ def shown_times(html: str, local_zone: str = "") -> Iterator[datetime]:
                 continue
 
 
-def _local(name: str) -> tzinfo | None:
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA zone ``name`` ("Europe/Berlin"), or None for "" or a name not known here."""
     try:
         return ZoneInfo(name) if name else None
     except (ZoneInfoNotFoundError, ValueError):
