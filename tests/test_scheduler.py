@@ -328,7 +328,7 @@ RESTART_CONFIG = """
 sources:
   - {{id: ofcom, name: Ofcom, kind: feed, url: "http://127.0.0.1:9/feed.xml", type: regulator, enabled: false}}
 subscribers:
-  - {{id: london, email: london@example.org, timezone: Europe/London, send_time: "07:00"}}
+  - {{id: london, email: london@example.org, timezone: Europe/London, send_time: "{send_time}"}}
 settings:
   SMTP_HOST: 127.0.0.1
   SMTP_PORT: {port}
@@ -336,6 +336,15 @@ settings:
   SMTP_RETRIES: 0
   SCHEDULE_MISFIRE_GRACE: 3600
 """
+
+
+def send_time_half_a_day_away() -> str:
+    """A London send time twelve hours from now: no daily run falls in the last few hours.
+
+    A fixed 07:00 made the restart test depend on the hour CI ran it: started just after
+    07:00, the scheduler coalesced the missed run into that morning's, which is on time.
+    """
+    return (datetime.now(ZoneInfo("Europe/London")) + timedelta(hours=12)).strftime("%H:%M")
 
 
 def wait_for(condition: Any, deadline_s: float = 60) -> bool:
@@ -371,7 +380,9 @@ def test_a_restart_after_a_missed_send_time_sends_the_missed_digest_once(
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     config = tmp_path / "restart.yaml"
-    config.write_text(RESTART_CONFIG.format(port=controller.port), encoding="utf-8")
+    config.write_text(
+        RESTART_CONFIG.format(port=controller.port, send_time=send_time_half_a_day_away()), encoding="utf-8"
+    )
     try:
         with App.load(home, config) as app:
             RegwatchScheduler(app).list_jobs()  # the scheduler ran once and persisted its jobs
@@ -413,7 +424,9 @@ def test_the_sweep_job_sends_a_pending_digest_once_the_server_is_back(home: Path
 
     port = free_port()
     config = tmp_path / "sweep.yaml"
-    config.write_text(RESTART_CONFIG.format(port=port), encoding="utf-8")
+    config.write_text(
+        RESTART_CONFIG.format(port=port, send_time=send_time_half_a_day_away()), encoding="utf-8"
+    )
     with App.load(home, config) as app:
         store_articles(app, ofcom_article(seen=datetime.now(UTC) - timedelta(days=1, hours=1)))
         assert "digests:sweep" in {job["id"] for job in RegwatchScheduler(app).list_jobs()}
