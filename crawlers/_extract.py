@@ -47,7 +47,7 @@ from regwatch.settings import BY_NAME
 from ._authors import authors_of
 from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
 from ._markup import drop_xml_declaration, parse_document
-from ._shown_time import country_zone, shown_time, zone_named
+from ._shown_time import country_zone, shown_cjk_days, shown_time, zone_named
 from ._text import (
     canonicalize_url,
     cap_strings,
@@ -101,6 +101,7 @@ PUBLISHED_META = (
     "govuk:first-published-at",
     "dc.date.issued",
     "dcterms.issued",
+    "parsely-pub-date",  # Parse.ly's analytics tag, on many news sites
     "dc.date",
     "dcterms.created",
     "date",
@@ -336,7 +337,20 @@ def _published(html: str, declared: list[object], url: str, zone: str) -> dateti
 
 
 def _visible_day(text: str, url: str) -> date | None:
-    """A day the page shows but does not declare ("Published: 20 January 2026"), found by htmldate."""
+    """A day the page shows but does not declare ("Published: 20 January 2026"), found by htmldate.
+
+    htmldate reads no day written the CJK way ("2019年4月4日") and falls back on a year ("© 2016"
+    as 1 January): where it finds no day, or only a 1 January the page does not show, the first
+    day shown the CJK way is the story's.
+    """
+    found_day = _htmldate_day(text, url)
+    if found_day is not None and (found_day.month, found_day.day) != (1, 1):
+        return found_day
+    shown = shown_cjk_days(text)
+    return found_day if not shown or found_day in shown else shown[0]
+
+
+def _htmldate_day(text: str, url: str) -> date | None:
     try:
         found = find_date(
             text, extensive_search=True, original_date=True, url=url if url.startswith("http") else None

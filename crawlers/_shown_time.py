@@ -105,17 +105,37 @@ def _clock(found: dict[str, str | None]) -> tuple[int, int, int] | None:
     return (hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
 
 
+def _visible_text(html: str) -> str:
+    """The text a reader sees (scripts, styles and templates left out), "" for what is no HTML."""
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    for hidden in doc.iter(*_HIDDEN):
+        hidden.text = None
+    return clean_text(" ".join(doc.itertext()))
+
+
+# A day written the Chinese, Japanese or Korean way ("2019年4月4日", "2019년 4월 4일"): one reading only.
+_CJK_DAY = re.compile(r"(?<!\d)(\d{4}) ?[\u5e74\ub144] ?(\d{1,2}) ?[\u6708\uc6d4] ?(\d{1,2}) ?[\u65e5\uc77c]")
+
+
+def shown_cjk_days(html: str) -> list[date]:
+    """The days the page's text shows written the CJK way, in the order a reader meets them."""
+    days = []
+    for match in _CJK_DAY.finditer(_visible_text(html)):
+        try:
+            days.append(date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            continue
+    return days
+
+
 def shown_times(html: str, local_zone: str = "") -> Iterator[datetime]:
     """Every time the page's visible text states with a date and a clock, in its zone: the one it names
     (a known abbreviation), else ``local_zone`` (the publisher's, an IANA name); one without either is
     skipped, as is one naming a zone not known here."""
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return
-    for hidden in doc.iter(*_HIDDEN):
-        hidden.text = None
-    text = clean_text(" ".join(doc.itertext()))
+    text = _visible_text(html)
     local = zone_named(local_zone)
     for match in _SHOWN.finditer(text):
         found = match.groupdict()

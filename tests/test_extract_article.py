@@ -529,3 +529,22 @@ def test_a_clock_shown_without_a_zone_is_read_in_the_publishers_zone() -> None:
     )
     # Without either, only the day is known.
     assert published("15.03.2019, 09:43 Uhr", URL) == datetime(2019, 3, 15, tzinfo=UTC)
+
+
+def test_parselys_publication_tag_beats_a_related_storys_time_element() -> None:
+    head = '<title>Bulletin</title><meta name="parsely-pub-date" content="2016-12-07T05:00:00-05:00">'
+    related = '<aside><time datetime="2022-10-20T04:01:13.348Z">Oct. 19, 2022</time> Election results</aside>'
+    html = page(head, h1="Bulletin").replace("</article>", "</article>" + related)
+    assert extract_article(html, URL).published == datetime(2016, 12, 7, 10, 0, tzinfo=UTC)
+
+
+def test_a_day_shown_the_cjk_way_beats_a_copyright_year() -> None:
+    """htmldate reads no "2019年4月4日" and falls back on the footer's year as 1 January."""
+    html = (
+        page("<title>Bulletin</title>", h1="Bulletin")
+        .replace("</h1>", "</h1><div class='pubdate'>2019&#x5E74;4&#x6708;4&#x65E5;</div>")
+        .replace("</article>", "</article><footer>Copyright © 2016 Example</footer>")
+    )
+    assert extract_article(html, "https://www.example.jp/a.html").published == datetime(
+        2019, 4, 3, 15, 0, tzinfo=UTC
+    )
