@@ -55,7 +55,9 @@ _LEAD = re.compile(
     re.I,
 )
 # No \s* around the separators (a long run of spaces made that quadratic): parts are stripped after.
-_SPLIT = re.compile(r"(?:,|;|\||/|\s(?:and|und|et|y|e|en|og|och|i|&|with|mit|avec)\s)", re.I)
+_SPLIT = re.compile(
+    r"(?:,|;|\||/|[\u3001\uff0c\uff1b]|\s(?:and|und|et|y|e|en|og|och|i|&|with|mit|avec)\s)", re.I
+)
 # A job title in a byline ("By Political Correspondent Carl Dinnen", "technology reporter Ange Lavoipierre").
 _ROLE = re.compile(
     r"\b(?:correspondent|editor|reporter|writer|journalist|producer|presenter|analyst|columnist|"
@@ -144,12 +146,41 @@ def _byline_nodes(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return nodes
 
 
+# A Chinese, Japanese or Korean name: written without capitals, and without a space between family
+# and given name ("松村太郎", "김철수"), so one "word" of two to eight characters.
+_CJK_NAME = re.compile(r"^[\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u30fb\u00b7]{2,8}$")
+# A job title written before or after such a name ("記者 张三", "홍길동 기자"); "text:" before it
+# ("文：松村太郎") only with its colon or slash, as 文 also starts and ends names ("文在寅", "王文").
+_CJK_ROLED = re.compile(
+    r"^(?:(?:記者|记者|기자|特派員|特派员|특파원|編集委員|编辑|編輯|作者|通訊員|通讯员|寄稿)\s*[:：/／]?\s*"
+    r"|(?:取材・文|撰文|文)\s*[:：/／]\s*)?"
+    r"(?P<name>.+?)(?:\s*(?:記者|记者|기자|特派員|特派员|특파원|編集委員|通訊員|通讯员))?$"
+)
+# What such a "name" is when it names a desk or a publisher ("編集部", "新聞社", "ZDNet Japan 스태프").
+_CJK_ORG = re.compile(
+    "編集部|编辑部|편집부|編集局|新聞|新闻|日報|日报|通信社|通讯社|報道|报道|放送|ニュース|뉴스|신문|일보|"
+    "スタッフ|스태프|取材|撰文|記者|记者|기자|编辑|編集"
+)
+
+
+def _cjk_name(part: str) -> str | None:
+    """A CJK name in a byline part, its job title dropped; "" for a CJK desk or publisher; None
+    for a part in no CJK script."""
+    match = _CJK_ROLED.match(part.strip())
+    name = match["name"].strip() if match else ""
+    if not _CJK_NAME.match(name):
+        return None
+    return "" if _CJK_ORG.search(name) else name
+
+
 def _person_name(part: str, *, strict: bool) -> str:
     """One name from one part of a byline, or "" when the part names no one.
 
     ``strict``: the text comes from a visible byline, where a name is two to five capitalised
     words; markup that says "this is the author" may also hold a login-like single word.
     """
+    if (cjk := _cjk_name(part)) is not None:
+        return cjk
     part = _LEAD.sub("", part.strip(" .,:;-–—·•|→«»\"'")).strip(" .,:;-–—·•|→«»\"'")
     roles = list(_ROLE.finditer(part))
     if roles:  # "Political Correspondent Carl Dinnen": the name follows the title; "Carl Dinnen Reporter": precedes it

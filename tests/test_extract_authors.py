@@ -329,3 +329,19 @@ def test_the_sites_name_among_people_is_dropped_but_alone_it_stays() -> None:
 )
 def test_a_byline_gives_its_names_and_nothing_around_them(byline: str, names: list[str]) -> None:
     assert authors_of(byline=byline) == names
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ('<span class="writer">&#x677E;&#x6751;&#x592A;&#x90CE;</span>', ["松村太郎"]),  # 松村太郎
+        ('<p class="byline">記者 张三、李四</p>', ["张三", "李四"]),
+        ('<p class="byline">홍길동 기자</p>', ["홍길동"]),
+        ('<p class="byline">文：松村太郎</p>', ["松村太郎"]),
+        ('<p class="byline">取材・文/山田花子</p>', ["山田花子"]),
+        ('<p class="byline">文在寅</p>', ["文在寅"]),
+        ('<p class="byline">ZDNet Japan 編集部</p>', []),
+    ],
+)
+def test_a_cjk_byline_names_people_written_without_capitals_or_spaces(byline: str, names: list[str]) -> None:
+    assert authors_of(byline=byline) == names
