@@ -53,6 +53,75 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+# Classes that hide an element from the eye but not from a screen reader: what it holds is a label
+# for listeners ("Headline:") or a separator read between a kicker and the headline (": ").
+_SCREEN_READER_ONLY = frozenset(
+    {
+        "visually-hidden",
+        "visuallyhidden",
+        "u-visually-hidden",
+        "is-visually-hidden",
+        "hidden-visually",
+        "sr-only",
+        "screen-reader-text",
+        "screen-reader-only",
+        "element-invisible",
+        "a11y-hidden",
+    }
+)
+
+
+def _screen_reader_only(element: lxml.html.HtmlElement) -> bool:
+    return isinstance(element.tag, str) and not _SCREEN_READER_ONLY.isdisjoint(
+        (element.get("class") or "").lower().split()
+    )
+
+
+def _around(heading: lxml.html.HtmlElement, mark: lxml.html.HtmlElement | None = None) -> tuple[str, str]:
+    """A heading's text as the eye reads it (what only a screen reader hears left out), split at
+    ``mark``: (the text before it, the text after it); all of it before when there is no mark."""
+    parts: tuple[list[str], list[str]] = ([], [])
+    side = 0
+
+    def walk(element: lxml.html.HtmlElement) -> None:
+        nonlocal side
+        if element is mark:
+            side = 1
+        elif not isinstance(element.tag, str):
+            return  # a comment
+        elif element is not heading and _screen_reader_only(element):
+            parts[side].append(" ")  # it stood between two texts
+        else:
+            parts[side].append(element.text or "")
+            for child in element:
+                walk(child)
+                parts[side].append(child.tail or "")
+
+    walk(heading)
+    return clean_text("".join(parts[0])), clean_text("".join(parts[1]))
+
+
+def _heading_text(heading: lxml.html.HtmlElement) -> str:
+    """A heading's text without what only a screen reader hears ("Headline:" before the headline)."""
+    return _around(heading)[0]
+
+
+def _kicked_headlines(doc: lxml.html.HtmlElement) -> dict[str, str]:
+    """The ``<h1>``s set as a kicker, a separator only a screen reader hears, and the headline
+    ("<span>Klimaschutz</span><span class=visually-hidden>: </span><span>Bohren, …</span>"), as
+    {the whole, normalised: the headline}. Declared titles tell the whole; the eye reads the
+    kicker as a label over the headline."""
+    kicked = {}
+    for heading in doc.iter("h1"):
+        for mark in heading.iterdescendants():
+            if _screen_reader_only(mark) and not _WORD.search(mark.text_content()):
+                kicker, rest = _around(heading, mark)
+                if _WORD.search(kicker) and len(_norm(rest).split()) >= 2:
+                    kicked[_norm(f"{kicker} {rest}")] = rest
+                break
+    return kicked
+
+
 @dataclass(frozen=True)
 class _Shown:
     """Texts the page shows as whole elements (normalised), and which of them are headings."""
@@ -89,7 +158,11 @@ def _shown_texts(doc: lxml.html.HtmlElement, url: str = "") -> _Shown:
         ".//*[not(self::script or self::style or self::option or self::noscript)]"
         f"[string-length(normalize-space()) > 2 and string-length(normalize-space()) <= {TITLE_MAX_CHARS}]"
     ):
-        text = clean_text(element.text_content())
+        text = (
+            _heading_text(element)
+            if element.tag in ("h1", "h2", "h3")
+            else clean_text(element.text_content())
+        )
         norm = _norm(text)
         if not norm:
             continue
@@ -290,7 +363,7 @@ def headline(
     """The article's headline, or "" when the page names none (see :func:`_headline`), without a
     separator left dangling at either end."""
     jsonld = clean_text(html.unescape(jsonld)) if "&" in jsonld else jsonld  # "Headline &raquo; Site"
-    return _tidy(
+    chosen = _tidy(
         _headline(
             doc,
             url,
@@ -300,6 +373,7 @@ def headline(
             listed=listed,
         )
     )
+    return _kicked_headlines(doc).get(_norm(chosen), chosen)
 
 
 # The title a share link hands its service ("digg.com/submit?url=…&title=Headline", "…&t=Headline").
@@ -450,7 +524,7 @@ def _headline(
 ) -> str:
     """The article's headline (see :func:`_declared_headline`), or the heading that leads the
     page's story where that names only the site or a section ("Winona Daily News - 6.0")."""
-    h1s = {_norm(h.text_content()) for h in doc.iter("h1")}
+    h1s = {_norm(_heading_text(h)) for h in doc.iter("h1")}
     site = _site(
         url, [n for n in site_names if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s]
     )
@@ -504,7 +578,7 @@ def _declared_headline(
     ``listed`` the title the feed or listing that linked to the page gave it, which wins over the
     ``<title>`` when the page shows it too.
     """
-    h1s = [h for h in (clean_text(h.text_content()) for h in doc.iter("h1")) if usable(h)]
+    h1s = [h for h in (_heading_text(h) for h in doc.iter("h1")) if usable(h)]
     candidates = [clean_text(t) for t in declared if 0 < len(clean_text(t)) <= TITLE_MAX_CHARS]
     tag_title = clean_text(doc.findtext(".//title"))
     agreed = _declared_h1(candidates, h1s, site)

@@ -385,3 +385,34 @@ def test_a_full_width_colon_cuts_a_japanese_sites_name() -> None:
         "連休中の情報セキュリティに関する注意喚起",
     )
     assert title_of(f"<title>{title}</title>", f"<div><h1>{shown}</h1></div>") == shown
+
+
+def test_a_label_only_a_screen_reader_hears_is_not_part_of_the_h1() -> None:
+    head = (
+        '<title>Energy transition | Institute</title><meta property="og:title" content="Energy transition">'
+    )
+    body = '<h1><span class="visuallyhidden">Headline:</span> Energy transition</h1>'
+    assert title_of(head, body) == "Energy transition"
+
+
+@pytest.mark.parametrize(
+    "jsonld", ["Climate: Drilling until it gets hot", ""], ids=["declared in JSON-LD", "declared in og:title"]
+)
+def test_a_kicker_set_apart_from_the_headline_for_the_eye_is_not_the_headline(jsonld: str) -> None:
+    """Every declared title tells "Kicker: Headline"; the page shows the kicker as a label over the headline."""
+    head = '<title>Climate: Drilling until it gets hot | Weekly</title><meta property="og:title" content="Climate: Drilling until it gets hot">'
+    if jsonld:
+        head += f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": jsonld})}</script>'
+    body = (
+        '<h1><span class="kicker">Climate</span><span class="visually-hidden">: </span>'
+        "<span>Drilling until it gets hot</span></h1>"
+    )
+    assert title_of(head, body) == "Drilling until it gets hot"
+
+
+def test_a_heading_set_in_parts_reads_whole_without_a_screen_reader_separator() -> None:
+    head = "<title>Intel NUCで最新SSDを比較してみた：さらば平成 - ITmedia</title>"
+    body = (
+        '<h1><span>Intel NUCで最新SSDを比較してみた</span><i class="delimiter">：</i><i>さらば平成</i></h1>'
+    )
+    assert title_of(head, body) == "Intel NUCで最新SSDを比較してみた：さらば平成"
