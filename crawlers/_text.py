@@ -207,11 +207,28 @@ def _codec(name: str | None) -> str | None:
     return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
 
 
+def _stray_byte_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """A byte that is no UTF-8, read as cp1252 (latin-1 where cp1252 has no character)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    byte = error.object[error.start : error.start + 1]
+    try:
+        return byte.decode("cp1252"), error.start + 1
+    except UnicodeDecodeError:
+        return byte.decode("latin-1"), error.start + 1
+
+
+codecs.register_error("regwatch-stray-cp1252", _stray_byte_as_cp1252)
+
+
 def decode_html(raw: bytes, headers_charset: str | None = None) -> str:
     """Decode page bytes robustly even when the declared charset is wrong.
 
     Order: a BOM; a strict UTF-8 try (valid UTF-8 is almost never an accident);
-    the declared charset (HTTP header, then ``<meta charset>``); cp1252.
+    the declared charset (HTTP header, then ``<meta charset>``); cp1252. A page declared UTF-8
+    with a few stray bytes of another charset (a template in UTF-8 around text pasted in
+    latin-1) is read as UTF-8, each stray byte as cp1252: read whole as cp1252, every UTF-8
+    character of it would turn to mojibake ("MÃ¤scot").
     """
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8"),
@@ -227,7 +244,9 @@ def decode_html(raw: bytes, headers_charset: str | None = None) -> str:
     match = _META_CHARSET.search(raw[:4096])
     declared = [_codec(headers_charset), _codec(match.group(1).decode("ascii")) if match else None]
     for declared_codec in declared:
-        if declared_codec and declared_codec != "utf-8":
+        if declared_codec == "utf-8":
+            return raw.decode("utf-8", errors="regwatch-stray-cp1252")
+        if declared_codec:
             try:
                 return raw.decode(declared_codec)
             except (UnicodeDecodeError, LookupError):
