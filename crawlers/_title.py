@@ -203,6 +203,8 @@ _GENERIC_LABELS = frozenset({"www", "com", "co", "org", "net", "gov", "ac", "edu
 # A "site name" of this many words that the page shows as its <h1> is the headline, put in the wrong
 # field (msn's application-name); a site's name is shorter, or not the page's headline.
 HEADLINE_AS_SITE_WORDS = 6
+# Links home read for the site's name (a page repeats its banner's in its footer; a few say it).
+HOME_LINKS_READ = 5
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,19 @@ def _site(url: str, site_names: Iterable[str]) -> _Site:
     host = urlsplit(url).hostname or ""
     labels = [x for x in host.split(".") if x not in _GENERIC_LABELS and len(x) > 2]
     return _Site(frozenset(_norm(n) for n in site_names if _norm(n)), labels[-1] if labels else "")
+
+
+def _home_link_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """The site's name as its link home says it (``<a rel="home" title="Mäscot das Schaf">``, the
+    site title of WordPress themes): its text and its title, a few words at most."""
+    names = []
+    for link in doc.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " home ")]')[
+        :HOME_LINKS_READ
+    ]:
+        for text in (clean_text(link.text_content()), clean_text(link.get("title"))):
+            if 0 < len(text.split()) < HEADLINE_AS_SITE_WORDS:
+                names.append(text)
+    return names
 
 
 def _is_site_part(text: str, site: _Site) -> bool:
@@ -526,7 +541,12 @@ def _headline(
     page's story where that names only the site or a section ("Winona Daily News - 6.0")."""
     h1s = {_norm(_heading_text(h)) for h in doc.iter("h1")}
     site = _site(
-        url, [n for n in site_names if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s]
+        url,
+        [
+            n
+            for n in [*site_names, *_home_link_names(doc)]
+            if len(_norm(n).split()) < HEADLINE_AS_SITE_WORDS or _norm(n) not in h1s
+        ],
     )
     shown = _shown_texts(doc, url)
     chosen = _declared_headline(doc, site, shown, jsonld=jsonld, declared=declared, listed=listed)

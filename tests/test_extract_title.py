@@ -416,3 +416,12 @@ def test_a_heading_set_in_parts_reads_whole_without_a_screen_reader_separator() 
         '<h1><span>Intel NUCで最新SSDを比較してみた</span><i class="delimiter">：</i><i>さらば平成</i></h1>'
     )
     assert title_of(head, body) == "Intel NUCで最新SSDを比較してみた：さらば平成"
+
+
+def test_the_sites_name_on_its_link_home_never_makes_the_headline() -> None:
+    head = "<title>Sheep basics | The Sheep Comic – Webcomic</title>"
+    body = (
+        '<h1 id="site-title"><a href="https://comic.example.org/" rel="home" title="The Sheep Comic – Webcomic">'
+        "The Sheep Comic – Webcomic</a></h1><h1 class='entry-title'>Sheep basics</h1>"
+    )
+    assert title_of(head, body, "https://comic.example.org/basics/") == "Sheep basics"
