@@ -10,6 +10,7 @@ site's: a site the rules get wrong gets a per-source override (``exclude``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -237,7 +238,10 @@ WIDER_BODY_LEAD_SHARE = 0.1
 _WORDS = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=32)  # within one page; a few bodies held at most
 def word_count(text: str) -> int:
+    """Words in a text. Cached: the rules ask about the same body and paragraphs again and again
+    (half the calls on a plain article page), and a string's hash is computed once."""
     return len(_WORDS.findall(text))
 
 
