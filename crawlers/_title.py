@@ -243,6 +243,17 @@ def _is_site_part(text: str, site: _Site) -> bool:
     return bool(site.label) and site.label in squashed and len(squashed) <= len(site.label) + 10
 
 
+# A heading that starts and ends with these is set as a headline, not decorated ("[> Jens Weber").
+_HEADLINE_STARTS = "\"'“”„‘’«»‹›「『(¿¡"
+_HEADLINE_ENDS = "\"'“”‘’«»‹›」』)?!.…"
+
+
+def _as_headline(heading: str) -> bool:
+    return (heading[:1].isalnum() or heading[:1] in _HEADLINE_STARTS) and (
+        heading[-1:].isalnum() or heading[-1:] in _HEADLINE_ENDS
+    )
+
+
 def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
     """The longest run of a title's parts that the page shows as an element of its own and that is not only the site's name."""
     best = ""
@@ -255,8 +266,13 @@ def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
             continue
         if whole or len(norm.split()) >= 3 or norm in headings or run == title:
             best = run  # one or two words alone may be a menu entry, unless shown as a heading
+    if not best:
+        return best
     # "Headline | Site" shown whole (a share link's text): the site's name is still not the headline's.
-    return _trimmed(best, site) if best else best
+    best = _trimmed(best, site)
+    # The words are the page's heading's: so are its quotes and dashes ('"American Idol" to …' where
+    # the <title> dropped them).
+    return next((h for h in shown.headings if _norm(h) == _norm(best) and _as_headline(h)), best)
 
 
 def _trimmed(title: str, site: _Site) -> str:

@@ -425,3 +425,22 @@ def test_the_sites_name_on_its_link_home_never_makes_the_headline() -> None:
         "The Sheep Comic – Webcomic</a></h1><h1 class='entry-title'>Sheep basics</h1>"
     )
     assert title_of(head, body, "https://comic.example.org/basics/") == "Sheep basics"
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "expected"),
+    [
+        (
+            "American Idol to dominate strike-hit U.S. TV | Entertainment | Reuters",
+            '"American Idol" to dominate strike-hit U.S. TV',
+            '"American Idol" to dominate strike-hit U.S. TV',
+        ),
+        ("Is the Act working | Weekly", "Is the Act working?", "Is the Act working?"),
+        ("mediaarchitecture.de // » Jens Weber", "[> Jens Weber", "Jens Weber"),
+    ],
+)
+def test_the_headline_keeps_the_quotes_and_marks_its_heading_shows(
+    title: str, heading: str, expected: str
+) -> None:
+    """The <title>'s words, punctuated as the page's heading is; arrows and brackets setting the heading off are not the headline's."""
+    assert title_of(f"<title>{title}</title>", f"<h2>{heading}</h2>") == expected
