@@ -82,22 +82,21 @@ def _around(heading: lxml.html.HtmlElement, mark: lxml.html.HtmlElement | None =
     ``mark``: (the text before it, the text after it); all of it before when there is no mark."""
     parts: tuple[list[str], list[str]] = ([], [])
     side = 0
-
-    def walk(element: lxml.html.HtmlElement) -> None:
-        nonlocal side
-        if element is mark:
-            side = 1
-        elif not isinstance(element.tag, str):
-            return  # a comment
-        elif element is not heading and _screen_reader_only(element):
-            parts[side].append(" ")  # it stood between two texts
-        else:
-            parts[side].append(element.text or "")
-            for child in element:
-                walk(child)
-                parts[side].append(child.tail or "")
-
-    walk(heading)
+    walker = lxml.etree.iterwalk(heading, events=("start", "end", "comment"))
+    for event, element in walker:
+        if event == "comment":
+            parts[side].append(element.tail or "")
+        elif event == "start":
+            if element is mark:
+                side = 1
+                walker.skip_subtree()
+            elif element is not heading and _screen_reader_only(element):
+                parts[side].append(" ")  # it stood between two texts
+                walker.skip_subtree()
+            else:
+                parts[side].append(element.text or "")
+        elif element is not heading:  # its text is done: what follows it in its parent
+            parts[side].append(element.tail or "")
     return clean_text("".join(parts[0])), clean_text("".join(parts[1]))
 
 
