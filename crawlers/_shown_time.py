@@ -10,6 +10,7 @@ shows comment stamps, "updated" lines and clocks of other stories.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -105,8 +106,11 @@ def _clock(found: dict[str, str | None]) -> tuple[int, int, int] | None:
     return (hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
 
 
+@functools.lru_cache(maxsize=1)
 def _visible_text(html: str) -> str:
-    """The text a reader sees (scripts, styles and templates left out), "" for what is no HTML."""
+    """The text a reader sees (scripts, styles and templates left out), "" for what is no HTML.
+
+    Cached for the page at hand: its CJK days and its shown times are both read from it."""
     try:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):

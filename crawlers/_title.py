@@ -271,7 +271,8 @@ def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
     best = _trimmed(best, site)
     # The words are the page's heading's: so are its quotes and dashes ('"American Idol" to …' where
     # the <title> dropped them).
-    return next((h for h in shown.headings if _norm(h) == _norm(best) and _as_headline(h)), best)
+    key = _norm(best)
+    return next((h for h in shown.headings if _norm(h) == key and _as_headline(h)), best)
 
 
 def _trimmed(title: str, site: _Site) -> str:
