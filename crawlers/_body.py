@@ -100,11 +100,25 @@ _NOTICE = re.compile(
 )
 
 
+# A link to an image file is the image's own link (a zoom), never a link elsewhere.
+_IMAGE_TARGET = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg)(?:[?#]|$)", re.IGNORECASE)
+
+
 def _link_share(element: Any) -> float:
+    """The share of an element's text that is the text of links to other pages.
+
+    A link to an image file does not count: trafilatura hands the text that follows an image's link
+    ("<a href=photo.jpg><img></a>Minister X said…") to the link, so a paragraph opened by a zoomable
+    photo would otherwise read as a link and be cut.
+    """
     text = clean_text("".join(element.itertext()))
     if not text:
         return 0.0
-    linked = sum(len(clean_text("".join(ref.itertext()))) for ref in element.iter("ref"))
+    linked = sum(
+        len(clean_text("".join(ref.itertext())))
+        for ref in element.iter("ref")
+        if not _IMAGE_TARGET.search(ref.get("target", ""))
+    )
     return linked / len(text)
 
 

@@ -232,3 +232,15 @@ def test_paragraphs_written_as_bare_text_between_tags_are_kept() -> None:
     body = extract_article(page, URL).body
     assert all(paragraph in body for paragraph in loose)
     assert "topArticle" not in body  # a template's placeholder is no paragraph
+
+
+def test_a_paragraph_opened_by_a_zoomable_photo_is_text_not_a_link() -> None:
+    """Found on two trafilatura-eval pages: trafilatura gave the paragraph after an image's link to the link."""
+    opened = "The minister stressed how much the new tunnel laboratory means for research in the region."
+    page = (
+        "<html><head><title>Tunnel opened</title></head><body><article>"
+        f"{paragraphs(3)}<p><span class='floatright'><a href='/uploads/minister.jpg'>"
+        f"<img src='/uploads/minister-small.jpg' alt='The minister'></a></span>{opened}</p>"
+        f"{paragraphs(2)}</article></body></html>"
+    )
+    assert opened in extract_article(page, URL).body
