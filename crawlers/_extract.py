@@ -60,6 +60,7 @@ from ._text import (
     looks_like_markup,
     parse_date,
     unescape_text,
+    without_control_characters,
 )
 from ._title import headline, usable
 
@@ -540,7 +541,8 @@ def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """
     if not fragment or not fragment.strip():
         return ""
-    return body_text(f"<html><body><article>{fragment}</article></body></html>", url, title)
+    page = f"<html><body><article>{without_control_characters(fragment)}</article></body></html>"
+    return body_text(page, url, title)
 
 
 def extract_article(
@@ -589,6 +591,7 @@ def extract_article(
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
     text = drop_xml_declaration(text)  # lxml refuses a decoded string that declares its encoding
+    text = without_control_characters(text)
     try:
         doc = parse_document(text, url)
     except (etree.ParserError, ValueError) as exc:

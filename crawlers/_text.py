@@ -27,6 +27,17 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _TAGLIKE = re.compile(r"<\s*/?\s*(p|br|div|span|a|b|i|em|strong|ul|ol|li|img|h[1-6])\b[^<>]*>", re.I)
 
 
+# Characters no XML tree may hold (C0 controls but tab, line feed and carriage return; DEL; the two
+# noncharacters): lxml refuses them in any string set on a tree, so one in a page made the body
+# readers fail. Pages use them as invisible separators ("Climate\x07 Change"): each reads as a space.
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def without_control_characters(text: str) -> str:
+    """``text`` with each character no XML tree may hold (a BEL, a form feed) read as a space."""
+    return _XML_INCOMPATIBLE.sub(" ", text)
+
+
 def cap_strings(value: Any, max_chars: int) -> Any:
     """``value`` (parsed JSON) with every string cut to ``max_chars``: a hostile page cannot make one huge."""
     if isinstance(value, str):

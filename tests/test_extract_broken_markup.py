@@ -58,3 +58,18 @@ def test_an_html_start_tag_running_into_the_page_is_read_without_its_attributes(
 def test_a_closed_title_is_left_as_it_is() -> None:
     page = "<html><head><title>\n  Fined | News\n</title></head><body><p>a < b</p></body></html>"
     assert close_title(page) is page
+
+
+def test_control_characters_in_the_text_read_as_spaces_and_break_nothing() -> None:
+    """Found on a trafilatura-eval page: BEL characters between words ("Climate\\x07 Change") made lxml
+    refuse the text the second-opinion readers set on their trees, and extraction failed."""
+    marked = [p.replace(" ", "\x07", 2).replace("the", "the\x0c", 1) for p in PARAGRAPHS]
+    page = (
+        "<html><head><title>Platform fined</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        + "\x07".join(f"<p>{p}</p>" for p in marked)
+        + "</article><footer>Copyright\x07 News Example</footer></body></html>"
+    )
+    body = _extract(page)
+    assert "\x07" not in body and "\x0c" not in body
+    assert "The regulator fined the platform" in body
+    assert "Campaigners welcomed the decision" in body
