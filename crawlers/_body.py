@@ -288,8 +288,16 @@ def _trafilatura_main(
 
 
 def prose_words(doc: lxml.html.HtmlElement) -> int:
-    """Words in the page's paragraphs of prose (``<p>`` of ten words or more): what an article body holds."""
-    counts = (word_count(p.text_content()) for p in doc.iter("p"))
+    """Words in the page's paragraphs of prose (``<p>`` or ``<li>`` of ten words or more): what an article body holds.
+
+    List items count: an article written as a list of tips or steps holds most of its words there, and a
+    fast pick that left the list out would otherwise pass for the whole article.
+    """
+    counts = (
+        word_count(p.text_content())
+        for p in doc.iter("p", "li")
+        if p.tag == "p" or next(p.iter("p"), None) is None  # an item's own paragraphs are counted as such
+    )
     return sum(n for n in counts if n >= PROSE_MIN_WORDS)
 
 

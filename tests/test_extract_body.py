@@ -193,6 +193,18 @@ def test_a_fast_pick_missing_the_pages_prose_is_read_again_with_the_fallbacks(
     assert calls[0] is True and False in calls[1:]  # three paragraphs: too little to trust without them
 
 
+def test_the_pages_prose_counts_its_list_items_once() -> None:
+    """Found on a trafilatura-eval page: an article of ten tips, each a list item, whose fast pick kept
+    only its paragraphs and passed for the whole article."""
+    tips = "".join(f"<li>{SENTENCE} Tip {i}.</li>" for i in range(10))
+    nested = f"<li><p>{SENTENCE} A tip in its own paragraph.</p></li>"
+    page = f"<html><body><article>{paragraphs(8)}<ol>{tips}{nested}</ol><ul><li>Home</li></ul></article></body></html>"
+    prose = body_module.prose_words(lxml.html.document_fromstring(page))
+    words = body_module.word_count
+    expected = [(8, "Paragraph 0 adds its own detail."), (10, "Tip 0."), (1, "A tip in its own paragraph.")]
+    assert prose == sum(count * words(f"{SENTENCE} {end}") for count, end in expected)  # "Home": too short
+
+
 def test_a_linked_item_in_a_list_of_the_articles_own_stays() -> None:
     """Found on Wikipedia pages: a reference that is only a link sat among references with text."""
     references = "".join(
