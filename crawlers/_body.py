@@ -3,7 +3,7 @@
 Before trafilatura runs, page parts it keeps but that are never article text are
 removed (:func:`drop_non_article`). Its blocks are then cut further: blocks that
 are mostly links (related stories, document lists), repeats of other blocks (pull
-quotes, key-event lists), page notices (script, feedback, "ENDS"), wire credits at
+quotes, key-event lists), page notices (script, feedback, "ENDS", a copyright line), wire credits at
 the end, and a heading left with nothing under it. Each rule is general, never a
 site's: a site the rules get wrong gets a per-source override (``exclude``).
 """
@@ -95,7 +95,9 @@ _NOTICE = re.compile(
     r"\b(?:enable|turn on|activate|switch on)\s+javascript\b"
     # (Linear forms: "-*\s*ends\s*-*" inside "^\W*…\W*$" backtracked quadratically over long blanks.)
     r"|^\W*(?:(?:was|is) this (?:page|article|information) (?:helpful|useful)|ends)\W*$"
-    r"|^(?=\W*$)\W*?#{3}",
+    r"|^(?=\W*$)\W*?#{3}"
+    # a copyright line: "© 2008 Times Newspapers Ltd.", "Copyright (c) 2021 …", "Copyright 2019 …"
+    r"|^\W*(?:copyright\s*)?(?:©|\(c\))\s*(?:\d{4}|copyright)|^\W*copyright\s+\d{4}\b",
     re.I,
 )
 

@@ -256,3 +256,29 @@ def test_a_paragraph_opened_by_a_zoomable_photo_is_text_not_a_link() -> None:
         f"{paragraphs(2)}</article></body></html>"
     )
     assert opened in extract_article(page, URL).body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© Copyright 2008 Times Newspapers Ltd.",
+        "Copyright (c) 2021 News Example Ltd",
+        "Copyright 2019 The Example",
+    ],
+)
+def test_a_copyright_line_after_the_article_is_cut(line: str) -> None:
+    page = (
+        "<html><head><title>Online safety</title></head><body><article>"
+        f"{paragraphs(5)}<p>{line}</p></article></body></html>"
+    )
+    body = extract_article(page, URL).body
+    assert body.count(SENTENCE) == 5 and "opyright" not in body
+
+
+def test_an_article_about_copyright_keeps_its_words() -> None:
+    opening = "Copyright law protects the article itself, the court said, not only the photographs in it."
+    page = (
+        "<html><head><title>Copyright ruling</title></head><body><article>"
+        f"<p>{opening}</p>{paragraphs(5)}</article></body></html>"
+    )
+    assert opening in extract_article(page, URL).body
