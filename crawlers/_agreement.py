@@ -6,8 +6,8 @@ blocks are the site's chrome: a menu row, "Other stories in this section", a cop
 Two extractors built on other ideas, readability-lxml (the container with the densest prose)
 and jusText (paragraphs of stopword-rich running text), rarely keep such a block, and rarely
 agree on anything that is not the article. So, when readability reads the same article (its
-text lies mostly inside the body, and is not a fragment of it), a paragraph of the body that
-neither of them holds is dropped. Lists, data tables and quotations are left alone: both
+text lies mostly inside the body, or the body inside it, and is not a fragment of it), a
+paragraph of the body that neither of them holds is dropped. Lists, data tables and quotations are left alone: both
 extractors drop reference lists, tables and embedded posts that are the article's own.
 
 Measured on the development pages of the corpora in ``benchmarks/extraction`` (README,
@@ -32,7 +32,8 @@ from readability.readability import REGEXES
 
 logger = logging.getLogger(__name__)
 
-# readability's text must lie this much inside the body (by shingles) to be read as the same article...
+# readability's text must lie this much inside the body, or the body inside it (by shingles; it may read an
+# article's comments too), to be read as the same article...
 SAME_ARTICLE_SHARE = 0.8
 # ... and hold at least this share of the body's shingles (not a fragment of it).
 SAME_ARTICLE_MIN_SIZE = 0.4
@@ -217,7 +218,7 @@ def agreed_body(
     """``body`` without the paragraphs that neither readability-lxml nor jusText reads as the article.
 
     Nothing is dropped unless readability reads the same article (its text mostly inside the
-    body and not a fragment of it): where it reads another part of the page, or nothing, there
+    body, or the body inside it, and not a fragment of it): where it reads another part of the page, or nothing, there
     is no second opinion to follow. jusText is asked only about the paragraphs readability
     left out. Paragraphs in ``keep`` (quotations: an embedded post is what someone said, and
     real pages' gold keeps it, though neither reader does) are never dropped. The page is
@@ -231,7 +232,8 @@ def agreed_body(
     root = parse_page(html)
     theirs = shingle_set(readability_text(html, url, root))
     ours = shingle_set(body)
-    if not theirs or len(theirs & ours) < SAME_ARTICLE_SHARE * len(theirs):
+    shared = len(theirs & ours)
+    if not theirs or shared < SAME_ARTICLE_SHARE * min(len(theirs), len(ours)):
         return body
     if len(theirs) < SAME_ARTICLE_MIN_SIZE * len(ours):
         return body

@@ -41,6 +41,19 @@ def test_the_readers_read_the_article_and_not_the_menu() -> None:
     assert PROSE[0] in justext_text(html, "en", URL) and "Privacy policy" not in justext_text(html, "en", URL)
 
 
+def test_a_menu_row_goes_when_readability_reads_the_article_and_more() -> None:
+    """Found on an L3S-GN1 page: readability read the article and its readers' comments, the body
+    held the article and an advertisement; the body lying inside readability's text is the same article."""
+    comments = [
+        f"Reader {i} wrote that the regulator had waited far too long before acting on the complaints, "
+        "and that the platform should have been made to answer for its failures years ago."
+        for i in range(3)
+    ]
+    html = page(extra_in_article="".join(f"<p>{c}</p>" for c in comments))
+    assert comments[0] in readability_text(html, URL)
+    assert agreed_body("\n\n".join([MENU, *PROSE]), html, "en", URL) == "\n\n".join(PROSE)
+
+
 def test_a_paragraph_jusText_reads_as_prose_stays() -> None:
     aside = (
         "In a separate statement the minister said that the government would publish its own review of "
