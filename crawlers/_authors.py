@@ -5,7 +5,8 @@ Sources, best first, the first that names someone wins:
 1. JSON-LD ``author``/``creator`` (a string, an object, a list, an ``@id`` reference), people only:
    an ``Organization`` (the publisher named as author) is no byline; where the meta tags start with
    the same people and name more, their fuller list;
-2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…;
+2. meta tags: ``author``, ``article:author`` (not a profile URL), ``dc.creator``, ``parsely-author``…,
+   unless the page never shows their names while its byline shows other people;
 3. markup naming the author: ``itemprop=author`` (its ``itemprop=name`` when it has one), ``rel=author``;
 4. a visible byline: an element whose class or id says byline or author (in the languages news is
    written in: ``byline``, ``author``, ``autor``, ``auteur``, ``posted-by``…), the first that names someone;
@@ -510,6 +511,25 @@ def _agreed(groups: list[list[str]], doc: lxml.html.HtmlElement) -> list[str]:
     return [name for group in confirmed for name in group]
 
 
+# The text a reader sees: a name only a script or a meta tag holds is not shown.
+_SHOWN_TEXT = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
+
+
+def _shown_elsewhere(meta_names: list[str], doc: lxml.html.HtmlElement) -> bool:
+    """Whether the page's byline shows other people than the meta tags name, and none of theirs.
+
+    A meta tag naming someone the page never shows (an editor's "Written by" Twitter label) beside a
+    byline that names the writer: the byline is who wrote it.
+    """
+    shown = {name.lower() for name in (_markup_names(doc) or _byline_names(doc))}
+    if not shown or not shown.isdisjoint(name.lower() for name in meta_names):
+        return False
+    text = clean_text(" ".join(_SHOWN_TEXT(doc))).lower()
+    return not any(name.lower() in text for name in meta_names)
+
+
 def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     """JSON-LD's people, or the meta tags' names where those start with them and name more: JSON-LD
     that names only the first of several authors ("April Roach" beside ``author`` "April Roach, Daniel O'Mahony")."""
@@ -576,6 +596,8 @@ def authors_of(
         )
     ]
     meta_names = names_in(_agreed(meta_groups, doc) + names_in(_labelled_meta(meta)))
+    if meta_names and not people and _shown_elsewhere(meta_names, doc):
+        meta_names = []
     sources: tuple[Callable[[], list[str]], ...] = (
         lambda: _with_coauthors(names_in(people), meta_names),
         lambda: meta_names,

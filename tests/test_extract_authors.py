@@ -296,6 +296,18 @@ def test_where_meta_tags_disagree_the_one_the_byline_shows_wins() -> None:
     assert authors_of(head) == ["Condé Nast", "Larry Fitzmaurice"]  # no byline to decide: both kept
 
 
+def test_a_meta_tag_naming_someone_the_page_never_shows_yields_to_the_byline() -> None:
+    """Found on a Prospect page: Twitter's "Written by" label named an editor; the byline, the writer."""
+    head = (
+        '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Sameer Rahim">'
+    )
+    byline = '<p class="byline">By <a class="author">Duncan Bell</a></p>'
+    assert authors_of(head, byline) == ["Duncan Bell"]
+    shown = '<p class="byline">By <a class="author">Duncan Bell</a>, edited by Sameer Rahim</p>'
+    assert authors_of(head, shown) == ["Sameer Rahim"]  # the page shows the tag's name too: the tag stays
+    assert authors_of(head) == ["Sameer Rahim"]  # no byline to weigh it against
+
+
 def test_a_name_written_surname_first_is_turned_where_the_page_shows_it_turned() -> None:
     head = '<meta name="parsely-author" content="Gillman, Steve">'
     assert authors_of(head, '<p class="byline">By Steve Gillman</p>') == ["Steve Gillman"]
