@@ -10,6 +10,7 @@ site's: a site the rules get wrong gets a per-source override (``exclude``).
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
@@ -18,6 +19,7 @@ from typing import Any
 import lxml.html
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
+from trafilatura.settings import Extractor
 
 from ._agreement import agreed_body
 from ._text import clean_text, is_web_url
@@ -261,6 +263,22 @@ def word_count(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
+@functools.lru_cache(maxsize=4)
+def _trafilatura_options(precise: bool, fast: bool) -> Extractor:
+    """trafilatura's settings for one mode, built once: building them reads its config file's
+    values again on every call (a twentieth of an article's extraction)."""
+    return Extractor(
+        output_format="python",
+        fast=fast,
+        precision=precise,
+        comments=False,
+        tables=True,
+        images=False,
+        links=True,  # for the link share of each block; the text keeps only the words
+        with_metadata=False,
+    )
+
+
 def _trafilatura_main(
     text: str, url: str, prune: list[str] | None, *, precise: bool, fast: bool = False
 ) -> Any:
@@ -271,18 +289,9 @@ def _trafilatura_main(
     (readability and jusText, run when its own pick looks wrong) is what saves pages whose markup
     misleads it: without it a site's header and copyright line can come out as the article.
     """
-    document = trafilatura.bare_extraction(
-        text,
-        url=url if is_web_url(url) else None,
-        prune_xpath=prune,
-        favor_precision=precise,
-        fast=fast,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=True,  # for the link share of each block; the text keeps only the words
-        with_metadata=False,
-    )
+    options = copy.copy(_trafilatura_options(precise, fast))  # trafilatura copies it too before changing it
+    options.url = options.source = url if is_web_url(url) else None
+    document = trafilatura.bare_extraction(text, prune_xpath=prune, options=options)
     body = getattr(document, "body", None)
     if body is not None and len(body) and "".join(body.itertext()).strip():
         return body

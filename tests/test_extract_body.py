@@ -122,7 +122,7 @@ def test_trafilatura_runs_with_its_fallback_extractors(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
     body_module.body_text(f"<html><body><article>{paragraphs(8)}</article></body></html>", URL, "")
-    assert calls and all(call["fast"] is False for call in calls)
+    assert calls and all(call["options"].fast is False for call in calls)
 
 
 def test_a_container_named_caption_around_paragraphs_is_not_a_caption() -> None:
@@ -166,7 +166,7 @@ def _spy_modes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     real = body_module.trafilatura.bare_extraction
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["fast"])
+        calls.append(kwargs["options"].fast)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(body_module.trafilatura, "bare_extraction", spy)
