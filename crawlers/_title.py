@@ -269,6 +269,17 @@ def _confirmed(title: str, shown: _Shown, site: _Site) -> str:
         return best
     # "Headline | Site" shown whole (a share link's text): the site's name is still not the headline's.
     best = _trimmed(best, site)
+    if _norm(best) not in headings:
+        # "Section - Headline" shown whole, the headline alone shown as a heading: that part.
+        parts = [
+            run
+            for run, _, _ in _runs(best)
+            if run != best
+            and _norm(run) in headings
+            and len(_norm(run).split()) >= 3
+            and not _is_site_part(run, site)
+        ]
+        best = max(parts, key=len, default=best)
     # The words are the page's heading's: so are its quotes and dashes ('"American Idol" to …' where
     # the <title> dropped them).
     key = _norm(best)

@@ -444,3 +444,16 @@ def test_the_headline_keeps_the_quotes_and_marks_its_heading_shows(
 ) -> None:
     """The <title>'s words, punctuated as the page's heading is; arrows and brackets setting the heading off are not the headline's."""
     assert title_of(f"<title>{title}</title>", f"<h2>{heading}</h2>") == expected
+
+
+def test_a_title_shown_whole_yields_to_its_part_shown_as_the_heading() -> None:
+    """Found on L3S-GN1 pages: "Section - Headline - Site" shown whole in a print link, the headline
+    alone as the <h1>: the section's name is not the headline's."""
+    title = "News - Holders Egypt maintain winning run ahead of Nations Cup - Soccerway"
+    body = (
+        f"<h2>News</h2><a class='print' href='/print'>{title}</a>"
+        "<h1>Holders Egypt maintain winning run ahead of Nations Cup</h1>"
+    )
+    assert title_of(f"<title>{title}</title>", body, "https://soccerway.example/news/1") == (
+        "Holders Egypt maintain winning run ahead of Nations Cup"
+    )
