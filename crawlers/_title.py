@@ -609,6 +609,19 @@ def _declared_h1(candidates: list[str], h1s: list[str], site: _Site) -> str:
     return ""
 
 
+def _unkicked(h1: str, titles: list[str], site: _Site) -> str:
+    """The page's one ``<h1>``, or the declared title it ends with: an ``<h1>`` that puts a kicker
+    before the headline with no separator ("<span>Investitionen in IT-Sicherheit</span> Cyber-Angriffe: …")
+    beside declared titles that give the headline alone."""
+    norm = _norm(h1)
+    for text in titles:
+        headline = _without_site(text, site) if usable(text) else ""
+        key = _norm(headline)
+        if len(key.split()) >= 3 and norm.endswith(" " + key):
+            return headline
+    return h1  # the page's one headline, beside a declared title that is only a section's name
+
+
 def _declared_headline(
     doc: lxml.html.HtmlElement,
     site: _Site,
@@ -672,7 +685,7 @@ def _declared_headline(
     # one (a <title> cut short), else the declared title without the parts naming the site.
     words = {w for text in [*candidates, tag_title] for w in _norm(text).split()}
     if lone_h1 and set(_norm(lone_h1).split()) & words and not _is_site_part(lone_h1, site):
-        return lone_h1  # the page's one headline, beside a declared title that is only a section's name
+        return _unkicked(lone_h1, [*candidates, tag_title], site)
     for heading in shown.headings:
         norm = _norm(heading).split()
         if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):

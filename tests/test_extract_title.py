@@ -457,3 +457,13 @@ def test_a_title_shown_whole_yields_to_its_part_shown_as_the_heading() -> None:
     assert title_of(f"<title>{title}</title>", body, "https://soccerway.example/news/1") == (
         "Holders Egypt maintain winning run ahead of Nations Cup"
     )
+
+
+def test_an_h1_with_a_kicker_before_the_headline_yields_to_the_declared_headline() -> None:
+    """Found on a trafilatura-eval page: the <h1> set a kicker before the headline with no separator."""
+    headline = "Cyber-Angriffe: 20 Prozent vom IT-Budget in die IT-Sicherheit stecken!"
+    head = f"<title>{headline} - handwerk magazin</title><meta property='og:site_name' content='handwerk magazin'>"
+    body = f"<h1><span class='toptitle'>Investitionen in IT-Sicherheit</span> {headline}</h1>"
+    assert title_of(head, body, "https://www.handwerk-magazin.de/angriffe") == headline
+    plain = "<h1>Investitionen in IT-Sicherheit</h1>"  # the <h1> is another text: it stays the headline
+    assert title_of(head, plain, "https://www.handwerk-magazin.de/angriffe") != headline
