@@ -215,7 +215,9 @@ class _Site:
 def _site(url: str, site_names: Iterable[str]) -> _Site:
     host = urlsplit(url).hostname or ""
     labels = [x for x in host.split(".") if x not in _GENERIC_LABELS and len(x) > 2]
-    return _Site(frozenset(_norm(n) for n in site_names if _norm(n)), labels[-1] if labels else "")
+    # Without its hyphens: a title part is compared squashed ("handwerk magazin" on handwerk-magazin.de).
+    label = labels[-1].replace("-", "") if labels else ""
+    return _Site(frozenset(_norm(n) for n in site_names if _norm(n)), label)
 
 
 def _home_link_names(doc: lxml.html.HtmlElement) -> list[str]:

@@ -467,3 +467,10 @@ def test_an_h1_with_a_kicker_before_the_headline_yields_to_the_declared_headline
     assert title_of(head, body, "https://www.handwerk-magazin.de/angriffe") == headline
     plain = "<h1>Investitionen in IT-Sicherheit</h1>"  # the <h1> is another text: it stays the headline
     assert title_of(head, plain, "https://www.handwerk-magazin.de/angriffe") != headline
+
+
+def test_a_hyphenated_hosts_name_written_with_a_space_is_the_site() -> None:
+    title = "Viele Betriebe sparen an der IT-Sicherheit - handwerk magazin"
+    assert title_of(f"<title>{title}</title>", "", "https://www.handwerk-magazin.de/it") == (
+        "Viele Betriebe sparen an der IT-Sicherheit"
+    )
