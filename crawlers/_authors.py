@@ -102,6 +102,12 @@ _NOT_A_NAME = frozenset(
         "link copied",
         "copy link",
         "read more",
+        # an advertisement's label in a byline's place (a forum's "Sponsored content" post)
+        "sponsored",
+        "sponsored content",
+        "advertisement",
+        "gesponserte inhalte",
+        "anzeige",
     }
 )
 _NOISE = re.compile(

@@ -357,3 +357,9 @@ def test_a_byline_gives_its_names_and_nothing_around_them(byline: str, names: li
 )
 def test_a_cjk_byline_names_people_written_without_capitals_or_spaces(byline: str, names: list[str]) -> None:
     assert authors_of(byline=byline) == names
+
+
+@pytest.mark.parametrize("label", ["Gesponserte Inhalte", "Sponsored content", "Advertisement"])
+def test_an_advertisements_label_in_a_bylines_place_is_no_one(label: str) -> None:
+    """Found on a trafilatura-eval forum page: a sponsored post's label where the poster's name goes."""
+    assert authors_of(byline=f'<div class="postauthor"><strong>{label}</strong></div>') == []
