@@ -201,6 +201,8 @@ def _person_name(part: str, *, strict: bool) -> str:
         return ""
     if part.lower() in _NOT_A_NAME or _ORG_WORD.search(part) or not all(_NAME_WORD.match(w) for w in words):
         return ""
+    if len(words) > 1 and words[-1].lower() in _PARTICLE:
+        return ""  # "Rezept von" (its login dropped): a label, as no name ends with "von" or "de"
     capitalised = [w for w in words if w[0].isupper()]
     if len(words) == 1:
         if strict or "_" in part or _DOMAIN.match(part):
