@@ -8,7 +8,7 @@ longest run of parts the page also shows as one element of its own (a heading, a
 ``div``). Parts that name the site (``og:site_name``, the host's name) never make a headline
 alone. Nothing here knows a site: only separators, the page's own text and its host.
 
-About 570 lines, longer than most modules: the rules are exceptions to one another (a declared
+About 700 lines, longer than most modules: the rules are exceptions to one another (a declared
 headline yields to the ``<h1>`` unless the ``<h1>`` ends with it; a site-only ``<title>`` yields to
 the story's heading unless it is itself a heading, one more than a link to another page over
 little text), so they are kept where they can be read together.
