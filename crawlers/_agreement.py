@@ -7,8 +7,9 @@ Two extractors built on other ideas, readability-lxml (the container with the de
 and jusText (paragraphs of stopword-rich running text), rarely keep such a block, and rarely
 agree on anything that is not the article. So, when readability reads the same article (its
 text lies mostly inside the body, or the body inside it, and is not a fragment of it), a
-paragraph of the body that neither of them holds is dropped. Lists, data tables and quotations are left alone: both
-extractors drop reference lists, tables and embedded posts that are the article's own.
+paragraph of the body that neither of them holds is dropped. Lists, data tables and quotations
+are left alone: both extractors drop reference lists, tables and embedded posts that are the
+article's own.
 
 Measured on the development pages of the corpora in ``benchmarks/extraction`` (README,
 "Extraction quality"), where it was tuned; a pick of one whole candidate by agreement
@@ -218,12 +219,12 @@ def agreed_body(
     """``body`` without the paragraphs that neither readability-lxml nor jusText reads as the article.
 
     Nothing is dropped unless readability reads the same article (its text mostly inside the
-    body, or the body inside it, and not a fragment of it): where it reads another part of the page, or nothing, there
-    is no second opinion to follow. jusText is asked only about the paragraphs readability
-    left out. Paragraphs in ``keep`` (quotations: an embedded post is what someone said, and
-    real pages' gold keeps it, though neither reader does) are never dropped. The page is
-    parsed once for both readers, and neither is asked when no paragraph could be dropped
-    (all short, lists, data tables or kept).
+    body, or the body inside it, and not a fragment of it): where it reads another part of the
+    page, or nothing, there is no second opinion to follow. jusText is asked only about the
+    paragraphs readability left out. Paragraphs in ``keep`` (quotations: an embedded post is
+    what someone said, and real pages' gold keeps it, though neither reader does) are never
+    dropped. The page is parsed once for both readers, and neither is asked when no paragraph
+    could be dropped (all short, lists, data tables or kept).
     """
     paragraphs = body.split("\n\n")
     judged = [i for i, paragraph in enumerate(paragraphs) if paragraph not in keep and _judged(paragraph)]

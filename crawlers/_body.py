@@ -3,9 +3,10 @@
 Before trafilatura runs, page parts it keeps but that are never article text are
 removed (:func:`drop_non_article`). Its blocks are then cut further: blocks that
 are mostly links (related stories, document lists), repeats of other blocks (pull
-quotes, key-event lists), page notices (script, feedback, "ENDS", a copyright line), wire credits at
-the end, and a heading left with nothing under it. Each rule is general, never a
-site's: a site the rules get wrong gets a per-source override (``exclude``).
+quotes, key-event lists), page notices (script, feedback, "ENDS", a copyright
+line), wire credits at the end, and a heading left with nothing under it. Each
+rule is general, never a site's: a site the rules get wrong gets a per-source
+override (``exclude``).
 """
 
 from __future__ import annotations
