@@ -300,10 +300,11 @@ def _trafilatura_main(
 
 
 def prose_words(doc: lxml.html.HtmlElement) -> int:
-    """Words in the page's paragraphs of prose (``<p>`` or ``<li>`` of ten words or more): what an article body holds.
+    """Words in the page's paragraphs of prose (``<p>`` or ``<li>`` of ten words or more): what an
+    article body holds.
 
-    List items count: an article written as a list of tips or steps holds most of its words there, and a
-    fast pick that left the list out would otherwise pass for the whole article.
+    List items count: an article written as a list of tips or steps holds most of its words there,
+    and a fast pick that left the list out would otherwise pass for the whole article.
     """
     counts = (
         word_count(p.text_content())

@@ -198,7 +198,8 @@ def test_the_pages_prose_counts_its_list_items_once() -> None:
     only its paragraphs and passed for the whole article."""
     tips = "".join(f"<li>{SENTENCE} Tip {i}.</li>" for i in range(10))
     nested = f"<li><p>{SENTENCE} A tip in its own paragraph.</p></li>"
-    page = f"<html><body><article>{paragraphs(8)}<ol>{tips}{nested}</ol><ul><li>Home</li></ul></article></body></html>"
+    article = f"{paragraphs(8)}<ol>{tips}{nested}</ol><ul><li>Home</li></ul>"
+    page = f"<html><body><article>{article}</article></body></html>"
     prose = body_module.prose_words(lxml.html.document_fromstring(page))
     words = body_module.word_count
     expected = [(8, "Paragraph 0 adds its own detail."), (10, "Tip 0."), (1, "A tip in its own paragraph.")]
@@ -247,7 +248,8 @@ def test_paragraphs_written_as_bare_text_between_tags_are_kept() -> None:
 
 
 def test_a_paragraph_opened_by_a_zoomable_photo_is_text_not_a_link() -> None:
-    """Found on two trafilatura-eval pages: trafilatura gave the paragraph after an image's link to the link."""
+    """Found on two trafilatura-eval pages: trafilatura gave the paragraph after an image's link to
+    the link."""
     opened = "The minister stressed how much the new tunnel laboratory means for research in the region."
     page = (
         "<html><head><title>Tunnel opened</title></head><body><article>"

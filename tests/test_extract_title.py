@@ -462,7 +462,8 @@ def test_a_title_shown_whole_yields_to_its_part_shown_as_the_heading() -> None:
 def test_an_h1_with_a_kicker_before_the_headline_yields_to_the_declared_headline() -> None:
     """Found on a trafilatura-eval page: the <h1> set a kicker before the headline with no separator."""
     headline = "Cyber-Angriffe: 20 Prozent vom IT-Budget in die IT-Sicherheit stecken!"
-    head = f"<title>{headline} - handwerk magazin</title><meta property='og:site_name' content='handwerk magazin'>"
+    site = "<meta property='og:site_name' content='handwerk magazin'>"
+    head = f"<title>{headline} - handwerk magazin</title>{site}"
     body = f"<h1><span class='toptitle'>Investitionen in IT-Sicherheit</span> {headline}</h1>"
     assert title_of(head, body, "https://www.handwerk-magazin.de/angriffe") == headline
     plain = "<h1>Investitionen in IT-Sicherheit</h1>"  # the <h1> is another text: it stays the headline
