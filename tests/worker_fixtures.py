@@ -52,11 +52,17 @@ regwatch_argv = regwatch_command  # the cluster demo's: this Python, whatever PA
 def start_worker(
     home: Path, config: Path, settings: dict[str, str], log: Path, *args: str
 ) -> subprocess.Popen[str]:
-    """`regwatch worker ARGS --json` in a process of its own; its log goes to ``log``."""
+    """`regwatch worker ARGS --json` in a process of its own; its log goes to ``log``.
+
+    Its temporary files (each crawl's job file) go under ``home``: a worker the test kills with
+    SIGKILL cannot remove them, and they stay with the test's own files, not in the machine's /tmp.
+    """
+    scratch = home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
     with log.open("a") as stderr:
         return subprocess.Popen(
             regwatch_argv(home, config, "worker", *args, "--json"),
-            env=worker_env(settings),
+            env={**worker_env(settings), "TMPDIR": str(scratch)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
