@@ -500,7 +500,7 @@ def _surname_first(values: list[str], page_text: Callable[[], str]) -> list[str]
     return turned
 
 
-def _agreed(groups: list[list[str]], doc: lxml.html.HtmlElement) -> list[str]:
+def _agreed(groups: list[list[str]], byline: Callable[[], list[str]]) -> list[str]:
     """The names of the meta tags that the page's byline confirms, where the tags disagree.
 
     A publisher's ``author`` tag naming the company ("Condé Nast") beside an ``article:author``
@@ -512,7 +512,7 @@ def _agreed(groups: list[list[str]], doc: lxml.html.HtmlElement) -> list[str]:
     keys = [{name.lower() for name in group} for group in filled]
     if len(filled) < 2 or not any(a.isdisjoint(b) for a in keys for b in keys):
         return every
-    shown = {name.lower() for name in (_markup_names(doc) or _byline_names(doc))}
+    shown = {name.lower() for name in byline()}
     confirmed = [group for group, names in zip(filled, keys, strict=True) if names & shown]
     if not confirmed:
         return every
@@ -525,13 +525,15 @@ _SHOWN_TEXT = lxml.etree.XPath(
 )
 
 
-def _shown_elsewhere(meta_names: list[str], doc: lxml.html.HtmlElement) -> bool:
+def _shown_elsewhere(
+    meta_names: list[str], byline: Callable[[], list[str]], doc: lxml.html.HtmlElement
+) -> bool:
     """Whether the page's byline shows other people than the meta tags name, and none of theirs.
 
     A meta tag naming someone the page never shows (an editor's "Written by" Twitter label) beside a
     byline that names the writer: the byline is who wrote it.
     """
-    shown = {name.lower() for name in (_markup_names(doc) or _byline_names(doc))}
+    shown = {name.lower() for name in byline()}
     if not shown or not shown.isdisjoint(name.lower() for name in meta_names):
         return False
     text = clean_text(" ".join(_SHOWN_TEXT(doc))).lower()
@@ -603,14 +605,22 @@ def authors_of(
             "byl",
         )
     ]
-    meta_names = names_in(_agreed(meta_groups, doc) + names_in(_labelled_meta(meta)))
-    if meta_names and not people and _shown_elsewhere(meta_names, doc):
+    # The names the page's byline shows (markup first): read once, for the rules that weigh the meta
+    # tags against it and as sources of their own.
+    markup = functools.cache(lambda: _markup_names(doc))
+    visible = functools.cache(lambda: _byline_names(doc))
+
+    def byline() -> list[str]:
+        return markup() or visible()
+
+    meta_names = names_in(_agreed(meta_groups, byline) + names_in(_labelled_meta(meta)))
+    if meta_names and not people and _shown_elsewhere(meta_names, byline, doc):
         meta_names = []
     sources: tuple[Callable[[], list[str]], ...] = (
         lambda: _with_coauthors(names_in(people), meta_names),
         lambda: meta_names,
-        lambda: _markup_names(doc),
-        lambda: _byline_names(doc),
+        markup,
+        visible,
         lambda: _author_page_names(doc),
         lambda: _labelled_names(doc),
         lambda: _signed_names(doc),
