@@ -39,6 +39,10 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
         return None
 
 
+# The page's big containers: never a sign-up box or a teaser.
+_CONTAINERS = frozenset({"body", "main", "article", "html"})
+
+
 def drop_non_article(doc: lxml.html.HtmlElement) -> None:
     """Remove, in place, page parts that are never article text but that trafilatura keeps.
 
@@ -50,7 +54,8 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
       link-density test would otherwise drop the entry's heading with them;
     - and it opens the ``<header>`` of an article nested in another (a live blog's entry): trafilatura's
       precision pass drops every header, and there it holds the entry's heading, not the page's chrome;
-    - sign-up boxes: the smallest block around a form asking for an email address.
+    - sign-up boxes: the smallest block around a form asking for an email address;
+    - other stories' teasers (:func:`_drop_teasers`).
     """
     for caption in doc.xpath(
         "//*[self::p or self::div or self::span][contains(translate(@class, 'CAPTION', 'caption'), 'caption')]"
@@ -71,14 +76,68 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
             continue  # a form around the whole page (ASP.NET) is not a sign-up box
         box = form
         for ancestor in form.iterancestors():
-            if (
-                ancestor.tag in ("body", "main", "article", "html")
-                or len(clean_text(ancestor.text_content())) > 500
-            ):
+            if ancestor.tag in _CONTAINERS or len(clean_text(ancestor.text_content())) > 500:
                 break
             box = ancestor
         if box.getparent() is not None:  # not inside a box already dropped (two forms in one sign-up block)
             box.drop_tree()
+    _drop_teasers(doc)
+
+
+# A teaser (another story's linked headline and standfirst) holds at most this many words besides its
+# headline; an article's own section under a linked heading says more.
+TEASER_MAX_WORDS = 40
+# ... under a headline at least this share of which is link text.
+TEASER_LINK_SHARE = 0.5
+# A numbered heading ("3. Tiana", "#4") is an item of the article's own list (a listicle, a gallery).
+_NUMBERED = re.compile(r"^\W{0,2}\d{1,3}\s*[.):]|^#\d")
+
+
+def _linked_heading(heading: Any) -> bool:
+    """Whether a heading is mostly the text of links to other pages (a kicker may stand before it),
+    and not numbered."""
+    text = clean_text(heading.text_content())
+    if _NUMBERED.match(text):
+        return False
+    linked = "".join(
+        "".join(a.itertext()) for a in heading.iter("a") if not (a.get("href") or "#").startswith("#")
+    )
+    return bool(text) and len(clean_text(linked)) >= TEASER_LINK_SHARE * len(text)
+
+
+def _drop_teasers(doc: lxml.html.HtmlElement) -> None:
+    """Remove runs of other stories' teasers: items, side by side, each a headline that is mostly a
+    link elsewhere over at most a short standfirst ("Other Opinion Columns": a kicker, a linked
+    headline, a sentence). trafilatura keeps the standfirsts, as they are not links themselves.
+
+    An item is the largest element around one such heading that holds no other; items are teasers
+    when two or more share a parent. (A heading left with nothing under it is cut later.)
+    """
+    headings = [h for h in doc.iter("h2", "h3", "h4", "h5") if _linked_heading(h)]
+    if len(headings) < 2:
+        return
+    around: dict[Any, int] = {}
+    chains = []
+    for heading in headings:
+        chain = [a for a in heading.iterancestors() if a.tag not in _CONTAINERS]
+        for ancestor in chain:
+            around[ancestor] = around.get(ancestor, 0) + 1
+        chains.append(chain)
+    by_parent: dict[Any, list[Any]] = {}
+    for heading, chain in zip(headings, chains, strict=True):
+        item = heading
+        for ancestor in chain:
+            if around[ancestor] > 1:
+                break
+            item = ancestor
+        rest = word_count(item.text_content()) - word_count(heading.text_content())
+        parent = item.getparent()
+        if rest <= TEASER_MAX_WORDS and parent is not None and item is not heading:
+            by_parent.setdefault(parent, []).append(item)
+    for items in by_parent.values():
+        if len(items) >= 2:
+            for item in items:
+                item.drop_tree()
 
 
 # A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.

@@ -284,3 +284,62 @@ def test_an_article_about_copyright_keeps_its_words() -> None:
         f"<p>{opening}</p>{paragraphs(5)}</article></body></html>"
     )
     assert opening in extract_article(page, URL).body
+
+
+STANDFIRST = "The columnist argues the case in full, with the reasons why it matters to readers this week."
+
+
+def _teaser(kicker: str, headline: str, standfirst: str, href: str) -> str:
+    return (
+        f'<div class="story-block"><h4><strong>{kicker}</strong> <a href="{href}">{headline}</a></h4>'
+        f'<a href="{href}"><img src="/thumb.jpg"></a><p class="standfirst">{standfirst}</p></div>'
+    )
+
+
+def test_other_stories_teasers_after_the_article_are_cut() -> None:
+    teasers = "".join(
+        _teaser(kicker, headline, standfirst, f"/news/opinion/story-{i}")
+        for i, (kicker, headline, standfirst) in enumerate(
+            [
+                (
+                    "Editorial",
+                    "A lasting legacy",
+                    f"AN effective prime minister, a relentless reformer. {STANDFIRST}",
+                ),
+                (
+                    "Ikea challenge",
+                    "Good for some",
+                    f"THE good thing about flat packs is the price. {STANDFIRST}",
+                ),
+                (
+                    "Own backyard",
+                    "Local issues first",
+                    f"IT is nice to think we matter in the world. {STANDFIRST}",
+                ),
+            ]
+        )
+    )
+    page = (
+        "<html><head><title>Online safety</title></head><body><article>"
+        f"<h1>Online safety</h1>{paragraphs(6)}"
+        f'<div class="group"><div class="group-header"><h2>Other Opinion Columns</h2></div>'
+        f'<div class="group-content">{teasers}</div></div></article></body></html>'
+    )
+    body = extract_article(page, URL).body
+    assert body.count(SENTENCE) == 6
+    for gone in ("Opinion Columns", "legacy", "flat packs", "in the world", "columnist"):
+        assert gone not in body
+
+
+def test_a_numbered_list_of_linked_headings_is_the_articles_own() -> None:
+    items = "".join(
+        f'<div class="item"><h2><a href="/gallery/42/embed/{i}">{i}. Costume number {i}</a></h2>'
+        f"<p>What you need: a green dress, a high bun and a small flower for item {i}.</p></div>"
+        for i in range(1, 6)
+    )
+    page = (
+        "<html><head><title>Costumes</title></head><body><article>"
+        f"<h1>Costumes</h1>{paragraphs(3)}{items}</article></body></html>"
+    )
+    body = extract_article(page, URL).body
+    assert all(f"flower for item {i}" in body for i in range(1, 6))
