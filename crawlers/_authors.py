@@ -35,11 +35,12 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
 
-from ._text import clean_text, unescape_text
+from ._text import clean_text, links_elsewhere, unescape_text
 
 # More names than this in one byline is a list of other stories' authors, not this one's.
 MAX_AUTHORS = 8
@@ -325,13 +326,38 @@ def _runs_on(names: list[str], by_line: list[str]) -> bool:
     )
 
 
-def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
-    """Names in the first visible byline that names someone, read line by line ("By" alone on its line joins the next).
+_HEADINGS = lxml.etree.XPath(".//h1|.//h2|.//h3|.//h4")
+
+
+def _headline_first(heading: lxml.html.HtmlElement) -> tuple[str, int]:
+    return str(heading.tag), -len(clean_text(heading.text_content()))  # "h1" < "h2"; the longest of a rank
+
+
+def _signs_a_teaser(node: lxml.html.HtmlElement, url: str) -> bool:
+    """Whether a byline signs another story's teaser ("Related Content": a linked headline, then "By
+    Caitlin Clark"): the headline of the nearest block around it that holds a heading links elsewhere.
+    That headline is its longest heading of the highest rank: a kicker is shorter or set smaller, and
+    so is a columnist's name set as a heading or a section's name above the page's ``<h1>``."""
+    for ancestor in node.iterancestors():
+        if ancestor.tag in ("body", "html", "main"):
+            return False
+        headings = _HEADINGS(ancestor)
+        if headings:
+            return links_elsewhere(min(headings, key=_headline_first), url)
+    return False
+
+
+def _byline_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = False) -> list[str]:
+    """Names in the first visible byline that names someone, read line by line ("By" alone on its line
+    joins the next); with ``teasers``, only bylines under other stories' linked headlines are read, else
+    only the others.
 
     An author hCard (``class="author vcard"`` with its ``fn``) names its author as the site shows
     them, even by one word ("Heiko", a blog's pen name), as markup that says "this is the author" does.
     """
     for node in _byline_nodes(doc):
+        if _signs_a_teaser(node, url) != teasers:
+            continue
         if "vcard" in (node.get("class") or "").lower().split():
             names = names_in([clean_text(fn.text_content()) for fn in node.xpath(_HCARD_NAME)[:MAX_AUTHORS]])
             if names:
@@ -361,13 +387,17 @@ _AUTHOR_PAGE = re.compile(
 )
 
 
-def _author_page_names(doc: lxml.html.HtmlElement) -> list[str]:
-    """Names of the first link to an author's page that names a person, with the links beside it (co-authors)."""
+def _author_page_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = False) -> list[str]:
+    """Names of the first link to an author's page that names a person, with the links beside it
+    (co-authors); ``teasers`` as for :func:`_byline_names`."""
     parent = None
     found: list[str] = []
     for link in doc.iter("a"):
-        href = link.get("href") or ""
-        if not _AUTHOR_PAGE.search(href) or (parent is not None and link.getparent() is not parent):
+        if (
+            not _AUTHOR_PAGE.search(link.get("href") or "")
+            or (parent is not None and link.getparent() is not parent)
+            or _signs_a_teaser(link, url) != teasers
+        ):
             continue
         text = clean_text(link.text_content())
         if len(text) > BYLINE_MAX_CHARS or link.xpath(_QUOTED):
@@ -569,7 +599,7 @@ def authors_of(
     by_id: Mapping[str, dict[str, Any]],
     publisher: str = "",
     *,
-    host: str = "",
+    url: str = "",
 ) -> list[str]:
     """People who wrote the article, best source first; the publisher's own name is never one of them,
     nor a name whose letters spell the site's host ("Automobilwoche" on automobilwoche.de, "El
@@ -580,7 +610,7 @@ def authors_of(
     # The site's name among people ("Sam Stein", "The Huffington Post"); alone, it may be a blog's owner.
     site_name = clean_text((meta.get("og:site_name") or [""])[0]).lower()
 
-    site_label = _site_label(host)
+    site_label = _site_label(urlsplit(url).hostname or "")
 
     def kept(names: list[str]) -> list[str]:
         names = [
@@ -608,7 +638,7 @@ def authors_of(
     # The names the page's byline shows (markup first): read once, for the rules that weigh the meta
     # tags against it and as sources of their own.
     markup = functools.cache(lambda: _markup_names(doc))
-    visible = functools.cache(lambda: _byline_names(doc))
+    visible = functools.cache(lambda: _byline_names(doc, url))
 
     def byline() -> list[str]:
         return markup() or visible()
@@ -621,7 +651,10 @@ def authors_of(
         lambda: meta_names,
         markup,
         visible,
-        lambda: _author_page_names(doc),
+        lambda: _author_page_names(doc, url),
+        # A listing page (a blog's front page) is all teasers: its first entry's byline still names someone.
+        lambda: _byline_names(doc, url, teasers=True),
+        lambda: _author_page_names(doc, url, teasers=True),
         lambda: _labelled_names(doc),
         lambda: _signed_names(doc),
     )

@@ -23,7 +23,7 @@ from cssselect import GenericTranslator, SelectorError
 from trafilatura.settings import Extractor
 
 from ._agreement import agreed_body
-from ._text import clean_text, is_web_url
+from ._text import clean_text, is_web_url, links_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
 _CONTAINERS = frozenset({"body", "main", "article", "html"})
 
 
-def drop_non_article(doc: lxml.html.HtmlElement) -> None:
+def drop_non_article(doc: lxml.html.HtmlElement, url: str = "") -> None:
     """Remove, in place, page parts that are never article text but that trafilatura keeps.
 
     - image captions outside ``<figure>`` (an element named a caption holding no block of its own:
@@ -81,31 +81,22 @@ def drop_non_article(doc: lxml.html.HtmlElement) -> None:
             box = ancestor
         if box.getparent() is not None:  # not inside a box already dropped (two forms in one sign-up block)
             box.drop_tree()
-    _drop_teasers(doc)
+    _drop_teasers(doc, url)
 
 
 # A teaser (another story's linked headline and standfirst) holds at most this many words besides its
 # headline; an article's own section under a linked heading says more.
 TEASER_MAX_WORDS = 40
-# ... under a headline at least this share of which is link text.
-TEASER_LINK_SHARE = 0.5
 # A numbered heading ("3. Tiana", "#4") is an item of the article's own list (a listicle, a gallery).
 _NUMBERED = re.compile(r"^\W{0,2}\d{1,3}\s*[.):]|^#\d")
 
 
-def _linked_heading(heading: Any) -> bool:
-    """Whether a heading is mostly the text of links to other pages (a kicker may stand before it),
-    and not numbered."""
-    text = clean_text(heading.text_content())
-    if _NUMBERED.match(text):
-        return False
-    linked = "".join(
-        "".join(a.itertext()) for a in heading.iter("a") if not (a.get("href") or "#").startswith("#")
-    )
-    return bool(text) and len(clean_text(linked)) >= TEASER_LINK_SHARE * len(text)
+def _linked_heading(heading: Any, url: str) -> bool:
+    """Whether a heading is mostly links to other pages than ``url`` and not numbered."""
+    return not _NUMBERED.match(clean_text(heading.text_content())) and links_elsewhere(heading, url)
 
 
-def _drop_teasers(doc: lxml.html.HtmlElement) -> None:
+def _drop_teasers(doc: lxml.html.HtmlElement, url: str) -> None:
     """Remove runs of other stories' teasers: items, side by side, each a headline that is mostly a
     link elsewhere over at most a short standfirst ("Other Opinion Columns": a kicker, a linked
     headline, a sentence). trafilatura keeps the standfirsts, as they are not links themselves.
@@ -113,7 +104,7 @@ def _drop_teasers(doc: lxml.html.HtmlElement) -> None:
     An item is the largest element around one such heading that holds no other; items are teasers
     when two or more share a parent. (A heading left with nothing under it is cut later.)
     """
-    headings = [h for h in doc.iter("h2", "h3", "h4", "h5") if _linked_heading(h)]
+    headings = [h for h in doc.iter("h2", "h3", "h4", "h5") if _linked_heading(h, url)]
     if len(headings) < 2:
         return
     around: dict[Any, int] = {}

@@ -624,9 +624,9 @@ def extract_article(
         meta,
         by_id,
         _publisher_name(ld, by_id),
-        host=urlsplit(url).hostname or "",
+        url=url,
     ) or clean_authors(hint.get("authors") or [])
-    drop_non_article(doc)
+    drop_non_article(doc, url)
     part = _article_part(doc, body_css, url) if body_css else None
     body = body_text(
         part or lxml.html.tostring(doc, encoding="unicode"),

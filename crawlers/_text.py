@@ -177,6 +177,26 @@ def is_web_url(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https", "file")
 
 
+# An element (a headline) links elsewhere when at least this share of its text is such links' text.
+LINKED_TEXT_SHARE = 0.5
+
+
+def links_elsewhere(element: Any, url: str = "") -> bool:
+    """Whether an element's text is mostly links to other pages (a teaser's headline; a kicker may stand
+    before it). A link to a fragment never counts, nor, given the page's ``url``, a link back to it (a
+    blog post's headline links to its own permalink)."""
+    text = clean_text(element.text_content())
+    own = urlsplit(canonicalize_url(url)).path.rstrip("/") if url else None
+
+    def elsewhere(href: str) -> bool:
+        if not href or href.startswith("#"):
+            return False
+        return own is None or urlsplit(canonicalize_url(href, url)).path.rstrip("/") != own
+
+    linked = "".join("".join(a.itertext()) for a in element.iter("a") if elsewhere(a.get("href") or ""))
+    return bool(text) and len(clean_text(linked)) >= LINKED_TEXT_SHARE * len(text)
+
+
 # --- authors -----------------------------------------------------------------
 
 _BY = re.compile(r"^(by|von|par|por)\s+", re.I)

@@ -369,3 +369,51 @@ def test_an_advertisements_label_in_a_bylines_place_is_no_one() -> None:
 def test_an_advertisements_label_in_the_author_tag_is_no_one(label: str) -> None:
     # A meta tag may name one word or a lower-case login; these labels are neither.
     assert authors_of(f'<meta name="author" content="{label}">') == []
+
+
+def _teaser_card(headline: str, href: str, byline: str, kicker: str = "", by: str = "By ") -> str:
+    kicker_html = f"<h3>{kicker}</h3>" if kicker else ""
+    return (
+        f'<li><div class="card">{kicker_html}<h2><a href="{href}">{headline}</a></h2>'
+        f'<span class="byline">{by}<a class="byline" href="/author/x">{byline}</a></span></div></li>'
+    )
+
+
+def _page(sidebar: str, article: str) -> str:
+    return (
+        f"<html><head><title>Story</title></head><body><aside><ul>{sidebar}</ul></aside>"
+        f"<article><h1>Story</h1>{article}{TEXT}</article></body></html>"
+    )
+
+
+def test_a_sidebar_teasers_byline_is_not_the_articles() -> None:
+    """Found on a D Magazine page (mercury): "Most read" bylines come first in the page, the article's
+    byline is a plain link to the author's page."""
+    sidebar = _teaser_card("Hot property", "/home/2016/12/hot-property/", "Caitlin Clark") + _teaser_card(
+        "Events this week", "/arts/2016/11/events/", "Catherine Downes", kicker="Listings"
+    )
+    article = '<div class="story__info"><span>By <a href="/author/kathy-wise">Kathy Wise</a></span></div>'
+    assert extract_article(_page(sidebar, article), URL).authors == ["Kathy Wise"]
+
+
+def test_a_teaser_whose_author_is_set_as_a_heading_is_still_a_teaser() -> None:
+    card = (
+        '<li><div class="card"><h2><span class="byline">John Roe</span></h2>'
+        '<h2><a href="/opinion/2026/01/other.html">Another variant is coming, and the world must prepare</a></h2>'
+        '<p>By <span class="byline">John Roe</span></p></div></li>'
+    )
+    article = '<p>By <a href="/author/ann-lee">Ann Lee</a></p>'
+    assert extract_article(_page(card, article), URL).authors == ["Ann Lee"]
+
+
+def test_on_a_listing_page_the_first_entrys_byline_names_someone() -> None:
+    entries = _teaser_card("First post", "/blog/first/", "Uwe Riebe", by="") + _teaser_card(
+        "Second post", "/blog/second/", "Tom Stelling", by=""
+    )
+    assert extract_article(_page(entries, ""), URL).authors == ["Uwe Riebe"]
+
+
+def test_a_headline_linking_to_its_own_page_signs_no_teaser() -> None:
+    own = f'<li><div class="card"><h2><a href="{URL}">Story</a></h2><span class="byline">By Ann Lee</span></div></li>'
+    other = _teaser_card("Other story", "/2026/01/other.html", "John Roe")
+    assert extract_article(_page(other + own, ""), URL).authors == ["Ann Lee"]

@@ -343,3 +343,18 @@ def test_a_numbered_list_of_linked_headings_is_the_articles_own() -> None:
     )
     body = extract_article(page, URL).body
     assert all(f"flower for item {i}" in body for i in range(1, 6))
+
+
+def test_a_headline_linking_to_its_own_page_heads_no_teaser() -> None:
+    """A blog post's headline links to its permalink: its standfirst is the article's, not a teaser's,
+    even beside the link to the next post."""
+    standfirst = "Our standfirst says in a few words what this post is about and why it matters now."
+    page = (
+        "<html><body><article><div class='entries'>"
+        f"<div class='intro'><h2><a href='{URL}'>Online safety</a></h2><p>{standfirst}</p></div>"
+        f"<div class='more'><h3><a href='/2026/01/next.html'>Next post</a></h3><p>{STANDFIRST}</p></div>"
+        f"</div>{paragraphs(6)}</article></body></html>"
+    )
+    doc = lxml.html.fromstring(page)
+    body_module.drop_non_article(doc, URL)
+    assert standfirst in doc.text_content() and STANDFIRST in doc.text_content()
