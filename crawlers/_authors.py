@@ -116,6 +116,21 @@ _NOISE = re.compile(
     r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*(?i:[ap]\.?m\.?))?(?:\s+(?:[A-Z]{1,3}T|UTC|GMT))?\b"
 )
 # A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
+# Words of an account's label, never of a name ("Guest author", "Site admin", "Anonymous user").
+_GENERIC = frozenset(
+    {
+        "author",
+        "user",
+        "admin",
+        "administrator",
+        "guest",
+        "unknown",
+        "anonymous",
+        "member",
+        "webmaster",
+        "account",
+    }
+)
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
 _NAME_WORD = re.compile(r"^[\w'’.\-]+$")
 _PARTICLE = frozenset(
@@ -181,6 +196,12 @@ def _cjk_name(part: str) -> str | None:
     return "" if _CJK_ORG.search(name) else name
 
 
+def _lower_case_surname(words: list[str]) -> bool:
+    """Whether words may be a name written with a lower-case surname ("Mobasir hassan"), as markup (a
+    meta tag, JSON-LD) gives it: a capitalised first word, three words at most, none an account's label."""
+    return words[0][0].isupper() and len(words) <= 3 and not _GENERIC & {w.lower() for w in words}
+
+
 def _person_name(part: str, *, strict: bool) -> str:
     """One name from one part of a byline, or "" when the part names no one.
 
@@ -209,7 +230,8 @@ def _person_name(part: str, *, strict: bool) -> str:
         if strict or "_" in part or _DOMAIN.match(part):
             return ""
         return part
-    if len(capitalised) + sum(w.lower() in _PARTICLE for w in words) < len(words) and not part.islower():
+    lower_case = len(capitalised) + sum(w.lower() in _PARTICLE for w in words) < len(words)
+    if lower_case and not part.islower() and (strict or roles or not _lower_case_surname(words)):
         return ""  # a phrase ("deinen Hochzeitsbloggern"), not a name
     if part.islower() and strict:
         return ""

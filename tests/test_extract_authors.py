@@ -50,6 +50,9 @@ def jsonld(author: object) -> str:
         ("Zeige alle Beiträge von Michael Veeser-Dombrowski →", []),
         ("deinen Hochzeitsbloggern", []),
         ("Rezept von", []),  # the login after it dropped (lower case): a label, not a name
+        ("Mobasir hassan", ["Mobasir hassan"]),  # a meta tag's name with a lower-case surname
+        ("Guest author", []),
+        ("Site admin", []),
     ],
 )
 def test_a_byline_value_gives_the_people_it_names(value: str, names: list[str]) -> None:
