@@ -248,11 +248,17 @@ def names_in(values: Iterable[object], *, strict: bool = False) -> list[str]:
             continue
         text = _NOISE.sub(" ", text)
         text = _LEAD.sub("", text.strip())
+        found: list[str] = []
         for part in _SPLIT.split(text):
             name = clean_text(_person_name(part, strict=strict))
             if not name and _ORG_WORD.search(part):
                 break  # "Nada Tawfik, BBC News, New York": after the publisher, its desk or the dateline
-            if name and name.lower() not in seen:
+            if name:
+                found.append(name)
+        if len(found) > 1 and all(" " not in name and not _CJK_NAME.match(name) for name in found):
+            continue  # one word each side of "&", "," or "/": a place, a brand, a desk's code, not people
+        for name in found:
+            if name.lower() not in seen:
                 seen.add(name.lower())
                 names.append(name)
     return names

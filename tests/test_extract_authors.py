@@ -52,6 +52,8 @@ def jsonld(author: object) -> str:
         ("Rezept von", []),  # the login after it dropped (lower case): a label, not a name
         ("Mobasir hassan", ["Mobasir hassan"]),  # a meta tag's name with a lower-case surname
         ("Guest author", []),
+        ("Jobs & Hire", []),  # one word each side: a brand, a place, a desk's code ("det/dpa")
+        ("Frankfurt, Germany", []),
         ("Site admin", []),
     ],
 )
