@@ -115,7 +115,6 @@ _NOISE = re.compile(
     r"[^\s@]{1,64}@[^\s@]{1,253}\.\w+|https?://\S+|www\.\S+|@\w+|\([^()]{0,200}\)|\[[^\[\]]{0,200}\]|"
     r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?:\s*(?i:[ap]\.?m\.?))?(?:\s+(?:[A-Z]{1,3}T|UTC|GMT))?\b"
 )
-# A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
 # Words of an account's label, never of a name ("Guest author", "Site admin", "Anonymous user").
 _GENERIC = frozenset(
     {
@@ -131,6 +130,7 @@ _GENERIC = frozenset(
         "account",
     }
 )
+# A site's address where a name would be ("tagesschau.de", "jungle.world") is the publisher, not a person.
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
 _NAME_WORD = re.compile(r"^[\w'’.\-]+$")
 _PARTICLE = frozenset(
@@ -361,21 +361,40 @@ def _headline_first(heading: lxml.html.HtmlElement) -> tuple[str, int]:
     return str(heading.tag), -len(clean_text(heading.text_content()))  # "h1" < "h2"; the longest of a rank
 
 
-def _signs_a_teaser(node: lxml.html.HtmlElement, url: str) -> bool:
-    """Whether a byline signs another story's teaser ("Related Content": a linked headline, then "By
-    Caitlin Clark"): the headline of the nearest block around it that holds a heading links elsewhere.
-    That headline is its longest heading of the highest rank: a kicker is shorter or set smaller, and
-    so is a columnist's name set as a heading or a section's name above the page's ``<h1>``."""
-    for ancestor in node.iterancestors():
-        if ancestor.tag in ("body", "html", "main"):
-            return False
-        headings = _HEADINGS(ancestor)
-        if headings:
-            return links_elsewhere(min(headings, key=_headline_first), url)
-    return False
+def _teaser_test(url: str) -> Callable[[lxml.html.HtmlElement], bool]:
+    """A test of whether a byline signs another story's teaser ("Related Content": a linked headline,
+    then "By Caitlin Clark"): the headline of the nearest block around it that holds a heading links
+    elsewhere. That headline is the block's longest heading of the highest rank: a kicker is shorter
+    or set smaller, and so is a columnist's name set as a heading or a section's name above the
+    page's ``<h1>``. Each block is looked at once per page (bylines share their blocks)."""
+    headline_links: dict[lxml.html.HtmlElement, bool | None] = {}  # None: the block holds no heading
+
+    def block_answer(block: lxml.html.HtmlElement) -> bool | None:
+        if block not in headline_links:
+            headings = _HEADINGS(block)
+            headline_links[block] = (
+                links_elsewhere(min(headings, key=_headline_first), url) if headings else None
+            )
+        return headline_links[block]
+
+    def signs_a_teaser(node: lxml.html.HtmlElement) -> bool:
+        for ancestor in node.iterancestors():
+            if ancestor.tag in ("body", "html", "main"):
+                return False
+            answer = block_answer(ancestor)
+            if answer is not None:
+                return answer
+        return False
+
+    return signs_a_teaser
 
 
-def _byline_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = False) -> list[str]:
+def _byline_names(
+    doc: lxml.html.HtmlElement,
+    signs_a_teaser: Callable[[lxml.html.HtmlElement], bool],
+    *,
+    teasers: bool = False,
+) -> list[str]:
     """Names in the first visible byline that names someone, read line by line ("By" alone on its line
     joins the next); with ``teasers``, only bylines under other stories' linked headlines are read, else
     only the others.
@@ -384,7 +403,7 @@ def _byline_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = False
     them, even by one word ("Heiko", a blog's pen name), as markup that says "this is the author" does.
     """
     for node in _byline_nodes(doc):
-        if _signs_a_teaser(node, url) != teasers:
+        if signs_a_teaser(node) != teasers:
             continue
         if "vcard" in (node.get("class") or "").lower().split():
             names = names_in([clean_text(fn.text_content()) for fn in node.xpath(_HCARD_NAME)[:MAX_AUTHORS]])
@@ -415,7 +434,12 @@ _AUTHOR_PAGE = re.compile(
 )
 
 
-def _author_page_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = False) -> list[str]:
+def _author_page_names(
+    doc: lxml.html.HtmlElement,
+    signs_a_teaser: Callable[[lxml.html.HtmlElement], bool],
+    *,
+    teasers: bool = False,
+) -> list[str]:
     """Names of the first link to an author's page that names a person, with the links beside it
     (co-authors); ``teasers`` as for :func:`_byline_names`."""
     parent = None
@@ -424,7 +448,7 @@ def _author_page_names(doc: lxml.html.HtmlElement, url: str, *, teasers: bool = 
         if (
             not _AUTHOR_PAGE.search(link.get("href") or "")
             or (parent is not None and link.getparent() is not parent)
-            or _signs_a_teaser(link, url) != teasers
+            or signs_a_teaser(link) != teasers
         ):
             continue
         text = clean_text(link.text_content())
@@ -666,7 +690,8 @@ def authors_of(
     # The names the page's byline shows (markup first): read once, for the rules that weigh the meta
     # tags against it and as sources of their own.
     markup = functools.cache(lambda: _markup_names(doc))
-    visible = functools.cache(lambda: _byline_names(doc, url))
+    signs_a_teaser = _teaser_test(url)
+    visible = functools.cache(lambda: _byline_names(doc, signs_a_teaser))
 
     def byline() -> list[str]:
         return markup() or visible()
@@ -679,10 +704,10 @@ def authors_of(
         lambda: meta_names,
         markup,
         visible,
-        lambda: _author_page_names(doc, url),
+        lambda: _author_page_names(doc, signs_a_teaser),
         # A listing page (a blog's front page) is all teasers: its first entry's byline still names someone.
-        lambda: _byline_names(doc, url, teasers=True),
-        lambda: _author_page_names(doc, url, teasers=True),
+        lambda: _byline_names(doc, signs_a_teaser, teasers=True),
+        lambda: _author_page_names(doc, signs_a_teaser, teasers=True),
         lambda: _labelled_names(doc),
         lambda: _signed_names(doc),
     )
