@@ -463,8 +463,10 @@ def _author_page_names(
 
 # A line that says who wrote the page by its first words: "Von Jane Doe", "Autor: Jane Doe", "Text: …".
 _LABELLED = re.compile(
-    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|"
-    r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*)",
+    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|(?:written|posted)\s+by\s*:?\s*|"
+    r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*|"
+    # the label alone on its line, without a colon (an <h4>Autor</h4> over the name)
+    r"(?:autor(?:in|en)?|authors?|auteur|verfasser(?:in)?)$)",
     re.I,
 )
 # A label set as a small heading ("<h5>Autor:</h5> Jane Doe") is a line of its own.

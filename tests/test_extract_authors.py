@@ -182,6 +182,18 @@ def test_an_author_page_link_in_a_comment_is_not_the_byline() -> None:
             ["Tom Berg"],
         ),
         ("<p>Text: Nina Roth, Paul Adler und Eva Stein</p>", ["Nina Roth", "Paul Adler", "Eva Stein"]),
+        (
+            '<p><em>Written by: <a href="https://forests.example/63537">Julie Mollins</a></em></p>',
+            ["Julie Mollins"],
+        ),
+        (
+            '<div class="meta"><h4>Autor</h4><p><a href="/profil/es_detail/nh">Nikolai Huke</a></p></div>',
+            ["Nikolai Huke"],
+        ),
+        (
+            "<ul><li><div>Datum</div><div>31.01.2022</div></li><li><div>Autor</div><div>Peter Middel</div></li></ul>",
+            ["Peter Middel"],
+        ),
     ],
 )
 def test_a_line_that_starts_with_a_byline_label_names_the_author(byline: str, names: list[str]) -> None:
@@ -195,6 +207,7 @@ def test_a_line_that_starts_with_a_byline_label_names_the_author(byline: str, na
         "<h1>By Jane Doe</h1>",  # a title, not a byline
         '<nav><a href="/x">Von Lisa Kraft</a></nav>',  # another story's teaser
         "<p>Von Anfang an war klar, dass die Behörde handeln muss.</p>",
+        "<p>Authority figures: Jane Doe</p>",  # a label word must stand alone or before its colon
     ],
 )
 def test_a_label_in_a_heading_a_link_or_a_sentence_names_no_one(byline: str) -> None:
