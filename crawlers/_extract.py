@@ -45,8 +45,9 @@ from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
 from ._authors import authors_of
-from ._body import WIDER_BODY_RATIO, body_text, drop_non_article, prose_words, word_count
+from ._body import WIDER_BODY_RATIO, body_text, prose_words
 from ._markup import drop_xml_declaration, parse_document
+from ._prune import drop_non_article
 from ._shown_time import country_zone, shown_cjk_days, shown_time, zone_named
 from ._text import (
     canonicalize_url,
@@ -61,6 +62,7 @@ from ._text import (
     parse_date,
     unescape_text,
     without_control_characters,
+    word_count,
 )
 from ._title import headline, usable
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -31,6 +32,16 @@ _TAGLIKE = re.compile(r"<\s*/?\s*(p|br|div|span|a|b|i|em|strong|ul|ol|li|img|h[1
 # noncharacters): lxml refuses them in any string set on a tree, so one in a page made the body
 # readers fail. Pages use them as invisible separators ("Climate\x07 Change"): each reads as a space.
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+_WORDS = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=32)  # within one page; a few bodies held at most
+def word_count(text: str) -> int:
+    """Words in a text. Cached: the rules ask about the same body and paragraphs again and again
+    (half the calls on a plain article page), and a string's hash is computed once."""
+    return len(_WORDS.findall(text))
 
 
 def without_control_characters(text: str) -> str:

@@ -10,6 +10,8 @@ import lxml.html
 import pytest
 
 import crawlers._body as body_module
+import crawlers._prune as prune_module
+import crawlers._text as text_module
 from crawlers import extract_article
 
 URL = "https://news.example.org/2026/01/story.html"
@@ -132,7 +134,7 @@ def test_a_container_named_caption_around_paragraphs_is_not_a_caption() -> None:
         '<div class="item-caption"><p>Ministers met the watchdog on Monday.</p></div>'
         '<div class="caption">Photo: a regulator\'s office</div></article></body></html>'
     )
-    body_module.drop_non_article(doc)
+    prune_module.drop_non_article(doc)
     text = doc.text_content()
     assert "Ministers met the watchdog" in text and "Photo:" not in text
 
@@ -157,7 +159,7 @@ def test_a_bare_footnote_marker_goes_and_a_bracketed_one_stays() -> None:
         "<html><body><p>Exceptions<sup><a href='#fn1'>1</a></sup> apply.</p>"
         "<p>Minor ones.<sup><a href='#cite-2'>[2]</a></sup></p></body></html>"
     )
-    body_module.drop_non_article(doc)
+    prune_module.drop_non_article(doc)
     assert doc.text_content() == "Exceptions apply.Minor ones.[2]"
 
 
@@ -201,7 +203,7 @@ def test_the_pages_prose_counts_its_list_items_once() -> None:
     article = f"{paragraphs(8)}<ol>{tips}{nested}</ol><ul><li>Home</li></ul>"
     page = f"<html><body><article>{article}</article></body></html>"
     prose = body_module.prose_words(lxml.html.document_fromstring(page))
-    words = body_module.word_count
+    words = text_module.word_count
     expected = [(8, "Paragraph 0 adds its own detail."), (10, "Tip 0."), (1, "A tip in its own paragraph.")]
     assert prose == sum(count * words(f"{SENTENCE} {end}") for count, end in expected)  # "Home": too short
 
@@ -356,5 +358,5 @@ def test_a_headline_linking_to_its_own_page_heads_no_teaser() -> None:
         f"</div>{paragraphs(6)}</article></body></html>"
     )
     doc = lxml.html.fromstring(page)
-    body_module.drop_non_article(doc, URL)
+    prune_module.drop_non_article(doc, URL)
     assert standfirst in doc.text_content() and STANDFIRST in doc.text_content()
