@@ -34,6 +34,11 @@ _TAGLIKE = re.compile(r"<\s*/?\s*(p|br|div|span|a|b|i|em|strong|ul|ol|li|img|h[1
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` with each character no XML tree may hold (a BEL, a form feed) read as a space."""
+    return _XML_INCOMPATIBLE.sub(" ", text)
+
+
 _WORDS = re.compile(r"\w+")
 
 
@@ -42,11 +47,6 @@ def word_count(text: str) -> int:
     """Words in a text. Cached: the rules ask about the same body and paragraphs again and again
     (half the calls on a plain article page), and a string's hash is computed once."""
     return len(_WORDS.findall(text))
-
-
-def without_control_characters(text: str) -> str:
-    """``text`` with each character no XML tree may hold (a BEL, a form feed) read as a space."""
-    return _XML_INCOMPATIBLE.sub(" ", text)
 
 
 def cap_strings(value: Any, max_chars: int) -> Any:
