@@ -11,12 +11,13 @@ under, which sitemap entries must start with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
 
 from ._jsonfeed import looks_like_json_feed
+from ._text import join_url
 
 # <link rel="alternate" type=...> values that announce a feed (plain application/json is a
 # WordPress REST link to the page's own JSON, not a feed).
@@ -86,7 +87,7 @@ def declared_feeds(html: str | bytes, page_url: str) -> list[FeedLink]:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, etree.ParserError):
         return []
-    base = urljoin(page_url, (doc.xpath("string(//base/@href)") or "").strip())
+    base = join_url(page_url, doc.xpath("string(//base/@href)") or "") or page_url
     found: list[FeedLink] = []
     seen: set[str] = set()
     for link in doc.xpath("//link[@href]"):
@@ -94,8 +95,8 @@ def declared_feeds(html: str | bytes, page_url: str) -> list[FeedLink]:
         kind = (link.get("type") or "").split(";")[0].strip().lower()
         if "alternate" not in rels or kind not in FEED_LINK_TYPES:
             continue
-        url = urljoin(base, link.get("href", "").strip())
-        if urlsplit(url).scheme in ("http", "https") and url not in seen:
+        url = join_url(base, link.get("href", ""))
+        if url is not None and urlsplit(url).scheme in ("http", "https") and url not in seen:
             seen.add(url)
             found.append(FeedLink(url, kind, " ".join((link.get("title") or "").split())))
     return found
@@ -128,8 +129,8 @@ def robots_sitemaps(text: str, robots: str) -> list[str]:
     for line in text.splitlines():
         name, _, value = line.split("#", 1)[0].partition(":")
         if name.strip().lower() == "sitemap" and value.strip():
-            url = urljoin(robots, value.strip())
-            if urlsplit(url).scheme in ("http", "https") and url not in found:
+            url = join_url(robots, value)
+            if url is not None and urlsplit(url).scheme in ("http", "https") and url not in found:
                 found.append(url)
     return found
 

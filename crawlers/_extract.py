@@ -57,6 +57,7 @@ from ._text import (
     decode_html,
     html_to_text,
     is_web_url,
+    join_url,
     language_subtag,
     looks_like_markup,
     parse_date,
@@ -415,10 +416,9 @@ def _canonical(doc: lxml.html.HtmlElement, url: str) -> str:
     for link in doc.iter("link"):
         rels = (link.get("rel") or "").lower().split()
         href = (link.get("href") or "").strip()
-        if "canonical" in rels and href:
-            candidate = canonicalize_url(href, url)
-            if is_web_url(candidate):
-                return candidate
+        joined = join_url(url, href) if "canonical" in rels and href else None
+        if joined is not None and is_web_url(candidate := canonicalize_url(joined)):
+            return candidate
     return canonicalize_url(url)
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from regwatch.errors import SourceError
 
 from ._jsonfeed import looks_like_json_feed, parse_json_feed
-from ._text import clean_authors, clean_text, html_to_text, parse_date
+from ._text import clean_authors, clean_text, html_to_text, join_url, parse_date
 from ._xml import local_name as _local
 from ._xml import parse_xml_root
 
@@ -89,12 +88,15 @@ def _rss_entry(item: etree._Element, base: str) -> tuple[FeedEntry | None, str]:
         link = guid if guid.startswith(("http://", "https://", "/")) else ""
     if not link:
         return None, "no link"
+    absolute = join_url(base, link)
+    if absolute is None:
+        return None, f"malformed link {link[:200]!r}"
     published, bad = _dates(item, ("pubdate", "date", "issued", "published"))
     updated, bad_updated = _dates(item, ("modified", "updated"))
     problem = f"unreadable date {(bad or bad_updated)!r}" if bad or bad_updated else ""
     return (
         FeedEntry(
-            link=urljoin(base, link.strip()),
+            link=absolute,
             title=html_to_text(_text(item, "title")),
             published=published,
             updated=updated,
@@ -114,7 +116,7 @@ def _atom_link(entry: etree._Element, base: str) -> str:
             rel = link.get("rel", "alternate")
             href = (link.get("href") or "").strip()
             if href and (wanted is None or rel == wanted) and rel not in ("self", "edit", "enclosure"):
-                return urljoin(link.get(XML_BASE) or entry.get(XML_BASE) or base, href)
+                return join_url(link.get(XML_BASE) or entry.get(XML_BASE) or base, href) or ""
     return ""
 
 
@@ -173,7 +175,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         return parsed
     root = parse_xml_root(body, url, "feed document")
     kind = _local(root.tag)
-    base = urljoin(url, root.get(XML_BASE) or "")
+    base = join_url(url, root.get(XML_BASE) or "") or url
     entries: list[FeedEntry] = []
     skipped: list[str] = []
     problems: list[str] = []

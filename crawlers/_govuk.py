@@ -25,13 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from regwatch.errors import ExtractionError
 from regwatch.models import Article
 
 from ._extract import body_from_html, cap_body, summary_from_body
-from ._text import canonicalize_url, clean_text, html_to_text, language_subtag, parse_date
+from ._text import canonicalize_url, clean_text, html_to_text, join_url, language_subtag, parse_date
 
 # Words of a document_type written as initials in its label ("cma_case" -> "CMA case").
 _INITIALISMS = frozenset({"aaib", "cma", "dfid", "esi", "eu", "foi", "hmrc", "maib", "raib", "uk", "utaac"})
@@ -86,8 +85,11 @@ def parse_content_item(raw: bytes, api_url: str) -> ContentItem:
     if not isinstance(details, Mapping):
         raise ExtractionError(f"{api_url}: Content API answer's details is not an object")
     document_type = _plain(data.get("document_type"))
+    page_url = join_url(api_url, base_path)
+    if page_url is None:
+        raise ExtractionError(f"{api_url}: Content API answer's base_path {base_path[:200]!r} is no address")
     return ContentItem(
-        page_url=canonicalize_url(urljoin(api_url, base_path)),
+        page_url=canonicalize_url(page_url),
         title=title,
         summary=_text(data.get("description")),
         body_html=_body_html(details),

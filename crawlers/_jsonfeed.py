@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urljoin
 
 from regwatch.errors import SourceError
 
-from ._text import clean_authors, clean_text, html_to_text, parse_date
+from ._text import clean_authors, clean_text, html_to_text, join_url, parse_date
 
 JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
 
@@ -62,6 +61,10 @@ def parse_json_feed(body: bytes, url: str) -> Any:
         if not link:
             skipped.append(f"entry {position} ({label}): no link")
             continue
+        absolute = join_url(url, link)
+        if absolute is None:
+            skipped.append(f"entry {position} ({label}): malformed link {link[:200]!r}")
+            continue
         raw_published, raw_modified = item.get("date_published"), item.get("date_modified")
         published, modified = parse_date(raw_published), parse_date(raw_modified)
         bad = [
@@ -78,7 +81,7 @@ def parse_json_feed(body: bytes, url: str) -> Any:
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         entries.append(
             FeedEntry(
-                link=urljoin(url, link),
+                link=absolute,
                 title=_text(item.get("title")),
                 published=published or modified,
                 updated=modified,

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
 from ._discover import in_section, same_site
-from ._text import clean_text, parse_date
+from ._text import clean_text, join_url, parse_date
 
 MIN_GROUP_LINKS = 3  # a pattern is learned from, and trusted on, three pages at least
 MIN_SCORE = 2.5
@@ -286,11 +286,14 @@ def _page_links(html: str | bytes, page_url: str) -> list[_Occurrence] | None:
         return None
     for node in doc.xpath("//script | //style | //noscript | //template"):
         node.drop_tree()
-    base = urljoin(page_url, (doc.xpath("string(//base/@href)") or "").strip())
+    base = join_url(page_url, doc.xpath("string(//base/@href)") or "") or page_url
     page = urlsplit(page_url)
     anchors = []
     for anchor in doc.xpath("//body//a[@href]"):
-        url = urljoin(base, anchor.get("href", "").strip()).split("#", 1)[0]
+        joined = join_url(base, anchor.get("href", ""))
+        if joined is None:
+            continue  # a malformed address: that link alone is skipped
+        url = joined.split("#", 1)[0]
         split = urlsplit(url)
         if split.scheme not in ("http", "https") or not same_site(split.hostname or "", page.hostname or ""):
             continue

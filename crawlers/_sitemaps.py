@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from regwatch.errors import SourceError
 
-from ._text import clean_text, parse_date
+from ._text import clean_text, join_url, parse_date
 from ._xml import local_name as _local
 from ._xml import parse_xml_root
 
@@ -74,13 +73,14 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     for node in root:
         if _local(node.tag) != item:
             continue
-        loc = _child_text(node, "loc")
-        if not loc:
-            continue
+        raw = _child_text(node, "loc")
+        loc = join_url(url, raw) if raw else None
+        if loc is None:
+            continue  # no address, or a malformed one: that entry alone is skipped
         keywords = _child_text(node, "keywords")
         entries.append(
             SitemapEntry(
-                loc=urljoin(url, loc),
+                loc=loc,
                 lastmod=parse_date(_child_text(node, "lastmod")),
                 published=parse_date(_child_text(node, "publication_date")),
                 title=_child_text(node, "title"),

@@ -184,8 +184,30 @@ def canonicalize_url(url: str, base: str = "") -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def join_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``, or None when either is malformed ("http://[abc", an
+    unclosed IPv6 host; a port out of range): one bad link in a page, feed or sitemap is skipped,
+    never the page, feed or sitemap around it."""
+    try:
+        joined = urljoin(base, href.strip())
+        urlsplit(joined).port  # noqa: B018 -- reading it checks the port
+    except ValueError:
+        return None
+    return joined
+
+
 def is_web_url(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https", "file")
+
+
+# Link targets that are no page: a script, a mail or a phone number.
+_NOT_PAGES = ("javascript:", "mailto:", "tel:")
+
+
+def _path_of(href: str, base: str = "") -> str | None:
+    """The path an address names (its last slash aside), or None for a malformed one ("http://[abc")."""
+    joined = join_url(base, href)
+    return None if joined is None else urlsplit(canonicalize_url(joined)).path.rstrip("/")
 
 
 # An element (a headline) links elsewhere when at least this share of its text is such links' text.
@@ -197,12 +219,13 @@ def links_elsewhere(element: Any, url: str = "") -> bool:
     before it). A link to a fragment never counts, nor, given the page's ``url``, a link back to it (a
     blog post's headline links to its own permalink)."""
     text = clean_text(element.text_content())
-    own = urlsplit(canonicalize_url(url)).path.rstrip("/") if url else None
+    own = _path_of(url) if url else None
 
     def elsewhere(href: str) -> bool:
-        if not href or href.startswith("#"):
+        href = href.strip()
+        if not href or href.startswith("#") or href.lower().startswith(_NOT_PAGES):
             return False
-        return own is None or urlsplit(canonicalize_url(href, url)).path.rstrip("/") != own
+        return own is None or _path_of(href, url) != own
 
     linked = "".join("".join(a.itertext()) for a in element.iter("a") if elsewhere(a.get("href") or ""))
     return bool(text) and len(clean_text(linked)) >= LINKED_TEXT_SHARE * len(text)

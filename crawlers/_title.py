@@ -20,12 +20,12 @@ import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote_plus, urljoin, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import lxml.etree
 import lxml.html
 
-from ._text import clean_text
+from ._text import clean_text, join_url
 
 # Headlines are short: a "title" longer than this is a page's markup swallowed by a broken <title>.
 TITLE_MAX_CHARS = 300
@@ -130,7 +130,9 @@ class _Shown:
     linked: frozenset[str] = frozenset()  # headings shown only in links elsewhere (a section's name)
 
 
-def _page_key(url: str) -> tuple[str, str, str]:
+def _page_key(url: str | None) -> tuple[str, str, str] | None:
+    if url is None:
+        return None  # a malformed address names no page
     parts = urlsplit(url)
     return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/"), parts.query
 
@@ -141,7 +143,7 @@ def _links_elsewhere(element: lxml.html.HtmlElement, url: str) -> bool:
     anchors = element.xpath("ancestor-or-self::a | .//a")
     here = _page_key(url)
     return bool(anchors) and not any(
-        _page_key(urljoin(url, a.get("href").strip())) == here for a in anchors if a.get("href")
+        here is not None and _page_key(join_url(url, a.get("href"))) == here for a in anchors if a.get("href")
     )
 
 

@@ -360,3 +360,19 @@ def test_a_headline_linking_to_its_own_page_heads_no_teaser() -> None:
     doc = lxml.html.fromstring(page)
     prune_module.drop_non_article(doc, URL)
     assert standfirst in doc.text_content() and STANDFIRST in doc.text_content()
+
+
+def test_a_malformed_link_in_a_headline_loses_nothing() -> None:
+    """An address Python cannot split ("http://[abc", an unclosed IPv6 host) in a teaser's headline
+    or over a byline is a link elsewhere, not an error: the article is still extracted."""
+    teasers = "".join(
+        f'<div class="card"><h3><a href="http://[abc/{i}">Other story {i}</a></h3>'
+        f'<p class="byline">By Jane Doe</p><p>{STANDFIRST}</p></div>'
+        for i in range(3)
+    )
+    page = (
+        "<html><head><title>Online safety</title></head><body><article>"
+        f"<h1>Online safety</h1>{paragraphs(6)}<div class='more'>{teasers}</div></article></body></html>"
+    )
+    article = extract_article(page, URL)
+    assert article.body.count(SENTENCE) == 6 and "Other story" not in article.body

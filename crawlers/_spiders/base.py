@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -226,11 +227,26 @@ class SourceSpider(scrapy.Spider):
         cutoff = self.cutoff
         return cutoff is not None and bool(dates) and all(d is not None and d < cutoff for d in dates)
 
+    def absolute(self, response: Response, link: str) -> str | None:
+        """``link`` made absolute against the response (its ``<base>`` too); None, logged, for a
+        malformed address ("http://[abc"), so one bad link never stops the page's others."""
+        try:
+            url = response.urljoin(link.strip())
+            urlsplit(url).port  # noqa: B018 -- reading it checks the port
+        except ValueError:
+            logger.warning(
+                "source=%s url=%s skipping malformed link %r", self.source_id, response.url, link[:200]
+            )
+            return None
+        return url
+
     def next_page(self, response: Response, url: str | None, page: int) -> scrapy.Request | None:
         """The request for the next index page, unless the page limit is reached."""
         if not url or not url.strip() or self.probe:
             return None
-        url = response.urljoin(url.strip())
+        url = self.absolute(response, url)
+        if url is None:
+            return None
         if page >= self.max_listing_pages:
             logger.info(
                 "source=%s url=%s not following page %d: CRAWL_MAX_LISTING_PAGES=%d",

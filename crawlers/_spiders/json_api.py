@@ -71,7 +71,8 @@ class JsonApiSpider(SourceSpider):
             if link is None:
                 continue
             found += 1
-            request = self._follow(response.urljoin(link), result, hint)
+            url = self.absolute(response, link)
+            request = self._follow(url, result, hint) if url else None
             if request is not None:
                 yield request
         logger.info("source=%s url=%s API page %d: %d results", self.source_id, response.url, page, found)

@@ -56,14 +56,16 @@ class ListingSpider(SourceSpider):
                     else "",
                 )
                 found += 1
-                request = self.article_request(response.urljoin(link.strip()), hint)
+                url = self.absolute(response, link)
+                request = self.article_request(url, hint) if url else None
                 if request is not None:
                     yield request
         else:
             for link in response.css(link_css).getall():
                 if link.strip():
                     found += 1
-                    request = self.article_request(response.urljoin(link.strip()))
+                    url = self.absolute(response, link)
+                    request = self.article_request(url) if url else None
                     if request is not None:
                         yield request
         logger.info("source=%s url=%s listing page %d: %d links", self.source_id, response.url, page, found)
