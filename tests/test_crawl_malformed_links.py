@@ -35,35 +35,33 @@ def test_a_malformed_address_joins_to_nothing(href: str) -> None:
     assert join_url(BASE, "/ok.html") == f"{BASE}/ok.html"
 
 
-def test_an_rss_item_with_a_malformed_link_is_skipped_and_the_rest_kept() -> None:
-    rss = (
-        '<?xml version="1.0"?><rss><channel><title>T</title>'
-        f"<item><title>Bad</title><link>{BAD}</link></item>"
-        f"<item><title>Good</title><link>{BASE}/good.html</link></item></channel></rss>"
-    ).encode()
-    feed = parse_feed(rss, f"{BASE}/feed.xml")
+RSS = (
+    '<?xml version="1.0"?><rss><channel><title>T</title>'
+    f"<item><title>Bad</title><link>{BAD}</link></item>"
+    f"<item><title>Good</title><link>{BASE}/good.html</link></item></channel></rss>"
+)
+ATOM = (
+    '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+    f'<entry><title>Bad</title><link href="{BAD}"/></entry>'
+    f'<entry><title>Good</title><link href="{BASE}/good.html"/></entry></feed>'
+)
+JSON_FEED = json.dumps(
+    {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "T",
+        "items": [
+            {"id": "1", "url": BAD, "title": "Bad"},
+            {"id": "2", "url": f"{BASE}/good.html", "title": "Good"},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize("body", [RSS, ATOM, JSON_FEED], ids=["rss", "atom", "json"])
+def test_a_feed_entry_with_a_malformed_link_is_skipped_and_the_rest_kept(body: str) -> None:
+    feed = parse_feed(body.encode(), f"{BASE}/feed")
     assert [e.link for e in feed.entries] == [f"{BASE}/good.html"]
-    assert any("malformed link" in skipped for skipped in feed.skipped)
-
-
-def test_an_atom_entry_with_a_malformed_link_is_skipped_and_the_rest_kept() -> None:
-    atom = (
-        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
-        f'<entry><title>Bad</title><link href="{BAD}"/></entry>'
-        f'<entry><title>Good</title><link href="{BASE}/good.html"/></entry></feed>'
-    ).encode()
-    assert [e.link for e in parse_feed(atom, f"{BASE}/atom.xml").entries] == [f"{BASE}/good.html"]
-
-
-def test_a_json_feed_item_with_a_malformed_url_is_skipped_and_the_rest_kept() -> None:
-    items = [
-        {"id": "1", "url": BAD, "title": "Bad"},
-        {"id": "2", "url": f"{BASE}/good.html", "title": "Good"},
-    ]
-    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": items}).encode()
-    feed = parse_feed(body, f"{BASE}/feed.json")
-    assert [e.link for e in feed.entries] == [f"{BASE}/good.html"]
-    assert any("malformed link" in skipped for skipped in feed.skipped)
+    assert len(feed.skipped) == 1
 
 
 def test_a_sitemap_entry_with_a_malformed_address_is_skipped_and_the_rest_kept() -> None:
