@@ -475,9 +475,12 @@ _LABEL_BLOCKS = _BLOCKS | {"h4", "h5", "h6", "dt", "dd", "td", "address"}
 _DASHES = " \t\n\xa0-–—|·•"
 # The next label on the same line ("Autor: Jane Doe Tags: …", "Autor: Jane Doe Lesezeit: 5 min") ends the name.
 _NEXT_LABEL = re.compile(r"\s\w+:(?:\s|$)")
-# Where a labelled line is someone else's: a heading (a title that starts "By…"), a link list, page furniture.
+# Where a labelled line is someone else's: a heading (a title that starts "By…"), a link list, page furniture,
+# a media credit.
 _NOT_LABELLED = (
-    "ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::nav or self::footer or self::a]"
+    "ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::nav or self::footer or self::a"
+    # a photo's or video's credit ("By U.S. Customs and Border Protection" under a clip)
+    " or contains(translate(@class, 'CREDIT', 'credit'), 'credit')]"
 )
 
 

@@ -208,6 +208,7 @@ def test_a_line_that_starts_with_a_byline_label_names_the_author(byline: str, na
         '<nav><a href="/x">Von Lisa Kraft</a></nav>',  # another story's teaser
         "<p>Von Anfang an war klar, dass die Behörde handeln muss.</p>",
         "<p>Authority figures: Jane Doe</p>",  # a label word must stand alone or before its colon
+        '<span class="credit video-credit">By U.S. Customs and Border Protection</span>',  # a clip's credit
     ],
 )
 def test_a_label_in_a_heading_a_link_or_a_sentence_names_no_one(byline: str) -> None:
