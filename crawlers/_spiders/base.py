@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -36,6 +35,7 @@ from .._http import charset, header
 from .._items import ArticleHint, FetchedPage
 from .._ledger import FetchRecord, validators_from
 from .._stats import count, record_error, set_index_failure, stat_key
+from .._text import join_url
 from .._urls import canonical_url
 from ..settings import crawl_setting
 
@@ -231,13 +231,14 @@ class SourceSpider(scrapy.Spider):
         """``link`` made absolute against the response (its ``<base>`` too); None, logged, for a
         malformed address ("http://[abc"), so one bad link never stops the page's others."""
         try:
-            url = response.urljoin(link.strip())
-            urlsplit(url).port  # noqa: B018 -- reading it checks the port
+            base = response.urljoin("")  # the page's <base>, else its own address
         except ValueError:
+            base = response.url  # a malformed <base>
+        url = join_url(base, link)
+        if url is None:
             logger.warning(
                 "source=%s url=%s skipping malformed link %r", self.source_id, response.url, link[:200]
             )
-            return None
         return url
 
     def next_page(self, response: Response, url: str | None, page: int) -> scrapy.Request | None:
