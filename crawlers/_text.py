@@ -204,10 +204,14 @@ def is_web_url(url: str) -> bool:
 _NOT_PAGES = ("javascript:", "mailto:", "tel:")
 
 
-def _path_of(href: str, base: str = "") -> str | None:
-    """The path an address names (its last slash aside), or None for a malformed one ("http://[abc")."""
+def page_key(href: str, base: str = "") -> tuple[str, str, str] | None:
+    """What names a page in an address: its host without "www.", its path without a last slash, its
+    query; None for a malformed address ("http://[abc"), which names no page."""
     joined = join_url(base, href)
-    return None if joined is None else urlsplit(canonicalize_url(joined)).path.rstrip("/")
+    if joined is None:
+        return None
+    parts = urlsplit(joined)
+    return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/"), parts.query
 
 
 # An element (a headline) links elsewhere when at least this share of its text is such links' text.
@@ -219,13 +223,13 @@ def links_elsewhere(element: Any, url: str = "") -> bool:
     before it). A link to a fragment never counts, nor, given the page's ``url``, a link back to it (a
     blog post's headline links to its own permalink)."""
     text = clean_text(element.text_content())
-    own = _path_of(url) if url else None
+    own = page_key(url) if url else None
 
     def elsewhere(href: str) -> bool:
         href = href.strip()
         if not href or href.startswith("#") or href.lower().startswith(_NOT_PAGES):
             return False
-        return own is None or _path_of(href, url) != own
+        return own is None or page_key(href, url) != own
 
     linked = "".join("".join(a.itertext()) for a in element.iter("a") if elsewhere(a.get("href") or ""))
     return bool(text) and len(clean_text(linked)) >= LINKED_TEXT_SHARE * len(text)

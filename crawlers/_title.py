@@ -25,7 +25,7 @@ from urllib.parse import unquote_plus, urlsplit
 import lxml.etree
 import lxml.html
 
-from ._text import clean_text, join_url
+from ._text import clean_text, page_key
 
 # Headlines are short: a "title" longer than this is a page's markup swallowed by a broken <title>.
 TITLE_MAX_CHARS = 300
@@ -130,20 +130,13 @@ class _Shown:
     linked: frozenset[str] = frozenset()  # headings shown only in links elsewhere (a section's name)
 
 
-def _page_key(url: str | None) -> tuple[str, str, str] | None:
-    if url is None:
-        return None  # a malformed address names no page
-    parts = urlsplit(url)
-    return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/"), parts.query
-
-
 def _links_elsewhere(element: lxml.html.HtmlElement, url: str) -> bool:
     """Whether a heading sits in or holds a link, none to the page itself: a section's or the site's
     name, not a post's title linked to its own permalink."""
     anchors = element.xpath("ancestor-or-self::a | .//a")
-    here = _page_key(url)
+    here = page_key(url)
     return bool(anchors) and not any(
-        here is not None and _page_key(join_url(url, a.get("href"))) == here for a in anchors if a.get("href")
+        here is not None and page_key(a.get("href"), url) == here for a in anchors if a.get("href")
     )
 
 

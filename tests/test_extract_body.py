@@ -376,3 +376,12 @@ def test_a_malformed_link_in_a_headline_loses_nothing() -> None:
     )
     article = extract_article(page, URL)
     assert article.body.count(SENTENCE) == 6 and "Other story" not in article.body
+
+
+def test_a_link_to_the_same_path_on_another_site_links_elsewhere() -> None:
+    """Only the page's own address is a link back to it: host (without "www."), path and query."""
+    heading = lxml.html.fromstring("<h2><a href='https://other.example/2026/01/story.html'>Story</a></h2>")
+    own = lxml.html.fromstring(
+        "<h2><a href='https://www.news.example.org/2026/01/story.html/'>Story</a></h2>"
+    )
+    assert text_module.links_elsewhere(heading, URL) and not text_module.links_elsewhere(own, URL)
