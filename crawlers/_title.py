@@ -77,6 +77,10 @@ def _screen_reader_only(element: lxml.html.HtmlElement) -> bool:
     )
 
 
+# Elements the eye reads as a break between the texts around them ("<small>Kicker</small><br>Headline").
+_BREAKS = frozenset({"br", "div", "p"})
+
+
 def _around(heading: lxml.html.HtmlElement, mark: lxml.html.HtmlElement | None = None) -> tuple[str, str]:
     """A heading's text as the eye reads it (what only a screen reader hears left out), split at
     ``mark``: (the text before it, the text after it); all of it before when there is no mark."""
@@ -94,9 +98,9 @@ def _around(heading: lxml.html.HtmlElement, mark: lxml.html.HtmlElement | None =
                 parts[side].append(" ")  # it stood between two texts
                 walker.skip_subtree()
             else:
-                parts[side].append(element.text or "")
+                parts[side].append((" " if element.tag in _BREAKS else "") + (element.text or ""))
         elif element is not heading:  # its text is done: what follows it in its parent
-            parts[side].append(element.tail or "")
+            parts[side].append((" " if element.tag in _BREAKS else "") + (element.tail or ""))
     return clean_text("".join(parts[0])), clean_text("".join(parts[1]))
 
 
@@ -105,19 +109,73 @@ def _heading_text(heading: lxml.html.HtmlElement) -> str:
     return _around(heading)[0]
 
 
+# A label set over the headline inside its heading: the class a publisher gives it ("dachzeile",
+# "topline", "kicker", "h1small"), or the headline's own class on what follows it.
+_KICKER_CLASS = re.compile(
+    r"kicker|top-?line|over-?line|dachzeile|roof-?line|eyebrow|high-?line|topic|small|pre-?title|super-?title|"
+    r"fake-h\d",
+    re.I,
+)
+_HEADLINE_PART_CLASS = re.compile(r"headline|title", re.I)
+KICKER_MAX_WORDS = 8
+
+
+def _set_kicker(heading: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The label a heading sets before its headline as an element of its own, if it does: a
+    block ("<h1><div class=topic-label>100. Geburtstag</div> Headline</h1>"), a ``<small>`` over a
+    line break, or an element whose class or whose follower's class says which is which
+    ("<span class=dachzeile>…</span><span class=headline>…</span>"). A plain ``<span>`` first
+    is no evidence: it may be the headline's own first part."""
+    while (
+        len(heading) == 1
+        and isinstance(heading[0].tag, str)
+        and not (heading.text or "").strip()
+        and not (heading[0].tail or "").strip()
+    ):
+        heading = heading[0]  # <h1><span class="post-title"><small>Kicker</small><br>Headline</span></h1>
+    if (heading.text or "").strip() or not len(heading) or not isinstance(heading[0].tag, str):
+        return None
+    first = heading[0]
+    following = first.getnext()
+    if first.tag == "a" or _screen_reader_only(first):
+        return None
+    if (
+        first.tag in ("div", "p")
+        or (first.tag == "small" and following is not None and following.tag == "br")
+        or _KICKER_CLASS.search(first.get("class") or "")
+        or (
+            following is not None
+            and isinstance(following.tag, str)
+            and _HEADLINE_PART_CLASS.search(following.get("class") or "")
+            and not _HEADLINE_PART_CLASS.search(first.get("class") or "")  # "title__maintext", "title__sub"
+        )
+    ):
+        return first
+    return None
+
+
 def _kicked_headlines(doc: lxml.html.HtmlElement) -> dict[str, str]:
-    """The ``<h1>``s set as a kicker, a separator only a screen reader hears, and the headline
-    ("<span>Klimaschutz</span><span class=visually-hidden>: </span><span>Bohren, …</span>"), as
-    {the whole, normalised: the headline}. Declared titles tell the whole; the eye reads the
-    kicker as a label over the headline."""
+    """The ``<h1>``s set as a kicker and the headline, as {the whole, normalised: the headline}.
+    The kicker is set apart by a separator only a screen reader hears ("<span>Klimaschutz</span>
+    <span class=visually-hidden>: </span><span>Bohren, …</span>") or as an element of its own
+    (:func:`_set_kicker`). Declared titles tell the whole, either way round ("Headline - Kicker");
+    the eye reads the kicker as a label over the headline."""
     kicked = {}
     for heading in doc.iter("h1"):
+        kicker = rest = ""
         for mark in heading.iterdescendants():
             if _screen_reader_only(mark) and not _WORD.search(mark.text_content()):
                 kicker, rest = _around(heading, mark)
-                if _WORD.search(kicker) and len(_norm(rest).split()) >= 2:
-                    kicked[_norm(f"{kicker} {rest}")] = rest
                 break
+        else:
+            label = _set_kicker(heading)
+            if label is not None:
+                kicker, whole = clean_text(label.text_content()), _heading_text(heading)
+                if len(kicker.split()) <= KICKER_MAX_WORDS and whole.startswith(kicker):
+                    rest = whole[len(kicker) :].lstrip(" :|–—-")
+        if _WORD.search(kicker) and len(_norm(rest).split()) >= 2:
+            kicked[_norm(f"{kicker} {rest}")] = rest
+            kicked[_norm(f"{rest} {kicker}")] = rest
     return kicked
 
 

@@ -475,3 +475,44 @@ def test_a_hyphenated_hosts_name_written_with_a_space_is_the_site() -> None:
     assert title_of(f"<title>{title}</title>", "", "https://www.handwerk-magazin.de/it") == (
         "Viele Betriebe sparen an der IT-Sicherheit"
     )
+
+
+@pytest.mark.parametrize(
+    ("declared", "h1"),
+    [
+        (
+            "100. Geburtstag: Margot Friedländer wird 100 Jahre",
+            '<h1><div class="topic-label">100. Geburtstag</div> Margot Friedländer wird 100 Jahre</h1>',
+        ),
+        (
+            "Margot Friedländer wird 100 Jahre - Interne Unterlagen",
+            '<h1><span class="dachzeile">Interne Unterlagen</span>'
+            '<span class="headline">Margot Friedländer wird 100 Jahre</span></h1>',
+        ),
+        (
+            "Einheit der Woche Margot Friedländer wird 100 Jahre",
+            '<h1><span class="post-title"><small>Einheit der Woche</small><br>'
+            "Margot Friedländer wird 100 Jahre</span></h1>",
+        ),
+        (
+            "Initiative EnergieEffizienz Margot Friedländer wird 100 Jahre",
+            '<h1><span class="h1small">Initiative EnergieEffizienz</span> Margot Friedländer wird 100 Jahre</h1>',
+        ),
+    ],
+    ids=["a block", "classes for both, declared the other way round", "small over a break", "a kicker class"],
+)
+def test_a_kicker_the_h1_sets_as_an_element_of_its_own_is_not_the_headline(declared: str, h1: str) -> None:
+    """Found on trafilatura-eval pages: the declared title tells kicker and headline, the <h1> sets the
+    kicker apart as an element of its own, with no separator a screen reader hears."""
+    head = f'<title>{declared} | Stiftung</title><meta property="og:title" content="{declared}">'
+    assert title_of(head, h1) == "Margot Friedländer wird 100 Jahre"
+
+
+def test_a_first_part_of_the_headline_classed_as_the_title_is_no_kicker() -> None:
+    """ "<span class=title__maintext>…</span><i class=title__subtitle>…</i>": both parts are the headline."""
+    head = "<title>Kleine Rechner im Vergleich: Abschied vom Wasser - Technik</title>"
+    body = (
+        '<h1 class="title"><span class="title__maintext">Kleine Rechner im Vergleich</span>'
+        '<i class="title__delimiter">: </i><i class="title__subtitle">Abschied vom Wasser</i></h1>'
+    )
+    assert title_of(head, body) == "Kleine Rechner im Vergleich: Abschied vom Wasser"
