@@ -231,6 +231,14 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
 # --- fields ------------------------------------------------------------------
 
 
+def _microdata_headline(doc: lxml.html.HtmlElement) -> str:
+    """The first element marked ``itemprop="headline"`` (schema.org microdata), outside links."""
+    for element in doc.xpath('//*[contains(concat(" ", normalize-space(@itemprop), " "), " headline ")]')[:1]:
+        if not element.xpath("ancestor-or-self::a"):
+            return clean_text(element.text_content())
+    return ""
+
+
 def _title(
     ld: dict[str, Any],
     meta: dict[str, list[str]],
@@ -245,7 +253,11 @@ def _title(
         url,
         jsonld=_ld_text(ld.get("headline")) or _ld_text(ld.get("name")),
         declared=[
-            _first(meta, key) for key in ("og:title", "twitter:title", "dc.title", "dcterms.title", "title")
+            *(
+                _first(meta, key)
+                for key in ("og:title", "twitter:title", "dc.title", "dcterms.title", "title")
+            ),
+            _first(meta, "headline") or _microdata_headline(doc),
         ],
         site_names=[_first(meta, "og:site_name"), _first(meta, "application-name"), publisher],
         listed=listed,

@@ -516,3 +516,26 @@ def test_a_first_part_of_the_headline_classed_as_the_title_is_no_kicker() -> Non
         '<i class="title__delimiter">: </i><i class="title__subtitle">Abschied vom Wasser</i></h1>'
     )
     assert title_of(head, body) == "Kleine Rechner im Vergleich: Abschied vom Wasser"
+
+
+def test_a_heading_marked_as_the_headline_in_microdata_is_declared() -> None:
+    """Found on a trafilatura-eval page: the <title> names a menu entry; the heading the page
+    marks ``itemprop="headline"`` is the article's headline."""
+    head = "<title>der Schreibstil - texte.example - Webdesign</title>"
+    body = (
+        "<nav><ul><li><a href='/stil'>der Schreibstil</a></li><li><a href='/seo'>Suchmaschinen</a></li></ul></nav>"
+        "<div id='content'><p>der Schreibstil</p>"
+        '<h2 itemprop="headline">Schreiben Sie Informationen für Ihre Zielgruppe</h2></div>'
+    )
+    assert (
+        title_of(head, body, "https://texte.example/stil")
+        == "Schreiben Sie Informationen für Ihre Zielgruppe"
+    )
+    linked = body.replace('<h2 itemprop="headline">', '<h2><a itemprop="headline" href="/x">').replace(
+        "</h2>", "</a></h2>"
+    )
+    # A headline in a link is another page's.
+    assert (
+        title_of(head, linked, "https://texte.example/stil")
+        != "Schreiben Sie Informationen für Ihre Zielgruppe"
+    )
