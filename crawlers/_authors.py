@@ -463,7 +463,10 @@ def _author_page_names(
 
 # A line that says who wrote the page by its first words: "Von Jane Doe", "Autor: Jane Doe", "Text: …".
 _LABELLED = re.compile(
-    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|(?:written|posted)\s+by\s*:?\s*|"
+    r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|(?:written|posted|submitted)\s+by\s*:?\s*|"
+    # "Ein Beitrag von", "Blog Beitrag von", "Gastbeitrag von", "A post by", "Article by"; Drupal's "Gespeichert von"
+    r"(?:(?:ein|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?)?(?:beitrag|artikel|post|article|story)\s+(?:von|by)(?:\s+|$)|"
+    r"(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von(?:\s+|$)|"
     r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*|"
     # the label alone on its line, without a colon (an <h4>Autor</h4> over the name)
     r"(?:autor(?:in|en)?|authors?|auteur|verfasser(?:in)?)$)",
@@ -473,8 +476,9 @@ _LABELLED = re.compile(
 _LABEL_BLOCKS = _BLOCKS | {"h4", "h5", "h6", "dt", "dd", "td", "address"}
 # What stands before a label in a line of page furniture ("05.02.2020 - Redaktion: Jane Doe").
 _DASHES = " \t\n\xa0-–—|·•"
-# The next label on the same line ("Autor: Jane Doe Tags: …", "Autor: Jane Doe Lesezeit: 5 min") ends the name.
-_NEXT_LABEL = re.compile(r"\s\w+:(?:\s|$)")
+# The next label on the same line ("Autor: Jane Doe Tags: …", "Autor: Jane Doe Lesezeit: 5 min") ends the
+# name, as does the day it was written ("Gespeichert von Jane Doe am 24. Juli 2017", "… on 3 May").
+_NEXT_LABEL = re.compile(r"\s\w+:(?:\s|$)|\s(?:am|on)\s+\d")
 # Where a labelled line is someone else's: a heading (a title that starts "By…"), a link list, page furniture,
 # a media credit.
 _NOT_LABELLED = (
@@ -509,6 +513,10 @@ def _labelled_lines(doc: lxml.html.HtmlElement) -> Iterable[str]:
             if block.xpath(_QUOTED) or block.xpath(_NOT_LABELLED):
                 continue
             lines = [line.strip(_DASHES) for line in _lines(block, _LABEL_BLOCKS)]
+            following = next(block.itersiblings(tag=lxml.etree.Element), None)
+            if following is not None and not following.xpath(_NOT_LABELLED):
+                # "<div><p>By</p></div><div><p>Todd Bates</p></div>": the label's block ends before the name.
+                lines += _lines(following, _LABEL_BLOCKS)[:1]
             for line, after in zip(lines, [*lines[1:], ""], strict=True):
                 if _LABELLED.match(line):
                     rest = _LABELLED.sub("", line) or after  # "Autor:" alone on its line names the next
@@ -636,6 +644,18 @@ def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     return people
 
 
+def _full_names(people: list[str], shown: Callable[[], list[str]]) -> list[str]:
+    """JSON-LD's people, or the names the page's byline shows where JSON-LD gives only their first
+    words: a login or a first name ("Todd" beside the byline's "Todd Bates")."""
+    if not people or any(len(name.split()) > 1 for name in people):
+        return people
+    names = shown()
+    firsts = [name.split()[0].lower() for name in names[: len(people)]]
+    if len(names) >= len(people) and firsts == [name.lower() for name in people]:
+        return names
+    return people
+
+
 _WORDS = re.compile(r"[^\W_]+")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu"})
 
@@ -705,7 +725,9 @@ def authors_of(
     if meta_names and not people and _shown_elsewhere(meta_names, byline, doc):
         meta_names = []
     sources: tuple[Callable[[], list[str]], ...] = (
-        lambda: _with_coauthors(names_in(people), meta_names),
+        lambda: _with_coauthors(
+            _full_names(names_in(people), lambda: byline() or _labelled_names(doc)), meta_names
+        ),
         lambda: meta_names,
         markup,
         visible,

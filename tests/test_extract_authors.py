@@ -194,6 +194,17 @@ def test_an_author_page_link_in_a_comment_is_not_the_byline() -> None:
             "<ul><li><div>Datum</div><div>31.01.2022</div></li><li><div>Autor</div><div>Peter Middel</div></li></ul>",
             ["Peter Middel"],
         ),
+        ("<p>Blog Beitrag von Margarita Koreneva</p>", ["Margarita Koreneva"]),
+        ("<p><em>A guest post by Nadia Lorne</em></p>", []),  # a guest post's label is another form
+        (
+            '<div class="submitted">Gespeichert von <span>Rasmus Sohl</span> am 24. Juli 2017</div>',
+            ["Rasmus Sohl"],
+        ),
+        (
+            "<div class='f'><div class='field'><p class='label'><strong>By</strong></p></div><!-- field -->"
+            "<div class='field'><p class='full-name'>Todd Bates</p></div></div>",
+            ["Todd Bates"],
+        ),
     ],
 )
 def test_a_line_that_starts_with_a_byline_label_names_the_author(byline: str, names: list[str]) -> None:
@@ -436,3 +447,10 @@ def test_a_headline_linking_to_its_own_page_signs_no_teaser() -> None:
     own = f'<li><div class="card"><h2><a href="{URL}">Story</a></h2><span class="byline">By Ann Lee</span></div></li>'
     other = _teaser_card("Other story", "/2026/01/other.html", "John Roe")
     assert extract_article(_page(other + own, ""), URL).authors == ["Ann Lee"]
+
+
+def test_json_ld_giving_only_the_bylines_first_name_yields_to_the_byline() -> None:
+    """Found on a trafilatura-eval page: JSON-LD's author was the login "Todd", the byline "By Todd Bates"."""
+    byline = "<div><div><p class='label'>By</p></div><div><p class='full-name'>Todd Bates</p></div></div>"
+    assert authors_of(jsonld({"@type": "Person", "name": "Todd"}), byline) == ["Todd Bates"]
+    assert authors_of(jsonld({"@type": "Person", "name": "Todd"}), "<p>By Anna Bates</p>") == ["Todd"]
