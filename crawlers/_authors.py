@@ -465,7 +465,7 @@ def _author_page_names(
 _LABELLED = re.compile(
     r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|(?:written|posted|submitted)\s+by\s*:?\s*|"
     # "Ein Beitrag von", "Blog Beitrag von", "Gastbeitrag von", "A post by", "Article by"; Drupal's "Gespeichert von"
-    r"(?:(?:ein|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?)?(?:beitrag|artikel|post|article|story)\s+(?:von|by)(?:\s+|$)|"
+    r"(?:(?:ein|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?(?:beitrag|artikel|post|article|story)\s+(?:von|by)(?:\s+|$)|"
     r"(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von(?:\s+|$)|"
     r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*|"
     # the label alone on its line, without a colon (an <h4>Autor</h4> over the name)
