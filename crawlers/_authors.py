@@ -468,6 +468,8 @@ _LABELLED = re.compile(
     r"(?:(?:ein|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?(?:beitrag|artikel|post|article|story)\s+(?:von|by)(?:\s+|$)|"
     r"(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von(?:\s+|$)|"
     r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*|"
+    # a German label before the name without a colon ("Autoren Jelko Djuren und Jutta Klaukien")
+    r"(?:autor(?:in|en)?|verfasser(?:in)?)\s+(?=(?-i:[A-ZÄÖÜ]))|"
     # the label alone on its line, without a colon (an <h4>Autor</h4> over the name)
     r"(?:autor(?:in|en)?|authors?|auteur|verfasser(?:in)?)$)",
     re.I,
