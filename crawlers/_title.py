@@ -77,6 +77,8 @@ def _screen_reader_only(element: lxml.html.HtmlElement) -> bool:
     )
 
 
+# Elements whose text no one reads as the heading's (a CSS-in-JS <style> inside an <h1>).
+_UNSEEN = frozenset({"script", "style", "noscript", "template"})
 # Elements the eye reads as a break between the texts around them ("<small>Kicker</small><br>Headline").
 _BREAKS = frozenset({"br", "div", "p"})
 
@@ -94,7 +96,7 @@ def _around(heading: lxml.html.HtmlElement, mark: lxml.html.HtmlElement | None =
             if element is mark:
                 side = 1
                 walker.skip_subtree()
-            elif element is not heading and _screen_reader_only(element):
+            elif element is not heading and (_screen_reader_only(element) or element.tag in _UNSEEN):
                 parts[side].append(" ")  # it stood between two texts
                 walker.skip_subtree()
             else:

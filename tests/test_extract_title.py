@@ -543,3 +543,12 @@ def test_a_heading_marked_as_the_headline_in_microdata_is_declared() -> None:
         title_of(head, linked, "https://texte.example/stil")
         != "Schreiben Sie Informationen für Ihre Zielgruppe"
     )
+
+
+def test_a_style_sheet_inside_the_h1_is_not_the_headlines_text() -> None:
+    """Found on a trafilatura-eval page: CSS-in-JS puts a <style> inside the <h1>."""
+    body = (
+        '<h1><style data-emotion="css x1">.css-x1{font-size:16px;display:block;}</style>'
+        "Impfen ist bis Ende Februar noch überall möglich</h1>"
+    )
+    assert title_of("", body) == "Impfen ist bis Ende Februar noch überall möglich"
