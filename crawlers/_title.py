@@ -531,6 +531,7 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
     lengths: dict[str, int] = {}  # every character of prose after the heading
     read: dict[str, int] = {}  # the characters kept in its opening text
     current: str | None = None
+    current_tag = ""
     skipped = 0  # depth inside a heading, a link or a script
     for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
         if not isinstance(element.tag, str):  # a comment's text is not the page's; its tail is
@@ -559,7 +560,10 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
                     and usable(text)
                     and not _is_site_part(text, site)
                 ):
-                    current = text
+                    if current_tag == "h1" and element.tag != "h1" and not lengths[current]:
+                        skipped = 1  # "<h1>Headline</h1><h2>Standfirst</h2>": the story is the <h1>'s
+                        continue
+                    current, current_tag = text, element.tag
                     runs.setdefault(current, [])
                     lengths.setdefault(current, 0)
                     read.setdefault(current, 0)

@@ -552,3 +552,20 @@ def test_a_style_sheet_inside_the_h1_is_not_the_headlines_text() -> None:
         "Impfen ist bis Ende Februar noch überall möglich</h1>"
     )
     assert title_of("", body) == "Impfen ist bis Ende Februar noch überall möglich"
+
+
+def test_a_standfirst_set_as_an_h2_under_the_h1_does_not_lead_the_story() -> None:
+    """Found on a trafilatura-eval page: ``og:title`` names the section; the <h1> and the <h2> under
+    it, with no text between, are the headline and its standfirst, and the story is the <h1>'s."""
+    prose = (
+        "<p>" + "Die Zeitungen erscheinen am Dienstag mit einer gemeinsamen Titelseite des Künstlers. " * 8
+    )
+    page = (
+        "<html><head><title>BDZV: Eliasson gestaltet Titelseite für die Zeitungen</title>"
+        '<meta property="og:title" content="Pressemitteilungen"></head><body>'
+        "<div class='crumbs'><span>Presse</span> <span>Pressemitteilungen</span></div>"
+        "<h1>Eliasson gestaltet Titelseite für die Zeitungen</h1>"
+        f"<h2>Bundesweite Kunstaktion zum Tag der Pressefreiheit am 3. Mai</h2>{prose}</p></body></html>"
+    )
+    title = extract_article(page, "https://www.verband.example/presse/eliasson", min_body_chars=0).title
+    assert title == "Eliasson gestaltet Titelseite für die Zeitungen"
