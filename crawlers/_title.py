@@ -560,7 +560,12 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
                     and usable(text)
                     and not _is_site_part(text, site)
                 ):
-                    if current_tag == "h1" and element.tag != "h1" and not lengths[current]:
+                    if (
+                        current is not None
+                        and current_tag == "h1"
+                        and element.tag != "h1"
+                        and not lengths[current]
+                    ):
                         skipped = 1  # "<h1>Headline</h1><h2>Standfirst</h2>": the story is the <h1>'s
                         continue
                     current, current_tag = text, element.tag
