@@ -109,15 +109,17 @@ def _rss_entry(item: etree._Element, base: str) -> tuple[FeedEntry | None, str]:
     )
 
 
-def _atom_link(entry: etree._Element, base: str) -> str:
+def _atom_link(entry: etree._Element, base: str) -> tuple[str, str]:
+    """(the entry's page, absolute; its ``href`` as written), the alternate link first; ("", "")
+    without one; ("", href) when that address is malformed."""
     links = _children(entry, "link")
     for wanted in ("alternate", None):
         for link in links:
             rel = link.get("rel", "alternate")
             href = (link.get("href") or "").strip()
             if href and (wanted is None or rel == wanted) and rel not in ("self", "edit", "enclosure"):
-                return join_url(link.get(XML_BASE) or entry.get(XML_BASE) or base, href) or ""
-    return ""
+                return join_url(link.get(XML_BASE) or entry.get(XML_BASE) or base, href) or "", href
+    return "", ""
 
 
 def _atom_text(entry: etree._Element, *names: str) -> str:
@@ -137,9 +139,9 @@ def _atom_text(entry: etree._Element, *names: str) -> str:
 
 
 def _atom_entry(entry: etree._Element, base: str) -> tuple[FeedEntry | None, str]:
-    link = _atom_link(entry, base)
+    link, written = _atom_link(entry, base)
     if not link:
-        return None, "no link"
+        return None, f"malformed link {written[:200]!r}" if written else "no link"
     published, bad = _dates(entry, ("published", "issued", "created"))
     updated, bad_updated = _dates(entry, ("updated", "modified"))
     problem = f"unreadable date {(bad or bad_updated)!r}" if bad or bad_updated else ""

@@ -62,6 +62,7 @@ def test_a_feed_entry_with_a_malformed_link_is_skipped_and_the_rest_kept(body: s
     feed = parse_feed(body.encode(), f"{BASE}/feed")
     assert [e.link for e in feed.entries] == [f"{BASE}/good.html"]
     assert len(feed.skipped) == 1
+    assert "malformed link" in feed.skipped[0]  # what ops read: the address, not "no link"
 
 
 def test_a_sitemap_entry_with_a_malformed_address_is_skipped_and_the_rest_kept() -> None:
