@@ -49,9 +49,20 @@ BYLINE_MAX_CHARS = 160
 # An author value longer than this is no list of names; the rest is not read (bounds every pattern's work).
 AUTHOR_VALUE_MAX_CHARS = 2_000
 
+# What a post is, said before whose it is ("Ein Beitrag von", "Gastbeitrag von", "A guest post by",
+# "Pressemitteilung von"): a byline's label, as is Drupal's "Gespeichert von".
+# (Written out in _LEAD and _LABELLED too: the regex-bounds test reads literals; the asserts keep them in step.)
+_POST_BY = re.compile(
+    r"(?:(?:ein|eine|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?"
+    r"(?:beitrag|artikel|post|article|story|pressemitteilung|kommentar)\s+(?:von|by)"
+    r"|(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von",
+    re.I,
+)
 _LEAD = re.compile(
     r"^(?:(?:written|posted|reported|published|created|words|text|story|photos?)\s+by|"
-    r"(?:veröffentlicht|erstellt|geschrieben|verfasst|gepostet|eingestellt)\s+von|"
+    r"(?:(?:ein|eine|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?"
+    r"(?:beitrag|artikel|post|article|story|pressemitteilung|kommentar)\s+(?:von|by)"
+    r"|(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von|(?:erstellt|gepostet|eingestellt)\s+von|"
     r"(?:publié|écrit|rédigé)\s+par|(?:publicado|escrito)\s+por|by|von|par|por|door|di|da|av|af|"
     r"auteur|autor(?:in)?|author|text|texte|reportage|interview)\b\s*[:\-–—]?\s*",
     re.I,
@@ -464,9 +475,9 @@ def _author_page_names(
 # A line that says who wrote the page by its first words: "Von Jane Doe", "Autor: Jane Doe", "Text: …".
 _LABELLED = re.compile(
     r"^(?:(?:von|by|par|por|door)(?:\s+(?=\w)|$)|(?:written|posted|submitted)\s+by\s*:?\s*|"
-    # "Ein Beitrag von", "Blog Beitrag von", "Gastbeitrag von", "A post by", "Article by"; Drupal's "Gespeichert von"
-    r"(?:(?:ein|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?(?:beitrag|artikel|post|article|story)\s+(?:von|by)(?:\s+|$)|"
-    r"(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von(?:\s+|$)|"
+    r"(?:(?:(?:ein|eine|a|an)\s+)?(?:blog\s*-?\s*)?(?:gast-?|guest\s+)?"
+    r"(?:beitrag|artikel|post|article|story|pressemitteilung|kommentar)\s+(?:von|by)"
+    r"|(?:gespeichert|verfasst|geschrieben|veröffentlicht)\s+von)(?:\s+|$)|"
     r"(?:autor(?:in|en)?|authors?|auteur|text|texte|redaktion|verfasser(?:in)?)\s*:\s*|"
     # a German label before the name without a colon ("Autoren Jelko Djuren und Jutta Klaukien")
     r"(?:autor(?:in|en)?|verfasser(?:in)?)\s+(?=(?-i:[A-ZÄÖÜ]))|"
@@ -474,6 +485,7 @@ _LABELLED = re.compile(
     r"(?:autor(?:in|en)?|authors?|auteur|verfasser(?:in)?)$)",
     re.I,
 )
+assert _POST_BY.pattern in _LEAD.pattern and _POST_BY.pattern in _LABELLED.pattern
 # A label set as a small heading ("<h5>Autor:</h5> Jane Doe") is a line of its own.
 _LABEL_BLOCKS = _BLOCKS | {"h4", "h5", "h6", "dt", "dd", "td", "address"}
 # What stands before a label in a line of page furniture ("05.02.2020 - Redaktion: Jane Doe").
@@ -647,13 +659,18 @@ def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
 
 
 def _full_names(people: list[str], shown: Callable[[], list[str]]) -> list[str]:
-    """JSON-LD's people, or the names the page's byline shows where JSON-LD gives only their first
-    words: a login or a first name ("Todd" beside the byline's "Todd Bates")."""
+    """JSON-LD's people, or the names the page's byline shows where JSON-LD gives only a login
+    standing for each: a first name ("Todd" beside the byline's "Todd Bates") or the name run
+    together ("arianschlichenmayer" beside "Arian Schlichenmayer")."""
     if not people or any(len(name.split()) > 1 for name in people):
         return people
     names = shown()
-    firsts = [name.split()[0].lower() for name in names[: len(people)]]
-    if len(names) >= len(people) and firsts == [name.lower() for name in people]:
+
+    def stands_for(login: str, name: str) -> bool:
+        login = login.lower()
+        return name.split()[0].lower() == login or "".join(_WORDS.findall(name.lower())) == login
+
+    if len(names) >= len(people) and all(map(stands_for, people, names)):
         return names
     return people
 

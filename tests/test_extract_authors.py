@@ -456,3 +456,26 @@ def test_json_ld_giving_only_the_bylines_first_name_yields_to_the_byline() -> No
     byline = "<div><div><p class='label'>By</p></div><div><p class='full-name'>Todd Bates</p></div></div>"
     assert authors_of(jsonld({"@type": "Person", "name": "Todd"}), byline) == ["Todd Bates"]
     assert authors_of(jsonld({"@type": "Person", "name": "Todd"}), "<p>By Anna Bates</p>") == ["Todd"]
+
+
+def test_json_ld_giving_the_bylines_name_run_together_yields_to_the_byline() -> None:
+    """Found on a trafilatura-eval page: JSON-LD's author was the login "arianschlichenmayer"."""
+    byline = (
+        "<div class='single-post--header_author'><span>von</span> "
+        "<a href='/creator/arian-schlichenmayer/'>Arian Schlichenmayer</a></div>"
+    )
+    assert authors_of(jsonld({"@type": "Person", "name": "arianschlichenmayer"}), byline) == [
+        "Arian Schlichenmayer"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Pressemitteilung von Katja Kipping",
+        "Ein Gastbeitrag von Katja Kipping",
+        "A guest post by Katja Kipping",
+    ],
+)
+def test_what_the_post_is_before_whose_it_is_is_a_label(value: str) -> None:
+    assert names_in([value]) == ["Katja Kipping"]
