@@ -17,7 +17,7 @@ import lxml.html
 from lxml import etree
 
 from ._jsonfeed import looks_like_json_feed
-from ._text import join_url
+from ._text import document_base, join_url
 
 # <link rel="alternate" type=...> values that announce a feed (plain application/json is a
 # WordPress REST link to the page's own JSON, not a feed).
@@ -87,7 +87,7 @@ def declared_feeds(html: str | bytes, page_url: str) -> list[FeedLink]:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, etree.ParserError):
         return []
-    base = join_url(page_url, doc.xpath("string(//base/@href)") or "") or page_url
+    base = document_base(doc, page_url)
     found: list[FeedLink] = []
     seen: set[str] = set()
     for link in doc.xpath("//link[@href]"):

@@ -33,7 +33,7 @@ import lxml.html
 from lxml import etree
 
 from ._discover import in_section, same_site
-from ._text import clean_text, join_url, parse_date
+from ._text import clean_text, document_base, join_url, parse_date
 
 MIN_GROUP_LINKS = 3  # a pattern is learned from, and trusted on, three pages at least
 MIN_SCORE = 2.5
@@ -286,7 +286,7 @@ def _page_links(html: str | bytes, page_url: str) -> list[_Occurrence] | None:
         return None
     for node in doc.xpath("//script | //style | //noscript | //template"):
         node.drop_tree()
-    base = join_url(page_url, doc.xpath("string(//base/@href)") or "") or page_url
+    base = document_base(doc, page_url)
     page = urlsplit(page_url)
     anchors = []
     for anchor in doc.xpath("//body//a[@href]"):

@@ -196,6 +196,12 @@ def join_url(base: str, href: str) -> str | None:
     return joined
 
 
+def document_base(doc: Any, page_url: str) -> str:
+    """The address a parsed page's relative links resolve against: its ``<base href>``, or the page's
+    own address when it has none or a malformed one."""
+    return join_url(page_url, doc.xpath("string(//base/@href)") or "") or page_url
+
+
 def is_web_url(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https", "file")
 
