@@ -331,8 +331,14 @@ def _markup_names(doc: lxml.html.HtmlElement) -> list[str]:
 _BLOCKS = frozenset({"br", "p", "div", "li", "time", "span", "small", "ul", "section", "header"})
 
 
-def _lines(node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS) -> list[str]:
-    """A byline's text, one line per line break or block it holds ("By Nathan Willis<br>March 25, 2015")."""
+def _lines(
+    node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS, *, source_breaks: bool = True
+) -> list[str]:
+    """A byline's text, one line per line break or block it holds ("By Nathan Willis<br>March 25, 2015").
+
+    With ``source_breaks`` a line break in the HTML source's text ends a line too: a byline's name and
+    what follows are often written on lines of their own. Without, it is a space, as a browser shows it."""
+    space = "\n" if source_breaks else " "
     pieces: list[str] = []
 
     def walk(element: lxml.html.HtmlElement) -> None:
@@ -340,13 +346,13 @@ def _lines(node: lxml.html.HtmlElement, blocks: frozenset[str] = _BLOCKS) -> lis
         if block:
             pieces.append("\n")
         if isinstance(element.tag, str) and element.text and element.tag not in ("script", "style"):
-            pieces.append(element.text)
+            pieces.append(element.text.replace("\n", space))
         for child in element:
             walk(child)
         if block:
             pieces.append("\n")
         if element.tail and element is not node:
-            pieces.append(element.tail)
+            pieces.append(element.tail.replace("\n", space))
 
     walk(node)
     return [line for line in (clean_text(x) for x in "".join(pieces).split("\n")) if line]
@@ -465,7 +471,8 @@ def _author_page_names(
         text = clean_text(link.text_content())
         if len(text) > BYLINE_MAX_CHARS or link.xpath(_QUOTED):
             continue
-        names = names_in([text], strict=True)
+        # A photo's credit may come first in the link ("© Jane Doe", then "Jane Doe"): its lines, one by one.
+        names = names_in([text], strict=True) or names_in(_lines(link, source_breaks=False), strict=True)
         if names:
             found.extend(n for n in names if n not in found)
             parent = link.getparent()

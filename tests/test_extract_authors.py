@@ -162,6 +162,15 @@ def test_a_link_to_the_authors_page_names_the_author_where_nothing_else_does() -
     assert authors_of(byline=byline) == ["MORITZ GATHMANN"]
 
 
+def test_an_author_page_link_holding_a_photo_credit_names_the_author_once() -> None:
+    byline = (
+        '<span class="d-inline"><a href="/autoren/kathrin-fuehres-684124"><span class="profilbild"><div>'
+        '<img alt="Kathrin Führes"><span class="credit">&copy; Kathrin Führes</span></div></span>'
+        '<div class="name"><span itemprop="name">    Kathrin\n     Führes\n</span></div></a></span>'
+    )
+    assert authors_of(byline=byline) == ["Kathrin Führes"]
+
+
 def test_an_author_page_link_in_a_comment_is_not_the_byline() -> None:
     comment = '<div class="comment"><a href="/author/sam-reader">Sam Reader</a> wrote: agreed.</div>'
     assert authors_of(byline=comment) == []
