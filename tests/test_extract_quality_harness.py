@@ -15,7 +15,14 @@ import pytest
 from benchmarks.extraction import __main__ as cli
 from benchmarks.extraction import run as run_module
 from benchmarks.extraction.corpora import html_text, read_corpus, readability_byline_names
-from benchmarks.extraction.scoring import normalise, published_ok, snippet_scores
+from benchmarks.extraction.scoring import (
+    authors_f1,
+    body_prf,
+    normalise,
+    published_ok,
+    snippet_scores,
+    title_ok,
+)
 from benchmarks.extraction.sides import Extracted
 from benchmarks.extraction.splits import hash_split, record, split_of
 
@@ -31,6 +38,18 @@ def test_snippets_match_across_case_spacing_and_unicode_forms() -> None:
     )
     assert (recall, precision) == (0.5, 0.5)
     assert snippet_scores("", [], []) == (1.0, 1.0)
+
+
+def test_soft_hyphens_count_on_neither_side() -> None:
+    """Some golds keep the page's soft hyphens, some extractors drop them: neither is more text."""
+    gold = "Genesenen\u00ad\u00adnachweise werden verlangt"
+    assert snippet_scores("Genesenennachweise werden verlangt", [gold], []) == (1.0, 1.0)
+    assert title_ok("Impf- und Genesenennachweise", "Impf- und Genesenen\u00adnachweise")
+    assert (
+        body_prf("Ann Kiess\u00adling hat viele Entdeckungen", "Ann Kiessling hat viele Entdeckungen")[2]
+        == 1.0
+    )
+    assert authors_f1(["Ann Kiessling"], ["Ann Kiess\u00adling"]) == 1.0
 
 
 def test_a_published_time_is_met_to_the_minute_and_a_day_by_its_day() -> None:

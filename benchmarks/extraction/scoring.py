@@ -5,6 +5,8 @@
 - body, where the gold is snippets (text that must be in the body, text that must not):
   recall over the first, precision over the second;
 - title: equal after Unicode NFKC, case folding, whitespace collapsing, straightening quotes and dashes;
+- everywhere: characters that show nothing (a soft hyphen, a word joiner) are not text: some golds
+  keep the page's soft hyphens ("Genesenen&shy;&shy;nachweise"), some extractors drop them;
 - published: the same instant to the minute (an answer must state its offset); a gold that
   is only a day is met by that day, or by an instant falling on it in some zone (UTC-12 to +14:
   the page shows its local day, regwatch stores UTC);
@@ -22,15 +24,20 @@ from datetime import UTC, date, datetime, timedelta
 SHINGLE = 4
 _WORD = re.compile(r"\w+", re.UNICODE)
 _WS = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u00ad\u2060\ufeff]")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
 
 
 def normalise(text: str) -> str:
     """Text as titles, names and snippets are compared: NFKC, case-folded, whitespace collapsed."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return _WS.sub(" ", _nfkc(text).casefold()).strip()
 
 
 def shingles(text: str, n: int = SHINGLE) -> Counter[tuple[str, ...]]:
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    words = _WORD.findall(_nfkc(text).lower())
     if len(words) < n:
         return Counter([tuple(words)]) if words else Counter()
     return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
@@ -83,7 +90,7 @@ _DEGREE = re.compile(r"^(?:phd|md|ma|msc|bsc|mba|rn|dr|prof|jr|sr)$")
 
 def name_key(name: str) -> str:
     """A name as names are compared: its words, case-folded, without punctuation or degrees ("Perry Bacon Jr.")."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", name).casefold())
+    words = _WORD.findall(_nfkc(name).casefold())
     return " ".join(w for w in words if not _DEGREE.match(w))
 
 
