@@ -63,6 +63,7 @@ from ._text import (
     parse_date,
     unescape_text,
     without_control_characters,
+    without_invisible_characters,
     word_count,
 )
 from ._title import headline, usable
@@ -555,7 +556,7 @@ def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """
     if not fragment or not fragment.strip():
         return ""
-    page = f"<html><body><article>{without_control_characters(fragment)}</article></body></html>"
+    page = f"<html><body><article>{without_invisible_characters(without_control_characters(fragment))}</article></body></html>"
     return body_text(page, url, title)
 
 
@@ -605,7 +606,7 @@ def extract_article(
     if not _HTML_HINT.search(text[:200_000]):
         raise ExtractionError(f"{url}: not HTML")
     text = drop_xml_declaration(text)  # lxml refuses a decoded string that declares its encoding
-    text = without_control_characters(text)
+    text = without_invisible_characters(without_control_characters(text))
     try:
         doc = parse_document(text, url)
     except (etree.ParserError, ValueError) as exc:

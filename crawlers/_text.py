@@ -39,6 +39,18 @@ def without_control_characters(text: str) -> str:
     return _XML_INCOMPATIBLE.sub(" ", text)
 
 
+# Characters that only say where a word may break or must not, and show nothing: a soft hyphen
+# ("Kiess&shy;ling"), a word joiner, a zero-width no-break space (a byte-order mark mid-text). Kept,
+# they split a word for search and entity matching, and a title from the heading that shows it.
+_INVISIBLE = re.compile("\u00ad|\u2060|\ufeff|&shy;|&#0*173;|&#x0*ad;", re.IGNORECASE)
+_INVISIBLE_CHARACTERS = dict.fromkeys(map(ord, "\u00ad\u2060\ufeff"))
+
+
+def without_invisible_characters(text: str) -> str:
+    """``text`` (a page's source) without soft hyphens and word joiners, as characters or entities."""
+    return _INVISIBLE.sub("", text)
+
+
 _WORDS = re.compile(r"\w+")
 
 
@@ -61,10 +73,11 @@ def cap_strings(value: Any, max_chars: int) -> Any:
 
 
 def clean_text(value: object) -> str:
-    """Collapse whitespace inside a one-line value (title, author, summary)."""
+    """Collapse whitespace inside a one-line value (title, author, summary); soft hyphens go (JSON-LD
+    and feeds write them as escapes or entities the page's source does not show)."""
     if value is None:
         return ""
-    return _WS.sub(" ", str(value).replace("\n", " ")).strip()
+    return _WS.sub(" ", str(value).replace("\n", " ").translate(_INVISIBLE_CHARACTERS)).strip()
 
 
 def unescape_text(value: object) -> str:

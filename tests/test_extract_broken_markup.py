@@ -73,3 +73,22 @@ def test_control_characters_in_the_text_read_as_spaces_and_break_nothing() -> No
     assert "\x07" not in body and "\x0c" not in body
     assert "The regulator fined the platform" in body
     assert "Campaigners welcomed the decision" in body
+
+
+def test_soft_hyphens_are_not_text_so_words_stay_whole_for_search_and_matching() -> None:
+    """A German page hyphenates for the browser ("Kiess&shy;ling", "vie\\u00adle"): kept, a soft hyphen
+    splits the word, so a search for "Kiessling" or a watched name found nothing on that page."""
+    words = "Ann Kiess&shy;ling hat vie\u00adle wich&#173;tige Ent\u2060deckungen gemacht, sagt die Stiftung."
+    page = (
+        "<html><head><title>Ann Kiess&shy;ling und ihre Forschung</title>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+        '{"@type": "Person", "name": "Ann Kiess\\u00adling"}}</script></head><body><article>'
+        "<h1>Ann Kiess&shy;ling und ihre Forschung</h1>"
+        + "".join(f"<p>{words} {p}</p>" for p in PARAGRAPHS)
+        + "</article></body></html>"
+    )
+    article = extract_article(page.encode(), "https://news.example/kiessling", min_body_chars=0)
+    assert article.title == "Ann Kiessling und ihre Forschung"
+    assert article.authors == ["Ann Kiessling"]
+    assert "Ann Kiessling hat viele wichtige Entdeckungen gemacht" in article.body
+    assert not {"\u00ad", "\u2060"} & set(article.body + article.summary)
