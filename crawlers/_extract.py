@@ -25,6 +25,7 @@ alone (title, authors, body cuts) already live in their own modules.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import logging
 import re
@@ -99,6 +100,7 @@ ARTICLE_TYPES = frozenset(
 PAGE_TYPES = frozenset({"webpage", "itempage", "aboutpage", "profilepage", "collectionpage"})
 
 # Meta tags naming an article's publication and update times, best first.
+DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
 PUBLISHED_META = (
     "article:published_time",
     "datepublished",  # <meta itemprop="datePublished">
@@ -490,6 +492,54 @@ def _declared_body(ld: dict[str, Any]) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _opening_key(text: str) -> str:
+    return _SPACES.sub(" ", text).casefold().strip().rstrip(".… ")
+
+
+def _declared_summaries(
+    ld: dict[str, Any], meta: dict[str, list[str]], doc: lxml.html.HtmlElement
+) -> list[tuple[str, bool]]:
+    """The descriptions the page declares, JSON-LD's first, each with whether the page shows it as
+    text (asked only where it declares more than one)."""
+    said = list(
+        dict.fromkeys(
+            text
+            for text in (
+                _ld_text(ld.get("description")),
+                *(_ld_text(v) for v in _all(meta, *DESCRIPTION_META)),
+            )
+            if text
+        )
+    )
+    if len(said) < 2:
+        return [(text, False) for text in said]
+    page_text = _SPACES.sub(" ", doc.text_content()).casefold()
+    return [(text, _opening_key(text) in page_text) for text in said]
+
+
+def _declared_summary(said: list[tuple[str, bool]], body: str) -> str:
+    """The page's first declared description; but where that is only the body's opening words and
+    the page shows another it declares, that one. Two SEO plugins on one page: one cuts its excerpt
+    from the body ("Von Gregory Lipinski Herr Vilanek, in Deutschland…"), the other gives the
+    standfirst the editors wrote, shown above the article."""
+    if not said:
+        return ""
+    first = said[0][0]
+    if len(said) > 1 and _opens_a_paragraph(_opening_key(first), body):
+        return next((text for text, shown in said[1:] if shown), first)
+    return first
+
+
+def _opens_a_paragraph(key: str, body: str, paragraphs: int = 3) -> bool:
+    """Whether the body, from one of its first paragraphs on (a standfirst or byline may come first),
+    starts with ``key``."""
+    starts = [0, *(m.end() for m in itertools.islice(re.finditer(r"\n\n", body), paragraphs - 1))]
+    return any(_SPACES.sub(" ", body[i : i + 2000]).casefold().startswith(key) for i in starts)
+
+
 def _article_part(doc: Any, body_css: str, url: str) -> str | None:
     """The HTML of the element a source's ``body`` override names, or None (read the whole page)."""
     try:
@@ -623,9 +673,7 @@ def extract_article(
         title = next(
             (t for t in (clean_text(h.text_content()) for h in doc.iter("h2", "h3")) if usable(t)), ""
         )
-    declared_summary = _ld_text(ld.get("description")) or _ld_text(
-        _first(meta, "og:description", "description", "twitter:description", "dc.description")
-    )
+    declared_summaries = _declared_summaries(ld, meta, doc)
     # Everything read from the page's markup is read before the body prunes it.
     time_element = _time_element(doc)
     canonical = _canonical(doc, url)
@@ -692,7 +740,11 @@ def extract_article(
         local_timezone,
     )
     published = _first_published(published, url, local_timezone)
-    summary = declared_summary or clean_text(hint.get("summary")) or summary_from_body(body)
+    summary = (
+        _declared_summary(declared_summaries, body)
+        or clean_text(hint.get("summary"))
+        or summary_from_body(body)
+    )
     section = (
         _ld_text(ld.get("articleSection"))
         or _first(meta, "article:section")

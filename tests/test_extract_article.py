@@ -206,6 +206,21 @@ def test_index_metadata_is_only_a_fallback() -> None:
     assert rich.published == datetime(2026, 1, 12, 8, 30, tzinfo=UTC)
 
 
+def test_a_declared_summary_cut_from_the_body_yields_to_the_standfirst_the_page_shows() -> None:
+    standfirst = "Ofcom has opened a formal investigation into X over Grok's sexualised images."
+    opening = PARAGRAPHS[0][:80] + "..."
+    head = (
+        f'<meta property="og:description" content="{opening}">'
+        f'<meta property="og:description" content="{standfirst}">'
+    )
+    shown = page(head, h1="Ofcom investigates X").replace(
+        "</h1>", f'</h1><div class="entry-excerpt" itemprop="description"><p>{standfirst}</p></div>'
+    )
+    assert extract_article(shown, URL).summary == standfirst
+    # Not shown, the other is written for search results only: the first description stands.
+    assert extract_article(page(head, h1="Ofcom investigates X"), URL).summary == opening
+
+
 @pytest.mark.parametrize(
     ("raw", "header"),
     [
