@@ -39,6 +39,25 @@ def _prune_xpath(exclude: str, url: str) -> list[str] | None:
         return None
 
 
+_HEADING_LINKS = "|".join(f"//h{rank}//a" for rank in range(1, 7))
+
+
+def unlink_heading_anchors(doc: lxml.html.HtmlElement) -> None:
+    """Take out a heading's own anchors, keeping its text: a link in an ``<h1>``–``<h6>`` with no
+    address, an address within the page (``#installation``) or no text (a permalink icon).
+
+    trafilatura, asked to keep links, drops a heading that starts with a link; so every section
+    heading of a README or a documentation page, anchored for linking, was lost. A heading linked
+    to another page is left as it is.
+    """
+    for link in doc.xpath(_HEADING_LINKS):
+        href = (link.get("href") or "").strip()
+        if not link.text_content().strip():
+            link.drop_tree()  # its tail, the heading's text, stays
+        elif not href or href.startswith("#"):
+            link.drop_tag()
+
+
 # A block mostly made of link text is a list of links (related stories, documents, "Read more"), not prose.
 LINK_SHARE_MAX = 0.8
 # A list is a list of links (related stories, a document index) when more than this share of its items

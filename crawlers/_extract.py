@@ -46,7 +46,7 @@ from regwatch.models import Article
 from regwatch.settings import BY_NAME
 
 from ._authors import authors_of
-from ._body import WIDER_BODY_RATIO, body_text, prose_words
+from ._body import WIDER_BODY_RATIO, body_text, prose_words, unlink_heading_anchors
 from ._markup import drop_xml_declaration, parse_document
 from ._prune import drop_non_article
 from ._shown_time import country_zone, shown_cjk_days, shown_time, zone_named
@@ -690,6 +690,7 @@ def extract_article(
         url=url,
     ) or clean_authors(hint.get("authors") or [])
     drop_non_article(doc, url)
+    unlink_heading_anchors(doc)
     part = _article_part(doc, body_css, url) if body_css else None
     body = body_text(
         part or lxml.html.tostring(doc, encoding="unicode"),

@@ -31,6 +31,28 @@ def test_an_xml_declared_page_is_read() -> None:
     assert article.title == "Kept" and SENTENCE in article.body
 
 
+def test_section_headings_anchored_for_linking_stay_in_the_body() -> None:
+    """trafilatura, reading links, dropped a heading that starts with a link: a README's or a docs
+    page's permalink icon, a named anchor."""
+    headings = (
+        '<h2><a id="user-content-install" class="anchor" href="#install" aria-hidden="true">'
+        '<svg viewBox="0 0 16 16"><path d="M7 3"></path></svg></a>Installing the client</h2>',
+        '<h3><a name="usage"></a>Using it from the command line</h3>',
+        '<h2><a href="#limits">Known limits of the service</a></h2>',
+    )
+    sections = [
+        "".join(f"<p>{SENTENCE} Section {n} says what the client does, part {i}.</p>" for i in range(2))
+        for n in range(len(headings) + 1)
+    ]
+    text = sections[0] + "".join(
+        heading + section for heading, section in zip(headings, sections[1:], strict=True)
+    )
+    page = f"<html><head><title>Client guide</title></head><body><article><h1>Client guide</h1>{text}</article></body></html>"
+    body = extract_article(page.encode(), URL).body
+    for text in ("Installing the client", "Using it from the command line", "Known limits of the service"):
+        assert f"\n\n{text}\n\n" in body
+
+
 def test_two_sign_up_forms_in_one_box_are_dropped_together() -> None:
     box = (
         '<div class="signup"><form><input type="email" name="email"></form>'
