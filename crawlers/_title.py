@@ -749,12 +749,18 @@ def _declared_headline(
             return confirmed
     # Nothing the page shows confirms a declared title: the first heading that shares words with
     # one (a <title> cut short), else the declared title without the parts naming the site.
-    words = {w for text in [*candidates, tag_title] for w in _norm(text).split()}
-    if lone_h1 and set(_norm(lone_h1).split()) & words and not _is_site_part(lone_h1, site):
+    # (The site's name is no shared word: a menu's "-- CSTV.COM FEATURES --" is not "CSTV.com: #1 in …".)
+    words = {w for text in [*candidates, tag_title] for w in _content_words(_without_site(text, site))}
+    if lone_h1 and _content_words(lone_h1) & words and not _is_site_part(lone_h1, site):
         return _unkicked(lone_h1, [*candidates, tag_title], site)
     for heading in shown.headings:
         norm = _norm(heading).split()
-        if usable(heading) and len(norm) >= 3 and set(norm) & words and not _is_site_part(heading, site):
+        if (
+            usable(heading)
+            and len(norm) >= 3
+            and _content_words(heading) & words
+            and not _is_site_part(heading, site)
+        ):
             return heading
     if (
         not candidates

@@ -116,6 +116,24 @@ def test_a_sections_name_in_the_title_yields_to_the_pages_one_headline() -> None
     assert title_of(head, body) == "Online Safety Act: Categorisation Thresholds"
 
 
+def test_a_title_tag_naming_the_site_shares_no_word_with_a_menu_or_standfirst_through_the_site_or_in() -> (
+    None
+):
+    """A <title> that is the site's name and motto: a menu heading naming the site ("-- NEWSDESK.COM
+    FEATURES --") and a standfirst sharing only "in" with it are not the headline the page shows."""
+    head = "<title>Newsdesk.com: #1 in College Sports</title>"
+    body = (
+        '<div class="subnav_title"> -- NEWSDESK.COM FEATURES -- </div>'
+        "<h1>Harden earns player of the week</h1>"
+        "<h2>Freshman only player in the league ranked in the top ten of each shooting category.</h2>"
+        + "<p>Harden was named player of the week after scoring 30 points twice; the freshman earns the"
+        " award for the first time this season, ahead of every senior in the conference.</p>" * 3
+    )
+    assert title_of(head, body, "https://www.newsdesk.com/sports/stories/010708aab.html") == (
+        "Harden earns player of the week"
+    )
+
+
 def test_the_title_a_feed_gave_wins_over_the_title_tag_when_the_page_shows_it() -> None:
     page = (
         "<html><head><title>News | Example</title></head><body><h2>News</h2>"
