@@ -77,8 +77,9 @@ def _screen_reader_only(element: lxml.html.HtmlElement) -> bool:
     )
 
 
-# Elements whose text no one reads as the heading's (a CSS-in-JS <style> inside an <h1>).
-_UNSEEN = frozenset({"script", "style", "noscript", "template"})
+# Elements whose text no one reads as the heading's (a CSS-in-JS <style> inside an <h1>; a table
+# laid out inside a title cell, its dateline: "Headline<table><tr><td>Published: …</td></tr></table>").
+_UNSEEN = frozenset({"script", "style", "noscript", "template", "table"})
 # Elements the eye reads as a break between the texts around them ("<small>Kicker</small><br>Headline").
 _BREAKS = frozenset({"br", "div", "p"})
 
@@ -552,7 +553,7 @@ def _story_heading(doc: lxml.html.HtmlElement, site: _Site) -> tuple[str, dict[s
                 skipped = 1
                 continue
             if _is_heading(element):
-                text = clean_text(element.text_content())
+                text = _heading_text(element)
                 words = _norm(text).split()
                 if (
                     3 <= len(words) <= HEADING_MAX_WORDS

@@ -134,6 +134,34 @@ def test_a_title_tag_naming_the_site_shares_no_word_with_a_menu_or_standfirst_th
     )
 
 
+BAN_STORY = (
+    "<p>Britain introduced a ban on advertising junk food to children yesterday, aimed at promoting"
+    " healthy eating; the advertising ban covers every channel and comes into force in stages.</p>"
+) * 3
+
+
+def test_a_table_inside_a_title_cell_is_not_the_headlines_text() -> None:
+    """A 2008 layout: the title cell holds the dateline in a table of its own."""
+    head = "<title>Gulf Times - Qatar's top-selling English daily newspaper - Britain/Ireland</title>"
+    body = (
+        '<table><tr><td class="articalTitle">Junk food advertising ban comes into force'
+        '<table><tr><td class="dates">Published: Wednesday, 2 January, 2008, 02:42 AM Doha Time</td></tr>'
+        f"</table></td></tr><tr><td>{BAN_STORY}</td></tr></table>"
+    )
+    assert title_of(head, body, "https://www.gulf-times.com/site/topics/article.asp?item_no=193311") == (
+        "Junk food advertising ban comes into force"
+    )
+
+
+def test_a_style_sheet_inside_the_story_heading_is_not_its_text() -> None:
+    head = '<meta property="og:title" content="Press releases">'
+    body = (
+        "<h1><style>.css-umyvef{font-size:16px;display:block;}</style>"
+        f"Junk food advertising ban comes into force</h1>{BAN_STORY}"
+    )
+    assert title_of(head, body) == "Junk food advertising ban comes into force"
+
+
 def test_the_title_a_feed_gave_wins_over_the_title_tag_when_the_page_shows_it() -> None:
     page = (
         "<html><head><title>News | Example</title></head><body><h2>News</h2>"
