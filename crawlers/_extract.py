@@ -99,8 +99,9 @@ ARTICLE_TYPES = frozenset(
 # schema.org types of a page as a whole, whose ``author`` names the article's where no article object does.
 PAGE_TYPES = frozenset({"webpage", "itempage", "aboutpage", "profilepage", "collectionpage"})
 
-# Meta tags naming an article's publication and update times, best first.
+# Meta tags describing the article, best first.
 DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
+# Meta tags naming an article's publication and update times, best first.
 PUBLISHED_META = (
     "article:published_time",
     "datepublished",  # <meta itemprop="datePublished">
@@ -606,7 +607,8 @@ def body_from_html(fragment: str, url: str, title: str = "") -> str:
     """
     if not fragment or not fragment.strip():
         return ""
-    page = f"<html><body><article>{without_invisible_characters(without_control_characters(fragment))}</article></body></html>"
+    readable = without_invisible_characters(without_control_characters(fragment))
+    page = f"<html><body><article>{readable}</article></body></html>"
     return body_text(page, url, title)
 
 

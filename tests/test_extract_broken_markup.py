@@ -8,6 +8,7 @@ as nothing: an XML declaration that lost its ``?>``, a ``<title>`` never closed,
 from __future__ import annotations
 
 from crawlers import extract_article
+from crawlers._extract import body_from_html
 from crawlers._markup import close_title
 
 PARAGRAPHS = (
@@ -92,3 +93,10 @@ def test_soft_hyphens_are_not_text_so_words_stay_whole_for_search_and_matching()
     assert article.authors == ["Ann Kiessling"]
     assert "Ann Kiessling hat viele wichtige Entdeckungen gemacht" in article.body
     assert not {"\u00ad", "\u2060"} & set(article.body + article.summary)
+
+
+def test_an_api_bodys_soft_hyphens_go_too() -> None:
+    """GOV.UK's API delivers a body as HTML: it is read the way a page is."""
+    fragment = "".join(f"<p>{p.replace('regulator', 'regu&shy;lator')}</p>" for p in PARAGRAPHS)
+    body = body_from_html(fragment, "https://www.gov.uk/government/news/fine")
+    assert "The regulator fined the platform" in body and "\u00ad" not in body
