@@ -84,7 +84,9 @@ _ORG_WORD = re.compile(
     r"office|department|ministry|agency|council|board|committee|group|ltd|limited|inc|plc|llc|gmbh|ag|"
     r"government|regulator|services?|university|institute|foundation|association|bureau|kitchens?|"
     r"online|redaktion|rédaction|redacción|agencies|agenturen|zeitung|verlag|magazine?|"
-    r"departement|abteilung|feuerwehr|verein|e\.\s?v)\b",
+    r"departement|abteilung|feuerwehr|verein|e\.\s?v|amt|"
+    # German compounds: "Bundesministerium für Wirtschaft und Klimaschutz", "Bundesverband WindEnergie".
+    r"\w*(?:ministerium|verband|fraktion|stiftung|gesellschaft|behörde|institut|bundesamt|landesamt))\b",
     re.I,
 )
 # Logins and labels a CMS prints where a name would be.

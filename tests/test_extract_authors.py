@@ -55,6 +55,11 @@ def jsonld(author: object) -> str:
         ("Jobs & Hire", []),  # one word each side: a brand, a place, a desk's code ("det/dpa")
         ("Frankfurt, Germany", []),
         ("Site admin", []),
+        ("Bundesministerium für Wirtschaft und Klimaschutz", []),  # a ministry, not two people
+        ("Auswärtiges Amt", []),
+        ("Bundesverband WindEnergie", []),
+        ("Die Grünen Bundestagsfraktion", []),
+        ("Hans Amtmann und Bernd Gesell", ["Hans Amtmann", "Bernd Gesell"]),
     ],
 )
 def test_a_byline_value_gives_the_people_it_names(value: str, names: list[str]) -> None:
