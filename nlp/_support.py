@@ -120,14 +120,21 @@ class SupportRules:
         self.context_window = context_window
         self.min_doc_context = min_doc_context
         # Capitalised context terms are names ("Labour", "PM") and match as written;
-        # lower-case ones ("government") match in any case, plurals too ("platforms").
+        # lower-case ones ("government") match in any case, plurals too ("platforms"). A role
+        # title is a title however a paper capitalises it ("Mr Kyle, the business secretary").
         self.exact = PhraseMatcher(vocab, attr="ORTH")
         self.folded = PhraseMatcher(vocab, attr="LOWER")
         self.against = PhraseMatcher(vocab, attr="LOWER")
+        titles = {
+            role["title"].casefold() for record in entities.values() for role in record.get("roles", ())
+        }
         for entity_id, record in entities.items():
             terms = [t for t in record.get("context", ()) if t]
-            cased = [make_doc(t) for t in terms if t != t.lower()]
-            lower = [make_doc(t) for t in with_plurals(t for t in terms if t == t.lower())]
+            cased = [make_doc(t) for t in terms if t != t.lower() and t.casefold() not in titles]
+            lower = [
+                make_doc(t.lower())
+                for t in with_plurals(t for t in terms if t == t.lower() or t.casefold() in titles)
+            ]
             anti = [make_doc(t) for t in with_plurals(t.lower() for t in record.get("anti_context", ()))]
             if cased:
                 self.exact.add(entity_id, cased)

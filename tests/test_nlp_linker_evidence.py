@@ -278,6 +278,17 @@ def test_ms_kendall_without_a_first_name_is_liz_kendall_in_an_ofcom_story(tagger
     assert watched(tagger, text).get("liz_kendall") == ["Ms Kendall"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr Kyle, the business secretary, said the deal would create jobs across Britain.",
+        "Kyle, the Business Secretary, told the BBC the tariffs would hurt British exporters.",
+    ],
+)
+def test_a_surname_beside_the_role_its_holder_has_is_the_holder(tagger: Tagger, text: str) -> None:
+    assert "peter_kyle" in watched(tagger, text)
+
+
 def test_a_surname_followed_by_initials_is_a_reference_not_the_politician(tagger: Tagger) -> None:
     text = "Bird KD, Boleyn T, Starmer GA, Teo RKC. Intercannabinoid interactions. Psychopharmacology 1980."
     assert "keir_starmer" not in watched(tagger, text)
