@@ -658,6 +658,12 @@ def _shown_elsewhere(
     return not any(name.lower() in text for name in meta_names)
 
 
+def _meta_agrees(meta_groups: list[list[str]], shown: list[str]) -> bool:
+    """Whether a meta tag names someone the page's byline shows (a second source for the byline)."""
+    names = {name.lower() for name in shown}
+    return any(name.lower() in names for group in meta_groups for name in group)
+
+
 def _with_coauthors(people: list[str], meta_names: list[str]) -> list[str]:
     """JSON-LD's people, or the meta tags' names where those start with them and name more: JSON-LD
     that names only the first of several authors ("April Roach" beside ``author`` "April Roach, Daniel O'Mahony")."""
@@ -749,6 +755,8 @@ def authors_of(
     def byline() -> list[str]:
         return markup() or visible()
 
+    if people and _shown_elsewhere(people, byline, doc) and _meta_agrees(meta_groups, byline()):
+        people = []  # JSON-LD names the account that posted it; the byline and the meta tags, the writers
     meta_names = names_in(_agreed(meta_groups, byline) + names_in(_labelled_meta(meta)))
     if meta_names and not people and _shown_elsewhere(meta_names, byline, doc):
         meta_names = []

@@ -354,6 +354,22 @@ def test_a_meta_tag_naming_someone_the_page_never_shows_yields_to_the_byline() -
     assert authors_of(head) == ["Sameer Rahim"]  # no byline to weigh it against
 
 
+def test_json_lds_poster_yields_to_the_writers_the_byline_and_meta_tags_both_name() -> None:
+    """Found on a TV station's page: JSON-LD named the account that posted the story, shown nowhere;
+    the byline and Parse.ly's tags named the two reporters."""
+    poster = jsonld({"@type": "Person", "name": "Kathleen Ditton"})
+    byline = (
+        '<p class="byline">By <a rel="author" href="/author/jessica-holly/">Jessica Holly</a>, '
+        '<a rel="author" href="/author/gail-levy/">Gail Levy</a></p>'
+    )
+    tags = (
+        '<meta name="parsely-author" content="Jessica Holly"><meta name="parsely-author" content="Gail Levy">'
+    )
+    assert authors_of(poster + tags, byline) == ["Jessica Holly", "Gail Levy"]
+    # The byline alone is no second source (it may be a desk's or a photographer's): JSON-LD stays.
+    assert authors_of(poster, byline) == ["Kathleen Ditton"]
+
+
 def test_a_name_written_surname_first_is_turned_where_the_page_shows_it_turned() -> None:
     head = '<meta name="parsely-author" content="Gillman, Steve">'
     assert authors_of(head, '<p class="byline">By Steve Gillman</p>') == ["Steve Gillman"]
