@@ -89,6 +89,14 @@ _ORG_WORD = re.compile(
     r"\w*(?:ministerium|verband|fraktion|stiftung|gesellschaft|behörde|institut|bundesamt|landesamt))\b",
     re.I,
 )
+# A value ending with a country is an organisation ("Diakonie Deutschland") or an imprint's address
+# ("GIROMATCH, Frankfurt a. M., Germany"): no one's name ends so (unlike France or Holland, left out).
+_ENDS_WITH_COUNTRY = re.compile(
+    r"\b(?:germany|deutschland|austria|österreich|switzerland|schweiz|suisse|svizzera|usa|"
+    r"united states|united kingdom|italia|españa|nederland|belgique|belgië|danmark|sverige|norge|polska)"
+    r"\W*$",
+    re.I,
+)
 # Logins and labels a CMS prints where a name would be.
 _NOT_A_NAME = frozenset(
     {
@@ -257,7 +265,7 @@ def names_in(values: Iterable[object], *, strict: bool = False) -> list[str]:
     seen: set[str] = set()
     for value in values:
         text = unescape_text(value)[:AUTHOR_VALUE_MAX_CHARS]
-        if not text or text.startswith(("http://", "https://", "/")):
+        if not text or text.startswith(("http://", "https://", "/")) or _ENDS_WITH_COUNTRY.search(text):
             continue
         text = _NOISE.sub(" ", text)
         text = _LEAD.sub("", text.strip())
