@@ -321,6 +321,18 @@ def ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str
     return people, organisations
 
 
+def ld_site_owners(value: Any, by_id: Mapping[str, dict[str, Any]]) -> set[str]:
+    """Names (lower case) of JSON-LD authors typed both Person and Organization: the person a personal
+    site declares it is (Yoast's "this site represents a person"), whose name may well be the site's."""
+    owners: set[str] = set()
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
+            item = by_id.get(item["@id"], item)
+        if isinstance(item, dict) and {"person", "organization"} <= _types(item):
+            owners.add(_ld_name(item).lower())
+    return owners
+
+
 def _markup_names(doc: lxml.html.HtmlElement) -> list[str]:
     """Names in ``itemprop=author``/``rel=author`` markup: the first element naming someone, and its siblings."""
     found: list[str] = []
@@ -730,12 +742,14 @@ def authors_of(
     site_name = clean_text((meta.get("og:site_name") or [""])[0]).lower()
 
     site_label = _site_label(urlsplit(url).hostname or "")
+    owners = ld_site_owners(ld.get("author") or ld.get("creator"), by_id)
 
     def kept(names: list[str]) -> list[str]:
         names = [
             n
             for n in names
-            if n.lower() not in not_people and "".join(_WORDS.findall(n.lower())) != site_label
+            if n.lower() not in not_people
+            and ("".join(_WORDS.findall(n.lower())) != site_label or n.lower() in owners)
         ]
         if len(names) > 1 and site_name in {n.lower() for n in names} - {p.lower() for p in people}:
             names = [n for n in names if n.lower() != site_name]

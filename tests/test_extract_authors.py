@@ -141,6 +141,25 @@ def test_a_person_that_is_also_the_sites_organisation_is_the_author() -> None:
     ]
 
 
+def test_a_personal_sites_owner_named_like_the_site_is_its_author() -> None:
+    """Yoast's graph declares "Frau Sabienes" the person frau-sabienes.de represents: her name spelling
+    the host does not make her the publisher (a magazine's name would)."""
+    owner = {
+        "@type": ["Person", "Organization"],
+        "@id": "https://frau-sabienes.de/#me",
+        "name": "Frau Sabienes",
+    }
+    graph = {"@graph": [owner, {"@type": "Article", "author": {"@id": "https://frau-sabienes.de/#me"}}]}
+    page = (
+        f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head>'
+        f"<body><article>{TEXT}</article></body></html>"
+    )
+    assert extract_article(page, "https://frau-sabienes.de/konsumsparen-fazit/").authors == ["Frau Sabienes"]
+    magazine = jsonld({"@type": "Person", "name": "Makronom"})
+    page = f"<html><head>{magazine}</head><body><article>{TEXT}</article></body></html>"
+    assert extract_article(page, "https://makronom.de/warum-45273").authors == []
+
+
 def test_without_an_article_object_the_pages_own_author_counts() -> None:
     graph = {
         "@graph": [
