@@ -22,7 +22,6 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_",)
 
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 # ``[^<>]*``, not ``[^>]*``: a scan from one "<p" stops at the next "<", so text full of unclosed
 # "<p " (hostile JSON-LD) is read once, not once per "<p" (quadratic: 300 KB took 22 s).
 _TAGLIKE = re.compile(r"<\s*/?\s*(p|br|div|span|a|b|i|em|strong|ul|ol|li|img|h[1-6])\b[^<>]*>", re.I)
@@ -72,12 +71,19 @@ def cap_strings(value: Any, max_chars: int) -> Any:
     return value
 
 
+# One translation for clean_text: line breaks, tabs, no-break and zero-width spaces become spaces,
+# soft hyphens and word joiners go.
+_ONE_LINE = {**dict.fromkeys(map(ord, "\n\t\r\f\v\u00a0\u200b"), " "), **_INVISIBLE_CHARACTERS}
+
+
 def clean_text(value: object) -> str:
     """Collapse whitespace inside a one-line value (title, author, summary); soft hyphens go (JSON-LD
-    and feeds write them as escapes or entities the page's source does not show)."""
+    and feeds write them as escapes or entities the page's source does not show).
+
+    Splitting on spaces, not a regular expression: it is called on every block of every page."""
     if value is None:
         return ""
-    return _WS.sub(" ", str(value).replace("\n", " ").translate(_INVISIBLE_CHARACTERS)).strip()
+    return " ".join(filter(None, str(value).translate(_ONE_LINE).split(" "))).strip()
 
 
 def unescape_text(value: object) -> str:
