@@ -45,6 +45,9 @@ COUNTRY_NAMES = frozenset(
     {"UK", "U.K.", "United Kingdom", "Britain", "Great Britain", "EU", "E.U.", "European Union"}
     | {"US", "U.S.", "USA", "U.S.A.", "United States", "America"}
 )
+# Jurisdictions whose texts use another's weak words too (``UK~`` in ``jurisdictions.yaml``): Labour,
+# MPs, the Commons and backbenchers are Westminster words in Canada, Australia, New Zealand and Ireland.
+SHARED_WEAK_WORDS = {"UK": frozenset({"CA", "AU", "NZ", "IE"})}
 # After "the Commission": a body named by what it is about is another one ("the Commission on ...").
 COREF_BREAKERS = frozenset({"of", "on", "for", "against", "to"})
 # Words an acronym's spelled-out form may skip ("Competition and Markets Authority").
@@ -95,8 +98,11 @@ class Places:
         return sum(n for code, n in self.counts.items() if code != home and not code.endswith("~"))
 
     def own(self, home: str) -> int:
-        """Place words of ``home``, with its weak words ("Labour", "MPs") when no other place is named."""
-        weak = self.counts[home + "~"] if self.foreign(home) == 0 else 0
+        """Place words of ``home``, with its weak words ("Labour", "MPs") unless the text names a
+        place that has them too (Canada, Australia, New Zealand, Ireland): a British text about Gaza
+        or a summit in Riyadh is still British when it says "MPs"."""
+        shared = SHARED_WEAK_WORDS.get(home, frozenset())
+        weak = self.counts[home + "~"] if not any(self.counts[code] for code in shared) else 0
         return self.counts[home] + weak
 
     def qualifier(self, span: Span, reach: int = 3) -> str:

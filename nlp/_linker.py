@@ -235,8 +235,8 @@ class WatchlistLinker:
                     continue
             record = self.entities[entity_id]
             linked.append(Span(doc, cand.start, cand.end, label=record["type"].upper(), kb_id=entity_id))
-        linked = acronyms_as_named(linked, candidates_named)
         linked += self._coreferences(doc, by_label[LABEL_COREF], linked, evidence, home)
+        linked = acronyms_as_named(linked, candidates_named)
         return sorted(linked, key=lambda s: s.start)
 
     def _own_name(self, cand: Span, evidence: DocEvidence) -> bool:

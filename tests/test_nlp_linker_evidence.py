@@ -214,6 +214,16 @@ def test_another_countrys_prime_minister_is_not_the_uk_holder(tagger: Tagger) ->
     assert "keir_starmer" not in watched(tagger, text)
 
 
+def test_a_british_text_about_abroad_still_has_the_british_holder(tagger: Tagger) -> None:
+    text = (
+        "The Prime Minister told MPs that the situation in Gaza was intolerable. He said Israel must "
+        "let aid into Gaza and that the West Bank settlements were illegal."
+    )
+    assert "keir_starmer" in watched(tagger, text)
+    canada = "The Prime Minister told MPs in Ottawa that Canada would recognise a Palestinian state."
+    assert "keir_starmer" not in watched(tagger, canada)  # Canada has MPs too
+
+
 def test_a_former_prime_minister_a_few_words_back_is_not_the_holder(tagger: Tagger) -> None:
     text = "The board will be chaired by Sir Tony Blair, a former British prime minister, from March."
     assert "keir_starmer" not in watched(tagger, text)
