@@ -49,6 +49,7 @@ if not Doc.has_extension(DATE_EXT):
 # A role title right after these is not the current holder ("former Prime Minister").
 ROLE_BLOCKERS = frozenset(
     {"former", "ex", "shadow", "deputy", "then", "late", "previous", "future", "next", "acting", "junior"}
+    | {"first", "second", "third", "fourth", "fifth", "last", "interim", "caretaker", "would-be"}
 )
 
 HONORIFICS = (

@@ -292,6 +292,8 @@ def in_apposition(span: Span, people: Sequence[Span], names: Sequence[Span]) -> 
     i = span.start - 1
     if i >= 0 and doc[i].lower_ in ("the", "a", "an"):
         i -= 1
+    elif i >= 1 and doc[i].text in POSSESSIVES and doc[i - 1].text[:1].isupper():
+        i -= 2  # "Winston Churchill, Britain's prime minister,"
     return i >= 0 and doc[i].text == "," and i in ends
 
 
@@ -313,14 +315,27 @@ AS_LISTS = frozenset({"such", "well", "so", "just"})
 AS_COMPARISONS = frozenset({"same", "as"})
 
 
+# Before a role, the verbs that say someone is or becomes it ("Mr Oli became prime minister", "who has
+# been prime minister since 2016", "whoever becomes prime minister"): the subject holds it, not the
+# title; and "for" before a bare title ("her preference for prime minister", "ran for president").
+BECOMING = frozenset(
+    {"is", "was", "are", "were", "be", "been", "being", "become", "became", "becomes", "becoming"}
+    | {"remain", "remains", "remained", "named", "appointed", "elected", "installed", "reappointed"}
+)
+
+
 def predicative_role(span: Span) -> bool:
     """A role title that says in what capacity someone acts or served, not who: "resigned after 49
     days as prime minister", "under Theresa May as prime minister", "his time as Technology
-    Secretary". The holder is whoever the sentence is about, so the title names no one itself."""
+    Secretary", "when he became prime minister". The holder is whoever the sentence is about, so the
+    title names no one itself."""
     doc = span.doc
     i = span.start - 1
-    if i >= 0 and doc[i].lower_ in ("the", "a", "an"):
+    determiner = i >= 0 and doc[i].lower_ in ("the", "a", "an")
+    if determiner:
         i -= 1
+    if i >= 0 and (doc[i].lower_ in BECOMING or (doc[i].lower_ == "for" and not determiner)):
+        return True
     if i < 0 or doc[i].lower_ != "as" or (i > 0 and doc[i - 1].lower_ in AS_LISTS):
         return False
     if any(t.lower_ in AS_COMPARISONS for t in doc[max(0, i - 3) : i]):

@@ -22,9 +22,11 @@ candidates come from the ruler (:mod:`nlp._components`); the rules, in order:
    it on the doc's date (``doc._.regwatch_date``, default today), unless it is a
    title before a name or in apposition to one ("Technology Secretary, Michelle
    Donelan"), qualified ("former", "Shadow"), of somewhere else ("Spain's prime
-   minister", "the Prime Minister of Canada"), in a text about elsewhere, or a
-   capacity ("Liz Truss resigned after 49 days as prime minister") in a text that
-   does not name the holder;
+   minister", "the Prime Minister of Canada"), in a text about elsewhere, no
+   particular holder ("a prime minister", "Britain's first Labour prime
+   minister"), someone else's ("Mr Sharaa's prime minister"), or a capacity
+   ("Liz Truss resigned after 49 days as prime minister", "when he became prime
+   minister") in a text that does not name the holder;
 7. a coreference noun ("the Commission") is the entity when the text is about
    its jurisdiction (place words or the entity named) and names no other body
    of that kind ("the Electoral Commission", "the Commission on Human Rights");
@@ -67,7 +69,9 @@ from nlp._components import (
 )
 from nlp._evidence import (
     COREF_BREAKERS,
+    POSSESSIVES,
     DocEvidence,
+    Places,
     cited_initials,
     in_apposition,
     inside_other_name,
@@ -271,7 +275,7 @@ class WatchlistLinker:
             if any(_overlaps(span, n) for n in names) or any(_overlaps(span, f) for f in found):
                 continue
             after = doc[span.end] if span.end < len(doc) else None
-            if _qualified_role(span):
+            if _qualified_role(span, evidence.places):
                 continue  # "former Prime Minister", "a former British prime minister"
             if after is not None and (
                 any(n.start == span.end for n in names) or any(p.start <= span.end < p.end for p in people)
@@ -417,15 +421,24 @@ def acronyms_as_named(linked: list[Span], named: Sequence[Span]) -> list[Span]:
     ]
 
 
-def _qualified_role(span: Span, reach: int = 3) -> bool:
-    """A role title after "former", "shadow", "deputy"... within the few words before it
-    ("former Prime Minister", "a former British prime minister")."""
+# Before a role title, words that make it no particular holder: "a prime minister", "one prime
+# minister after another", "every prime minister since Thatcher".
+INDEFINITE = frozenset({"a", "an", "one", "another", "any", "every", "each", "no"})
+
+
+def _qualified_role(span: Span, places: Places, reach: int = 3) -> bool:
+    """A role title after "former", "shadow", "deputy", "first"... within the few words before it
+    ("former Prime Minister", "a former British prime minister", "Britain's first Labour prime
+    minister"), after an indefinite article or quantifier ("the power of a prime minister"), or
+    after the possessive of a name that is not a place ("Mr Sharaa's prime minister")."""
     doc = span.doc
     for i in range(span.start - 1, max(-1, span.start - reach - 1), -1):
         token = doc[i]
-        if token.lower_ in ROLE_BLOCKERS:
+        if token.lower_ in ROLE_BLOCKERS or token.lower_ in INDEFINITE:
             return True
-        if not token.is_alpha or token.lower_ in ("a", "an", "the"):
+        if token.text in POSSESSIVES and i > 0 and doc[i - 1].text[:1].isupper():
+            return i - 1 not in places.at  # a place's own ("Britain's") is left to its jurisdiction
+        if not token.is_alpha or token.lower_ == "the":
             return False
     return False
 

@@ -232,17 +232,27 @@ def test_a_former_prime_minister_a_few_words_back_is_not_the_holder(tagger: Tagg
 @pytest.mark.parametrize(
     ("text", "holder"),
     [
-        # a capacity someone served in: whoever the sentence is about
+        # a capacity someone served in or came to: whoever the sentence is about
         ("Liz Truss resigned after 49 days as prime minister.", False),
         ("Under Theresa May as prime minister, the Online Harms White Paper was published.", False),
         ("She follows the late Abe Shinzo, who as prime minister a decade ago promised reform.", False),
-        # the role as a clause's subject, in a comparison, or in a text naming the holder
+        ("When Mr Oli became prime minister in 2024, he had already served three times.", False),
+        ("Andrew Holness, who has been prime minister since 2016, campaigned on tax cuts.", False),
+        ("Whoever becomes prime minister will have him to thank.", False),
+        # no particular holder, or someone else's
+        ("Ramsay MacDonald went on to become Britain's first Labour prime minister.", False),
+        ("France has burned through one prime minister after another.", False),
+        ("Ayman Asfari was once touted to be Mr Sharaa's prime minister.", False),
+        ("Winston Churchill, Britain's prime minister, considered shooting the Nazi leaders.", False),
+        # the role as a clause's subject, in a comparison, after its country, or in a text naming the holder
         ("As the Prime Minister said on Monday, the rules will change.", True),
         ("Sir Sadiq Khan belongs to the same party as the prime minister.", True),
         ("Sir Keir Starmer's ratings as prime minister are dire.", True),
+        ("Britain's prime minister said the rules would change.", True),
+        ("Questions for the Prime Minister were dominated by the budget.", True),
     ],
 )
-def test_a_role_after_as_is_the_holder_unless_it_only_names_a_capacity(
+def test_a_role_is_the_holder_unless_it_names_a_capacity_or_no_one_in_particular(
     tagger: Tagger, text: str, holder: bool
 ) -> None:
     assert ("keir_starmer" in watched(tagger, text)) is holder
