@@ -229,33 +229,35 @@ def test_a_former_prime_minister_a_few_words_back_is_not_the_holder(tagger: Tagg
     assert "keir_starmer" not in watched(tagger, text)
 
 
-@pytest.mark.parametrize(
-    ("text", "holder"),
-    [
-        # a capacity someone served in or came to: whoever the sentence is about
-        ("Liz Truss resigned after 49 days as prime minister.", False),
-        ("Under Theresa May as prime minister, the Online Harms White Paper was published.", False),
-        ("She follows the late Abe Shinzo, who as prime minister a decade ago promised reform.", False),
-        ("When Mr Oli became prime minister in 2024, he had already served three times.", False),
-        ("Andrew Holness, who has been prime minister since 2016, campaigned on tax cuts.", False),
-        ("Whoever becomes prime minister will have him to thank.", False),
-        # no particular holder, or someone else's
-        ("Ramsay MacDonald went on to become Britain's first Labour prime minister.", False),
-        ("France has burned through one prime minister after another.", False),
-        ("Ayman Asfari was once touted to be Mr Sharaa's prime minister.", False),
-        ("Winston Churchill, Britain's prime minister, considered shooting the Nazi leaders.", False),
-        # the role as a clause's subject, in a comparison, after its country, or in a text naming the holder
-        ("As the Prime Minister said on Monday, the rules will change.", True),
-        ("Sir Sadiq Khan belongs to the same party as the prime minister.", True),
-        ("Sir Keir Starmer's ratings as prime minister are dire.", True),
-        ("Britain's prime minister said the rules would change.", True),
-        ("Questions for the Prime Minister were dominated by the budget.", True),
-    ],
-)
-def test_a_role_is_the_holder_unless_it_names_a_capacity_or_no_one_in_particular(
-    tagger: Tagger, text: str, holder: bool
-) -> None:
-    assert ("keir_starmer" in watched(tagger, text)) is holder
+ROLE_CASES = [
+    # a capacity someone served in or came to: whoever the sentence is about
+    ("Liz Truss resigned after 49 days as prime minister.", False),
+    ("Under Theresa May as prime minister, the Online Harms White Paper was published.", False),
+    ("She follows the late Abe Shinzo, who as prime minister a decade ago promised reform.", False),
+    ("When Mr Oli became prime minister in 2024, he had already served three times.", False),
+    ("Andrew Holness, who has been prime minister since 2016, campaigned on tax cuts.", False),
+    ("Whoever becomes prime minister will have him to thank.", False),
+    # no particular holder, or someone else's
+    ("Ramsay MacDonald went on to become Britain's first Labour prime minister.", False),
+    ("France has burned through one prime minister after another.", False),
+    ("Ayman Asfari was once touted to be Mr Sharaa's prime minister.", False),
+    ("Winston Churchill, Britain's prime minister, considered shooting the Nazi leaders.", False),
+    # the role as a clause's subject, in a comparison, after its country, or in a text naming the holder
+    ("As the Prime Minister said on Monday, the rules will change.", True),
+    ("Sir Sadiq Khan belongs to the same party as the prime minister.", True),
+    ("Sir Keir Starmer's ratings as prime minister are dire.", True),
+    ("Britain's prime minister said the rules would change.", True),
+    ("Questions for the Prime Minister were dominated by the budget.", True),
+]
+
+
+def test_a_role_is_the_holder_unless_it_names_a_capacity_or_no_one_in_particular(tagger: Tagger) -> None:
+    wrong = [
+        (text, holder)
+        for text, holder in ROLE_CASES
+        if ("keir_starmer" in watched(tagger, text)) is not holder
+    ]
+    assert wrong == []
 
 
 def test_a_eu_legal_citation_is_not_the_commission(tagger: Tagger) -> None:
@@ -293,15 +295,13 @@ def test_ms_kendall_without_a_first_name_is_liz_kendall_in_an_ofcom_story(tagger
     assert watched(tagger, text).get("liz_kendall") == ["Ms Kendall"]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
+def test_a_surname_beside_the_role_its_holder_has_is_the_holder(tagger: Tagger) -> None:
+    """However a paper capitalises the title."""
+    for text in (
         "Mr Kyle, the business secretary, said the deal would create jobs across Britain.",
         "Kyle, the Business Secretary, told the BBC the tariffs would hurt British exporters.",
-    ],
-)
-def test_a_surname_beside_the_role_its_holder_has_is_the_holder(tagger: Tagger, text: str) -> None:
-    assert "peter_kyle" in watched(tagger, text)
+    ):
+        assert "peter_kyle" in watched(tagger, text), text
 
 
 def test_a_surname_followed_by_initials_is_a_reference_not_the_politician(tagger: Tagger) -> None:
