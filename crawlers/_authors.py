@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -312,9 +312,7 @@ def ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str
     """(people, organisations) a JSON-LD ``author`` names: a publisher named as author is no byline."""
     people: list[str] = []
     organisations: list[str] = []
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
-            item = by_id.get(item["@id"], item)
+    for item in _ld_authors(value, by_id):
         text = _ld_name(item)
         if text:
             (organisations if isinstance(item, dict) and is_organisation(item) else people).append(text)
@@ -324,13 +322,19 @@ def ld_people(value: Any, by_id: Mapping[str, dict[str, Any]]) -> tuple[list[str
 def ld_site_owners(value: Any, by_id: Mapping[str, dict[str, Any]]) -> set[str]:
     """Names (lower case) of JSON-LD authors typed both Person and Organization: the person a personal
     site declares it is (Yoast's "this site represents a person"), whose name may well be the site's."""
-    owners: set[str] = set()
+    return {
+        _ld_name(item).lower()
+        for item in _ld_authors(value, by_id)
+        if isinstance(item, dict) and {"person", "organization"} <= _types(item)
+    }
+
+
+def _ld_authors(value: Any, by_id: Mapping[str, dict[str, Any]]) -> Iterator[Any]:
+    """Each item of a JSON-LD ``author`` value, a bare ``{"@id": ...}`` reference read from the graph."""
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name"):
             item = by_id.get(item["@id"], item)
-        if isinstance(item, dict) and {"person", "organization"} <= _types(item):
-            owners.add(_ld_name(item).lower())
-    return owners
+        yield item
 
 
 def _markup_names(doc: lxml.html.HtmlElement) -> list[str]:
